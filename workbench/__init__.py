@@ -1,0 +1,1 @@
+"""workbench: what people touch (the bertbench TUI, web panel and headless CLI)."""
