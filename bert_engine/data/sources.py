@@ -137,7 +137,7 @@ def _file_identity(paths: Sequence[Path]) -> list[dict[str, Any]]:
     return out
 
 
-class _TextFile:
+class TextFile:
     """A UTF-8 text stream over a plain or gzip file; ``position()`` is the raw byte offset read."""
 
     def __init__(self, path: Path) -> None:
@@ -181,7 +181,7 @@ class _FileSource(CorpusSource):
     def _iter(self) -> Iterator[tuple[str, int]]:
         base = 0
         for path in self.paths:
-            f = _TextFile(path)
+            f = TextFile(path)
             try:
                 for doc in self._read(f):
                     yield doc, base + f.position()
@@ -190,7 +190,7 @@ class _FileSource(CorpusSource):
             base += path.stat().st_size
 
     @abstractmethod
-    def _read(self, f: _TextFile) -> Iterator[str]: ...
+    def _read(self, f: TextFile) -> Iterator[str]: ...
 
 
 # ---------------------------------------------------------------- the sources
@@ -212,7 +212,7 @@ class TextSource(_FileSource):
         super().__init__(paths)
         self.doc_mode = doc_mode
 
-    def _read(self, f: _TextFile) -> Iterator[str]:
+    def _read(self, f: TextFile) -> Iterator[str]:
         if self.doc_mode == "line":
             for line in f.lines():
                 if line.strip():
@@ -246,7 +246,7 @@ class JsonlSource(_FileSource):
         super().__init__(paths)
         self.text_column = text_column
 
-    def _read(self, f: _TextFile) -> Iterator[str]:
+    def _read(self, f: TextFile) -> Iterator[str]:
         for lineno, line in enumerate(f.lines(), 1):
             if not line.strip():
                 continue
@@ -274,7 +274,7 @@ class CsvSource(_FileSource):
         self.text_column = text_column
         self.delimiter = delimiter
 
-    def _read(self, f: _TextFile) -> Iterator[str]:
+    def _read(self, f: TextFile) -> Iterator[str]:
         for where, row in iter_csv_rows(f.path, f.text, self.delimiter, [self.text_column]):
             value = row_value(row, self.text_column, where)
             if value is not None:
