@@ -53,8 +53,9 @@ def test_specials_never_masked_and_random_tokens_never_special():
 
 def test_configurable_fractions():
     ids = batch(seed=4)
-    masker = MlmMasker(V, MASK, SPECIALS, mlm_probability=0.3, mask_token_fraction=1.0,
-                       random_token_fraction=0.0)
+    masker = MlmMasker(
+        V, MASK, SPECIALS, mlm_probability=0.3, mask_token_fraction=1.0, random_token_fraction=0.0
+    )
     masked, labels = masker(ids, torch.Generator().manual_seed(0))
     chosen = labels != IGNORE_INDEX
     maskable = ~torch.isin(ids, torch.tensor(SPECIALS))
@@ -104,7 +105,9 @@ def test_whole_word_masking_masks_all_pieces_of_a_word():
         start = None
         for c in range(ids_np.shape[1] + 1):
             boundary = (
-                c == ids_np.shape[1] or special[r, c] or word_start[ids_np[r, c]]
+                c == ids_np.shape[1]
+                or special[r, c]
+                or word_start[ids_np[r, c]]
                 or special[r, c - 1]
             )
             if boundary and start is not None:

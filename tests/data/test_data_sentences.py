@@ -13,7 +13,9 @@ def test_splits_at_terminal_punctuation_before_capitals():
 
 
 def test_keeps_abbreviations_initials_and_inner_dots():
-    text = "Mr. Smith met Dr. Jones, e.g. at 3.5 km. J. R. R. Tolkien wrote it. Media.Vision made it."
+    text = (
+        "Mr. Smith met Dr. Jones, e.g. at 3.5 km. J. R. R. Tolkien wrote it. Media.Vision made it."
+    )
     assert split_sentences(text) == [
         "Mr. Smith met Dr. Jones, e.g. at 3.5 km.",
         "J. R. R. Tolkien wrote it.",
