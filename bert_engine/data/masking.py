@@ -12,37 +12,17 @@ together. Which tokens start a word is a boolean lookup table over the vocabular
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 
 import numpy as np
 import torch
 
 from bert_engine.data.errors import DataError
+from bert_engine.data.shards import word_start_table
+
+__all__ = ["IGNORE_INDEX", "MlmMasker", "word_start_table"]
 
 IGNORE_INDEX = -100
-
-
-def word_start_table(vocab: Mapping[str, int], vocab_size: int | None = None) -> np.ndarray:
-    """bool[vocab_size]: True where a token begins a word.
-
-    WordPiece marks continuation pieces with a ``##`` prefix; byte-level BPE marks a token that
-    follows a space with ``Ġ`` (so a BPE token without it continues the previous word, except at
-    the very start of a text, which the masker treats as a word start after [CLS]/[SEP]).
-    The vocabulary style is detected from which marker it uses.
-    """
-    size = vocab_size if vocab_size is not None else max(vocab.values()) + 1
-    table = np.ones(size, dtype=bool)
-    is_bpe = any(tok.startswith("Ġ") for tok in vocab) and not any(
-        tok.startswith("##") for tok in vocab
-    )
-    for tok, idx in vocab.items():
-        if idx >= size:
-            continue
-        if is_bpe:
-            table[idx] = tok.startswith("Ġ") or (tok.startswith("[") and tok.endswith("]"))
-        else:
-            table[idx] = not tok.startswith("##")
-    return table
 
 
 class MlmMasker:

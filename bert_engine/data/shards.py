@@ -27,7 +27,7 @@ import pickle
 import shutil
 import tempfile
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,7 +37,6 @@ import numpy as np
 
 from bert_engine.data.demo import default_cache_dir
 from bert_engine.data.errors import DataError
-from bert_engine.data.masking import word_start_table
 from bert_engine.data.sentences import split_sentences
 from bert_engine.data.sources import CorpusSource
 
@@ -249,6 +248,29 @@ def build_shards(
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return TokenizedCorpus.open(final)
+
+
+def word_start_table(vocab: Mapping[str, int], vocab_size: int | None = None) -> np.ndarray:
+    """bool[vocab_size]: True where a token begins a word.
+
+    WordPiece marks continuation pieces with a ``##`` prefix; byte-level BPE marks a token that
+    follows a space with ``Ġ`` (so a BPE token without it continues the previous word, except at
+    the very start of a text, which the masker treats as a word start after [CLS]/[SEP]).
+    The vocabulary style is detected from which marker it uses.
+    """
+    size = vocab_size if vocab_size is not None else max(vocab.values()) + 1
+    table = np.ones(size, dtype=bool)
+    is_bpe = any(tok.startswith("Ġ") for tok in vocab) and not any(
+        tok.startswith("##") for tok in vocab
+    )
+    for tok, idx in vocab.items():
+        if idx >= size:
+            continue
+        if is_bpe:
+            table[idx] = tok.startswith("Ġ") or (tok.startswith("[") and tok.endswith("]"))
+        else:
+            table[idx] = not tok.startswith("##")
+    return table
 
 
 # ---------------------------------------------------------------- tokenizing
