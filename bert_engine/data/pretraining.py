@@ -164,9 +164,11 @@ class PretrainingExamples:
 
     # ---------------------------------------------------------------- building
 
-    def _sentences(self, doc: int) -> tuple[int, np.ndarray]:
+    def _sentences(self, doc: int) -> tuple[int, list[int]]:
+        """(shard index, token offsets of the document's sentences as a list: Python ints are
+        much faster than numpy scalars in the per-sentence loop)."""
         shard, local = self._shard_of_doc[doc]
-        return self._shard_index[id(shard)], shard.document_sentences(local)
+        return self._shard_index[id(shard)], shard.document_sentences(local).tolist()
 
     def _tokens(self, r: _Range) -> np.ndarray:
         return self.corpus.shards[r[0]].tokens[r[1] : r[2]]
@@ -189,9 +191,9 @@ class PretrainingExamples:
         out: list[PretrainingExample] = []
         i, chunk_start = 0, 0
         while i < n_sent:
-            length = int(offs[i + 1] - offs[chunk_start])
+            length = offs[i + 1] - offs[chunk_start]
             if i == n_sent - 1 or length >= target:
-                start, end = int(offs[chunk_start]), int(offs[i + 1])
+                start, end = offs[chunk_start], offs[i + 1]
                 if not cfg.nsp:
                     out.append(
                         self._example((shard, start, min(end, start + max_tokens)), None, -1)
@@ -209,7 +211,7 @@ class PretrainingExamples:
         self,
         doc: int,
         shard: int,
-        offs: np.ndarray,
+        offs: list[int],
         first: int,
         last: int,
         target: int,
@@ -221,7 +223,7 @@ class PretrainingExamples:
         last sentence used (unused sentences go back to the document, as in Google's code)."""
         n_chunk = last - first + 1
         a_end = first + (rng.randint(1, n_chunk - 1) if n_chunk >= 2 else 1)  # exclusive
-        a = (shard, int(offs[first]), int(offs[a_end]))
+        a = (shard, offs[first], offs[a_end])
         is_random = rng.random() < 0.5
         if not is_random and n_chunk == 1:
             length = a[2] - a[1]
@@ -235,7 +237,7 @@ class PretrainingExamples:
             b = self._random_segment(doc, target - (a[2] - a[1]), rng)
             last = a_end - 1
         else:
-            b = (shard, int(offs[a_end]), int(offs[last + 1]))
+            b = (shard, offs[a_end], offs[last + 1])
         out.append(self._truncated(a, b, int(is_random), max_tokens, rng))
         return last
 
@@ -248,7 +250,7 @@ class PretrainingExamples:
         end = start + 1
         while end < n_sent and offs[end] - offs[start] < max(target, 1):
             end += 1
-        return (shard, int(offs[start]), int(offs[end]))
+        return (shard, offs[start], offs[end])
 
     def _truncated(
         self, a: _Range, b: _Range, label: int, max_tokens: int, rng: random.Random

@@ -157,11 +157,14 @@ class TokenizedCorpus:
         shards = []
         for info in meta["shards"]:
             d = root / info["name"]
+            # np.asarray drops the np.memmap subclass (still file-backed): its __getitem__ is
+            # several times slower than a plain array's, and the example builder slices a lot.
             shards.append(
                 Shard(
-                    np.load(d / "tokens.npy", mmap_mode="r", allow_pickle=False),
-                    np.load(d / "sentence_offsets.npy", mmap_mode="r", allow_pickle=False),
-                    np.load(d / "document_offsets.npy", mmap_mode="r", allow_pickle=False),
+                    *(
+                        np.asarray(np.load(d / f"{name}.npy", mmap_mode="r", allow_pickle=False))
+                        for name in ("tokens", "sentence_offsets", "document_offsets")
+                    )
                 )
             )
         word_start = np.load(root / "word_start.npy", allow_pickle=False)

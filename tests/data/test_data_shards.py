@@ -56,7 +56,8 @@ def test_shards_hold_sentences_as_the_tokenizer_encodes_them(tmp_path, tok):
         assert [s.tolist() for s in corpus.document_tokens(d)] == want
     assert corpus.special.cls == tok.cls_id and corpus.special.mask == tok.mask_id
     assert corpus.word_start[tok.token_to_id("##s")] == 0 if tok.token_to_id("##s") else True
-    assert isinstance(corpus.shards[0].tokens, np.memmap)
+    tokens = corpus.shards[0].tokens  # memory-mapped: read-only and not owning its memory
+    assert not tokens.flags.writeable and not tokens.flags.owndata
 
 
 def test_cache_is_reused_and_rebuilt_when_inputs_change(tmp_path, tok):
