@@ -93,7 +93,7 @@ def batches(args: dict, rank: int = 0, world_size: int = 1):
 def run_ours(args: dict, rank: int = 0, world_size: int = 1) -> dict:
     import torch
 
-    torch.set_num_threads(1)  # as in a DataLoader worker: one core per loader process
+    torch.set_num_threads(args.get("threads", 1))  # 1 as in a DataLoader worker
     it = iter(batches(args, rank, world_size))
     for _ in range(20):  # warm-up: first blocks, page cache
         next(it)
