@@ -45,10 +45,10 @@ def corpus_spec() -> str:
     return str(wiki) if wiki.exists() else "demo"
 
 
-def rss_anon_mb() -> float:
+def rss_anon_mb(field: str = "RssAnon") -> float:
     with open("/proc/self/status") as f:
         for line in f:
-            if line.startswith("RssAnon:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) / 1024
     return float("nan")
 
@@ -234,6 +234,8 @@ def run_stream(args: dict) -> dict:
                 marks[frac] = rss_anon_mb()
     marks[1.0] = rss_anon_mb()
     return {
+        "rss_file_mb": rss_anon_mb("RssFile"),
+        "peak_rss_mb": rss_anon_mb("VmHWM"),
         "corpus_tokens": total,
         "budget_tokens": budget_tokens,
         "ratio": total / budget_tokens,
@@ -292,7 +294,7 @@ def main() -> None:
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
     t = time.perf_counter()
     subprocess_json("collate_ours", {**args})  # builds the tokenizer and the shard cache once
-    print(f"(tokenizer + shard cache ready in {time.perf_counter() - t:.1f}s, reused after)")
+    print(f"setup: {time.perf_counter() - t:.1f}s (builds the tokenizer and shards on a first run)")
 
     one = subprocess_json("ours", args)
     two = subprocess_json("ours2", args)
@@ -330,6 +332,10 @@ def main() -> None:
             f"{s['budget_tokens']:,} tokens ({s['shards']} shards)"
         )
         print("RssAnon MB: " + ", ".join(f"{k} {v:.0f}" for k, v in s["rss_anon_mb"].items()))
+        print(
+            f"(mapped shard pages, page cache the kernel can evict: RssFile {s['rss_file_mb']:.0f}"
+            f" MB at the end; peak RSS of everything {s['peak_rss_mb']:.0f} MB)"
+        )
 
 
 if __name__ == "__main__":

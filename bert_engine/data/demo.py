@@ -111,11 +111,22 @@ def _module_document(path: Path) -> str:
     except (SyntaxError, UnicodeDecodeError, ValueError, OSError):
         return ""
     paragraphs: list[str] = []
-    for node in ast.walk(tree):
+    # Depth-first in source order through statements only: docstrings never sit inside
+    # expressions, and skipping them is several times faster than ast.walk.
+    stack: list[ast.AST] = [tree]
+    while stack:
+        node = stack.pop()
         if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
             doc = ast.get_docstring(node)
             if doc:
                 paragraphs.extend(clean_paragraphs(doc))
+        children = [
+            child
+            for field in ("body", "orelse", "handlers", "finalbody")
+            for child in getattr(node, field, ())
+            if isinstance(child, (ast.stmt, ast.excepthandler))
+        ]
+        stack.extend(reversed(children))
     return "\n".join(paragraphs)
 
 
