@@ -94,8 +94,10 @@ class PretrainingExamples:
             raise DataError(f"rank {rank} is outside world_size {world_size}")
         self.corpus = corpus
         self.seed, self.rank, self.world_size, self.epochs = seed, rank, world_size, epochs
-        self._shard_of_doc = [corpus.locate(d) for d in range(corpus.n_documents)]
-        self._shard_index = {id(s): i for i, s in enumerate(corpus.shards)}
+        # Shard of each document, 4 bytes a document (a corpus may have many millions).
+        counts = [sh.n_documents for sh in corpus.shards]
+        self._doc_shard = np.repeat(np.arange(len(counts), dtype=np.int32), counts)
+        self._doc_start = np.concatenate([[0], np.cumsum(counts)]).tolist()
         sp = corpus.special
         self._cls = np.asarray([sp.cls], dtype=np.int32)
         self._sep = np.asarray([sp.sep], dtype=np.int32)
@@ -167,8 +169,8 @@ class PretrainingExamples:
     def _sentences(self, doc: int) -> tuple[int, list[int]]:
         """(shard index, token offsets of the document's sentences as a list: Python ints are
         much faster than numpy scalars in the per-sentence loop)."""
-        shard, local = self._shard_of_doc[doc]
-        return self._shard_index[id(shard)], shard.document_sentences(local).tolist()
+        i = int(self._doc_shard[doc])
+        return i, self.corpus.shards[i].document_sentences(doc - self._doc_start[i]).tolist()
 
     def _tokens(self, r: _Range) -> np.ndarray:
         return self.corpus.shards[r[0]].tokens[r[1] : r[2]]
