@@ -1,4 +1,4 @@
-"""Tokenizer training and encoding: bertbench against HF `tokenizers`, `tiktoken` and PyPI `rustbpe`.
+"""Tokenizer training and encoding: ours against HF `tokenizers`, `tiktoken` and PyPI `rustbpe`.
 
 Every measurement runs in a fresh subprocess (so peak RSS is per measurement), all with the same
 thread count, side by side in one run; the table prints seconds, MB/s, peak RSS and ratios.
@@ -111,13 +111,18 @@ def train_rustbpe(path: str) -> float:
     return time.perf_counter() - t
 
 
-def encode_ours(kind: str, path: str, pattern: str, train_path: str) -> float:
+def train_for_encoding(kind: str, train_path: str, pattern: str = "gpt2"):  # noqa: ANN201
     from bert_engine.tokenizers import BpeTokenizer, WordPieceTokenizer
 
     if kind == "bpe":
-        tok = BpeTokenizer.train(train_path, vocab_size=VOCAB, min_frequency=MIN_FREQ, pattern=pattern)
-    else:
-        tok = WordPieceTokenizer.train(train_path, vocab_size=VOCAB, min_frequency=MIN_FREQ)
+        return BpeTokenizer.train(
+            train_path, vocab_size=VOCAB, min_frequency=MIN_FREQ, pattern=pattern
+        )
+    return WordPieceTokenizer.train(train_path, vocab_size=VOCAB, min_frequency=MIN_FREQ)
+
+
+def encode_ours(kind: str, path: str, pattern: str, train_path: str) -> float:
+    tok = train_for_encoding(kind, train_path, pattern)
     lines = read_lines(path)
     t = time.perf_counter()
     out = tok.encode_batch(lines, add_special_tokens=False, padding=None)
@@ -127,14 +132,10 @@ def encode_ours(kind: str, path: str, pattern: str, train_path: str) -> float:
 
 
 def encode_hf(kind: str, path: str, train_path: str) -> float:
-    from bert_engine.tokenizers import BpeTokenizer, WordPieceTokenizer
     from tokenizers import Tokenizer
 
     # The same vocabulary as ours: our trained tokenizer, loaded by HF from its tokenizer.json.
-    if kind == "bpe":
-        ours = BpeTokenizer.train(train_path, vocab_size=VOCAB, min_frequency=MIN_FREQ)
-    else:
-        ours = WordPieceTokenizer.train(train_path, vocab_size=VOCAB, min_frequency=MIN_FREQ)
+    ours = train_for_encoding(kind, train_path)
     with tempfile.TemporaryDirectory() as d:
         ours.save(Path(d) / "tokenizer.json")
         tok = Tokenizer.from_file(str(Path(d) / "tokenizer.json"))
@@ -154,15 +155,13 @@ def byte_decoder() -> dict[str, int]:
             bs.append(b)
             cs.append(256 + n)
             n += 1
-    return {chr(c): b for b, c in zip(bs, cs)}
+    return {chr(c): b for b, c in zip(bs, cs, strict=True)}
 
 
 def encode_tiktoken(path: str, pattern: str, train_path: str) -> float:
     import tiktoken
 
-    from bert_engine.tokenizers import BpeTokenizer
-
-    ours = BpeTokenizer.train(train_path, vocab_size=VOCAB, min_frequency=MIN_FREQ, pattern=pattern)
+    ours = train_for_encoding("bpe", train_path, pattern)
     dec = byte_decoder()
     ranks = {}
     specials = {}
@@ -172,7 +171,9 @@ def encode_tiktoken(path: str, pattern: str, train_path: str) -> float:
         else:
             ranks[bytes(dec[c] for c in token)] = i
     enc = tiktoken.Encoding(
-        "bertbench", pat_str=GPT4 if pattern == "gpt4" else GPT2, mergeable_ranks=ranks,
+        "bertbench",
+        pat_str=GPT4 if pattern == "gpt4" else GPT2,
+        mergeable_ranks=ranks,
         special_tokens=specials,
     )
     lines = read_lines(path)
@@ -223,7 +224,10 @@ def measure(spec: dict, threads: int, repeats: int) -> dict:
     for _ in range(repeats):
         out = subprocess.run(
             [sys.executable, __file__, "--one", json.dumps(spec)],
-            capture_output=True, text=True, env=env, check=False,
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
         )
         if out.returncode != 0:
             raise SystemExit(f"{spec}: failed\n{out.stderr[-3000:]}")
@@ -244,6 +248,63 @@ def prepare(scale: int, tmp: Path) -> Path:
     return path
 
 
+def run_scale(path: Path, train1: Path, mb: float, threads: int, repeats: int) -> None:
+    def cell(label: str, **spec: str) -> dict:
+        r = measure({"path": str(path), **spec}, threads, repeats)
+        print(
+            f"{label:44s} {r['seconds']:8.3f} s {mb / r['seconds']:8.1f} MB/s "
+            f"peak RSS {r['peak_rss_mb']:8.0f} MB",
+            flush=True,
+        )
+        return r
+
+    print("-- training (vocab 30522)")
+    ob = cell("ours BPE gpt2 (files)", what="train-ours", kind="bpe", pattern="gpt2", feed="files")
+    og4 = cell(
+        "ours BPE gpt4 (iterator)", what="train-ours", kind="bpe", pattern="gpt4", feed="iter"
+    )
+    hb = cell("HF BpeTrainer + ByteLevel (files)", what="train-hf", kind="bpe")
+    rb = cell("rustbpe (iterator, gpt4)", what="train-rustbpe")
+    ow = cell(
+        "ours WordPiece (files)", what="train-ours", kind="wordpiece", pattern="gpt2", feed="files"
+    )
+    hw = cell("HF WordPieceTrainer (files)", what="train-hf", kind="wordpiece")
+    print(
+        f"ratio BPE: HF/ours {hb['seconds'] / ob['seconds']:.2f}x (target >= 4)  "
+        f"rustbpe/ours(gpt4) {rb['seconds'] / og4['seconds']:.2f}x (target >= 1.3)"
+    )
+    print(
+        f"ratio WordPiece: HF/ours {hw['seconds'] / ow['seconds']:.2f}x (target >= 4)  "
+        f"rustbpe/ours {rb['seconds'] / ow['seconds']:.2f}x (target >= 1.3)"
+    )
+    print(
+        f"peak RSS ours/HF: BPE {ob['peak_rss_mb'] / hb['peak_rss_mb']:.2f}  "
+        f"WordPiece {ow['peak_rss_mb'] / hw['peak_rss_mb']:.2f} (target <= 2)"
+    )
+
+    print("-- encoding (batch, whole corpus, no special tokens)")
+    t = str(train1)
+    eb = cell("ours BPE gpt2 encode_batch", what="encode-ours", kind="bpe", pattern="gpt2", train=t)
+    eb4 = cell(
+        "ours BPE gpt4 encode_batch", what="encode-ours", kind="bpe", pattern="gpt4", train=t
+    )
+    hfb = cell("HF encode_batch (our BPE vocab)", what="encode-hf", kind="bpe", train=t)
+    tk = cell(
+        "tiktoken batch (our BPE gpt4 vocab)", what="encode-tiktoken", pattern="gpt4", train=t
+    )
+    rbe = cell("rustbpe batch_encode (gpt4)", what="encode-rustbpe", train=t)
+    ew = cell(
+        "ours WordPiece encode_batch", what="encode-ours", kind="wordpiece", pattern="gpt2", train=t
+    )
+    hfw = cell("HF encode_batch (our WordPiece vocab)", what="encode-hf", kind="wordpiece", train=t)
+    print(
+        f"ratio encode BPE: ours/HF {hfb['seconds'] / eb['seconds']:.2f}x (target >= 3)  "
+        f"ours(gpt4)/tiktoken {tk['seconds'] / eb4['seconds']:.2f}x  "
+        f"ours(gpt4)/rustbpe {rbe['seconds'] / eb4['seconds']:.2f}x (target >= 1.2)"
+    )
+    print(f"ratio encode WordPiece: ours/HF {hfw['seconds'] / ew['seconds']:.2f}x")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--one", help=argparse.SUPPRESS)
@@ -262,53 +323,7 @@ def main() -> None:
             path = train1 if scale == 1 else prepare(scale, Path(d))
             mb = path.stat().st_size / 1e6
             print(f"\n== WikiText-2 train x{scale}: {mb:.1f} MB ==")
-            rows: list[tuple[str, dict]] = []
-
-            def cell(label: str, **spec: str) -> dict:
-                r = measure({"path": str(path), **spec}, args.threads, args.repeats)
-                rows.append((label, r))
-                print(
-                    f"{label:44s} {r['seconds']:8.3f} s {mb / r['seconds']:8.1f} MB/s "
-                    f"peak RSS {r['peak_rss_mb']:8.0f} MB",
-                    flush=True,
-                )
-                return r
-
-            print("-- training (vocab 30522)")
-            ob = cell("ours BPE gpt2 (files)", what="train-ours", kind="bpe", pattern="gpt2",
-                      feed="files")
-            og4 = cell("ours BPE gpt4 (iterator)", what="train-ours", kind="bpe", pattern="gpt4",
-                       feed="iter")
-            hb = cell("HF BpeTrainer + ByteLevel (files)", what="train-hf", kind="bpe")
-            rb = cell("rustbpe (iterator, gpt4)", what="train-rustbpe")
-            ow = cell("ours WordPiece (files)", what="train-ours", kind="wordpiece",
-                      pattern="gpt2", feed="files")
-            hw = cell("HF WordPieceTrainer (files)", what="train-hf", kind="wordpiece")
-            print(f"ratio BPE: HF/ours {hb['seconds'] / ob['seconds']:.2f}x (target >= 4)  "
-                  f"rustbpe/ours(gpt4) {rb['seconds'] / og4['seconds']:.2f}x (target >= 1.3)")
-            print(f"ratio WordPiece: HF/ours {hw['seconds'] / ow['seconds']:.2f}x (target >= 4)  "
-                  f"rustbpe/ours {rb['seconds'] / ow['seconds']:.2f}x (target >= 1.3)")
-            print(f"peak RSS ours/HF: BPE {ob['peak_rss_mb'] / hb['peak_rss_mb']:.2f}  "
-                  f"WordPiece {ow['peak_rss_mb'] / hw['peak_rss_mb']:.2f} (target <= 2)")
-
-            print("-- encoding (batch, whole corpus, no special tokens)")
-            t = str(train1)
-            eb = cell("ours BPE gpt2 encode_batch", what="encode-ours", kind="bpe", pattern="gpt2",
-                      train=t)
-            eb4 = cell("ours BPE gpt4 encode_batch", what="encode-ours", kind="bpe",
-                       pattern="gpt4", train=t)
-            hfb = cell("HF encode_batch (our BPE vocab)", what="encode-hf", kind="bpe", train=t)
-            tk = cell("tiktoken batch (our BPE gpt4 vocab)", what="encode-tiktoken",
-                      pattern="gpt4", train=t)
-            rbe = cell("rustbpe batch_encode (gpt4)", what="encode-rustbpe", train=t)
-            ew = cell("ours WordPiece encode_batch", what="encode-ours", kind="wordpiece",
-                      pattern="gpt2", train=t)
-            hfw = cell("HF encode_batch (our WordPiece vocab)", what="encode-hf",
-                       kind="wordpiece", train=t)
-            print(f"ratio encode BPE: ours/HF {hfb['seconds'] / eb['seconds']:.2f}x (target >= 3)  "
-                  f"ours(gpt4)/tiktoken {tk['seconds'] / eb4['seconds']:.2f}x  "
-                  f"ours(gpt4)/rustbpe {rbe['seconds'] / eb4['seconds']:.2f}x (target >= 1.2)")
-            print(f"ratio encode WordPiece: ours/HF {hfw['seconds'] / ew['seconds']:.2f}x")
+            run_scale(path, train1, mb, args.threads, args.repeats)
 
 
 if __name__ == "__main__":
