@@ -69,9 +69,7 @@ class Tokenizer:
         pair: str | None = None,
         add_special_tokens: bool = True,
         max_length: int | None = None,
-    ) -> tuple[
-        list[int], list[str], list[int], list[tuple[int, int]], list[int], list[int]
-    ]: ...
+    ) -> tuple[list[int], list[str], list[int], list[tuple[int, int]], list[int], list[int]]: ...
     def encode_batch(
         self,
         texts: list[str],

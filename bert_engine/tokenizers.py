@@ -205,7 +205,9 @@ class Tokenizer:
             config = p.parent / "tokenizer_config.json"
             if config.is_file():
                 try:
-                    lowercase = bool(json.loads(config.read_text("utf-8")).get("do_lower_case", True))
+                    lowercase = bool(
+                        json.loads(config.read_text("utf-8")).get("do_lower_case", True)
+                    )
                 except (ValueError, AttributeError) as e:
                     raise FormatError(f"{config}: not a valid tokenizer_config.json ({e})") from e
         return cls._checked(_rustbpe.Tokenizer.from_vocab_file(str(p), lowercase=lowercase), p)
