@@ -44,7 +44,12 @@ impl Bpe {
     pub fn merge_strings(&self) -> Vec<(String, String)> {
         self.merges
             .iter()
-            .map(|&(a, b)| (self.vocab[a as usize].clone(), self.vocab[b as usize].clone()))
+            .map(|&(a, b)| {
+                (
+                    self.vocab[a as usize].clone(),
+                    self.vocab[b as usize].clone(),
+                )
+            })
             .collect()
     }
 }

@@ -22,7 +22,12 @@ impl WordPiece {
         continuing_subword_prefix: String,
         max_input_chars_per_word: usize,
     ) -> crate::Result<Self> {
-        let _ = (vocab, unk_token, continuing_subword_prefix, max_input_chars_per_word);
+        let _ = (
+            vocab,
+            unk_token,
+            continuing_subword_prefix,
+            max_input_chars_per_word,
+        );
         todo!("H-wp")
     }
 

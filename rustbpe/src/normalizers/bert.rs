@@ -14,7 +14,12 @@ pub struct BertNormalizer {
 
 impl Default for BertNormalizer {
     fn default() -> Self {
-        BertNormalizer { clean_text: true, handle_chinese_chars: true, strip_accents: None, lowercase: true }
+        BertNormalizer {
+            clean_text: true,
+            handle_chinese_chars: true,
+            strip_accents: None,
+            lowercase: true,
+        }
     }
 }
 
