@@ -235,7 +235,7 @@ pub fn train(
             }
         }
 
-        if merges.len() % report_every == 0
+        if merges.len().is_multiple_of(report_every)
             && !progress(Progress {
                 stage: "merge",
                 current: merges.len() as u64,
