@@ -29,10 +29,14 @@ import multiprocessing
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+# benchmarks/tokenizers.py would shadow HF's `tokenizers` (which transformers imports) when this
+# file runs as a script: keep this folder off the import path.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 CACHE = ROOT / ".bench-cache" / "data"
 
 
@@ -213,9 +217,11 @@ def run_stream(args: dict) -> dict:
         paths.append(p)
     budget_tokens = args["budget_tokens"]
     before = rss_anon_mb()
-    c = build_shards(
-        TextSource(paths), tok, CACHE / "stream-cache", shard_tokens=budget_tokens, workers=2
-    )
+    # A fresh cache every run, built in this process (workers=1), so the build is measured too.
+    scratch = tempfile.TemporaryDirectory(dir=CACHE, prefix="stream-")
+    t0 = time.perf_counter()
+    c = build_shards(TextSource(paths), tok, scratch.name, shard_tokens=budget_tokens, workers=1)
+    build_s = time.perf_counter() - t0
     after_build = rss_anon_mb()
     cfg = PretrainingConfig(max_seq_len=args["max_seq_len"])
     masker = MlmMasker(c.vocab_size, c.special.mask, c.special.all)
@@ -233,7 +239,9 @@ def run_stream(args: dict) -> dict:
             if frac not in marks and seen >= frac * total:
                 marks[frac] = rss_anon_mb()
     marks[1.0] = rss_anon_mb()
+    scratch.cleanup()
     return {
+        "build_s": build_s,
         "rss_file_mb": rss_anon_mb("RssFile"),
         "peak_rss_mb": rss_anon_mb("VmHWM"),
         "corpus_tokens": total,
@@ -329,7 +337,8 @@ def main() -> None:
         s = subprocess_json("stream", sargs)
         print(
             f"\nstreaming {s['corpus_tokens']:,} tokens = {s['ratio']:.1f}x the RAM budget of "
-            f"{s['budget_tokens']:,} tokens ({s['shards']} shards)"
+            f"{s['budget_tokens']:,} tokens ({s['shards']} shards, built in {s['build_s']:.0f}s "
+            "on 1 core)"
         )
         print("RssAnon MB: " + ", ".join(f"{k} {v:.0f}" for k, v in s["rss_anon_mb"].items()))
         print(
