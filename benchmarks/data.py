@@ -338,7 +338,7 @@ def main() -> None:
         print(
             f"\nstreaming {s['corpus_tokens']:,} tokens = {s['ratio']:.1f}x the RAM budget of "
             f"{s['budget_tokens']:,} tokens ({s['shards']} shards, built in {s['build_s']:.0f}s "
-            "on 1 core)"
+            "with workers=1)"
         )
         print("RssAnon MB: " + ", ".join(f"{k} {v:.0f}" for k, v in s["rss_anon_mb"].items()))
         print(
