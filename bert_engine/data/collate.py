@@ -7,6 +7,7 @@ tensor cores prefer), length bucketing, and the pre-training batch stream (colla
   ``bucket_batches`` batches is sorted by length, cut into batches, and the batches are shuffled),
   and yields masked batches; it is exactly resumable through ``state_dict()``.
 - ``LengthBucketSampler`` does the same bucketing for map-style datasets (fine-tuning).
+- ``pretraining_batches(corpus, batch_size=...)`` wires examples, masker and collator together.
 """
 
 from __future__ import annotations
@@ -21,7 +22,12 @@ from torch.utils.data import Sampler
 
 from bert_engine.data.errors import DataError
 from bert_engine.data.masking import MlmMasker
-from bert_engine.data.pretraining import PretrainingExample, PretrainingExamples
+from bert_engine.data.pretraining import (
+    PretrainingConfig,
+    PretrainingExample,
+    PretrainingExamples,
+)
+from bert_engine.data.shards import TokenizedCorpus
 
 
 def padded_length(longest: int, multiple_of: int | None = 8) -> int:
@@ -198,3 +204,40 @@ class LengthBucketSampler(Sampler[list[int]]):
             chunk = order[start : start + size]
             for batch in bucketed_batches(self.lengths[chunk], self.batch_size, rng):
                 yield [chunk[i] for i in batch]
+
+
+def pretraining_batches(
+    corpus: TokenizedCorpus,
+    *,
+    batch_size: int,
+    max_seq_len: int = 128,
+    nsp: bool = True,
+    pack: bool = False,
+    short_seq_prob: float = 0.1,
+    mlm_probability: float = 0.15,
+    whole_word_masking: bool = False,
+    bucket_batches: int = 16,
+    seed: int = 0,
+    rank: int = 0,
+    world_size: int = 1,
+    epochs: int | None = None,
+) -> PretrainingBatches:
+    """The whole pre-training input pipeline over a shard cache, wired with the usual settings
+    (what a trainer calls; each piece stays usable on its own)."""
+    config = PretrainingConfig(
+        max_seq_len=max_seq_len, short_seq_prob=short_seq_prob, nsp=nsp, pack=pack
+    )
+    examples = PretrainingExamples(
+        corpus, config, seed=seed, rank=rank, world_size=world_size, epochs=epochs
+    )
+    masker = MlmMasker(
+        corpus.vocab_size,
+        corpus.special.mask,
+        corpus.special.all,
+        mlm_probability=mlm_probability,
+        word_start=corpus.word_start if whole_word_masking else None,
+    )
+    collator = PretrainingCollator(corpus.special.pad, masker)
+    return PretrainingBatches(
+        examples, collator, batch_size, bucket_batches=1 if pack else bucket_batches, seed=seed
+    )

@@ -8,6 +8,7 @@ from bert_engine.data.collate import (
     PretrainingBatches,
     PretrainingCollator,
     pad_rows,
+    pretraining_batches,
 )
 from bert_engine.data.masking import IGNORE_INDEX, MlmMasker
 from bert_engine.data.pretraining import (
@@ -121,3 +122,13 @@ def test_length_bucket_sampler_covers_each_index_once_per_epoch():
     spread = np.mean([np.ptp(lengths[b]) for b in epoch0 if len(b) == 16])
     random_spread = np.mean([np.ptp(lengths[i : i + 16]) for i in range(0, 992, 16)])
     assert spread < 0.3 * random_spread
+
+
+def test_pretraining_batches_wiring_options():
+    c = corpus()
+    b = next(iter(pretraining_batches(c, batch_size=8, max_seq_len=32, seed=1)))
+    assert b["input_ids"].shape[0] == 8 and b["input_ids"].shape[1] <= 32
+    assert "next_sentence_label" in b
+    packed = next(iter(pretraining_batches(c, batch_size=8, max_seq_len=32, nsp=False, pack=True)))
+    assert packed["input_ids"].shape == (8, 32) and "next_sentence_label" not in packed
+    assert (packed["attention_mask"] == 1).all()  # packing: full rows, no padding
