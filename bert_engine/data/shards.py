@@ -41,7 +41,12 @@ from bert_engine.data.sentences import split_sentences
 from bert_engine.data.sources import CorpusSource
 
 FORMAT_VERSION = 1
-Progress = Callable[[int, "int | None"], None]
+# progress(done, total) -> None or bool; returning False cancels the build (BuildCancelled).
+Progress = Callable[[int, "int | None"], "bool | None"]
+
+
+class BuildCancelled(DataError):
+    """The progress callback returned False; nothing was written to the cache."""
 
 
 class TokenizerLike(Protocol):
@@ -216,7 +221,8 @@ def build_shards(
     """Tokenize ``source`` into a shard cache, or reuse the cache built for the same inputs.
 
     ``workers``: tokenizer processes (default: the CPU count, at most 8; 1 tokenizes in this
-    process). ``progress(done, total)`` is called after each chunk, in the source's units.
+    process). ``progress(done, total)`` is called after each chunk, in the source's units;
+    returning False cancels (``BuildCancelled``) and leaves the cache as it was.
     """
     settings = {"sentences": split_into_sentences, "splitter": 1}
     root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
@@ -422,8 +428,8 @@ def _write_shards(
             buffered += len(ids)
         if buffered >= shard_tokens:
             flush()
-        if progress is not None:
-            progress(done, total)
+        if progress is not None and progress(done, total) is False:
+            raise BuildCancelled(f"building the shard cache of {source.name()} was cancelled")
     flush()
     (out / "tokenizer.json").unlink(missing_ok=True)
     if not shards_meta:

@@ -9,7 +9,7 @@ import pytest
 from bert_engine.data.errors import DataError
 from bert_engine.data.pretraining import PretrainingConfig, PretrainingExamples
 from bert_engine.data.sentences import split_sentences
-from bert_engine.data.shards import TokenizedCorpus, build_shards
+from bert_engine.data.shards import BuildCancelled, TokenizedCorpus, build_shards
 from bert_engine.data.sources import TextSource
 
 tokenizers = pytest.importorskip("bert_engine.tokenizers")
@@ -159,3 +159,25 @@ def test_shared_wikitext_valid_builds(tmp_path):
     corpus = build_shards(src, tok, tmp_path, workers=1)
     assert corpus.n_documents > 500 and corpus.n_tokens > 200_000
     assert (corpus.word_start == 0).sum() > 100  # WordPiece "##" pieces continue words
+
+
+def test_progress_returning_false_cancels_without_leaving_a_cache(tmp_path, tok):
+    path = corpus_file(tmp_path, n_docs=300)
+    calls = []
+
+    def stop_at_second(done, total):
+        calls.append(done)
+        return len(calls) < 2
+
+    with pytest.raises(BuildCancelled, match="cancelled"):
+        build_shards(
+            TextSource(path),
+            tok,
+            tmp_path / "c",
+            workers=1,
+            chunk_documents=50,
+            progress=stop_at_second,
+        )
+    assert len(calls) == 2
+    assert list((tmp_path / "c" / "shards").iterdir()) == []
+    assert build_shards(TextSource(path), tok, tmp_path / "c", workers=1).n_documents == 300
