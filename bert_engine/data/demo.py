@@ -7,7 +7,7 @@ docstrings of the standard-library modules, classes and functions. Sources are *
 
 Each module becomes one document; its paragraphs are cleaned of code examples, reST markup and
 parameter tables, so what remains is prose. The corpus is written once to
-``<cache>/demo/stdlib-docs-<python version>.txt`` (documents separated by blank lines, one
+``<cache>/demo/stdlib-docs-v<N>-<python version>.txt`` (documents separated by blank lines, one
 paragraph per line) and reused. It is deterministic for a given Python installation.
 """
 
@@ -25,7 +25,17 @@ from pathlib import Path
 
 from bert_engine.data.errors import DataError
 
-_SKIP_DIRS = {"test", "tests", "idle_test", "site-packages", "dist-packages", "__pycache__"}
+_SKIP_DIRS = {
+    "test",
+    "tests",
+    "idle_test",
+    "idlelib",
+    "turtledemo",
+    "site-packages",
+    "dist-packages",
+    "__pycache__",
+}  # tests and IDE internals: developer notes more than prose
+_DEMO_VERSION = 2  # bump when the cleaning changes, so an old cached corpus is not reused
 _MIN_WORDS = 6  # paragraphs shorter than this are mostly headings or signatures
 _MIN_CORPUS_BYTES = 200_000  # below this the interpreter ships without its sources
 
@@ -48,7 +58,7 @@ def demo_corpus_path(cache_dir: str | os.PathLike[str] | None = None) -> Path:
     """Path of the demo corpus text file, building it on first use (a few seconds)."""
     root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     version = "{}.{}.{}".format(*sys.version_info[:3])
-    path = root / "demo" / f"stdlib-docs-{version}.txt"
+    path = root / "demo" / f"stdlib-docs-v{_DEMO_VERSION}-{version}.txt"
     if not path.exists():
         write_atomic(path, "\n\n".join(demo_documents()) + "\n")
     return path
