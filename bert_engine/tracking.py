@@ -172,9 +172,7 @@ def read_config(run_dir: str | os.PathLike[str]) -> dict[str, Any]:
 def metric_mode(name: str) -> str:
     """Whether lower ('min') or higher ('max') is better, guessed from the metric's name."""
     lowered = name.lower()
-    return (
-        "min" if any(k in lowered for k in ("loss", "perplexity", "ppl", "error")) else "max"
-    )
+    return "min" if any(k in lowered for k in ("loss", "perplexity", "ppl", "error")) else "max"
 
 
 # -------------------------------------------------------------------------------- tracker

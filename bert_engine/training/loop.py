@@ -139,7 +139,7 @@ def _count(batch: Batch) -> tuple[torch.Tensor | None, int | None]:
         tokens: torch.Tensor | None = mask.sum()
     else:
         ids = batch.get("input_ids")
-        tokens = torch.tensor(ids.numel()) if isinstance(ids, torch.Tensor) else None
+        tokens = torch.tensor(float(ids.numel())) if isinstance(ids, torch.Tensor) else None
     examples = next(
         (v.shape[0] for v in batch.values() if isinstance(v, torch.Tensor) and v.ndim), None
     )
@@ -368,6 +368,9 @@ class Trainer:
         accum = cfg.grad_accum_steps
         self.optimizer.zero_grad(set_to_none=True)
         loss_sum = torch.zeros((), device=self.device)
+        token_sum = torch.zeros((), device=self.device)
+        counted_tokens = False
+        examples = 0
         for micro in range(accum):
             batch = move_to_device(dict(self._next_batch()), self.device)
             # DDP: only the last micro-batch needs to all-reduce gradients.
@@ -383,8 +386,11 @@ class Trainer:
                 (self.scaler.scale(scaled) if self.scaler is not None else scaled).backward()
             loss_sum += loss.detach()
             window.add_metrics(_metrics_of(output))
-            tokens, examples = _count(batch)
-            window.add_counts(tokens, examples)
+            tokens, batch_examples = _count(batch)
+            if tokens is not None:
+                token_sum += tokens.to(token_sum.device, torch.float32)
+                counted_tokens = True
+            examples += batch_examples or 0
         if self.scaler is not None:
             self.scaler.unscale_(self.optimizer)
         params = [
@@ -395,9 +401,10 @@ class Trainer:
         ]
         max_norm = cfg.max_grad_norm if cfg.max_grad_norm is not None else math.inf
         grad_norm = torch.nn.utils.clip_grad_norm_(params, max_norm) if params else torch.zeros(())
-        # One host sync per step: we must know the loss is finite before touching the weights.
-        loss_value, norm_value = torch.stack(
-            [loss_sum / accum, grad_norm.float().to(self.device)]
+        # One host sync per step: we must know the loss is finite before touching the weights
+        # (the token count rides along so that it costs no extra sync).
+        loss_value, norm_value, token_value = torch.stack(
+            [loss_sum / accum, grad_norm.float().to(self.device), token_sum]
         ).tolist()
         if not math.isfinite(loss_value):
             return f"loss is {loss_value} at step {self.step + 1}; weights were not updated"
@@ -413,7 +420,10 @@ class Trainer:
             self.optimizer.step()
         if self.scheduler is not None:
             self.scheduler.step()
-        window.add_step(loss_value, norm_value, lr)
+        tokens_done = int(round(token_value)) if counted_tokens else None
+        self.tokens_seen += tokens_done or 0
+        self.examples_seen += examples
+        window.add_step(loss_value, norm_value, lr, tokens_done, examples)
         return loss_value
 
     def _run_eval(self) -> None:
@@ -526,45 +536,41 @@ class _Window:
         self.grad_norm = 0.0
         self.lr = 0.0
         self.seconds = 0.0
-        self.tokens: torch.Tensor | None = None
+        self.tokens: int | None = None
         self.examples = 0
-        self.has_examples = False
         self.metric_sums: dict[str, torch.Tensor | float] = {}
         self.metric_counts: dict[str, int] = {}
 
     def add_metrics(self, metrics: Mapping[str, Any]) -> None:
         for name, value in metrics.items():
+            # Tensors stay on the device until the event is built: no sync per micro-batch.
             value = value.detach().float() if isinstance(value, torch.Tensor) else float(value)
             self.metric_sums[name] = self.metric_sums.get(name, 0.0) + value
             self.metric_counts[name] = self.metric_counts.get(name, 0) + 1
 
-    def add_counts(self, tokens: torch.Tensor | None, examples: int | None) -> None:
-        if tokens is not None:
-            # Kept on the device: adding is free, reading it (a sync) happens once per event.
-            self.tokens = tokens.detach() if self.tokens is None else self.tokens + tokens.detach()
-        if examples is not None:
-            self.examples += examples
-            self.has_examples = True
-
-    def add_step(self, loss: float, grad_norm: float, lr: float) -> None:
+    def add_step(
+        self, loss: float, grad_norm: float, lr: float, tokens: int | None, examples: int
+    ) -> None:
         self.steps += 1
         self.loss += loss
         self.grad_norm += grad_norm
         self.lr = lr
+        if tokens is not None:
+            self.tokens = (self.tokens or 0) + tokens
+        self.examples += examples
 
     def event(self, trainer: Trainer, eta: float) -> StepEvent:
-        tokens = int(self.tokens.item()) if self.tokens is not None else None
-        trainer.tokens_seen += tokens or 0
-        trainer.examples_seen += self.examples
-        rate = (lambda n: n / self.seconds) if self.seconds > 0 else (lambda n: None)
+        def rate(n: int | None) -> float | None:
+            return n / self.seconds if n and self.seconds > 0 else None
+
         return StepEvent(
             step=trainer.step,
             total_steps=trainer.config.total_steps,
             loss=self.loss / self.steps,
             lr=self.lr,
             grad_norm=self.grad_norm / self.steps,
-            tokens_per_s=rate(tokens) if tokens is not None else None,
-            examples_per_s=rate(self.examples) if self.has_examples else None,
+            tokens_per_s=rate(self.tokens),
+            examples_per_s=rate(self.examples),
             elapsed_s=trainer.elapsed_s,
             eta_s=eta,
             epoch=trainer.epoch,

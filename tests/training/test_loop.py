@@ -129,6 +129,11 @@ def test_resumed_run_follows_the_uninterrupted_trajectory(tmp_path):
     second.run()
     assert rest.of("started")[0].resumed and rest.of("started")[0].step == 5
 
+    # Progress counters survive the restart too.
+    assert (second.tokens_seen, second.examples_seen) == (
+        reference.tokens_seen,
+        reference.examples_seen,
+    )
     combined = {**losses(part), **losses(rest)}
     assert sorted(combined) == list(range(1, TOTAL + 1))
     for step, loss in losses(full).items():
@@ -374,3 +379,30 @@ def test_step_event_losses_are_finite_numbers(tmp_path):
     # log_every=5 over 12 steps: events at 5, 10 and the last step.
     assert [e.step for e in steps] == [5, 10, 12]
     assert all(math.isfinite(e.loss) and e.grad_norm > 0 for e in steps)
+
+
+def test_infinite_gradient_fails_the_run_before_the_weights_change(tmp_path):
+    class SqrtAtZero(torch.nn.Module):
+        """Finite loss (0) with an infinite gradient: d sqrt(w) / dw at w = 0."""
+
+        def __init__(self):
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.tensor([1.0, 0.0]))
+
+        def forward(self, x):
+            return {"loss": torch.sqrt(self.w * x).sum()}
+
+    class Data:
+        def __iter__(self):
+            yield {"x": torch.tensor([1.0, 1.0])}
+
+    rec = Recorder()
+    model = SqrtAtZero()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    trainer = Trainer(
+        model, opt, Data(), TrainerConfig(total_steps=3), device="cpu", listeners=[rec]
+    )
+    result = trainer.run()
+    assert result.status == "failed" and result.step == 0
+    assert "gradient norm is inf at step 1" in rec.of("failed")[0].reason
+    assert model.w.tolist() == [1.0, 0.0]
