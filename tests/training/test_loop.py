@@ -406,3 +406,58 @@ def test_infinite_gradient_fails_the_run_before_the_weights_change(tmp_path):
     assert result.status == "failed" and result.step == 0
     assert "gradient norm is inf at step 1" in rec.of("failed")[0].reason
     assert model.w.tolist() == [1.0, 0.0]
+
+
+def test_resume_without_a_data_state_replays_the_epoch_position(tmp_path):
+    """A plain list has no state_dict: the trainer skips the batches already consumed."""
+    batches = list(RandomTokens(seed=4, n_batches=5))
+    full = Recorder()
+    make_trainer(tmp_path / "full", listeners=[full], data=list(batches)).run()
+
+    control = RunControl()
+
+    def stop_at_seven(event):
+        if event.kind == "step" and event.step == 7:
+            control.stop()
+
+    part = Recorder()
+    make_trainer(
+        tmp_path / "split", control=control, listeners=[part, stop_at_seven], data=list(batches)
+    ).run()
+    assert not (tmp_path / "split" / "checkpoints" / "step-000007" / "data_state.pt").exists()
+    rest = Recorder()
+    second = make_trainer(tmp_path / "split", seed=5, listeners=[rest], data=list(batches))
+    scramble_global_rngs()
+    second.resume()
+    second.run()
+    combined = {**losses(part), **losses(rest)}
+    for step, loss in losses(full).items():
+        assert combined[step] == pytest.approx(loss, abs=1e-6), step
+
+
+def test_set_epoch_is_called_for_each_epoch(tmp_path):
+    class EpochAware(RandomTokens):
+        def __init__(self):
+            super().__init__(seed=1, n_batches=3)
+            self.epochs_set = []
+
+        def set_epoch(self, epoch):
+            self.epochs_set.append(epoch)
+
+    data = EpochAware()
+    make_trainer(tmp_path, data=data, total_steps=7).run()
+    assert data.epochs_set == [0, 1, 2]
+
+
+def test_keyboard_interrupt_reports_cancelled_with_the_last_checkpoint(tmp_path):
+    rec = Recorder()
+
+    def ctrl_c_at_six(event):
+        if event.kind == "step" and event.step == 6:
+            raise KeyboardInterrupt
+
+    trainer = make_trainer(tmp_path, listeners=[rec, ctrl_c_at_six], checkpoint_every=4)
+    with pytest.raises(KeyboardInterrupt):
+        trainer.run()
+    cancelled = rec.of("cancelled")[0]
+    assert cancelled.step == 6 and cancelled.checkpoint.endswith("step-000004")
