@@ -251,17 +251,19 @@ def test_list_runs_reports_statuses_including_interrupted(tmp_path):
 def test_heartbeat_keeps_a_paused_run_alive(tmp_path):
     from bert_engine.training import PausedEvent, StartedEvent
 
-    tracker = Tracker(tmp_path, tensorboard=False, heartbeat_s=0.05)
+    run = create_run(tmp_path, "live")
+    tracker = Tracker(run, tensorboard=False, heartbeat_s=0.05)
     tracker(StartedEvent(step=0, total_steps=10))
     tracker(PausedEvent(step=0))
-    first = read_summary(tmp_path)["heartbeat"]
+    first = read_summary(run)["heartbeat"]
     deadline = time.monotonic() + 10
-    while read_summary(tmp_path).get("heartbeat") == first and time.monotonic() < deadline:
+    while read_summary(run).get("heartbeat") == first and time.monotonic() < deadline:
         time.sleep(0.02)
-    summary = read_summary(tmp_path)
+    summary = read_summary(run)
     assert summary["heartbeat"] != first and summary["paused"] is True
     tracker.close()
-    assert list_runs(tmp_path.parent)[0].status == "running"  # this process is alive
+    [record] = list_runs(tmp_path)
+    assert record.status == "running"  # this process is alive and the heartbeat is fresh
 
 
 def test_compare_runs(tmp_path):
