@@ -461,3 +461,49 @@ def test_keyboard_interrupt_reports_cancelled_with_the_last_checkpoint(tmp_path)
         trainer.run()
     cancelled = rec.of("cancelled")[0]
     assert cancelled.step == 6 and cancelled.checkpoint.endswith("step-000004")
+
+
+RESUME_CHILD = """
+import json, sys
+import torch
+torch.set_num_threads(1)
+sys.path.insert(0, sys.argv[2])
+from pathlib import Path
+from test_loop import make_trainer, Recorder, losses
+rec = Recorder()
+trainer = make_trainer(Path(sys.argv[1]), seed=42, listeners=[rec], grad_accum_steps=2)
+trainer.resume()
+trainer.run()
+print(json.dumps(losses(rec)))
+"""
+
+
+def test_resume_in_a_new_process_follows_the_same_trajectory(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    full = Recorder()
+    make_trainer(tmp_path / "full", listeners=[full], grad_accum_steps=2).run()
+    control = RunControl()
+
+    def stop_at_four(event):
+        if event.kind == "step" and event.step == 4:
+            control.stop()
+
+    make_trainer(
+        tmp_path / "split", control=control, listeners=[stop_at_four], grad_accum_steps=2
+    ).run()
+    here = Path(__file__).resolve().parent
+    out = subprocess.run(
+        [sys.executable, "-c", RESUME_CHILD, str(tmp_path / "split"), str(here)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=here.parents[1],
+    )
+    assert out.returncode == 0, out.stderr
+    resumed = {int(k): v for k, v in json.loads(out.stdout.strip().splitlines()[-1]).items()}
+    assert sorted(resumed) == list(range(5, TOTAL + 1))
+    for step, loss in resumed.items():
+        assert loss == pytest.approx(losses(full)[step], abs=1e-6), step
