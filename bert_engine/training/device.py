@@ -8,12 +8,10 @@ the GPU should not quietly spend a day on the CPU.
 from __future__ import annotations
 
 import contextlib
-from typing import Literal
 
 import torch
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
-Precision = Literal["auto", "fp32", "bf16", "fp16"]
 
 
 class DeviceError(ValueError):

@@ -189,7 +189,7 @@ class Trainer:
         self.batches_in_epoch = 0  # micro-batches drawn in the current epoch
         self.tokens_seen = 0
         self.examples_seen = 0
-        self.elapsed_s = 0.0  # active training time over all sessions (pauses excluded)
+        self.elapsed_s = 0.0  # wall time over all sessions, pauses excluded
         self.last_eval: dict[str, float] = {}
         self._iterator: Iterator[Batch] | None = None
         self._pending_rng: dict[str, Any] | None = None
@@ -264,14 +264,20 @@ class Trainer:
             )
         )
         session_start_step = self.step
-        session_active = 0.0  # seconds of this session spent training (not paused)
+        # Wall-clock time of this session minus pauses (evaluation and checkpoints included):
+        # what a person means by "elapsed", and the honest basis for an ETA.
+        session_start = time.perf_counter()
+        paused_s = 0.0
+        elapsed_before = self.elapsed_s
         window = _Window()
         last_loss: float | None = None
         try:
             while self.step < cfg.total_steps:
                 if self.control.is_paused:
                     self._emit(PausedEvent(step=self.step))
+                    pause_start = time.perf_counter()
                     self.control.wait_if_paused()
+                    paused_s += time.perf_counter() - pause_start
                     if not self.control.should_stop:
                         self._emit(ResumedEvent(step=self.step))
                 if self.control.should_stop:
@@ -288,13 +294,13 @@ class Trainer:
                     return self._fail(outcome, last_loss)
                 last_loss = outcome
                 self.step += 1
-                step_time = time.perf_counter() - started
-                session_active += step_time
-                self.elapsed_s += step_time
-                window.seconds += step_time
+                now = time.perf_counter()
+                window.seconds += now - started  # compute time only: the basis of throughput
+                session_s = now - session_start - paused_s
+                self.elapsed_s = elapsed_before + session_s
                 if self.step % cfg.log_every == 0 or self.step == cfg.total_steps:
                     done = self.step - session_start_step
-                    eta = session_active / done * (cfg.total_steps - self.step)
+                    eta = session_s / done * (cfg.total_steps - self.step)
                     self._emit(window.event(self, eta))
                     window = _Window()
                 if self.evaluate is not None and (

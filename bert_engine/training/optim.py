@@ -10,7 +10,6 @@ Embedding matrices are 2-D and keep their decay, as in the original BERT recipe.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 import torch
@@ -91,7 +90,3 @@ def build_optimizer(
     if fused is not None:
         kwargs["fused"] = fused
     return torch.optim.AdamW(groups, **kwargs)
-
-
-def trainable_parameters(model: nn.Module) -> Iterable[nn.Parameter]:
-    return (p for p in model.parameters() if p.requires_grad)
