@@ -14,7 +14,7 @@ from bert_engine.training.checkpoint import (
     load_checkpoint,
     write_checkpoint,
 )
-from bert_engine.training.control import RunControl
+from bert_engine.training.control import RunControl, stop_on_interrupt
 from bert_engine.training.device import DeviceError, autocast, resolve_precision, select_device
 from bert_engine.training.events import (
     CancelledEvent,
@@ -72,5 +72,6 @@ __all__ = [
     "seed_everything",
     "select_device",
     "split_decay_parameters",
+    "stop_on_interrupt",
     "write_checkpoint",
 ]

@@ -7,7 +7,11 @@ Everything is built on `threading.Event`, so any thread may call any method at a
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import threading
+from collections.abc import Iterator
+from types import FrameType
 
 
 class RunControl:
@@ -61,3 +65,27 @@ class RunControl:
     def __repr__(self) -> str:
         state = "stopping" if self.should_stop else "paused" if self.is_paused else "running"
         return f"RunControl({state})"
+
+
+@contextlib.contextmanager
+def stop_on_interrupt(control: RunControl) -> Iterator[RunControl]:
+    """Within the block, the first Ctrl-C (SIGINT) asks the run to stop cleanly — finish the
+    step, checkpoint, emit `cancelled` — and a second Ctrl-C interrupts at once.
+
+    Signal handlers can only be installed from the main thread; elsewhere this does nothing
+    (a UI that runs training in a worker thread calls `control.stop()` itself).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield control
+        return
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        if control.should_stop:
+            raise KeyboardInterrupt
+        control.stop()
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield control
+    finally:
+        signal.signal(signal.SIGINT, previous)

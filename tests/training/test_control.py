@@ -1,6 +1,10 @@
+import os
+import signal
 import threading
 
-from bert_engine.training import RunControl
+import pytest
+
+from bert_engine.training import RunControl, stop_on_interrupt
 
 
 def test_starts_running_and_never_blocks():
@@ -55,3 +59,32 @@ def test_reset_allows_reuse():
     control.reset()
     assert not control.should_stop and not control.is_paused
     assert "running" in repr(control)
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGINT") or os.name == "nt", reason="needs POSIX kill")
+def test_first_ctrl_c_stops_cleanly_second_interrupts():
+    control = RunControl()
+    before = signal.getsignal(signal.SIGINT)
+    with stop_on_interrupt(control):
+        os.kill(os.getpid(), signal.SIGINT)
+        assert control.should_stop  # no KeyboardInterrupt: the run will checkpoint and end
+        with pytest.raises(KeyboardInterrupt):
+            os.kill(os.getpid(), signal.SIGINT)
+            for _ in range(1000):  # the handler runs between bytecodes of the main thread
+                pass
+    assert signal.getsignal(signal.SIGINT) is before
+
+
+def test_ctrl_c_helper_is_inert_off_the_main_thread():
+    control = RunControl()
+    before = signal.getsignal(signal.SIGINT)
+    seen = []
+
+    def worker():
+        with stop_on_interrupt(control):
+            seen.append(signal.getsignal(signal.SIGINT))
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    thread.join(10)
+    assert seen == [before] and not control.should_stop
