@@ -405,8 +405,14 @@ class Trainer:
             for p in group["params"]
             if p.grad is not None
         ]
-        max_norm = cfg.max_grad_norm if cfg.max_grad_norm is not None else math.inf
-        grad_norm = torch.nn.utils.clip_grad_norm_(params, max_norm) if params else torch.zeros(())
+        if not params:
+            grad_norm = torch.zeros(())
+        elif cfg.max_grad_norm is not None:
+            grad_norm = torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
+        elif hasattr(torch.nn.utils, "get_total_norm"):  # torch >= 2.6: measure, don't rescale
+            grad_norm = torch.nn.utils.get_total_norm([p.grad for p in params])
+        else:
+            grad_norm = torch.nn.utils.clip_grad_norm_(params, math.inf)
         # One host sync per step: we must know the loss is finite before touching the weights
         # (the token count rides along so that it costs no extra sync).
         loss_value, norm_value, token_value = torch.stack(
