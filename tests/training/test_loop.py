@@ -507,3 +507,14 @@ def test_resume_in_a_new_process_follows_the_same_trajectory(tmp_path):
     assert sorted(resumed) == list(range(5, TOTAL + 1))
     for step, loss in resumed.items():
         assert loss == pytest.approx(losses(full)[step], abs=1e-6), step
+
+
+def test_bf16_request_is_a_no_op_off_cuda(tmp_path):
+    if torch.cuda.is_available():
+        pytest.skip("on CUDA bf16 really changes the numerics")
+    fp32, bf16 = Recorder(), Recorder()
+    make_trainer(tmp_path / "a", listeners=[fp32], precision="fp32").run()
+    trainer = make_trainer(tmp_path / "b", listeners=[bf16], precision="bf16")
+    trainer.run()
+    assert trainer.scaler is None and bf16.of("started")[0].precision == "bf16"
+    assert losses(bf16) == losses(fp32)
