@@ -62,23 +62,38 @@ class Unpadded:
             self._cache["key_mask"] = mask.view(self.batch, 1, 1, self.length)
         return self._cache["key_mask"]
 
+    def document_ids(self) -> torch.Tensor:
+        """[tokens] index of the sequence each packed token belongs to."""
+        if "doc" not in self._cache:
+            lengths = (self.cu_seqlens[1:] - self.cu_seqlens[:-1]).long()
+            batch = torch.arange(self.batch, device=lengths.device)
+            self._cache["doc"] = torch.repeat_interleave(batch, lengths)
+        return self._cache["doc"]
+
+    def mask_mod(self) -> Any:
+        """FlexAttention's mask function: a token attends to tokens of its own sequence only."""
+        doc = self.document_ids()
+
+        def same_sequence(b: Any, h: Any, q: Any, kv: Any) -> Any:
+            return doc[q] == doc[kv]
+
+        return same_sequence
+
     def block_mask(self) -> Any:
-        """FlexAttention block mask: a token attends to the tokens of its own sequence only."""
         if "block_mask" not in self._cache:
             from torch.nn.attention.flex_attention import create_block_mask
 
             total = int(self.indices.numel())
-            lengths = self.cu_seqlens[1:] - self.cu_seqlens[:-1]
-            doc = torch.repeat_interleave(torch.arange(self.batch, device=lengths.device), lengths)
-
-            def same_sequence(b: Any, h: Any, q: Any, kv: Any) -> Any:
-                return doc[q] == doc[kv]
-
             device = str(self.indices.device)
             self._cache["block_mask"] = create_block_mask(
-                same_sequence, None, None, total, total, device=device
+                self.mask_mod(), None, None, total, total, device=device
             )
         return self._cache["block_mask"]
+
+    def document_mask(self) -> torch.Tensor:
+        """The same mask as `block_mask`, dense: [tokens, tokens] (for checks and small inputs)."""
+        pos = torch.arange(self.indices.numel(), device=self.indices.device)
+        return self.mask_mod()(None, None, pos[:, None], pos[None, :])
 
 
 def resolve_backend(backend: str, qkv: torch.Tensor, dropout_p: float) -> str:
@@ -88,6 +103,11 @@ def resolve_backend(backend: str, qkv: torch.Tensor, dropout_p: float) -> str:
             raise ValueError(
                 f"attention backend {backend!r} has no attention dropout; set "
                 "attention_dropout=0 in the model config or use attention_backend='sdpa'"
+            )
+        if backend == "flex" and not qkv.is_cuda and qkv.requires_grad:
+            raise ValueError(
+                "FlexAttention has no backward on CPU; train with attention_backend='sdpa' "
+                "(or 'auto') on CPU and keep 'flex' for CUDA"
             )
         return backend
     half = qkv.dtype in (torch.float16, torch.bfloat16)

@@ -180,7 +180,5 @@ def test_round_trip_through_export_is_exact(tmp_path):
     export_hf(ours, tmp_path)
     back, report = load_hf(tmp_path, BertForPreTraining)
     assert report.ok
-    for (name, a), (_, b) in zip(
-        ours.state_dict().items(), back.state_dict().items(), strict=True
-    ):
+    for (name, a), (_, b) in zip(ours.state_dict().items(), back.state_dict().items(), strict=True):
         assert torch.equal(a, b), name
