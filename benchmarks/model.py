@@ -102,8 +102,10 @@ def wikitext_pairs_batch(config: BertConfig, batch: int, max_len: int, seed: int
     starts = rng.sample(range(len(paragraphs) - 1), batch)
     nsp = [rng.random() < 0.5 for _ in range(batch)]
     a = [paragraphs[i] for i in starts]
-    b = [paragraphs[rng.randrange(len(paragraphs))] if r else paragraphs[i + 1]
-         for i, r in zip(starts, nsp, strict=True)]
+    b = [
+        paragraphs[rng.randrange(len(paragraphs))] if r else paragraphs[i + 1]
+        for i, r in zip(starts, nsp, strict=True)
+    ]
     tok.enable_truncation(max_len)
     tok.enable_padding(pad_id=0)
     enc = tok.encode_batch(list(zip(a, b, strict=True)))
@@ -131,7 +133,8 @@ def build_pair(config: BertConfig, device: str, attn: str = "sdpa"):
 
 
 def make_step(model: torch.nn.Module, is_ours: bool, batch: Batch, dtype: torch.dtype | None):
-    opt = torch.optim.AdamW(model.parameters(), lr=1e-5)
+    # Fused AdamW on both sides (the default of HF's Trainer and of our trainer).
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-5, fused=True)
     device = batch.input_ids.device.type
     autocast = (
         torch.autocast(device, dtype=dtype) if dtype is not None else contextlib.nullcontext()
@@ -140,12 +143,21 @@ def make_step(model: torch.nn.Module, is_ours: bool, batch: Batch, dtype: torch.
     def step() -> float:
         with autocast:
             if is_ours:
-                out = model(batch.input_ids, batch.token_type_ids, batch.attention_mask,
-                            mlm_labels=batch.mlm_labels, nsp_labels=batch.nsp_labels)
+                out = model(
+                    batch.input_ids,
+                    batch.token_type_ids,
+                    batch.attention_mask,
+                    mlm_labels=batch.mlm_labels,
+                    nsp_labels=batch.nsp_labels,
+                )
             else:
-                out = model(input_ids=batch.input_ids, token_type_ids=batch.token_type_ids,
-                            attention_mask=batch.attention_mask, labels=batch.mlm_labels,
-                            next_sentence_label=batch.nsp_labels)
+                out = model(
+                    input_ids=batch.input_ids,
+                    token_type_ids=batch.token_type_ids,
+                    attention_mask=batch.attention_mask,
+                    labels=batch.mlm_labels,
+                    next_sentence_label=batch.nsp_labels,
+                )
         out.loss.backward()
         opt.step()
         opt.zero_grad(set_to_none=True)
@@ -230,10 +242,14 @@ def run_case(label, config, batch, device, dtype, compiled, repeats, per_repeat,
     seconds = time_side_by_side(steps, repeats, per_repeat, device)
     tokens = batch.tokens
     flops = model_flops(config, batch)
-    print(f"\n{label}  ({tokens} real tokens/step, "
-          f"{100 * (1 - tokens / batch.input_ids.numel()):.0f}% padding)")
-    print(f"  {'side':<14}{'step ms':>10}{'tokens/s':>12}{'peak MiB':>10}"
-          + (f"{'MFU':>8}" if device == "cuda" else ""))
+    print(
+        f"\n{label}  ({tokens} real tokens/step, "
+        f"{100 * (1 - tokens / batch.input_ids.numel()):.0f}% padding)"
+    )
+    print(
+        f"  {'side':<14}{'step ms':>10}{'tokens/s':>12}{'peak MiB':>10}"
+        + (f"{'MFU':>8}" if device == "cuda" else "")
+    )
     for name, s in seconds.items():
         mfu = f"{100 * flops / s / H100_BF16_DENSE:7.1f}%" if device == "cuda" else ""
         mem = f"{peak[name]:10.0f}" if name in peak else f"{'-':>10}"
@@ -268,12 +284,32 @@ def main() -> None:
     if device == "cpu":
         config = BertConfig.from_size("mini")
         batch = synthetic_batch(config, 32, 128)
-        run_case("mini, seq 128, batch 32, fp32", config, batch, device, None, False,
-                 args.repeats, args.steps, memory, args.threads)
+        run_case(
+            "mini, seq 128, batch 32, fp32",
+            config,
+            batch,
+            device,
+            None,
+            False,
+            args.repeats,
+            args.steps,
+            memory,
+            args.threads,
+        )
         pairs = None if args.no_wikitext else wikitext_pairs_batch(config, 32, 128)
         if pairs is not None:
-            run_case("mini, WikiText-2 pairs up to 128, batch 32, fp32", config, pairs, device,
-                     None, False, args.repeats, args.steps, memory, args.threads)
+            run_case(
+                "mini, WikiText-2 pairs up to 128, batch 32, fp32",
+                config,
+                pairs,
+                device,
+                None,
+                False,
+                args.repeats,
+                args.steps,
+                memory,
+                args.threads,
+            )
         return
     config = BertConfig.from_size("base")
     bf16 = torch.bfloat16
@@ -281,14 +317,34 @@ def main() -> None:
         batch = synthetic_batch(config, size, length)
         for compiled in (False,) if args.no_compile else (False, True):
             tag = "compiled" if compiled else "eager"
-            run_case(f"base, seq {length}, batch {size}, bf16 autocast, {tag}", config, batch,
-                     device, bf16, compiled, args.repeats, args.steps, memory, args.threads)
+            run_case(
+                f"base, seq {length}, batch {size}, bf16 autocast, {tag}",
+                config,
+                batch,
+                device,
+                bf16,
+                compiled,
+                args.repeats,
+                args.steps,
+                memory,
+                args.threads,
+            )
     pairs = None if args.no_wikitext else wikitext_pairs_batch(config, 64, 512)
     if pairs is not None:
         for compiled in (False,) if args.no_compile else (False, True):
             tag = "compiled" if compiled else "eager"
-            run_case(f"base, WikiText-2 pairs up to 512, batch 64, bf16, {tag}", config, pairs,
-                     device, bf16, compiled, args.repeats, args.steps, memory, args.threads)
+            run_case(
+                f"base, WikiText-2 pairs up to 512, batch 64, bf16, {tag}",
+                config,
+                pairs,
+                device,
+                bf16,
+                compiled,
+                args.repeats,
+                args.steps,
+                memory,
+                args.threads,
+            )
 
 
 if __name__ == "__main__":

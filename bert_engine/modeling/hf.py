@@ -214,10 +214,8 @@ def ours_to_hf_state_dict(model: nn.Module) -> dict[str, torch.Tensor]:
 # --- folders ---------------------------------------------------------------------------------
 
 
-def read_hf_folder(
-    folder: str | os.PathLike[str],
-) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
-    """config.json and weights (model.safetensors, else pytorch_model.bin) of a local HF folder."""
+def read_hf_config(folder: str | os.PathLike[str]) -> dict[str, Any]:
+    """The parsed `config.json` of a local HF checkpoint folder."""
     path = Path(folder)
     if not path.is_dir():
         raise FileNotFoundError(f"{path} is not a folder; expected a HuggingFace BERT checkpoint")
@@ -225,25 +223,28 @@ def read_hf_folder(
     if not config_path.is_file():
         raise FileNotFoundError(f"{config_path} is missing; a HF checkpoint folder needs one")
     try:
-        hf_config = json.loads(config_path.read_text(encoding="utf-8"))
+        return json.loads(config_path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as err:
         raise ValueError(f"{config_path} is not valid JSON: {err}") from err
+
+
+def read_hf_weights(folder: str | os.PathLike[str]) -> dict[str, torch.Tensor]:
+    """model.safetensors, else pytorch_model.bin loaded without unpickling code."""
+    path = Path(folder)
     if (path / "model.safetensors").is_file():
-        state = load_file(path / "model.safetensors")
-    elif (path / "pytorch_model.bin").is_file():
+        return load_file(path / "model.safetensors")
+    if (path / "pytorch_model.bin").is_file():
         try:  # weights_only: never unpickle arbitrary objects from a downloaded file
-            state = torch.load(path / "pytorch_model.bin", map_location="cpu", weights_only=True)
+            return torch.load(path / "pytorch_model.bin", map_location="cpu", weights_only=True)
         except Exception as err:
             raise ValueError(
                 f"{path / 'pytorch_model.bin'} could not be loaded safely (weights_only=True): "
                 f"{err}; convert it to model.safetensors"
             ) from err
-    else:
-        raise FileNotFoundError(
-            f"{path} has neither model.safetensors nor pytorch_model.bin (sharded checkpoints "
-            "are not supported)"
-        )
-    return hf_config, state
+    raise FileNotFoundError(
+        f"{path} has neither model.safetensors nor pytorch_model.bin (sharded checkpoints "
+        "are not supported)"
+    )
 
 
 def load_hf(
@@ -258,8 +259,9 @@ def load_hf(
     Weights the checkpoint lacks (e.g. a new classifier) keep BERT's initialisation and are
     listed in the report; with strict=True any mismatch raises instead.
     """
-    hf_config, hf_state = read_hf_folder(folder)
-    config = BertConfig.from_hf_dict(hf_config)
+    hf_config = read_hf_config(folder)
+    config = BertConfig.from_hf_dict(hf_config)  # config errors first, before reading weights
+    hf_state = read_hf_weights(folder)
     if model_class is BertForSequenceClassification:
         id2label = hf_config.get("id2label")
         if "num_labels" not in model_options and id2label:
@@ -358,6 +360,8 @@ def export_tokenizer(tokenizer: Any, folder: Path, model_max_length: int) -> Non
         # PreTrainedTokenizerFast reads tokenizer.json exactly as written, for BPE and WordPiece.
         "tokenizer_class": "PreTrainedTokenizerFast",
         "model_max_length": model_max_length,
+        # BERT reads segment ids: make AutoTokenizer return them for pairs.
+        "model_input_names": ["input_ids", "token_type_ids", "attention_mask"],
         "clean_up_tokenization_spaces": False,
         "do_lower_case": lowercase,
         **roles,
