@@ -1,3 +1,5 @@
+"""Suite-wide test settings."""
+
 import torch
 
 # The test models are tiny: one intra-op thread is fastest, and on a busy shared machine
