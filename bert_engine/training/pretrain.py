@@ -457,17 +457,21 @@ def run_pretraining(
         scheduler=scheduler,
         device=device,
         evaluate=evaluate,
+        # Rank 0 alone manages the folder (a manager also clears leftovers on opening).
         checkpoints=CheckpointManager(
             run_dir / "checkpoints",
             keep_last=p.keep_last,
             best_metric=BEST_METRIC if evaluate is not None else None,
-        ),
+        )
+        if ctx.is_main
+        else None,
         control=SyncedControl(control, ctx) if ctx.enabled else control,
         listeners=listeners,
         is_main_process=ctx.is_main,
     )
-    if resume is not None and latest_checkpoint(run_dir / "checkpoints") is not None:
-        trainer.resume()
+    latest = latest_checkpoint(run_dir / "checkpoints") if resume is not None else None
+    if latest is not None:
+        trainer.resume(latest)
     tracker = Tracker(run_dir, tensorboard=preset.tracking.tensorboard) if ctx.is_main else None
     if tracker is not None:
         trainer.bus.add(tracker)
