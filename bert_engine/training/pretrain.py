@@ -413,7 +413,7 @@ def run_pretraining(
         train_corpus, preset, seed=p.seed, rank=ctx.rank, world_size=ctx.world_size
     )
     if ctx.enabled:
-        train_data = RankStates(train_data, ctx, p.grad_accum_steps)
+        train_data = RankStates(train_data, ctx, p.grad_accum_steps, seed=p.seed)
     evaluate = None
     if held_corpus is not None:
         # A fixed set of batches (own seed, never advanced): every evaluation sees the same.
