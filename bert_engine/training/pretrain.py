@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 import logging
 import math
+import shutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +37,7 @@ from bert_engine.tracking import CONFIG_FILE, Tracker, create_run, read_config
 from bert_engine.training.checkpoint import CheckpointManager, latest_checkpoint
 from bert_engine.training.control import RunControl
 from bert_engine.training.distributed import (
+    DistContext,
     RankStates,
     SyncedControl,
     barrier,
@@ -344,38 +346,17 @@ def pretrain(
     ).run_dir
 
 
-def run_pretraining(
-    preset: Preset | None,
-    *,
-    control: RunControl | None = None,
-    listeners: Iterable[Listener] = (),
-    resume: str | Path | None = None,
-    progress: Progress | None = None,
-    on_run_dir: Callable[[Path], None] | None = None,
-) -> PretrainOutcome:
-    """`pretrain`, also returning how the trainer ended (finished / cancelled / failed)."""
-    if resume is not None:
-        saved = load_run_preset(resume)
-        if preset is not None and preset.model_dump() != saved.model_dump():
-            log.warning("resuming %s with the preset saved in the run, not the one given", resume)
-        preset = saved
-    if preset is None:
-        raise PresetError("pretrain needs a preset (or resume= a run folder)")
+def _prepare_trainer(
+    preset: Preset,
+    ctx: DistContext,
+    run_dir: Path,
+    resume: str | Path | None,
+    control: RunControl | None,
+    listeners: Iterable[Listener],
+    progress: Progress | None,
+) -> Trainer:
+    """Tokenizer, shards, batches, model, optimizer: a Trainer ready to run (or resumed)."""
     p, d = preset.pretrain, preset.data
-    ctx = init_distributed(p.device)
-
-    # The run folder: created by rank 0, its path shared with the other ranks.
-    run_dir: Path | None = None
-    if ctx.is_main:
-        if resume is not None:
-            run_dir = Path(resume)
-        else:
-            name = preset.tracking.run_name or preset.name
-            run_dir = create_run(preset.tracking.runs_dir, name, preset.to_dict())
-    run_dir = Path(broadcast_object(str(run_dir), ctx))
-    if on_run_dir is not None and ctx.is_main:
-        on_run_dir(run_dir)
-
     # Tokenizer: trained once by rank 0 into the run folder; a resumed run reuses it.
     tok_path = run_dir / TOKENIZER_FILE
     if ctx.is_main and not tok_path.is_file():
@@ -472,6 +453,46 @@ def run_pretraining(
     latest = latest_checkpoint(run_dir / "checkpoints") if resume is not None else None
     if latest is not None:
         trainer.resume(latest)
+    return trainer
+
+
+def run_pretraining(
+    preset: Preset | None,
+    *,
+    control: RunControl | None = None,
+    listeners: Iterable[Listener] = (),
+    resume: str | Path | None = None,
+    progress: Progress | None = None,
+    on_run_dir: Callable[[Path], None] | None = None,
+) -> PretrainOutcome:
+    """`pretrain`, also returning how the trainer ended (finished / cancelled / failed)."""
+    if resume is not None:
+        saved = load_run_preset(resume)
+        if preset is not None and preset.model_dump() != saved.model_dump():
+            log.warning("resuming %s with the preset saved in the run, not the one given", resume)
+        preset = saved
+    if preset is None:
+        raise PresetError("pretrain needs a preset (or resume= a run folder)")
+    ctx = init_distributed(preset.pretrain.device)
+
+    # The run folder: created by rank 0, its path shared with the other ranks.
+    run_dir: Path | None = None
+    if ctx.is_main:
+        if resume is not None:
+            run_dir = Path(resume)
+        else:
+            name = preset.tracking.run_name or preset.name
+            run_dir = create_run(preset.tracking.runs_dir, name, preset.to_dict())
+    run_dir = Path(broadcast_object(str(run_dir), ctx))
+    if on_run_dir is not None and ctx.is_main:
+        on_run_dir(run_dir)
+
+    try:
+        trainer = _prepare_trainer(preset, ctx, run_dir, resume, control, listeners, progress)
+    except BaseException:
+        if ctx.is_main and resume is None:  # nothing trained: leave no empty run behind
+            shutil.rmtree(run_dir, ignore_errors=True)
+        raise
     tracker = Tracker(run_dir, tensorboard=preset.tracking.tensorboard) if ctx.is_main else None
     if tracker is not None:
         trainer.bus.add(tracker)

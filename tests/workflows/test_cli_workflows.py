@@ -223,3 +223,29 @@ def test_ctrl_c_writes_a_checkpoint(tmp_path):
     stopped_at = events[-1].step
     assert (run / "checkpoints" / f"step-{stopped_at:06d}").is_dir()
     assert read_summary(run)["status"] == "cancelled"
+
+
+def test_non_finite_loss_fails_with_exit_1_and_a_failed_event(tmp_path, capsys):
+    from safetensors import safe_open
+    from safetensors.torch import load_file, save_file
+
+    path = write_preset(tmp_path, steps=2, eval_every=2, checkpoint_every=2)
+    assert main(["pretrain", str(path), "--quiet"]) == 0
+    (good,) = _runs(tmp_path)
+    weights = good / "checkpoints" / "step-000002" / "model.safetensors"
+    state = load_file(weights)
+    with safe_open(weights, "pt") as f:
+        metadata = f.metadata()
+    # The embedding LayerNorm scale: every token passes through it.
+    name = next(k for k in state if "embeddings" in k and state[k].ndim == 1)
+    state[name][0] = float("nan")  # same size file: only the value is bad
+    save_file(state, weights, metadata=metadata)
+    capsys.readouterr()
+
+    code = main(["pretrain", str(path), "--quiet", "--set", f"pretrain.init_from={good}"])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "training failed at step 0" in err and "Traceback" not in err
+    bad = next(r for r in _runs(tmp_path) if r != good)
+    assert read_summary(bad)["status"] == "failed"
+    assert read_events(bad)[-1].kind == "failed"
