@@ -174,41 +174,70 @@ impl BertNormalizer {
     }
 
     pub fn normalize(&self, text: &str) -> Normalized {
-        if text.is_ascii() && !(self.clean_text && text.bytes().any(is_removed_ascii)) {
-            return self.normalize_ascii(text);
-        }
-        self.normalize_chars(text)
+        self.normalize_ascii(text)
+            .unwrap_or_else(|| self.normalize_chars(text))
     }
 
-    /// ASCII text where no byte is removed: every byte maps to one byte, so the alignment
-    /// is the identity and needs no table (no CJK, nothing to decompose).
-    fn normalize_ascii(&self, text: &str) -> Normalized {
-        let mut out = text.to_owned();
-        if self.lowercase {
-            out.make_ascii_lowercase();
+    /// How this configuration maps ASCII bytes (`REMOVED` for bytes that are dropped).
+    fn ascii_map(&self) -> &'static [u8; 128] {
+        &ASCII_MAPS[usize::from(self.clean_text) * 2 + usize::from(self.lowercase)]
+    }
+
+    /// The fast path: ASCII text where no byte is removed maps byte to byte, so the
+    /// alignment is the identity (no CJK, nothing to decompose). `None` otherwise.
+    fn normalize_ascii(&self, text: &str) -> Option<Normalized> {
+        let map = self.ascii_map();
+        let mut out = Vec::with_capacity(text.len());
+        for &b in text.as_bytes() {
+            let m = *map.get(usize::from(b))?;
+            if m == REMOVED {
+                return None;
+            }
+            out.push(m);
         }
-        if self.clean_text && out.bytes().any(|b| matches!(b, b'\t' | b'\n' | b'\r')) {
-            out = out.replace(['\t', '\n', '\r'], " ");
-        }
-        Normalized {
-            text: out,
+        // ASCII in, ASCII out: always valid UTF-8.
+        let text = String::from_utf8(out).ok()?;
+        Some(Normalized {
+            text,
             alignments: None,
-        }
+        })
     }
 
     /// The general path: any text, alignments kept unless they are the identity.
     fn normalize_chars(&self, text: &str) -> Normalized {
+        let map = self.ascii_map();
         let mut out = Builder {
             text: String::with_capacity(text.len() + text.len() / 4),
             alignments: Vec::with_capacity(text.len() + text.len() / 4),
             lowercase: self.lowercase,
         };
         let mut nfd = self.strips_accents().then(Nfd::new);
-        for (pos, c) in text.char_indices() {
+        let bytes = text.as_bytes();
+        let mut pos = 0;
+        while pos < bytes.len() {
+            let b = bytes[pos];
+            if b < 0x80 {
+                // ASCII: one table lookup, no decomposition, a starter for NFD.
+                let span = (pos as u32, pos as u32 + 1);
+                pos += 1;
+                let m = map[usize::from(b)];
+                if m == REMOVED {
+                    continue;
+                }
+                if let Some(nfd) = nfd.as_mut() {
+                    nfd.flush(&mut out);
+                    nfd.last = span;
+                }
+                out.push(char::from(m), span);
+                continue;
+            }
+            let Some(mut c) = text[pos..].chars().next() else {
+                break;
+            };
             let span = (pos as u32, (pos + c.len_utf8()) as u32);
-            let mut c = c;
+            pos += c.len_utf8();
             if self.clean_text {
-                if c == '\0' || c == '\u{fffd}' || is_bert_control(c) {
+                if c == '\u{fffd}' || is_bert_control(c) {
                     continue;
                 }
                 if is_bert_whitespace(c) {
@@ -240,6 +269,38 @@ impl BertNormalizer {
     }
 }
 
+/// Marks an ASCII byte that `clean_text` removes.
+const REMOVED: u8 = 0xff;
+
+/// ASCII byte maps for (clean_text, lowercase) = index `clean * 2 + lower`.
+const ASCII_MAPS: [[u8; 128]; 4] = [
+    ascii_map(false, false),
+    ascii_map(false, true),
+    ascii_map(true, false),
+    ascii_map(true, true),
+];
+
+/// `clean_text` removes the controls other than `\t`, `\n`, `\r` (NUL included) and turns
+/// those three into spaces; `lowercase` lowercases A-Z.
+const fn ascii_map(clean: bool, lower: bool) -> [u8; 128] {
+    let mut map = [0u8; 128];
+    let mut b = 0;
+    while b < 128 {
+        let byte = b as u8;
+        map[b] = if clean && matches!(byte, b'\t' | b'\n' | b'\r') {
+            b' '
+        } else if clean && (byte < 0x20 || byte == 0x7f) {
+            REMOVED
+        } else if lower {
+            byte.to_ascii_lowercase()
+        } else {
+            byte
+        };
+        b += 1;
+    }
+    map
+}
+
 /// Whether the output is the input with every byte aligned to its own character.
 fn is_identity(text: &str, out: &Builder) -> bool {
     out.text == text
@@ -249,12 +310,6 @@ fn is_identity(text: &str, out: &Builder) -> bool {
                 .iter()
                 .all(|&a| a == span)
         })
-}
-
-/// ASCII bytes that `clean_text` removes: controls other than `\t`, `\n`, `\r` (and NUL).
-#[inline]
-fn is_removed_ascii(b: u8) -> bool {
-    (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')) || b == 0x7f
 }
 
 #[cfg(test)]
