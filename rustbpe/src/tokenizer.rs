@@ -407,15 +407,7 @@ impl Tokenizer {
         max_length: Option<usize>,
         with_offsets: bool,
     ) -> Result<Vec<Encoding>> {
-        if let Some(p) = pairs {
-            if p.len() != texts.len() {
-                return Err(Error::Invalid(format!(
-                    "got {} texts but {} pairs; give one pair per text",
-                    texts.len(),
-                    p.len()
-                )));
-            }
-        }
+        check_pairs(texts, pairs)?;
         texts
             .par_iter()
             .enumerate()
@@ -434,6 +426,57 @@ impl Tokenizer {
                 Ok(out)
             })
             .collect()
+    }
+
+    /// Encodes many texts (and pairs) in parallel into flat buffers: the sequences one after
+    /// another, no padding. Chunks of texts share buffers, so there is no allocation per text.
+    pub fn encode_batch_flat<S: AsRef<str> + Sync>(
+        &self,
+        texts: &[S],
+        pairs: Option<&[S]>,
+        add_special_tokens: bool,
+        max_length: Option<usize>,
+    ) -> Result<FlatBatch> {
+        check_pairs(texts, pairs)?;
+        const CHUNK: usize = 64;
+        let parts = texts
+            .par_chunks(CHUNK)
+            .enumerate()
+            .map_init(
+                || (Scratch::default(), Encoding::default()),
+                |(scratch, out), (c, chunk)| {
+                    let mut part = FlatBatch::default();
+                    for (j, text) in chunk.iter().enumerate() {
+                        let pair = pairs.map(|p| p[c * CHUNK + j].as_ref());
+                        self.encode_into(
+                            text.as_ref(),
+                            pair,
+                            add_special_tokens,
+                            max_length,
+                            false,
+                            scratch,
+                            out,
+                        )?;
+                        part.push(out);
+                    }
+                    Ok(part)
+                },
+            )
+            .collect::<Result<Vec<FlatBatch>>>()?;
+        let mut all = FlatBatch::default();
+        let total = parts.iter().map(|p| p.ids.len()).sum();
+        all.ids.reserve_exact(total);
+        all.type_ids.reserve_exact(total);
+        all.special_tokens_mask.reserve_exact(total);
+        all.lengths.reserve_exact(texts.len());
+        for p in parts {
+            all.ids.extend_from_slice(&p.ids);
+            all.type_ids.extend_from_slice(&p.type_ids);
+            all.special_tokens_mask
+                .extend_from_slice(&p.special_tokens_mask);
+            all.lengths.extend_from_slice(&p.lengths);
+        }
+        Ok(all)
     }
 
     /// Ids -> text. Unknown ids are an error (`Error::Invalid`), not silently dropped.
@@ -464,6 +507,49 @@ impl Tokenizer {
             .iter()
             .filter(|t| t.special)
             .map(|t| t.content.as_str())
+            .collect()
+    }
+}
+
+fn check_pairs<S>(texts: &[S], pairs: Option<&[S]>) -> Result<()> {
+    match pairs {
+        Some(p) if p.len() != texts.len() => Err(Error::Invalid(format!(
+            "got {} texts but {} pairs; give one pair per text",
+            texts.len(),
+            p.len()
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// A batch as flat buffers (no padding): the encodings one after another.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FlatBatch {
+    pub lengths: Vec<u32>,
+    pub ids: Vec<u32>,
+    pub type_ids: Vec<u8>,
+    pub special_tokens_mask: Vec<u8>,
+}
+
+impl FlatBatch {
+    fn push(&mut self, e: &Encoding) {
+        self.lengths.push(e.len() as u32);
+        self.ids.extend_from_slice(&e.ids);
+        self.type_ids.extend(e.type_ids.iter().map(|&t| t as u8));
+        self.special_tokens_mask
+            .extend_from_slice(&e.special_tokens_mask);
+    }
+
+    /// The `i`-th encoding's range in the flat buffers is `starts[i]..starts[i] + lengths[i]`.
+    pub fn starts(&self) -> Vec<usize> {
+        let mut at = 0;
+        self.lengths
+            .iter()
+            .map(|&n| {
+                let s = at;
+                at += n as usize;
+                s
+            })
             .collect()
     }
 }
@@ -814,11 +900,41 @@ mod tests {
         for (t, b) in texts.iter().zip(&batch) {
             assert_eq!(*b, tok.encode(t, None, true, Some(5), true).unwrap());
         }
+        let flat = tok.encode_batch_flat(&texts, None, true, Some(5)).unwrap();
+        assert_eq!(
+            flat.lengths,
+            batch.iter().map(|e| e.len() as u32).collect::<Vec<_>>()
+        );
+        assert_eq!(
+            flat.ids,
+            batch.iter().flat_map(|e| e.ids.clone()).collect::<Vec<_>>()
+        );
         let short = ["a"];
         assert!(matches!(
             tok.encode_batch(&texts, Some(&short[..]), true, None, false),
             Err(Error::Invalid(_))
         ));
+    }
+
+    #[test]
+    fn flat_batch_spans_chunks_with_pairs() {
+        let tok = wordpiece();
+        let words = ["hello", "", "Café [SEP] worlds!", "unable x"];
+        let texts: Vec<String> = (0..150).map(|i| words[i % 4].repeat(i % 7)).collect();
+        let pairs: Vec<String> = texts.iter().rev().cloned().collect();
+        let flat = tok
+            .encode_batch_flat(&texts, Some(&pairs), true, Some(9))
+            .unwrap();
+        assert_eq!(flat.lengths.len(), texts.len());
+        for (i, start) in flat.starts().into_iter().enumerate() {
+            let one = tok
+                .encode(&texts[i], Some(&pairs[i]), true, Some(9), false)
+                .unwrap();
+            let range = start..start + one.len();
+            assert_eq!(flat.ids[range.clone()], one.ids);
+            let types: Vec<u32> = flat.type_ids[range].iter().map(|&t| t as u32).collect();
+            assert_eq!(types, one.type_ids);
+        }
     }
 
     #[test]

@@ -325,6 +325,9 @@ def test_save_load_round_trip_exact(tmp_path: Path, corpus: list[str]) -> None:
         href = hf.Tokenizer.from_file(str(path))
         for text in texts:
             assert_same_as_hf(back, href, text)
+            ids = back.encode(text).ids
+            for skip in (True, False):
+                assert back.decode(ids, skip) == href.decode(ids, skip_special_tokens=skip)
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
 
 
