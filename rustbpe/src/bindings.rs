@@ -65,24 +65,32 @@ impl PyProgress {
     }
 
     fn report(&self, p: Progress) -> bool {
-        let Some(callback) = &self.callback else {
-            return true;
-        };
-        if let Some(permille) = (p.current.min(p.total) * 1000).checked_div(p.total) {
-            let permille = permille as i64;
-            let Ok(mut last) = self.last.lock() else {
-                return true;
-            };
-            let due = last.0 != p.stage
-                || permille >= last.1 + 10
-                || (p.current >= p.total && last.1 < 1000);
-            if !due {
-                return true;
+        let due = match (p.current.min(p.total) * 1000).checked_div(p.total) {
+            None => true, // total unknown: the caller already reports per chunk
+            Some(permille) => {
+                let permille = permille as i64;
+                let Ok(mut last) = self.last.lock() else {
+                    return true;
+                };
+                let due = last.0 != p.stage
+                    || permille >= last.1 + 10
+                    || (p.current >= p.total && last.1 < 1000);
+                if due {
+                    *last = (p.stage, permille);
+                }
+                due
             }
-            *last = (p.stage, permille);
-        }
-        Python::attach(
-            |py| match callback.call1(py, (p.stage, p.current, p.total)) {
+        };
+        Python::attach(|py| {
+            // Ctrl-C during training: Python only sees the signal when we look for it.
+            let result = match py.check_signals() {
+                Err(e) => Err(e),
+                Ok(()) => match &self.callback {
+                    Some(callback) if due => callback.call1(py, (p.stage, p.current, p.total)),
+                    _ => return true,
+                },
+            };
+            match result {
                 Ok(v) => !v.bind(py).is_instance_of::<PyBool>() || v.is_truthy(py).unwrap_or(true),
                 Err(e) => {
                     if let Ok(mut slot) = self.error.lock() {
@@ -90,8 +98,8 @@ impl PyProgress {
                     }
                     false
                 }
-            },
-        )
+            }
+        })
     }
 
     /// The error to raise for a failed training: cancellation carries the callback's exception.
@@ -99,6 +107,10 @@ impl PyProgress {
         let err = to_py(e.clone());
         if e == Error::Cancelled {
             if let Some(cause) = self.error.lock().ok().and_then(|mut s| s.take()) {
+                // KeyboardInterrupt / SystemExit propagate as themselves.
+                if !cause.is_instance_of::<PyException>(py) {
+                    return cause;
+                }
                 let err = TrainingCancelled::new_err(format!(
                     "training cancelled: the progress callback raised {cause}"
                 ));

@@ -398,6 +398,13 @@ def test_progress_reports_and_cancels(corpus: list[str]) -> None:
         WordPieceTokenizer.train(corpus, vocab_size=200, progress=boom)
     assert isinstance(info.value.__cause__, RuntimeError)
 
+    def interrupt(stage: str, current: int, total: int) -> None:
+        raise KeyboardInterrupt
+
+    # Ctrl-C is not turned into a cancellation: it propagates as itself.
+    with pytest.raises(KeyboardInterrupt):
+        BpeTokenizer.train(corpus, vocab_size=400, progress=interrupt)
+
 
 # --- HF compatibility ------------------------------------------------------------------------
 
