@@ -1,3 +1,580 @@
 //! `Tokenizer`: the whole pipeline (added vocabulary, normalizer, pre-tokenizer, model,
 //! post-processor, decoder), single and batch (rayon) encoding, decoding, training.
-// H-pipe
+
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use rayon::prelude::*;
+
+use crate::added_vocabulary::{AddedToken, AddedVocabulary, Segment};
+use crate::encoding::{concat, truncate_longest_first, Encoding, Template};
+use crate::models::{Model, Token};
+use crate::normalizers::BertNormalizer;
+use crate::pre_tokenizers::byte_level::bytes_to_unicode;
+use crate::pre_tokenizers::{BertPreTokenizer, ByteLevel, PreTokenizer, SplitPattern};
+use crate::trainers::{BpeTrainer, Progress, ProgressFn, WordCounts, WordPieceTrainer};
+use crate::{Error, Result};
+
+/// Turns tokens back into text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decoder {
+    /// Byte-level: token chars -> bytes (GPT-2 table), then UTF-8 (invalid bytes -> U+FFFD).
+    ByteLevel,
+    /// HF's WordPiece decoder: `##` pieces glued to the previous token, others after a space.
+    WordPiece { prefix: String, cleanup: bool },
+}
+
+impl Decoder {
+    pub fn decode(&self, tokens: &[&str]) -> String {
+        match self {
+            Decoder::ByteLevel => {
+                let table = char_to_byte();
+                let mut bytes = Vec::new();
+                for token in tokens {
+                    let start = bytes.len();
+                    let mut all_mapped = true;
+                    for c in token.chars() {
+                        match table.get(c as usize).copied().flatten() {
+                            Some(b) => bytes.push(b),
+                            None => {
+                                all_mapped = false;
+                                break;
+                            }
+                        }
+                    }
+                    // A token outside the byte alphabet (an added token such as "[CLS]" with a
+                    // space in it) is emitted as its own UTF-8, as HF does.
+                    if !all_mapped {
+                        bytes.truncate(start);
+                        bytes.extend_from_slice(token.as_bytes());
+                    }
+                }
+                String::from_utf8_lossy(&bytes).into_owned()
+            }
+            Decoder::WordPiece { prefix, cleanup } => {
+                let mut out = String::new();
+                for (i, token) in tokens.iter().enumerate() {
+                    let mut piece = if i == 0 {
+                        (*token).to_owned()
+                    } else if let Some(rest) = token.strip_prefix(prefix.as_str()) {
+                        rest.to_owned()
+                    } else {
+                        format!(" {token}")
+                    };
+                    if *cleanup {
+                        piece = cleanup_text(&piece);
+                    }
+                    out.push_str(&piece);
+                }
+                out
+            }
+        }
+    }
+}
+
+/// HF's `wordpiece::cleanup` (applied to each token, as HF does).
+fn cleanup_text(s: &str) -> String {
+    s.replace(" .", ".")
+        .replace(" ?", "?")
+        .replace(" !", "!")
+        .replace(" ,", ",")
+        .replace(" ' ", "'")
+        .replace(" n't", "n't")
+        .replace(" 'm", "'m")
+        .replace(" do not", " don't")
+        .replace(" 's", "'s")
+        .replace(" 've", "'ve")
+        .replace(" 're", "'re")
+}
+
+/// Inverse of GPT-2's byte -> char table, indexed by char code.
+fn char_to_byte() -> &'static [Option<u8>] {
+    static TABLE: OnceLock<Vec<Option<u8>>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let forward = bytes_to_unicode();
+        let size = forward.iter().map(|&c| c as usize + 1).max().unwrap_or(0);
+        let mut table = vec![None; size];
+        for (b, &c) in forward.iter().enumerate() {
+            table[c as usize] = Some(b as u8);
+        }
+        table
+    })
+}
+
+/// Reusable buffers for encoding (one per thread in batch encoding).
+#[derive(Debug, Default)]
+pub struct Scratch {
+    segments: Vec<Segment>,
+    words: Vec<(usize, usize)>,
+    tokens: Vec<Token>,
+    char_of_byte: Vec<u32>,
+    a: Encoding,
+    b: Encoding,
+}
+
+#[derive(Debug, Clone)]
+pub struct Tokenizer {
+    pub added: AddedVocabulary,
+    pub normalizer: Option<BertNormalizer>,
+    pub pre_tokenizer: PreTokenizer,
+    pub model: Model,
+    pub post_processor: Option<Template>,
+    pub decoder: Option<Decoder>,
+}
+
+impl Tokenizer {
+    /// Assembles a pipeline; checks that added tokens and template specials agree with the
+    /// model's vocab (`Error::Format` otherwise).
+    pub fn new(
+        added: AddedVocabulary,
+        normalizer: Option<BertNormalizer>,
+        pre_tokenizer: PreTokenizer,
+        model: Model,
+        post_processor: Option<Template>,
+        decoder: Option<Decoder>,
+    ) -> Result<Self> {
+        for t in added.tokens() {
+            if let Some(id) = model.token_to_id(&t.content) {
+                if id != t.id {
+                    return Err(Error::Format(format!(
+                        "added token {:?} has id {} but the model's vocab gives it id {id}",
+                        t.content, t.id
+                    )));
+                }
+            } else if (t.id as usize) < model.vocab_size() {
+                return Err(Error::Format(format!(
+                    "added token {:?} has id {}, which the model's vocab already gives to {:?}",
+                    t.content,
+                    t.id,
+                    model.id_to_token(t.id).unwrap_or_default()
+                )));
+            }
+        }
+        let tokenizer = Tokenizer { added, normalizer, pre_tokenizer, model, post_processor, decoder };
+        if let Some(template) = &tokenizer.post_processor {
+            template.validate()?;
+            for piece in template.single.iter().chain(&template.pair) {
+                if let crate::encoding::Piece::Special { token, id, .. } = piece {
+                    if tokenizer.id_to_token(*id) != Some(token.as_str()) {
+                        return Err(Error::Format(format!(
+                            "post-processor special token {token:?} has id {id}, but the vocab gives that id to {:?}",
+                            tokenizer.id_to_token(*id)
+                        )));
+                    }
+                }
+            }
+        }
+        Ok(tokenizer)
+    }
+
+    /// The byte-level BPE pipeline bertbench trains: no normalizer, GPT-2/GPT-4 split,
+    /// specials as added tokens, BERT template when `[CLS]` and `[SEP]` exist.
+    pub fn from_bpe(model: crate::models::Bpe, pattern: SplitPattern, specials: &[String]) -> Result<Self> {
+        let model = Model::Bpe(model);
+        let (added, template) = specials_and_template(&model, specials)?;
+        let pre = PreTokenizer::ByteLevel(ByteLevel { pattern });
+        Tokenizer::new(added, None, pre, model, template, Some(Decoder::ByteLevel))
+    }
+
+    /// The BERT WordPiece pipeline: BERT normalizer and pre-tokenizer, `##` decoder.
+    pub fn from_wordpiece(
+        model: crate::models::WordPiece,
+        normalizer: BertNormalizer,
+        specials: &[String],
+    ) -> Result<Self> {
+        let prefix = model.continuing_subword_prefix.clone();
+        let model = Model::WordPiece(model);
+        let (added, template) = specials_and_template(&model, specials)?;
+        let pre = PreTokenizer::Bert(BertPreTokenizer);
+        let decoder = Decoder::WordPiece { prefix, cleanup: true };
+        Tokenizer::new(added, Some(normalizer), pre, model, template, Some(decoder))
+    }
+
+    /// `"BPE"` or `"WordPiece"` (HF's model type names).
+    pub fn model_type(&self) -> &'static str {
+        match self.model {
+            Model::Bpe(_) => "BPE",
+            Model::WordPiece(_) => "WordPiece",
+        }
+    }
+
+    /// Number of ids: model vocab plus added tokens beyond it.
+    pub fn vocab_size(&self) -> usize {
+        self.model.vocab_size().max(self.added.id_end())
+    }
+
+    pub fn token_to_id(&self, token: &str) -> Option<u32> {
+        self.added.token_to_id(token).or_else(|| self.model.token_to_id(token))
+    }
+
+    pub fn id_to_token(&self, id: u32) -> Option<&str> {
+        self.added.get(id).map(|t| t.content.as_str()).or_else(|| self.model.id_to_token(id))
+    }
+
+    /// All `(token, id)` pairs, in id order.
+    pub fn vocab(&self) -> Vec<(&str, u32)> {
+        (0..self.vocab_size() as u32).filter_map(|id| self.id_to_token(id).map(|t| (t, id))).collect()
+    }
+
+    /// Encodes one text and an optional pair; `max_length` truncates longest-first, counting
+    /// the specials the template adds. Offsets are computed only when `with_offsets`.
+    pub fn encode(
+        &self,
+        text: &str,
+        pair: Option<&str>,
+        add_special_tokens: bool,
+        max_length: Option<usize>,
+        with_offsets: bool,
+    ) -> Result<Encoding> {
+        let mut scratch = Scratch::default();
+        let mut out = Encoding::default();
+        self.encode_into(text, pair, add_special_tokens, max_length, with_offsets, &mut scratch, &mut out)?;
+        Ok(out)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub fn encode_into(
+        &self,
+        text: &str,
+        pair: Option<&str>,
+        add_special_tokens: bool,
+        max_length: Option<usize>,
+        with_offsets: bool,
+        scratch: &mut Scratch,
+        out: &mut Encoding,
+    ) -> Result<()> {
+        let mut a = std::mem::take(&mut scratch.a);
+        let mut b = std::mem::take(&mut scratch.b);
+        self.encode_sequence(text, 0, with_offsets, scratch, &mut a);
+        if let Some(pair) = pair {
+            self.encode_sequence(pair, 1, with_offsets, scratch, &mut b);
+        }
+        let result = self.post_process(&mut a, pair.map(|_| &mut b), add_special_tokens, max_length, out);
+        scratch.a = a;
+        scratch.b = b;
+        result
+    }
+
+    fn post_process(
+        &self,
+        a: &mut Encoding,
+        b: Option<&mut Encoding>,
+        add_special_tokens: bool,
+        max_length: Option<usize>,
+        out: &mut Encoding,
+    ) -> Result<()> {
+        let mut b = b;
+        if let Some(max) = max_length {
+            let added = match (&self.post_processor, add_special_tokens) {
+                (Some(t), true) => t.added_tokens(b.is_some()),
+                _ => 0,
+            };
+            if max < added {
+                return Err(Error::Invalid(format!(
+                    "max_length {max} is smaller than the {added} special tokens the template adds"
+                )));
+            }
+            truncate_longest_first(a, b.as_deref_mut(), max - added);
+        }
+        out.clear();
+        match &self.post_processor {
+            Some(t) => t.apply(a, b, add_special_tokens, out),
+            None => concat(a, b, out),
+        }
+        Ok(())
+    }
+
+    /// Encodes one sequence (no specials from the template): added tokens, then normalizer,
+    /// pre-tokenizer and model on the text between them.
+    fn encode_sequence(&self, text: &str, type_id: u32, with_offsets: bool, scratch: &mut Scratch, out: &mut Encoding) {
+        out.clear();
+        let Scratch { segments, words, tokens, char_of_byte, .. } = scratch;
+        segments.clear();
+        self.added.split(text, segments);
+        for segment in segments.iter() {
+            match *segment {
+                Segment::Added { id, start, end } => out.push(id, type_id, (start as u32, end as u32), false),
+                Segment::Text { start, end } => {
+                    let piece = &text[start..end];
+                    match &self.normalizer {
+                        None => self.encode_words(piece, None, start, type_id, words, tokens, out),
+                        Some(n) => {
+                            let normalized = n.normalize(piece);
+                            self.encode_words(&normalized.text, Some(&normalized), start, type_id, words, tokens, out)
+                        }
+                    }
+                }
+            }
+        }
+        if with_offsets {
+            bytes_to_char_offsets(text, &mut out.offsets, char_of_byte);
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn encode_words(
+        &self,
+        text: &str,
+        normalized: Option<&crate::normalizers::Normalized>,
+        base: usize,
+        type_id: u32,
+        words: &mut Vec<(usize, usize)>,
+        tokens: &mut Vec<Token>,
+        out: &mut Encoding,
+    ) {
+        words.clear();
+        self.pre_tokenizer.split(text, words);
+        for &(ws, we) in words.iter() {
+            tokens.clear();
+            self.model.tokenize(&text[ws..we], tokens);
+            for t in tokens.iter() {
+                let (s, e) = (ws + t.start as usize, ws + t.end as usize);
+                let (s, e) = match normalized {
+                    Some(n) => n.original_span(s, e),
+                    None => (s, e),
+                };
+                out.push(t.id, type_id, ((base + s) as u32, (base + e) as u32), false);
+            }
+        }
+    }
+
+    /// Encodes many texts (and pairs) in parallel; results in input order.
+    pub fn encode_batch<S: AsRef<str> + Sync>(
+        &self,
+        texts: &[S],
+        pairs: Option<&[S]>,
+        add_special_tokens: bool,
+        max_length: Option<usize>,
+        with_offsets: bool,
+    ) -> Result<Vec<Encoding>> {
+        if let Some(p) = pairs {
+            if p.len() != texts.len() {
+                return Err(Error::Invalid(format!(
+                    "got {} texts but {} pairs; give one pair per text",
+                    texts.len(),
+                    p.len()
+                )));
+            }
+        }
+        texts
+            .par_iter()
+            .enumerate()
+            .map_init(Scratch::default, |scratch, (i, text)| {
+                let mut out = Encoding::default();
+                let pair = pairs.map(|p| p[i].as_ref());
+                self.encode_into(text.as_ref(), pair, add_special_tokens, max_length, with_offsets, scratch, &mut out)?;
+                Ok(out)
+            })
+            .collect()
+    }
+
+    /// Ids -> text. Unknown ids are an error (`Error::Invalid`), not silently dropped.
+    pub fn decode(&self, ids: &[u32], skip_special_tokens: bool) -> Result<String> {
+        let mut tokens = Vec::with_capacity(ids.len());
+        for &id in ids {
+            let token = self.id_to_token(id).ok_or_else(|| {
+                Error::Invalid(format!("cannot decode id {id}: the vocab has ids 0..{}", self.vocab_size()))
+            })?;
+            if skip_special_tokens && self.added.is_special(id) {
+                continue;
+            }
+            tokens.push(token);
+        }
+        Ok(match &self.decoder {
+            Some(d) => d.decode(&tokens),
+            None => tokens.join(" "),
+        })
+    }
+
+    /// The special (added) tokens, in id order.
+    pub fn special_tokens(&self) -> Vec<&str> {
+        self.added.tokens().iter().filter(|t| t.special).map(|t| t.content.as_str()).collect()
+    }
+}
+
+/// Specials as added tokens (with their ids in the trained model) and the BERT template
+/// when both `[CLS]` and `[SEP]` are among them.
+fn specials_and_template(model: &Model, specials: &[String]) -> Result<(AddedVocabulary, Option<Template>)> {
+    let mut tokens = Vec::new();
+    for s in specials {
+        let id = model
+            .token_to_id(s)
+            .ok_or_else(|| Error::Invalid(format!("special token {s:?} is missing from the trained vocab")))?;
+        tokens.push(AddedToken::special(id, s));
+    }
+    let id = |s: &str| tokens.iter().find(|t| t.content == s).map(|t| t.id);
+    let template = match (id("[CLS]"), id("[SEP]")) {
+        (Some(cls), Some(sep)) => Some(Template::bert(("[CLS]", cls), ("[SEP]", sep))),
+        _ => None,
+    };
+    Ok((AddedVocabulary::new(tokens)?, template))
+}
+
+/// Rewrites byte offsets into `text` as character offsets. A span that starts or ends inside
+/// a multi-byte character widens to the whole character, as HF's byte-level offsets do.
+fn bytes_to_char_offsets(text: &str, offsets: &mut [(u32, u32)], char_of_byte: &mut Vec<u32>) {
+    if text.is_ascii() {
+        return;
+    }
+    char_of_byte.clear();
+    char_of_byte.resize(text.len() + 1, 0);
+    let mut n = 0u32;
+    for (i, c) in text.char_indices() {
+        char_of_byte[i..i + c.len_utf8()].fill(n);
+        n += 1;
+    }
+    char_of_byte[text.len()] = n;
+    for o in offsets.iter_mut() {
+        let (s, e) = (o.0 as usize, o.1 as usize);
+        if s == 0 && e == 0 {
+            continue;
+        }
+        let start = char_of_byte[s];
+        let end = if e > s { char_of_byte[e - 1] + 1 } else { start };
+        *o = (start, end);
+    }
+}
+
+/// What to train, with the normalizer and pre-tokenizer the words are counted through.
+#[derive(Debug, Clone)]
+pub enum TrainerSpec {
+    Bpe { trainer: BpeTrainer, pattern: SplitPattern },
+    WordPiece { trainer: WordPieceTrainer, normalizer: BertNormalizer },
+}
+
+/// Training in two steps: feed documents (streamed, counted in parallel), then `finish`.
+#[derive(Debug)]
+pub struct Training {
+    spec: TrainerSpec,
+    normalizer: Option<BertNormalizer>,
+    pre_tokenizer: PreTokenizer,
+    pub counts: WordCounts,
+    /// Documents (or lines) fed so far.
+    pub documents: u64,
+}
+
+/// Bytes read from a file at a time when counting.
+const FILE_CHUNK: usize = 8 << 20;
+
+impl Training {
+    pub fn new(spec: TrainerSpec) -> Self {
+        let (normalizer, pre_tokenizer) = match &spec {
+            TrainerSpec::Bpe { pattern, .. } => (None, PreTokenizer::ByteLevel(ByteLevel { pattern: *pattern })),
+            TrainerSpec::WordPiece { normalizer, .. } => (Some(normalizer.clone()), PreTokenizer::Bert(BertPreTokenizer)),
+        };
+        Training { spec, normalizer, pre_tokenizer, counts: WordCounts::default(), documents: 0 }
+    }
+
+    /// Counts the words of a batch of documents, in parallel.
+    pub fn add_texts<S: AsRef<str> + Sync>(&mut self, docs: &[S]) {
+        let normalizer = &self.normalizer;
+        let pre_tokenizer = &self.pre_tokenizer;
+        self.counts.add_batch(docs, |doc, sink| {
+            let normalized;
+            let text = match normalizer {
+                Some(n) => {
+                    normalized = n.normalize(doc);
+                    normalized.text.as_str()
+                }
+                None => doc,
+            };
+            let mut words = Vec::new();
+            pre_tokenizer.split(text, &mut words);
+            for (s, e) in words {
+                sink(&text[s..e]);
+            }
+        });
+        self.documents += docs.len() as u64;
+    }
+
+    /// Counts the lines of UTF-8 text files, read in chunks (never whole). Reports progress
+    /// in bytes ("count" stage). Invalid UTF-8 -> `Error::Data` naming the file and offset.
+    pub fn add_files(&mut self, paths: &[PathBuf], progress: ProgressFn) -> Result<()> {
+        let mut total = 0u64;
+        for p in paths {
+            let meta = std::fs::metadata(p).map_err(|e| io_error(p, &e))?;
+            if meta.is_dir() {
+                return Err(Error::Io(format!("{}: is a directory, expected a text file", p.display())));
+            }
+            total += meta.len();
+        }
+        let mut done = 0u64;
+        if !progress(Progress { stage: "count", current: 0, total }) {
+            return Err(Error::Cancelled);
+        }
+        for p in paths {
+            let mut file = File::open(p).map_err(|e| io_error(p, &e))?;
+            let mut buf: Vec<u8> = Vec::with_capacity(FILE_CHUNK);
+            let mut base = 0u64; // file offset of buf[0]
+            loop {
+                let old = buf.len();
+                buf.resize(old + FILE_CHUNK, 0);
+                let n = read_full(&mut file, &mut buf[old..]).map_err(|e| io_error(p, &e))?;
+                buf.truncate(old + n);
+                let eof = n == 0;
+                // Complete lines only; a line never splits a UTF-8 character at '\n'.
+                let cut = if eof { buf.len() } else { buf.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1) };
+                if cut > 0 {
+                    let text = std::str::from_utf8(&buf[..cut]).map_err(|e| {
+                        Error::Data(format!(
+                            "{}: invalid UTF-8 at byte offset {}; training files must be UTF-8 text",
+                            p.display(),
+                            base + e.valid_up_to() as u64
+                        ))
+                    })?;
+                    let lines: Vec<&str> = text.lines().collect();
+                    self.add_texts(&lines);
+                    buf.drain(..cut);
+                    base += cut as u64;
+                    done += cut as u64;
+                    if !progress(Progress { stage: "count", current: done, total: total.max(done) }) {
+                        return Err(Error::Cancelled);
+                    }
+                }
+                if eof {
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Learns the vocab from the counted words and returns the finished tokenizer.
+    pub fn finish(self, progress: ProgressFn) -> Result<Tokenizer> {
+        if self.counts.is_empty() {
+            return Err(Error::Data(format!(
+                "the corpus has no words ({} documents seen); give non-empty text",
+                self.documents
+            )));
+        }
+        match self.spec {
+            TrainerSpec::Bpe { trainer, pattern } => {
+                let model = trainer.train(&self.counts, progress)?;
+                Tokenizer::from_bpe(model, pattern, &trainer.special_tokens)
+            }
+            TrainerSpec::WordPiece { trainer, normalizer } => {
+                let model = trainer.train(&self.counts, progress)?;
+                Tokenizer::from_wordpiece(model, normalizer, &trainer.special_tokens)
+            }
+        }
+    }
+}
+
+fn read_full(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match file.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+pub(crate) fn io_error(path: &Path, e: &std::io::Error) -> Error {
+    Error::Io(format!("{}: {e}", path.display()))
+}

@@ -3,6 +3,8 @@
 //! one with an unmatched remainder, becomes a single `[UNK]`.
 
 use super::Token;
+use crate::Error;
+use rustc_hash::FxHashMap;
 
 #[derive(Debug, Clone)]
 pub struct WordPiece {
@@ -11,7 +13,15 @@ pub struct WordPiece {
     pub unk_token: String,
     pub continuing_subword_prefix: String,
     pub max_input_chars_per_word: usize,
-    // H-wp: add lookup tables here.
+    /// token -> id.
+    ids: FxHashMap<String, u32>,
+    /// For tokens that start with the prefix: the rest of the token -> id, so that a
+    /// non-initial piece is looked up on a slice of the word with no string building.
+    continuations: FxHashMap<String, u32>,
+    unk_id: u32,
+    /// Longest token / continuation rest in bytes: longer candidates cannot match.
+    max_initial_len: usize,
+    max_continuation_len: usize,
 }
 
 impl WordPiece {
@@ -22,23 +32,104 @@ impl WordPiece {
         continuing_subword_prefix: String,
         max_input_chars_per_word: usize,
     ) -> crate::Result<Self> {
-        let _ = (
+        let mut ids = FxHashMap::with_capacity_and_hasher(vocab.len(), Default::default());
+        let mut continuations = FxHashMap::default();
+        let (mut max_initial_len, mut max_continuation_len) = (0, 0);
+        for (id, token) in vocab.iter().enumerate() {
+            let id = u32::try_from(id).map_err(|_| {
+                Error::Invalid(format!(
+                    "WordPiece vocabulary too large: {} tokens",
+                    vocab.len()
+                ))
+            })?;
+            if let Some(first) = ids.insert(token.clone(), id) {
+                return Err(Error::Format(format!(
+                    "WordPiece vocabulary has the token {token:?} twice (ids {first} and {id}); \
+                     each token must appear exactly once"
+                )));
+            }
+            max_initial_len = max_initial_len.max(token.len());
+            if let Some(rest) = token.strip_prefix(continuing_subword_prefix.as_str()) {
+                continuations.insert(rest.to_owned(), id);
+                max_continuation_len = max_continuation_len.max(rest.len());
+            }
+        }
+        let unk_id = *ids.get(&unk_token).ok_or_else(|| {
+            Error::Invalid(format!(
+                "the unknown token {unk_token:?} is not in the WordPiece vocabulary ({} tokens); \
+                 add it to the vocabulary or name the unknown token it uses",
+                vocab.len()
+            ))
+        })?;
+        Ok(WordPiece {
             vocab,
             unk_token,
             continuing_subword_prefix,
             max_input_chars_per_word,
-        );
-        todo!("H-wp")
+            ids,
+            continuations,
+            unk_id,
+            max_initial_len,
+            max_continuation_len,
+        })
+    }
+
+    pub fn unk_id(&self) -> u32 {
+        self.unk_id
     }
 
     pub fn tokenize(&self, word: &str, out: &mut Vec<Token>) {
-        let _ = (word, out);
-        todo!("H-wp")
+        if word.is_empty() {
+            return;
+        }
+        let whole = Token {
+            id: self.unk_id,
+            start: 0,
+            end: word.len() as u32,
+        };
+        // Bytes >= chars, so only long words need counting.
+        if word.len() > self.max_input_chars_per_word
+            && word.chars().count() > self.max_input_chars_per_word
+        {
+            out.push(whole);
+            return;
+        }
+        let first = out.len();
+        let mut start = 0;
+        while start < word.len() {
+            let (table, max_len) = if start == 0 {
+                (&self.ids, self.max_initial_len)
+            } else {
+                (&self.continuations, self.max_continuation_len)
+            };
+            let mut end = floor_char_boundary(word, (start + max_len).min(word.len()));
+            let mut found = None;
+            while end > start {
+                if let Some(&id) = table.get(&word[start..end]) {
+                    found = Some(id);
+                    break;
+                }
+                end = floor_char_boundary(word, end - 1);
+            }
+            match found {
+                Some(id) => out.push(Token {
+                    id,
+                    start: start as u32,
+                    end: end as u32,
+                }),
+                None => {
+                    // Unmatched remainder: the whole word is unknown.
+                    out.truncate(first);
+                    out.push(whole);
+                    return;
+                }
+            }
+            start = end;
+        }
     }
 
     pub fn token_to_id(&self, token: &str) -> Option<u32> {
-        let _ = token;
-        todo!("H-wp")
+        self.ids.get(token).copied()
     }
 
     pub fn id_to_token(&self, id: u32) -> Option<&str> {
@@ -47,5 +138,143 @@ impl WordPiece {
 
     pub fn vocab_size(&self) -> usize {
         self.vocab.len()
+    }
+}
+
+/// The largest char boundary of `s` at or below `i` (`str::floor_char_boundary` is unstable).
+#[inline]
+fn floor_char_boundary(s: &str, mut i: usize) -> usize {
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn model(tokens: &[&str], max_chars: usize) -> WordPiece {
+        WordPiece::new(
+            tokens.iter().map(|t| t.to_string()).collect(),
+            "[UNK]".into(),
+            "##".into(),
+            max_chars,
+        )
+        .unwrap()
+    }
+
+    fn pieces(m: &WordPiece, word: &str) -> Vec<(String, u32, u32)> {
+        let mut out = Vec::new();
+        m.tokenize(word, &mut out);
+        out.iter()
+            .map(|t| (m.id_to_token(t.id).unwrap().to_owned(), t.start, t.end))
+            .collect()
+    }
+
+    fn p(tok: &str, s: u32, e: u32) -> (String, u32, u32) {
+        (tok.to_owned(), s, e)
+    }
+
+    #[test]
+    fn greedy_longest_match_first() {
+        let m = model(
+            &["[UNK]", "a", "ab", "##b", "##bc", "##c", "##cd", "##d"],
+            100,
+        );
+        // "ab" beats "a"; then "##cd" beats "##c".
+        assert_eq!(pieces(&m, "abcd"), vec![p("ab", 0, 2), p("##cd", 2, 4)]);
+        // Greedy, not optimal: "a" + "##bc" + "##d" after "ab" is not possible here.
+        assert_eq!(pieces(&m, "abc"), vec![p("ab", 0, 2), p("##c", 2, 3)]);
+        assert_eq!(pieces(&m, "a"), vec![p("a", 0, 1)]);
+        let m = model(&["[UNK]", "a", "##b", "##bc", "##d"], 100);
+        assert_eq!(
+            pieces(&m, "abcd"),
+            vec![p("a", 0, 1), p("##bc", 1, 3), p("##d", 3, 4)]
+        );
+    }
+
+    #[test]
+    fn unmatched_remainder_makes_the_whole_word_unknown() {
+        let m = model(&["[UNK]", "ba", "##na"], 100);
+        assert_eq!(
+            pieces(&m, "banana"),
+            vec![p("ba", 0, 2), p("##na", 2, 4), p("##na", 4, 6)]
+        );
+        // "na" is only a continuation, never a word start.
+        assert_eq!(pieces(&m, "nanana"), vec![p("[UNK]", 0, 6)]);
+        // Remainder "x" unmatched after two pieces: one [UNK] for the whole word.
+        assert_eq!(pieces(&m, "banax"), vec![p("[UNK]", 0, 5)]);
+    }
+
+    #[test]
+    fn too_long_words_count_characters_not_bytes() {
+        let m = model(&["[UNK]", "é", "##é"], 3);
+        // 3 chars (6 bytes) is within the limit.
+        assert_eq!(
+            pieces(&m, "ééé"),
+            vec![p("é", 0, 2), p("##é", 2, 4), p("##é", 4, 6)]
+        );
+        assert_eq!(pieces(&m, "éééé"), vec![p("[UNK]", 0, 8)]);
+    }
+
+    #[test]
+    fn multibyte_pieces_split_on_char_boundaries() {
+        let m = model(&["[UNK]", "日", "##本", "##本語"], 100);
+        assert_eq!(pieces(&m, "日本語"), vec![p("日", 0, 3), p("##本語", 3, 9)]);
+        assert_eq!(pieces(&m, "日本"), vec![p("日", 0, 3), p("##本", 3, 6)]);
+    }
+
+    #[test]
+    fn appends_after_existing_tokens() {
+        let m = model(&["[UNK]", "a"], 100);
+        let mut out = vec![Token {
+            id: 0,
+            start: 0,
+            end: 0,
+        }];
+        m.tokenize("ax", &mut out);
+        assert_eq!(out.len(), 2);
+        assert_eq!(
+            out[1],
+            Token {
+                id: 0,
+                start: 0,
+                end: 2
+            }
+        );
+        m.tokenize("", &mut out);
+        assert_eq!(out.len(), 2);
+    }
+
+    #[test]
+    fn lookups() {
+        let m = model(&["[UNK]", "a", "##a"], 100);
+        assert_eq!(m.token_to_id("##a"), Some(2));
+        assert_eq!(m.token_to_id("b"), None);
+        assert_eq!(m.id_to_token(1), Some("a"));
+        assert_eq!(m.id_to_token(3), None);
+        assert_eq!(m.vocab_size(), 3);
+        assert_eq!(m.unk_id(), 0);
+    }
+
+    #[test]
+    fn duplicate_tokens_and_missing_unk_are_errors() {
+        let err = WordPiece::new(
+            vec!["[UNK]".into(), "a".into(), "a".into()],
+            "[UNK]".into(),
+            "##".into(),
+            100,
+        )
+        .unwrap_err();
+        let msg = err.to_string();
+        assert!(matches!(err, Error::Format(_)));
+        assert!(
+            msg.contains("\"a\"") && msg.contains("ids 1 and 2"),
+            "{msg}"
+        );
+        let err = WordPiece::new(vec!["a".into()], "[UNK]".into(), "##".into(), 100).unwrap_err();
+        assert!(matches!(err, Error::Invalid(_)));
+        assert!(err.to_string().contains("\"[UNK]\""), "{err}");
     }
 }
