@@ -23,7 +23,7 @@ pub struct Bpe {
     /// token string -> id.
     ids: FxHashMap<String, u32>,
     /// byte -> id of its single-byte symbol (`NONE` when the vocab lacks it).
-    byte_ids: [u32; 256],
+    byte_ids: Box<[u32; 256]>,
     /// `left << 32 | right` -> (rank, merged id).
     ranks: FxHashMap<u64, (u32, u32)>,
     cache: WordCache,
@@ -45,7 +45,7 @@ impl Bpe {
             }
         }
         let table = bytes_to_unicode();
-        let mut byte_ids = [NONE; 256];
+        let mut byte_ids = Box::new([NONE; 256]);
         for (b, c) in table.iter().enumerate() {
             byte_ids[b] = ids
                 .get(c.encode_utf8(&mut [0; 4]) as &str)
