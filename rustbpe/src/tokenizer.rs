@@ -152,6 +152,14 @@ impl Tokenizer {
                 )));
             }
         }
+        // Ids past the model's vocab must stay dense-ish: the vocab is listed id by id.
+        let limit = model.vocab_size() + added.tokens().len();
+        if let Some(t) = added.tokens().iter().find(|t| t.id as usize >= limit) {
+            return Err(Error::Format(format!(
+                "added token {:?} has id {}, past the {} ids of the vocab and added tokens",
+                t.content, t.id, limit
+            )));
+        }
         let tokenizer = Tokenizer {
             added,
             normalizer,

@@ -577,3 +577,42 @@ def test_decode_rejects_unknown_ids(wp: WordPieceTokenizer) -> None:
         wp.decode([wp.vocab_size + 5])
     with pytest.raises(ValueError, match="cannot decode id"):
         wp.decode([-1])
+
+
+def _mutations(value: object, rng: random.Random) -> object:
+    """A copy of a JSON value with one random part replaced, removed or retyped."""
+    junk = [None, True, -1, 2**40, "", "x y", [], {}, [["a"]], {"type": "BPE"}]
+    if isinstance(value, dict) and value and rng.random() < 0.8:
+        key = rng.choice(list(value))
+        out = dict(value)
+        roll = rng.random()
+        if roll < 0.3:
+            del out[key]
+        elif roll < 0.6:
+            out[key] = rng.choice(junk)
+        else:
+            out[key] = _mutations(value[key], rng)
+        return out
+    if isinstance(value, list) and value and rng.random() < 0.8:
+        out = list(value)
+        i = rng.randrange(len(out))
+        out[i] = _mutations(out[i], rng) if rng.random() < 0.5 else rng.choice(junk)
+        return out
+    return rng.choice(junk)
+
+
+def test_mangled_files_give_format_errors_not_crashes() -> None:
+    rng = random.Random(0)
+    small = WordPieceTokenizer.train(make_corpus(30), vocab_size=60, min_frequency=1)
+    bpe_small = BpeTokenizer.train(make_corpus(30), vocab_size=270, min_frequency=1)
+    for tok in (small, bpe_small):
+        base = json.loads(tok.to_json())
+        loaded = 0
+        for _ in range(300):
+            text = json.dumps(_mutations(base, rng))
+            try:
+                Tokenizer.from_json(text, "mangled.json").encode("some text [SEP] here")
+                loaded += 1
+            except FormatError as e:  # anything else (a Rust panic included) fails the test
+                assert str(e).startswith("mangled.json: "), e
+        assert loaded < 250  # most mutations are refused
