@@ -20,13 +20,13 @@ use crate::trainers::{BpeTrainer, Progress, WordPieceTrainer};
 use crate::Error;
 
 create_exception!(
-    _rustbpe,
+    bert_engine._rustbpe,
     TrainingCancelled,
     PyException,
     "Training was cancelled by the progress callback."
 );
 create_exception!(
-    _rustbpe,
+    bert_engine._rustbpe,
     FormatError,
     PyValueError,
     "A corrupt, foreign or unsupported tokenizer file."

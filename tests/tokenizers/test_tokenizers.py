@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import pickle
 import random
 import unicodedata
 from pathlib import Path
@@ -329,6 +330,14 @@ def test_save_load_round_trip_exact(tmp_path: Path, corpus: list[str]) -> None:
             for skip in (True, False):
                 assert back.decode(ids, skip) == href.decode(ids, skip_special_tokens=skip)
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_pickle_round_trip(wp: WordPieceTokenizer, bpe: BpeTokenizer) -> None:
+    for tok in (wp, bpe):
+        back = pickle.loads(pickle.dumps(tok))
+        assert type(back) is type(tok)
+        assert back.fingerprint == tok.fingerprint
+        assert back.encode("the model, café") == tok.encode("the model, café")
 
 
 def test_fingerprint_tracks_content(corpus: list[str], wp: WordPieceTokenizer) -> None:
