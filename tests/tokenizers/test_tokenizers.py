@@ -429,6 +429,26 @@ def test_our_tokenizers_encode_identically_in_hf(wp: WordPieceTokenizer, bpe: Bp
             assert tok.decode(enc.ids) == href.decode(enc.ids)
 
 
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    text=st.text(st.characters(blacklist_categories=("Cs",)), max_size=40),
+    pair=st.one_of(st.none(), st.text(max_size=20)),
+)
+def test_byte_level_matches_hf_on_any_text(bpe: BpeTokenizer, text: str, pair: str | None) -> None:
+    assert_same_as_hf(bpe, _hf_cache(bpe), text, pair)
+
+
+_HF_CACHE: dict[str, object] = {}
+
+
+def _hf_cache(tok: Tokenizer) -> object:
+    if tok.fingerprint not in _HF_CACHE:
+        _HF_CACHE[tok.fingerprint] = hf_of(tok)
+    return _HF_CACHE[tok.fingerprint]
+
+
 def _wikitext(name: str) -> list[str]:
     path = SHARED / "wikitext-2-raw" / name
     if not path.is_file():
@@ -511,6 +531,15 @@ def test_hf_trained_wordpiece_loads_and_matches(tmp_path: Path, corpus: list[str
     href.save(str(path))
     ours = WordPieceTokenizer.from_huggingface(tmp_path)
     for i, text in enumerate(sample_texts(150, seed=51)):
+        assert_same_as_hf(ours, href, text, "Pair text" if i % 2 else None)
+    # The older BertProcessing post-processor reads as the same template.
+    href.post_processor = hf.processors.BertProcessing(
+        ("[SEP]", href.token_to_id("[SEP]")), ("[CLS]", href.token_to_id("[CLS]"))
+    )
+    href.save(str(path))
+    assert json.loads(path.read_text("utf-8"))["post_processor"]["type"] == "BertProcessing"
+    ours = WordPieceTokenizer.load(path)
+    for i, text in enumerate(sample_texts(50, seed=52)):
         assert_same_as_hf(ours, href, text, "Pair text" if i % 2 else None)
 
 
