@@ -687,6 +687,15 @@ impl Training {
     /// Counts the lines of UTF-8 text files, read in chunks (never whole). Reports progress
     /// in bytes ("count" stage). Invalid UTF-8 -> `Error::Data` naming the file and offset.
     pub fn add_files(&mut self, paths: &[PathBuf], progress: ProgressFn) -> Result<()> {
+        self.add_files_in_chunks(paths, progress, FILE_CHUNK)
+    }
+
+    fn add_files_in_chunks(
+        &mut self,
+        paths: &[PathBuf],
+        progress: ProgressFn,
+        chunk: usize,
+    ) -> Result<()> {
         let mut total = 0u64;
         for p in paths {
             let meta = std::fs::metadata(p).map_err(|e| io_error(p, &e))?;
@@ -708,11 +717,11 @@ impl Training {
         }
         for p in paths {
             let mut file = File::open(p).map_err(|e| io_error(p, &e))?;
-            let mut buf: Vec<u8> = Vec::with_capacity(FILE_CHUNK);
+            let mut buf: Vec<u8> = Vec::with_capacity(chunk);
             let mut base = 0u64; // file offset of buf[0]
             loop {
                 let old = buf.len();
-                buf.resize(old + FILE_CHUNK, 0);
+                buf.resize(old + chunk, 0);
                 let n = read_full(&mut file, &mut buf[old..]).map_err(|e| io_error(p, &e))?;
                 buf.truncate(old + n);
                 let eof = n == 0;
@@ -943,6 +952,48 @@ mod tests {
             let types: Vec<u32> = flat.type_ids[range].iter().map(|&t| t as u32).collect();
             assert_eq!(types, one.type_ids);
         }
+    }
+
+    #[test]
+    fn files_are_read_in_chunks_line_by_line() {
+        let dir = std::env::temp_dir().join(format!("rustbpe-chunks-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let text = "héllo wörld\r\nnaïve 日本語 text\n\nlast line without newline";
+        let good = dir.join("good.txt");
+        std::fs::write(&good, text).unwrap();
+        let spec = || TrainerSpec::Bpe {
+            trainer: BpeTrainer {
+                vocab_size: 300,
+                min_frequency: 1,
+                special_tokens: specials(),
+            },
+            pattern: SplitPattern::Gpt2,
+        };
+        let mut whole = Training::new(spec());
+        whole.add_texts(&text.lines().collect::<Vec<_>>());
+        for chunk in [1, 3, 7, 64] {
+            let mut t = Training::new(spec());
+            t.add_files_in_chunks(std::slice::from_ref(&good), &|_| true, chunk)
+                .unwrap();
+            assert_eq!(t.counts.counts, whole.counts.counts, "chunk {chunk}");
+            assert_eq!(t.documents, 4);
+        }
+        let bad = dir.join("bad.txt");
+        std::fs::write(&bad, b"ok line\nsecond \xff line\n").unwrap();
+        for chunk in [2, 5, 64] {
+            let err = Training::new(spec()).add_files_in_chunks(
+                std::slice::from_ref(&bad),
+                &|_| true,
+                chunk,
+            );
+            assert!(
+                matches!(&err, Err(Error::Data(m)) if m.contains("bad.txt") && m.contains("byte offset 15")),
+                "{err:?}"
+            );
+        }
+        let cancelled = Training::new(spec()).add_files_in_chunks(&[good], &|p| p.current == 0, 4);
+        assert_eq!(cancelled.unwrap_err(), Error::Cancelled);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

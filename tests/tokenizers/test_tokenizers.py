@@ -562,6 +562,13 @@ def test_empty_corpus_and_small_vocab(tmp_path: Path) -> None:
         BpeTokenizer.train(["some text here"], vocab_size=100)
 
 
+def test_corpus_items_must_be_str() -> None:
+    with pytest.raises(ValueError, match="corpus item 1 is a bytes, expected str"):
+        BpeTokenizer.train(iter(["fine", b"bytes"]), vocab_size=300)
+    with pytest.raises(TypeError, match="iterable of str"):
+        BpeTokenizer.train(42, vocab_size=300)  # type: ignore[arg-type]
+
+
 def test_corrupt_and_foreign_files(tmp_path: Path, wp: WordPieceTokenizer) -> None:
     bad = tmp_path / "tokenizer.json"
     bad.write_text('{"model": {"type": "WordPiece", "vocab": {"a": 0}', "utf-8")
