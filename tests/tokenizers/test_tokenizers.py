@@ -440,6 +440,14 @@ def test_byte_level_matches_hf_on_any_text(bpe: BpeTokenizer, text: str, pair: s
     assert_same_as_hf(bpe, _hf_cache(bpe), text, pair)
 
 
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(text=st.text(st.characters(blacklist_categories=("Cs",)), max_size=40))
+def test_wordpiece_matches_hf_on_any_text(wp: WordPieceTokenizer, text: str) -> None:
+    assert_same_as_hf(wp, _hf_cache(wp), text)
+
+
 _HF_CACHE: dict[str, object] = {}
 
 
