@@ -205,7 +205,7 @@ pub fn to_vocab_txt(tok: &Tokenizer) -> Result<String> {
     }
     let mut out = String::new();
     for id in 0..tok.vocab_size() as u32 {
-        let token = tok.id_to_token(id).ok_or_else(|| {
+        let token = tok.vocab_entry(id).ok_or_else(|| {
             Error::Invalid(format!(
                 "id {id} has no token; vocab.txt needs dense ids; save tokenizer.json instead"
             ))
@@ -333,15 +333,6 @@ impl Reader<'_> {
             })?;
             for (i, t) in list.iter().enumerate() {
                 added.push(self.added_token(t, &format!("added_tokens[{i}]"))?);
-            }
-        }
-        if normalizer.is_some() {
-            if let Some(t) = added.iter().find(|t| t.normalized) {
-                return Err(self.err(format!(
-                    "added token {:?} has normalized=true; bertbench matches added tokens on the raw text only \
-                     (set normalized to false)",
-                    t.content
-                )));
             }
         }
         let added = AddedVocabulary::new(added).map_err(|e| self.err(e.to_string()))?;

@@ -107,6 +107,7 @@ fn char_to_byte() -> &'static [Option<u8>] {
 #[derive(Debug, Default)]
 pub struct Scratch {
     segments: Vec<Segment>,
+    inner: Vec<Segment>,
     words: Vec<(usize, usize)>,
     tokens: Vec<Token>,
     char_of_byte: Vec<u32>,
@@ -152,6 +153,10 @@ impl Tokenizer {
                 )));
             }
         }
+        let mut added = added;
+        if let Some(n) = &normalizer {
+            added.normalize_patterns(|s| n.normalize(s).text)?;
+        }
         // Ids past the model's vocab must stay dense-ish: the vocab is listed id by id.
         let limit = model.vocab_size() + added.tokens().len();
         if let Some(t) = added.tokens().iter().find(|t| t.id as usize >= limit) {
@@ -172,10 +177,10 @@ impl Tokenizer {
             template.validate()?;
             for piece in template.single.iter().chain(&template.pair) {
                 if let crate::encoding::Piece::Special { token, id, .. } = piece {
-                    if tokenizer.id_to_token(*id) != Some(token.as_str()) {
+                    if tokenizer.vocab_entry(*id) != Some(token.as_str()) {
                         return Err(Error::Format(format!(
                             "post-processor special token {token:?} has id {id}, but the vocab gives that id to {:?}",
-                            tokenizer.id_to_token(*id)
+                            tokenizer.vocab_entry(*id)
                         )));
                     }
                 }
@@ -234,16 +239,22 @@ impl Tokenizer {
     }
 
     pub fn id_to_token(&self, id: u32) -> Option<&str> {
+        self.added.name(id).or_else(|| self.model.id_to_token(id))
+    }
+
+    /// The vocab entry of `id`: like `id_to_token`, but an added token by its content even
+    /// when it is matched in normalized form.
+    pub fn vocab_entry(&self, id: u32) -> Option<&str> {
         self.added
             .get(id)
             .map(|t| t.content.as_str())
             .or_else(|| self.model.id_to_token(id))
     }
 
-    /// All `(token, id)` pairs, in id order.
+    /// All `(token, id)` pairs, in id order (added tokens by their content, as HF).
     pub fn vocab(&self) -> Vec<(&str, u32)> {
         (0..self.vocab_size() as u32)
-            .filter_map(|id| self.id_to_token(id).map(|t| (t, id)))
+            .filter_map(|id| self.vocab_entry(id).map(|t| (t, id)))
             .collect()
     }
 
@@ -342,6 +353,7 @@ impl Tokenizer {
         out.clear();
         let Scratch {
             segments,
+            inner,
             words,
             tokens,
             char_of_byte,
@@ -356,19 +368,36 @@ impl Tokenizer {
                 }
                 Segment::Text { start, end } => {
                     let piece = &text[start..end];
-                    match &self.normalizer {
-                        None => self.encode_words(piece, None, start, type_id, words, tokens, out),
-                        Some(n) => {
-                            let normalized = n.normalize(piece);
-                            self.encode_words(
-                                &normalized.text,
-                                Some(&normalized),
+                    let normalized = self.normalizer.as_ref().map(|n| n.normalize(piece));
+                    let (norm_text, norm) = match &normalized {
+                        Some(n) => (n.text.as_str(), Some(n)),
+                        None => (piece, None),
+                    };
+                    let span = |s: usize, e: usize| {
+                        let (s, e) = norm.map_or((s, e), |n| n.original_span(s, e));
+                        ((start + s) as u32, (start + e) as u32)
+                    };
+                    if !self.added.has_normalized() {
+                        self.encode_words(norm_text, 0, &span, type_id, words, tokens, out);
+                        continue;
+                    }
+                    // Second pass, as HF: `normalized: true` tokens in the normalized text.
+                    inner.clear();
+                    self.added.split_normalized(norm_text, inner);
+                    for sub in inner.iter() {
+                        match *sub {
+                            Segment::Added { id, start, end } => {
+                                out.push(id, type_id, span(start, end), false)
+                            }
+                            Segment::Text { start, end } => self.encode_words(
+                                &norm_text[start..end],
                                 start,
+                                &span,
                                 type_id,
                                 words,
                                 tokens,
                                 out,
-                            )
+                            ),
                         }
                     }
                 }
@@ -379,12 +408,14 @@ impl Tokenizer {
         }
     }
 
+    /// Pre-tokenizes and tokenizes `text`, which starts at byte `at` of the (normalized)
+    /// segment; `span` maps segment byte spans to original byte offsets.
     #[allow(clippy::too_many_arguments)]
     fn encode_words(
         &self,
         text: &str,
-        normalized: Option<&crate::normalizers::Normalized>,
-        base: usize,
+        at: usize,
+        span: &impl Fn(usize, usize) -> (u32, u32),
         type_id: u32,
         words: &mut Vec<(usize, usize)>,
         tokens: &mut Vec<Token>,
@@ -396,12 +427,13 @@ impl Tokenizer {
             tokens.clear();
             self.model.tokenize(&text[ws..we], tokens);
             for t in tokens.iter() {
-                let (s, e) = (ws + t.start as usize, ws + t.end as usize);
-                let (s, e) = match normalized {
-                    Some(n) => n.original_span(s, e),
-                    None => (s, e),
-                };
-                out.push(t.id, type_id, ((base + s) as u32, (base + e) as u32), false);
+                let base = at + ws;
+                out.push(
+                    t.id,
+                    type_id,
+                    span(base + t.start as usize, base + t.end as usize),
+                    false,
+                );
             }
         }
     }

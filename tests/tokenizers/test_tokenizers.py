@@ -539,6 +539,33 @@ def test_hf_trained_byte_level_bpe_loads_and_matches(tmp_path: Path, corpus: lis
         assert ours.encode(text).ids == wrapper.encode(text).ids
 
 
+def test_hf_added_tokens_match_like_hf(wp: WordPieceTokenizer, bpe: BpeTokenizer) -> None:
+    texts = [
+        "Say HELLO World and naïve NAIVE, hello worldly",
+        "x[MASK]Naïve <extra>hello world</extra> [SEP]",
+        "HeLLo   World",
+    ]
+    for tok in (wp, bpe):
+        href = hf_of(tok)
+        # add_tokens: normalized=true (matched after the normalizer); specials: on raw text.
+        href.add_tokens(["Hello World", "naïve", "</extra>"])
+        href.add_special_tokens([hf.AddedToken("<extra>", lstrip=True, rstrip=True)])
+        ours = Tokenizer.from_json(href.to_str())
+        assert ours.vocab_size == tok.vocab_size + 4
+        stripped = ours.token_to_id("<extra>")
+        for text in texts + sample_texts(30, seed=61):
+            mine, theirs = ours.encode(text), href.encode(text)
+            assert mine.ids == theirs.ids, text
+            assert mine.offsets == [tuple(o) for o in theirs.offsets], text
+            # HF names a token by the text it matched: for an lstrip/rstrip token that
+            # includes the spaces (" <extra> "); we keep the vocab entry there.
+            pairs = zip(mine.ids, mine.tokens, theirs.tokens, strict=True)
+            assert all(a == b or (i == stripped and b.strip() == a) for i, a, b in pairs)
+            ids = theirs.ids
+            assert ours.decode(ids) == href.decode(ids)
+            assert ours.decode(ids, False) == href.decode(ids, skip_special_tokens=False)
+
+
 def test_hf_trained_wordpiece_loads_and_matches(tmp_path: Path, corpus: list[str]) -> None:
     href = hf.BertWordPieceTokenizer(lowercase=True)
     href.train_from_iterator(corpus, vocab_size=200, min_frequency=1, show_progress=False)
