@@ -56,9 +56,15 @@ impl AddedVocabulary {
         tokens.sort_by_key(|t| t.id);
         for (i, t) in tokens.iter().enumerate() {
             if t.content.is_empty() {
-                return Err(Error::Format(format!("added token with id {} is empty", t.id)));
+                return Err(Error::Format(format!(
+                    "added token with id {} is empty",
+                    t.id
+                )));
             }
-            if let Some(prev) = tokens[..i].iter().find(|p| p.id == t.id || p.content == t.content) {
+            if let Some(prev) = tokens[..i]
+                .iter()
+                .find(|p| p.id == t.id || p.content == t.content)
+            {
                 return Err(Error::Format(format!(
                     "added tokens {:?} (id {}) and {:?} (id {}) clash: contents and ids must be unique",
                     prev.content, prev.id, t.content, t.id
@@ -86,11 +92,17 @@ impl AddedVocabulary {
     }
 
     pub fn get(&self, id: u32) -> Option<&AddedToken> {
-        self.tokens.binary_search_by_key(&id, |t| t.id).ok().map(|i| &self.tokens[i])
+        self.tokens
+            .binary_search_by_key(&id, |t| t.id)
+            .ok()
+            .map(|i| &self.tokens[i])
     }
 
     pub fn token_to_id(&self, content: &str) -> Option<u32> {
-        self.tokens.iter().find(|t| t.content == content).map(|t| t.id)
+        self.tokens
+            .iter()
+            .find(|t| t.content == content)
+            .map(|t| t.id)
     }
 
     pub fn is_special(&self, id: u32) -> bool {
@@ -106,7 +118,10 @@ impl AddedVocabulary {
     pub fn split(&self, text: &str, out: &mut Vec<Segment>) {
         let Some(matcher) = &self.matcher else {
             if !text.is_empty() {
-                out.push(Segment::Text { start: 0, end: text.len() });
+                out.push(Segment::Text {
+                    start: 0,
+                    end: text.len(),
+                });
             }
             return;
         };
@@ -134,13 +149,23 @@ impl AddedVocabulary {
                 continue;
             }
             if done < start {
-                out.push(Segment::Text { start: done, end: start });
+                out.push(Segment::Text {
+                    start: done,
+                    end: start,
+                });
             }
-            out.push(Segment::Added { id: token.id, start, end });
+            out.push(Segment::Added {
+                id: token.id,
+                start,
+                end,
+            });
             done = end;
         }
         if done < text.len() {
-            out.push(Segment::Text { start: done, end: text.len() });
+            out.push(Segment::Text {
+                start: done,
+                end: text.len(),
+            });
         }
     }
 }
@@ -155,7 +180,11 @@ mod tests {
     use super::*;
 
     fn vocab(tokens: &[&str]) -> AddedVocabulary {
-        let list = tokens.iter().enumerate().map(|(i, t)| AddedToken::special(i as u32, t)).collect();
+        let list = tokens
+            .iter()
+            .enumerate()
+            .map(|(i, t)| AddedToken::special(i as u32, t))
+            .collect();
         AddedVocabulary::new(list).unwrap()
     }
 
@@ -175,7 +204,13 @@ mod tests {
         let v = vocab(&["[CLS]", "[SEP]", "[MASK]"]);
         assert_eq!(
             pieces(&v, "[CLS]a[MASK]b [SEP]"),
-            vec![(Some(0), "[CLS]"), (None, "a"), (Some(2), "[MASK]"), (None, "b "), (Some(1), "[SEP]")]
+            vec![
+                (Some(0), "[CLS]"),
+                (None, "a"),
+                (Some(2), "[MASK]"),
+                (None, "b "),
+                (Some(1), "[SEP]")
+            ]
         );
         assert_eq!(pieces(&v, ""), vec![]);
         assert_eq!(pieces(&v, "plain"), vec![(None, "plain")]);
@@ -184,7 +219,10 @@ mod tests {
     #[test]
     fn leftmost_longest_wins() {
         let v = vocab(&["<a>", "<a><b>", "b"]);
-        assert_eq!(pieces(&v, "x<a><b>b"), vec![(None, "x"), (Some(1), "<a><b>"), (Some(2), "b")]);
+        assert_eq!(
+            pieces(&v, "x<a><b>b"),
+            vec![(None, "x"), (Some(1), "<a><b>"), (Some(2), "b")]
+        );
     }
 
     #[test]
@@ -195,13 +233,22 @@ mod tests {
         let mut word = AddedToken::special(1, "hi");
         word.single_word = true;
         let v = AddedVocabulary::new(vec![mask, word]).unwrap();
-        assert_eq!(pieces(&v, "a  <mask> b"), vec![(None, "a"), (Some(0), "  <mask> "), (None, "b")]);
-        assert_eq!(pieces(&v, "chip hi"), vec![(None, "chip "), (Some(1), "hi")]);
+        assert_eq!(
+            pieces(&v, "a  <mask> b"),
+            vec![(None, "a"), (Some(0), "  <mask> "), (None, "b")]
+        );
+        assert_eq!(
+            pieces(&v, "chip hi"),
+            vec![(None, "chip "), (Some(1), "hi")]
+        );
     }
 
     #[test]
     fn duplicates_are_rejected() {
-        let err = AddedVocabulary::new(vec![AddedToken::special(0, "x"), AddedToken::special(1, "x")]);
+        let err = AddedVocabulary::new(vec![
+            AddedToken::special(0, "x"),
+            AddedToken::special(1, "x"),
+        ]);
         assert!(matches!(err, Err(Error::Format(m)) if m.contains("clash")));
     }
 }

@@ -152,7 +152,14 @@ impl Tokenizer {
                 )));
             }
         }
-        let tokenizer = Tokenizer { added, normalizer, pre_tokenizer, model, post_processor, decoder };
+        let tokenizer = Tokenizer {
+            added,
+            normalizer,
+            pre_tokenizer,
+            model,
+            post_processor,
+            decoder,
+        };
         if let Some(template) = &tokenizer.post_processor {
             template.validate()?;
             for piece in template.single.iter().chain(&template.pair) {
@@ -171,7 +178,11 @@ impl Tokenizer {
 
     /// The byte-level BPE pipeline bertbench trains: no normalizer, GPT-2/GPT-4 split,
     /// specials as added tokens, BERT template when `[CLS]` and `[SEP]` exist.
-    pub fn from_bpe(model: crate::models::Bpe, pattern: SplitPattern, specials: &[String]) -> Result<Self> {
+    pub fn from_bpe(
+        model: crate::models::Bpe,
+        pattern: SplitPattern,
+        specials: &[String],
+    ) -> Result<Self> {
         let model = Model::Bpe(model);
         let (added, template) = specials_and_template(&model, specials)?;
         let pre = PreTokenizer::ByteLevel(ByteLevel { pattern });
@@ -188,7 +199,10 @@ impl Tokenizer {
         let model = Model::WordPiece(model);
         let (added, template) = specials_and_template(&model, specials)?;
         let pre = PreTokenizer::Bert(BertPreTokenizer);
-        let decoder = Decoder::WordPiece { prefix, cleanup: true };
+        let decoder = Decoder::WordPiece {
+            prefix,
+            cleanup: true,
+        };
         Tokenizer::new(added, Some(normalizer), pre, model, template, Some(decoder))
     }
 
@@ -206,16 +220,23 @@ impl Tokenizer {
     }
 
     pub fn token_to_id(&self, token: &str) -> Option<u32> {
-        self.added.token_to_id(token).or_else(|| self.model.token_to_id(token))
+        self.added
+            .token_to_id(token)
+            .or_else(|| self.model.token_to_id(token))
     }
 
     pub fn id_to_token(&self, id: u32) -> Option<&str> {
-        self.added.get(id).map(|t| t.content.as_str()).or_else(|| self.model.id_to_token(id))
+        self.added
+            .get(id)
+            .map(|t| t.content.as_str())
+            .or_else(|| self.model.id_to_token(id))
     }
 
     /// All `(token, id)` pairs, in id order.
     pub fn vocab(&self) -> Vec<(&str, u32)> {
-        (0..self.vocab_size() as u32).filter_map(|id| self.id_to_token(id).map(|t| (t, id))).collect()
+        (0..self.vocab_size() as u32)
+            .filter_map(|id| self.id_to_token(id).map(|t| (t, id)))
+            .collect()
     }
 
     /// Encodes one text and an optional pair; `max_length` truncates longest-first, counting
@@ -230,7 +251,15 @@ impl Tokenizer {
     ) -> Result<Encoding> {
         let mut scratch = Scratch::default();
         let mut out = Encoding::default();
-        self.encode_into(text, pair, add_special_tokens, max_length, with_offsets, &mut scratch, &mut out)?;
+        self.encode_into(
+            text,
+            pair,
+            add_special_tokens,
+            max_length,
+            with_offsets,
+            &mut scratch,
+            &mut out,
+        )?;
         Ok(out)
     }
 
@@ -251,7 +280,13 @@ impl Tokenizer {
         if let Some(pair) = pair {
             self.encode_sequence(pair, 1, with_offsets, scratch, &mut b);
         }
-        let result = self.post_process(&mut a, pair.map(|_| &mut b), add_special_tokens, max_length, out);
+        let result = self.post_process(
+            &mut a,
+            pair.map(|_| &mut b),
+            add_special_tokens,
+            max_length,
+            out,
+        );
         scratch.a = a;
         scratch.b = b;
         result
@@ -288,21 +323,44 @@ impl Tokenizer {
 
     /// Encodes one sequence (no specials from the template): added tokens, then normalizer,
     /// pre-tokenizer and model on the text between them.
-    fn encode_sequence(&self, text: &str, type_id: u32, with_offsets: bool, scratch: &mut Scratch, out: &mut Encoding) {
+    fn encode_sequence(
+        &self,
+        text: &str,
+        type_id: u32,
+        with_offsets: bool,
+        scratch: &mut Scratch,
+        out: &mut Encoding,
+    ) {
         out.clear();
-        let Scratch { segments, words, tokens, char_of_byte, .. } = scratch;
+        let Scratch {
+            segments,
+            words,
+            tokens,
+            char_of_byte,
+            ..
+        } = scratch;
         segments.clear();
         self.added.split(text, segments);
         for segment in segments.iter() {
             match *segment {
-                Segment::Added { id, start, end } => out.push(id, type_id, (start as u32, end as u32), false),
+                Segment::Added { id, start, end } => {
+                    out.push(id, type_id, (start as u32, end as u32), false)
+                }
                 Segment::Text { start, end } => {
                     let piece = &text[start..end];
                     match &self.normalizer {
                         None => self.encode_words(piece, None, start, type_id, words, tokens, out),
                         Some(n) => {
                             let normalized = n.normalize(piece);
-                            self.encode_words(&normalized.text, Some(&normalized), start, type_id, words, tokens, out)
+                            self.encode_words(
+                                &normalized.text,
+                                Some(&normalized),
+                                start,
+                                type_id,
+                                words,
+                                tokens,
+                                out,
+                            )
                         }
                     }
                 }
@@ -364,7 +422,15 @@ impl Tokenizer {
             .map_init(Scratch::default, |scratch, (i, text)| {
                 let mut out = Encoding::default();
                 let pair = pairs.map(|p| p[i].as_ref());
-                self.encode_into(text.as_ref(), pair, add_special_tokens, max_length, with_offsets, scratch, &mut out)?;
+                self.encode_into(
+                    text.as_ref(),
+                    pair,
+                    add_special_tokens,
+                    max_length,
+                    with_offsets,
+                    scratch,
+                    &mut out,
+                )?;
                 Ok(out)
             })
             .collect()
@@ -375,7 +441,10 @@ impl Tokenizer {
         let mut tokens = Vec::with_capacity(ids.len());
         for &id in ids {
             let token = self.id_to_token(id).ok_or_else(|| {
-                Error::Invalid(format!("cannot decode id {id}: the vocab has ids 0..{}", self.vocab_size()))
+                Error::Invalid(format!(
+                    "cannot decode id {id}: the vocab has ids 0..{}",
+                    self.vocab_size()
+                ))
             })?;
             if skip_special_tokens && self.added.is_special(id) {
                 continue;
@@ -390,18 +459,28 @@ impl Tokenizer {
 
     /// The special (added) tokens, in id order.
     pub fn special_tokens(&self) -> Vec<&str> {
-        self.added.tokens().iter().filter(|t| t.special).map(|t| t.content.as_str()).collect()
+        self.added
+            .tokens()
+            .iter()
+            .filter(|t| t.special)
+            .map(|t| t.content.as_str())
+            .collect()
     }
 }
 
 /// Specials as added tokens (with their ids in the trained model) and the BERT template
 /// when both `[CLS]` and `[SEP]` are among them.
-fn specials_and_template(model: &Model, specials: &[String]) -> Result<(AddedVocabulary, Option<Template>)> {
+fn specials_and_template(
+    model: &Model,
+    specials: &[String],
+) -> Result<(AddedVocabulary, Option<Template>)> {
     let mut tokens = Vec::new();
     for s in specials {
-        let id = model
-            .token_to_id(s)
-            .ok_or_else(|| Error::Invalid(format!("special token {s:?} is missing from the trained vocab")))?;
+        let id = model.token_to_id(s).ok_or_else(|| {
+            Error::Invalid(format!(
+                "special token {s:?} is missing from the trained vocab"
+            ))
+        })?;
         tokens.push(AddedToken::special(id, s));
     }
     let id = |s: &str| tokens.iter().find(|t| t.content == s).map(|t| t.id);
@@ -432,7 +511,11 @@ fn bytes_to_char_offsets(text: &str, offsets: &mut [(u32, u32)], char_of_byte: &
             continue;
         }
         let start = char_of_byte[s];
-        let end = if e > s { char_of_byte[e - 1] + 1 } else { start };
+        let end = if e > s {
+            char_of_byte[e - 1] + 1
+        } else {
+            start
+        };
         *o = (start, end);
     }
 }
@@ -440,8 +523,14 @@ fn bytes_to_char_offsets(text: &str, offsets: &mut [(u32, u32)], char_of_byte: &
 /// What to train, with the normalizer and pre-tokenizer the words are counted through.
 #[derive(Debug, Clone)]
 pub enum TrainerSpec {
-    Bpe { trainer: BpeTrainer, pattern: SplitPattern },
-    WordPiece { trainer: WordPieceTrainer, normalizer: BertNormalizer },
+    Bpe {
+        trainer: BpeTrainer,
+        pattern: SplitPattern,
+    },
+    WordPiece {
+        trainer: WordPieceTrainer,
+        normalizer: BertNormalizer,
+    },
 }
 
 /// Training in two steps: feed documents (streamed, counted in parallel), then `finish`.
@@ -461,10 +550,22 @@ const FILE_CHUNK: usize = 8 << 20;
 impl Training {
     pub fn new(spec: TrainerSpec) -> Self {
         let (normalizer, pre_tokenizer) = match &spec {
-            TrainerSpec::Bpe { pattern, .. } => (None, PreTokenizer::ByteLevel(ByteLevel { pattern: *pattern })),
-            TrainerSpec::WordPiece { normalizer, .. } => (Some(normalizer.clone()), PreTokenizer::Bert(BertPreTokenizer)),
+            TrainerSpec::Bpe { pattern, .. } => (
+                None,
+                PreTokenizer::ByteLevel(ByteLevel { pattern: *pattern }),
+            ),
+            TrainerSpec::WordPiece { normalizer, .. } => (
+                Some(normalizer.clone()),
+                PreTokenizer::Bert(BertPreTokenizer),
+            ),
         };
-        Training { spec, normalizer, pre_tokenizer, counts: WordCounts::default(), documents: 0 }
+        Training {
+            spec,
+            normalizer,
+            pre_tokenizer,
+            counts: WordCounts::default(),
+            documents: 0,
+        }
     }
 
     /// Counts the words of a batch of documents, in parallel.
@@ -496,12 +597,19 @@ impl Training {
         for p in paths {
             let meta = std::fs::metadata(p).map_err(|e| io_error(p, &e))?;
             if meta.is_dir() {
-                return Err(Error::Io(format!("{}: is a directory, expected a text file", p.display())));
+                return Err(Error::Io(format!(
+                    "{}: is a directory, expected a text file",
+                    p.display()
+                )));
             }
             total += meta.len();
         }
         let mut done = 0u64;
-        if !progress(Progress { stage: "count", current: 0, total }) {
+        if !progress(Progress {
+            stage: "count",
+            current: 0,
+            total,
+        }) {
             return Err(Error::Cancelled);
         }
         for p in paths {
@@ -515,7 +623,11 @@ impl Training {
                 buf.truncate(old + n);
                 let eof = n == 0;
                 // Complete lines only; a line never splits a UTF-8 character at '\n'.
-                let cut = if eof { buf.len() } else { buf.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1) };
+                let cut = if eof {
+                    buf.len()
+                } else {
+                    buf.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1)
+                };
                 if cut > 0 {
                     let text = std::str::from_utf8(&buf[..cut]).map_err(|e| {
                         Error::Data(format!(
@@ -529,7 +641,11 @@ impl Training {
                     buf.drain(..cut);
                     base += cut as u64;
                     done += cut as u64;
-                    if !progress(Progress { stage: "count", current: done, total: total.max(done) }) {
+                    if !progress(Progress {
+                        stage: "count",
+                        current: done,
+                        total: total.max(done),
+                    }) {
                         return Err(Error::Cancelled);
                     }
                 }
@@ -554,7 +670,10 @@ impl Training {
                 let model = trainer.train(&self.counts, progress)?;
                 Tokenizer::from_bpe(model, pattern, &trainer.special_tokens)
             }
-            TrainerSpec::WordPiece { trainer, normalizer } => {
+            TrainerSpec::WordPiece {
+                trainer,
+                normalizer,
+            } => {
                 let model = trainer.train(&self.counts, progress)?;
                 Tokenizer::from_wordpiece(model, normalizer, &trainer.special_tokens)
             }
