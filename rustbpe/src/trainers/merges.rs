@@ -419,6 +419,23 @@ fn merged_token(left: &str, right: &str, prefix: Option<&str>) -> String {
     s
 }
 
+/// Words fetched ahead of use in a merge step: the visits are random accesses into the word
+/// array, and their cache misses are most of the merge loop's time.
+const PREFETCH_AHEAD: usize = 8;
+
+#[inline(always)]
+fn prefetch(x: &u32) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch is only a hint; it never faults and the pointer comes from a reference.
+    #[allow(unused_unsafe)]
+    unsafe {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        _mm_prefetch::<_MM_HINT_T0>((x as *const u32).cast());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = x;
+}
+
 /// Below this many words to visit, a merge step runs on one thread.
 const PARALLEL_MIN_WORDS: usize = 2048;
 
@@ -450,7 +467,10 @@ fn merge_range(
     merge: (u32, u32, u32),
     step: &mut Step,
 ) {
-    for &w in holders {
+    for (i, &w) in holders.iter().enumerate() {
+        if let Some(&ahead) = holders.get(i + PREFETCH_AHEAD) {
+            prefetch(&data[ahead as usize - base]);
+        }
         let o = w as usize - base;
         let (len, count) = header(data, o);
         let syms = &mut data[o + HEADER..o + HEADER + len];
