@@ -26,10 +26,7 @@ impl BpeTrainer {
         let to_symbols =
             |word: &str| -> String { word.bytes().map(|b| table[b as usize]).collect() };
         let out = merges::train(counts, &config, &to_symbols, progress)?;
-        let t = std::time::Instant::now();
-        let r = Bpe::new(out.vocab, out.merges);
-        eprintln!("bpe::new {:?}", t.elapsed());
-        r
+        Bpe::new(out.vocab, out.merges)
     }
 }
 
