@@ -33,16 +33,33 @@ struct PieceMap {
 }
 
 impl PieceMap {
+    /// The key as bytes 0..n of a `u128` with n in byte 15, for n <= 15. Built from a few
+    /// overlapping fixed-size loads (overlapping bytes are equal, so OR-ing them is exact)
+    /// rather than a variable-length copy.
     #[inline]
     fn pack(key: &str) -> Option<u128> {
-        let bytes = key.as_bytes();
-        if bytes.len() > 15 {
-            return None;
-        }
-        let mut buf = [0u8; 16];
-        buf[..bytes.len()].copy_from_slice(bytes);
-        buf[15] = bytes.len() as u8;
-        Some(u128::from_le_bytes(buf))
+        let b = key.as_bytes();
+        let n = b.len();
+        let bytes = if n >= 8 {
+            if n > 15 {
+                return None;
+            }
+            let lo = u64::from_le_bytes(b[..8].try_into().ok()?);
+            let hi = u64::from_le_bytes(b[n - 8..].try_into().ok()?);
+            u128::from(lo) | (u128::from(hi) << (8 * (n - 8)))
+        } else if n >= 4 {
+            let lo = u32::from_le_bytes(b[..4].try_into().ok()?);
+            let hi = u32::from_le_bytes(b[n - 4..].try_into().ok()?);
+            u128::from(lo) | (u128::from(hi) << (8 * (n - 4)))
+        } else if n > 0 {
+            // n = 1..3: bytes 0, n/2 and n-1 cover every position.
+            u128::from(b[0])
+                | (u128::from(b[n / 2]) << (8 * (n / 2)))
+                | (u128::from(b[n - 1]) << (8 * (n - 1)))
+        } else {
+            0
+        };
+        Some(bytes | ((n as u128) << 120))
     }
 
     /// Inserts, returning the id already there for this key, if any.
@@ -293,6 +310,31 @@ mod tests {
         assert_eq!(pieces(&m, "a\0"), vec![p("a", 0, 1), p("##\0", 1, 2)]);
         assert_eq!(m.token_to_id("a\0"), None);
         assert_eq!(m.token_to_id("a"), Some(3));
+    }
+
+    #[test]
+    fn piece_map_keys_of_every_length_are_distinct() {
+        // Every prefix of a string (lengths 0..=20, across the packed/unpacked boundary and the
+        // overlapping-load cases) finds its own id; the same prefix with any one byte changed
+        // finds nothing.
+        let text = "abcdefghijklmnopqrst";
+        let mut map = PieceMap::default();
+        for n in 0..=text.len() {
+            assert_eq!(map.insert(&text[..n], n as u32), None);
+        }
+        for n in 0..=text.len() {
+            assert_eq!(map.get(&text[..n]), Some(n as u32));
+            for i in 0..n {
+                let mut changed = text[..n].to_owned().into_bytes();
+                changed[i] = b'Z';
+                assert_eq!(
+                    map.get(std::str::from_utf8(&changed).unwrap()),
+                    None,
+                    "{n} {i}"
+                );
+            }
+        }
+        assert_eq!(map.max_len, 20);
     }
 
     #[test]
