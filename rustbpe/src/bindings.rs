@@ -15,18 +15,18 @@ use crate::models::Model;
 use crate::normalizers::BertNormalizer;
 use crate::pre_tokenizers::SplitPattern;
 use crate::serialization;
-use crate::tokenizer::{Tokenizer, TrainerSpec, Training};
+use crate::tokenizer::{FlatBatch, Tokenizer, TrainerSpec, Training};
 use crate::trainers::{BpeTrainer, Progress, WordPieceTrainer};
 use crate::Error;
 
 create_exception!(
-    _rustbpe,
+    bert_engine._rustbpe,
     TrainingCancelled,
     PyException,
     "Training was cancelled by the progress callback."
 );
 create_exception!(
-    _rustbpe,
+    bert_engine._rustbpe,
     FormatError,
     PyValueError,
     "A corrupt, foreign or unsupported tokenizer file."
@@ -65,35 +65,41 @@ impl PyProgress {
     }
 
     fn report(&self, p: Progress) -> bool {
-        let Some(callback) = &self.callback else {
-            return true;
-        };
-        if p.total > 0 {
-            let permille = (p.current.min(p.total) * 1000 / p.total) as i64;
-            let Ok(mut last) = self.last.lock() else {
-                return true;
-            };
-            let due = last.0 != p.stage
-                || permille >= last.1 + 10
-                || (p.current >= p.total && last.1 < 1000);
-            if !due {
-                return true;
-            }
-            *last = (p.stage, permille);
-        }
-        Python::attach(
-            |py| match callback.call1(py, (p.stage, p.current, p.total)) {
-                Ok(v) => {
-                    !(v.bind(py).is_instance_of::<PyBool>() && !v.is_truthy(py).unwrap_or(true))
+        let due = match (p.current.min(p.total) * 1000).checked_div(p.total) {
+            None => true, // total unknown: the caller already reports per chunk
+            Some(permille) => {
+                let permille = permille as i64;
+                let Ok(mut last) = self.last.lock() else {
+                    return true;
+                };
+                let due = last.0 != p.stage
+                    || permille >= last.1 + 10
+                    || (p.current >= p.total && last.1 < 1000);
+                if due {
+                    *last = (p.stage, permille);
                 }
+                due
+            }
+        };
+        Python::attach(|py| {
+            // Ctrl-C during training: Python only sees the signal when we look for it.
+            let result = match py.check_signals() {
+                Err(e) => Err(e),
+                Ok(()) => match &self.callback {
+                    Some(callback) if due => callback.call1(py, (p.stage, p.current, p.total)),
+                    _ => return true,
+                },
+            };
+            match result {
+                Ok(v) => !v.bind(py).is_instance_of::<PyBool>() || v.is_truthy(py).unwrap_or(true),
                 Err(e) => {
                     if let Ok(mut slot) = self.error.lock() {
                         slot.get_or_insert(e);
                     }
                     false
                 }
-            },
-        )
+            }
+        })
     }
 
     /// The error to raise for a failed training: cancellation carries the callback's exception.
@@ -101,6 +107,10 @@ impl PyProgress {
         let err = to_py(e.clone());
         if e == Error::Cancelled {
             if let Some(cause) = self.error.lock().ok().and_then(|mut s| s.take()) {
+                // KeyboardInterrupt / SystemExit propagate as themselves.
+                if !cause.is_instance_of::<PyException>(py) {
+                    return cause;
+                }
                 let err = TrainingCancelled::new_err(format!(
                     "training cancelled: the progress callback raised {cause}"
                 ));
@@ -474,14 +484,13 @@ impl PyTokenizer {
         };
         let flat = py
             .detach(|| {
-                let encs = self.inner.encode_batch(
+                let batch = self.inner.encode_batch_flat(
                     &texts,
                     pairs.as_deref(),
                     add_special_tokens,
                     max_length,
-                    false,
                 )?;
-                Ok::<_, Error>(flatten(&encs, strategy, pad_to_multiple_of, pad_id))
+                Ok::<_, Error>(flatten(batch, strategy, pad_to_multiple_of, pad_id))
             })
             .map_err(to_py)?;
         let d = PyDict::new(py);
@@ -555,46 +564,36 @@ struct Flat {
 }
 
 fn flatten(
-    encs: &[crate::encoding::Encoding],
+    batch: FlatBatch,
     strategy: Option<PaddingLength>,
     multiple_of: Option<usize>,
     pad_id: u32,
 ) -> Flat {
-    let lengths: Vec<i64> = encs.iter().map(|e| e.len() as i64).collect();
+    let lengths: Vec<i64> = batch.lengths.iter().map(|&n| n as i64).collect();
     let arrays = match strategy {
-        None => {
-            let total = encs.iter().map(|e| e.len()).sum();
-            let (mut ids, mut type_ids, mut special) = (
-                Vec::with_capacity(total),
-                Vec::with_capacity(total),
-                Vec::with_capacity(total),
-            );
-            for e in encs {
-                ids.extend_from_slice(&e.ids);
-                type_ids.extend(e.type_ids.iter().map(|&t| t as u8));
-                special.extend_from_slice(&e.special_tokens_mask);
-            }
-            Arrays::Ragged {
-                ids,
-                type_ids,
-                special,
-            }
-        }
+        None => Arrays::Ragged {
+            ids: batch.ids,
+            type_ids: batch.type_ids,
+            special: batch.special_tokens_mask,
+        },
         Some(s) => {
-            let longest = encs.iter().map(|e| e.len()).max().unwrap_or(0);
+            let longest = batch.lengths.iter().copied().max().unwrap_or(0) as usize;
             let width = padded_length(s, longest, multiple_of);
-            let n = encs.len() * width;
+            let n = batch.lengths.len() * width;
             let mut ids = vec![pad_id as i64; n];
             let mut attention = vec![0i64; n];
             let mut type_ids = vec![0i64; n];
             let mut special = vec![1i64; n];
-            for (row, e) in encs.iter().enumerate() {
-                let base = row * width;
-                for j in 0..e.len() {
-                    ids[base + j] = e.ids[j] as i64;
-                    attention[base + j] = e.attention_mask[j] as i64;
-                    type_ids[base + j] = e.type_ids[j] as i64;
-                    special[base + j] = e.special_tokens_mask[j] as i64;
+            for (row, (start, &len)) in batch.starts().into_iter().zip(&batch.lengths).enumerate() {
+                let (src, dst) = (
+                    start..start + len as usize,
+                    row * width..row * width + len as usize,
+                );
+                for (d, s) in dst.zip(src) {
+                    ids[d] = batch.ids[s] as i64;
+                    attention[d] = 1;
+                    type_ids[d] = batch.type_ids[s] as i64;
+                    special[d] = batch.special_tokens_mask[s] as i64;
                 }
             }
             Arrays::Padded {

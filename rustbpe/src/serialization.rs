@@ -205,7 +205,7 @@ pub fn to_vocab_txt(tok: &Tokenizer) -> Result<String> {
     }
     let mut out = String::new();
     for id in 0..tok.vocab_size() as u32 {
-        let token = tok.id_to_token(id).ok_or_else(|| {
+        let token = tok.vocab_entry(id).ok_or_else(|| {
             Error::Invalid(format!(
                 "id {id} has no token; vocab.txt needs dense ids; save tokenizer.json instead"
             ))
@@ -333,15 +333,6 @@ impl Reader<'_> {
             })?;
             for (i, t) in list.iter().enumerate() {
                 added.push(self.added_token(t, &format!("added_tokens[{i}]"))?);
-            }
-        }
-        if normalizer.is_some() {
-            if let Some(t) = added.iter().find(|t| t.normalized) {
-                return Err(self.err(format!(
-                    "added token {:?} has normalized=true; bertbench matches added tokens on the raw text only \
-                     (set normalized to false)",
-                    t.content
-                )));
             }
         }
         let added = AddedVocabulary::new(added).map_err(|e| self.err(e.to_string()))?;
@@ -777,5 +768,114 @@ impl Reader<'_> {
                 "decoder type '{other}' is not supported; bertbench supports ByteLevel and WordPiece"
             ))),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::models::{Bpe, WordPiece};
+
+    fn with_odd_specials(base: &[&str]) -> Vec<String> {
+        base.iter()
+            .map(|s| s.to_string())
+            .chain(["<a b>".into(), "x\ny".into()])
+            .collect()
+    }
+
+    fn trained_like() -> Vec<Tokenizer> {
+        let specials = with_odd_specials(&["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]);
+        let mut wp_vocab = specials.clone();
+        wp_vocab.extend(["hello", "##s", "tab\tin"].map(String::from));
+        let wp = WordPiece::new(wp_vocab, "[UNK]".into(), "##".into(), 100).unwrap();
+        let mut bpe_vocab = specials.clone();
+        bpe_vocab.extend(bytes_to_unicode().iter().map(|c| c.to_string()));
+        bpe_vocab.push("ĠĊ".into());
+        let bpe = Bpe::new(bpe_vocab, vec![("Ġ".into(), "Ċ".into())]).unwrap();
+        vec![
+            Tokenizer::from_wordpiece(wp, BertNormalizer::default(), &specials).unwrap(),
+            Tokenizer::from_bpe(bpe.clone(), SplitPattern::Gpt2, &specials).unwrap(),
+            Tokenizer::from_bpe(bpe, SplitPattern::Gpt4, &specials).unwrap(),
+        ]
+    }
+
+    #[test]
+    fn json_round_trip_is_exact() {
+        for tok in trained_like() {
+            let text = to_json_string(&tok);
+            let back = from_json_str(&text, "test.json").unwrap();
+            assert_eq!(to_json_string(&back), text);
+            assert_eq!(back.vocab(), tok.vocab());
+            for s in ["hello <a b> x\ny", "Hellos \n [CLS]tab\tin"] {
+                assert_eq!(
+                    back.encode(s, Some(s), true, None, true),
+                    tok.encode(s, Some(s), true, None, true)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn merges_as_strings_load_too() {
+        let tok = &trained_like()[1];
+        let mut v = to_json(tok);
+        v["model"]["merges"] = json!(["Ġ Ċ"]);
+        let back = Reader { source: "t" }.tokenizer(&v).unwrap();
+        assert_eq!(to_json_string(&back), to_json_string(tok));
+    }
+
+    #[test]
+    fn errors_name_file_field_and_finding() {
+        let tok = &trained_like()[0];
+        let cases: Vec<(Value, &str)> = vec![
+            (
+                json!({"model": {"type": "Unigram", "vocab": []}}),
+                "model type 'Unigram' is not supported; bertbench loads BPE and WordPiece",
+            ),
+            (
+                json!([1, 2]),
+                "`(root)` should be an object, found an array",
+            ),
+            (json!({"normalizer": null}), "`(root)` has no `model` field"),
+        ];
+        for (v, msg) in cases {
+            let err = from_json_str(&v.to_string(), "f.json").unwrap_err();
+            assert!(
+                matches!(&err, Error::Format(m) if m.starts_with("f.json: ") && m.contains(msg)),
+                "{err}"
+            );
+        }
+        let mut v = to_json(tok);
+        v["pre_tokenizer"] = json!({"type": "Whitespace"});
+        let err = from_json_str(&v.to_string(), "f.json")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("pre_tokenizer type 'Whitespace'") && err.contains("BertPreTokenizer"),
+            "{err}"
+        );
+        let err = from_json_str("{\"model\": ", "f.json")
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("f.json: not valid JSON"), "{err}");
+    }
+
+    #[test]
+    fn vocab_txt_round_trip_and_refusals() {
+        let tok = &trained_like()[0];
+        let err = to_vocab_txt(tok).unwrap_err().to_string();
+        assert!(
+            err.contains("\"x\\ny\" (id 6)") && err.contains("tokenizer.json"),
+            "{err}"
+        );
+
+        let text = "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nhello\n##s\r\n";
+        let tok = from_vocab_txt(text, "vocab.txt", BertNormalizer::default()).unwrap();
+        assert_eq!(tok.token_to_id("##s"), Some(6));
+        assert_eq!(to_vocab_txt(&tok).unwrap(), text.replace("\r\n", "\n"));
+        let dup = from_vocab_txt("[UNK]\na\na\n", "v.txt", BertNormalizer::default())
+            .unwrap_err()
+            .to_string();
+        assert!(dup.contains("lines 2 and 3"), "{dup}");
     }
 }

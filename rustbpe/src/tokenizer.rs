@@ -107,6 +107,7 @@ fn char_to_byte() -> &'static [Option<u8>] {
 #[derive(Debug, Default)]
 pub struct Scratch {
     segments: Vec<Segment>,
+    inner: Vec<Segment>,
     words: Vec<(usize, usize)>,
     tokens: Vec<Token>,
     char_of_byte: Vec<u32>,
@@ -152,6 +153,18 @@ impl Tokenizer {
                 )));
             }
         }
+        let mut added = added;
+        if let Some(n) = &normalizer {
+            added.normalize_patterns(|s| n.normalize(s).text)?;
+        }
+        // Ids past the model's vocab must stay dense-ish: the vocab is listed id by id.
+        let limit = model.vocab_size() + added.tokens().len();
+        if let Some(t) = added.tokens().iter().find(|t| t.id as usize >= limit) {
+            return Err(Error::Format(format!(
+                "added token {:?} has id {}, past the {} ids of the vocab and added tokens",
+                t.content, t.id, limit
+            )));
+        }
         let tokenizer = Tokenizer {
             added,
             normalizer,
@@ -164,10 +177,10 @@ impl Tokenizer {
             template.validate()?;
             for piece in template.single.iter().chain(&template.pair) {
                 if let crate::encoding::Piece::Special { token, id, .. } = piece {
-                    if tokenizer.id_to_token(*id) != Some(token.as_str()) {
+                    if tokenizer.vocab_entry(*id) != Some(token.as_str()) {
                         return Err(Error::Format(format!(
                             "post-processor special token {token:?} has id {id}, but the vocab gives that id to {:?}",
-                            tokenizer.id_to_token(*id)
+                            tokenizer.vocab_entry(*id)
                         )));
                     }
                 }
@@ -226,16 +239,22 @@ impl Tokenizer {
     }
 
     pub fn id_to_token(&self, id: u32) -> Option<&str> {
+        self.added.name(id).or_else(|| self.model.id_to_token(id))
+    }
+
+    /// The vocab entry of `id`: like `id_to_token`, but an added token by its content even
+    /// when it is matched in normalized form.
+    pub fn vocab_entry(&self, id: u32) -> Option<&str> {
         self.added
             .get(id)
             .map(|t| t.content.as_str())
             .or_else(|| self.model.id_to_token(id))
     }
 
-    /// All `(token, id)` pairs, in id order.
+    /// All `(token, id)` pairs, in id order (added tokens by their content, as HF).
     pub fn vocab(&self) -> Vec<(&str, u32)> {
         (0..self.vocab_size() as u32)
-            .filter_map(|id| self.id_to_token(id).map(|t| (t, id)))
+            .filter_map(|id| self.vocab_entry(id).map(|t| (t, id)))
             .collect()
     }
 
@@ -334,6 +353,7 @@ impl Tokenizer {
         out.clear();
         let Scratch {
             segments,
+            inner,
             words,
             tokens,
             char_of_byte,
@@ -348,19 +368,36 @@ impl Tokenizer {
                 }
                 Segment::Text { start, end } => {
                     let piece = &text[start..end];
-                    match &self.normalizer {
-                        None => self.encode_words(piece, None, start, type_id, words, tokens, out),
-                        Some(n) => {
-                            let normalized = n.normalize(piece);
-                            self.encode_words(
-                                &normalized.text,
-                                Some(&normalized),
+                    let normalized = self.normalizer.as_ref().map(|n| n.normalize(piece));
+                    let (norm_text, norm) = match &normalized {
+                        Some(n) => (n.text.as_str(), Some(n)),
+                        None => (piece, None),
+                    };
+                    let span = |s: usize, e: usize| {
+                        let (s, e) = norm.map_or((s, e), |n| n.original_span(s, e));
+                        ((start + s) as u32, (start + e) as u32)
+                    };
+                    if !self.added.has_normalized() {
+                        self.encode_words(norm_text, 0, &span, type_id, words, tokens, out);
+                        continue;
+                    }
+                    // Second pass, as HF: `normalized: true` tokens in the normalized text.
+                    inner.clear();
+                    self.added.split_normalized(norm_text, inner);
+                    for sub in inner.iter() {
+                        match *sub {
+                            Segment::Added { id, start, end } => {
+                                out.push(id, type_id, span(start, end), false)
+                            }
+                            Segment::Text { start, end } => self.encode_words(
+                                &norm_text[start..end],
                                 start,
+                                &span,
                                 type_id,
                                 words,
                                 tokens,
                                 out,
-                            )
+                            ),
                         }
                     }
                 }
@@ -371,12 +408,14 @@ impl Tokenizer {
         }
     }
 
+    /// Pre-tokenizes and tokenizes `text`, which starts at byte `at` of the (normalized)
+    /// segment; `span` maps segment byte spans to original byte offsets.
     #[allow(clippy::too_many_arguments)]
     fn encode_words(
         &self,
         text: &str,
-        normalized: Option<&crate::normalizers::Normalized>,
-        base: usize,
+        at: usize,
+        span: &impl Fn(usize, usize) -> (u32, u32),
         type_id: u32,
         words: &mut Vec<(usize, usize)>,
         tokens: &mut Vec<Token>,
@@ -388,12 +427,13 @@ impl Tokenizer {
             tokens.clear();
             self.model.tokenize(&text[ws..we], tokens);
             for t in tokens.iter() {
-                let (s, e) = (ws + t.start as usize, ws + t.end as usize);
-                let (s, e) = match normalized {
-                    Some(n) => n.original_span(s, e),
-                    None => (s, e),
-                };
-                out.push(t.id, type_id, ((base + s) as u32, (base + e) as u32), false);
+                let base = at + ws;
+                out.push(
+                    t.id,
+                    type_id,
+                    span(base + t.start as usize, base + t.end as usize),
+                    false,
+                );
             }
         }
     }
@@ -407,15 +447,7 @@ impl Tokenizer {
         max_length: Option<usize>,
         with_offsets: bool,
     ) -> Result<Vec<Encoding>> {
-        if let Some(p) = pairs {
-            if p.len() != texts.len() {
-                return Err(Error::Invalid(format!(
-                    "got {} texts but {} pairs; give one pair per text",
-                    texts.len(),
-                    p.len()
-                )));
-            }
-        }
+        check_pairs(texts, pairs)?;
         texts
             .par_iter()
             .enumerate()
@@ -434,6 +466,57 @@ impl Tokenizer {
                 Ok(out)
             })
             .collect()
+    }
+
+    /// Encodes many texts (and pairs) in parallel into flat buffers: the sequences one after
+    /// another, no padding. Chunks of texts share buffers, so there is no allocation per text.
+    pub fn encode_batch_flat<S: AsRef<str> + Sync>(
+        &self,
+        texts: &[S],
+        pairs: Option<&[S]>,
+        add_special_tokens: bool,
+        max_length: Option<usize>,
+    ) -> Result<FlatBatch> {
+        check_pairs(texts, pairs)?;
+        const CHUNK: usize = 64;
+        let parts = texts
+            .par_chunks(CHUNK)
+            .enumerate()
+            .map_init(
+                || (Scratch::default(), Encoding::default()),
+                |(scratch, out), (c, chunk)| {
+                    let mut part = FlatBatch::default();
+                    for (j, text) in chunk.iter().enumerate() {
+                        let pair = pairs.map(|p| p[c * CHUNK + j].as_ref());
+                        self.encode_into(
+                            text.as_ref(),
+                            pair,
+                            add_special_tokens,
+                            max_length,
+                            false,
+                            scratch,
+                            out,
+                        )?;
+                        part.push(out);
+                    }
+                    Ok(part)
+                },
+            )
+            .collect::<Result<Vec<FlatBatch>>>()?;
+        let mut all = FlatBatch::default();
+        let total = parts.iter().map(|p| p.ids.len()).sum();
+        all.ids.reserve_exact(total);
+        all.type_ids.reserve_exact(total);
+        all.special_tokens_mask.reserve_exact(total);
+        all.lengths.reserve_exact(texts.len());
+        for p in parts {
+            all.ids.extend_from_slice(&p.ids);
+            all.type_ids.extend_from_slice(&p.type_ids);
+            all.special_tokens_mask
+                .extend_from_slice(&p.special_tokens_mask);
+            all.lengths.extend_from_slice(&p.lengths);
+        }
+        Ok(all)
     }
 
     /// Ids -> text. Unknown ids are an error (`Error::Invalid`), not silently dropped.
@@ -464,6 +547,49 @@ impl Tokenizer {
             .iter()
             .filter(|t| t.special)
             .map(|t| t.content.as_str())
+            .collect()
+    }
+}
+
+fn check_pairs<S>(texts: &[S], pairs: Option<&[S]>) -> Result<()> {
+    match pairs {
+        Some(p) if p.len() != texts.len() => Err(Error::Invalid(format!(
+            "got {} texts but {} pairs; give one pair per text",
+            texts.len(),
+            p.len()
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// A batch as flat buffers (no padding): the encodings one after another.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FlatBatch {
+    pub lengths: Vec<u32>,
+    pub ids: Vec<u32>,
+    pub type_ids: Vec<u8>,
+    pub special_tokens_mask: Vec<u8>,
+}
+
+impl FlatBatch {
+    fn push(&mut self, e: &Encoding) {
+        self.lengths.push(e.len() as u32);
+        self.ids.extend_from_slice(&e.ids);
+        self.type_ids.extend(e.type_ids.iter().map(|&t| t as u8));
+        self.special_tokens_mask
+            .extend_from_slice(&e.special_tokens_mask);
+    }
+
+    /// The `i`-th encoding's range in the flat buffers is `starts[i]..starts[i] + lengths[i]`.
+    pub fn starts(&self) -> Vec<usize> {
+        let mut at = 0;
+        self.lengths
+            .iter()
+            .map(|&n| {
+                let s = at;
+                at += n as usize;
+                s
+            })
             .collect()
     }
 }
@@ -593,6 +719,15 @@ impl Training {
     /// Counts the lines of UTF-8 text files, read in chunks (never whole). Reports progress
     /// in bytes ("count" stage). Invalid UTF-8 -> `Error::Data` naming the file and offset.
     pub fn add_files(&mut self, paths: &[PathBuf], progress: ProgressFn) -> Result<()> {
+        self.add_files_in_chunks(paths, progress, FILE_CHUNK)
+    }
+
+    fn add_files_in_chunks(
+        &mut self,
+        paths: &[PathBuf],
+        progress: ProgressFn,
+        chunk: usize,
+    ) -> Result<()> {
         let mut total = 0u64;
         for p in paths {
             let meta = std::fs::metadata(p).map_err(|e| io_error(p, &e))?;
@@ -614,11 +749,11 @@ impl Training {
         }
         for p in paths {
             let mut file = File::open(p).map_err(|e| io_error(p, &e))?;
-            let mut buf: Vec<u8> = Vec::with_capacity(FILE_CHUNK);
+            let mut buf: Vec<u8> = Vec::with_capacity(chunk);
             let mut base = 0u64; // file offset of buf[0]
             loop {
                 let old = buf.len();
-                buf.resize(old + FILE_CHUNK, 0);
+                buf.resize(old + chunk, 0);
                 let n = read_full(&mut file, &mut buf[old..]).map_err(|e| io_error(p, &e))?;
                 buf.truncate(old + n);
                 let eof = n == 0;
@@ -696,4 +831,224 @@ fn read_full(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
 
 pub(crate) fn io_error(path: &Path, e: &std::io::Error) -> Error {
     Error::Io(format!("{}: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::models::{Bpe, WordPiece};
+
+    const SPECIALS: [&str; 5] = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"];
+
+    fn specials() -> Vec<String> {
+        SPECIALS.iter().map(|s| s.to_string()).collect()
+    }
+
+    /// A hand-built WordPiece pipeline: ids 0-4 specials, then the listed pieces.
+    pub(crate) fn wordpiece() -> Tokenizer {
+        let mut vocab = specials();
+        vocab.extend(["hello", "world", "##s", "!", "cafe", "un", "##able"].map(String::from));
+        let model = WordPiece::new(vocab, "[UNK]".into(), "##".into(), 100).unwrap();
+        Tokenizer::from_wordpiece(model, BertNormalizer::default(), &specials()).unwrap()
+    }
+
+    /// A hand-built byte-level BPE: specials, the 256 byte symbols, merges h+e, he+l, l+o.
+    pub(crate) fn bpe() -> Tokenizer {
+        let mut vocab = specials();
+        vocab.extend(bytes_to_unicode().iter().map(|c| c.to_string()));
+        vocab.extend(["he", "hel", "lo"].map(String::from));
+        let merges =
+            [("h", "e"), ("he", "l"), ("l", "o")].map(|(a, b)| (a.to_string(), b.to_string()));
+        let model = Bpe::new(vocab, merges.to_vec()).unwrap();
+        Tokenizer::from_bpe(model, SplitPattern::Gpt2, &specials()).unwrap()
+    }
+
+    fn tokens<'a>(tok: &'a Tokenizer, e: &Encoding) -> Vec<&'a str> {
+        e.ids
+            .iter()
+            .map(|&id| tok.id_to_token(id).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn wordpiece_pipeline_with_offsets() {
+        let tok = wordpiece();
+        let text = "Hello Worlds! Café[MASK]unable x";
+        let e = tok.encode(text, None, true, None, true).unwrap();
+        assert_eq!(
+            tokens(&tok, &e),
+            [
+                "[CLS]", "hello", "world", "##s", "!", "cafe", "[MASK]", "un", "##able", "[UNK]",
+                "[SEP]"
+            ]
+        );
+        let chars: Vec<char> = text.chars().collect();
+        let slice = |(s, e): (u32, u32)| chars[s as usize..e as usize].iter().collect::<String>();
+        let spans: Vec<String> = e.offsets.iter().map(|&o| slice(o)).collect();
+        assert_eq!(
+            spans,
+            ["", "Hello", "World", "s", "!", "Café", "[MASK]", "un", "able", "x", ""]
+        );
+        assert_eq!(e.special_tokens_mask, [1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+        assert_eq!(
+            tok.decode(&e.ids, true).unwrap(),
+            "hello worlds! cafe unable"
+        );
+        assert_eq!(
+            tok.decode(&e.ids, false).unwrap(),
+            "[CLS] hello worlds! cafe [MASK] unable [UNK] [SEP]"
+        );
+    }
+
+    #[test]
+    fn pair_truncation_counts_the_specials() {
+        let tok = wordpiece();
+        let e = tok
+            .encode(
+                "hello world hello world",
+                Some("cafe cafe cafe"),
+                true,
+                Some(7),
+                false,
+            )
+            .unwrap();
+        // 7 - 3 specials = 4 tokens: longest-first gives 2 + 2.
+        assert_eq!(
+            tokens(&tok, &e),
+            ["[CLS]", "hello", "world", "[SEP]", "cafe", "cafe", "[SEP]"]
+        );
+        assert_eq!(e.type_ids, [0, 0, 0, 0, 1, 1, 1]);
+        assert!(matches!(
+            tok.encode("a", Some("b"), true, Some(2), false),
+            Err(Error::Invalid(_))
+        ));
+        let plain = tok
+            .encode("hello", Some("world"), false, Some(1), false)
+            .unwrap();
+        // Both 1 long, room for 1: HF keeps 1 / 2 = 0 of A and the rest of B.
+        assert_eq!((plain.ids.len(), plain.type_ids.clone()), (1, vec![1]));
+    }
+
+    #[test]
+    fn byte_level_offsets_widen_split_characters() {
+        let tok = bpe();
+        // "é" is two bytes with no merge: two tokens, both spanning the one character.
+        let text = "hello é[SEP]";
+        let e = tok.encode(text, None, false, None, true).unwrap();
+        assert_eq!(tokens(&tok, &e), ["hel", "lo", "Ġ", "Ã", "©", "[SEP]"]);
+        assert_eq!(e.offsets, [(0, 3), (3, 5), (5, 6), (6, 7), (6, 7), (7, 12)]);
+        assert_eq!(tok.decode(&e.ids, false).unwrap(), text);
+        assert_eq!(tok.decode(&e.ids[3..4], false).unwrap(), "\u{fffd}");
+    }
+
+    #[test]
+    fn batch_equals_single() {
+        let tok = bpe();
+        let texts = ["hello", "", "hé hé [CLS]", "lo lo lo lo"];
+        let batch = tok.encode_batch(&texts, None, true, Some(5), true).unwrap();
+        for (t, b) in texts.iter().zip(&batch) {
+            assert_eq!(*b, tok.encode(t, None, true, Some(5), true).unwrap());
+        }
+        let flat = tok.encode_batch_flat(&texts, None, true, Some(5)).unwrap();
+        assert_eq!(
+            flat.lengths,
+            batch.iter().map(|e| e.len() as u32).collect::<Vec<_>>()
+        );
+        assert_eq!(
+            flat.ids,
+            batch.iter().flat_map(|e| e.ids.clone()).collect::<Vec<_>>()
+        );
+        let short = ["a"];
+        assert!(matches!(
+            tok.encode_batch(&texts, Some(&short[..]), true, None, false),
+            Err(Error::Invalid(_))
+        ));
+    }
+
+    #[test]
+    fn flat_batch_spans_chunks_with_pairs() {
+        let tok = wordpiece();
+        let words = ["hello", "", "Café [SEP] worlds!", "unable x"];
+        let texts: Vec<String> = (0..150).map(|i| words[i % 4].repeat(i % 7)).collect();
+        let pairs: Vec<String> = texts.iter().rev().cloned().collect();
+        let flat = tok
+            .encode_batch_flat(&texts, Some(&pairs), true, Some(9))
+            .unwrap();
+        assert_eq!(flat.lengths.len(), texts.len());
+        for (i, start) in flat.starts().into_iter().enumerate() {
+            let one = tok
+                .encode(&texts[i], Some(&pairs[i]), true, Some(9), false)
+                .unwrap();
+            let range = start..start + one.len();
+            assert_eq!(flat.ids[range.clone()], one.ids);
+            let types: Vec<u32> = flat.type_ids[range].iter().map(|&t| t as u32).collect();
+            assert_eq!(types, one.type_ids);
+        }
+    }
+
+    #[test]
+    fn files_are_read_in_chunks_line_by_line() {
+        let dir = std::env::temp_dir().join(format!("rustbpe-chunks-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let text = "héllo wörld\r\nnaïve 日本語 text\n\nlast line without newline";
+        let good = dir.join("good.txt");
+        std::fs::write(&good, text).unwrap();
+        let spec = || TrainerSpec::Bpe {
+            trainer: BpeTrainer {
+                vocab_size: 300,
+                min_frequency: 1,
+                special_tokens: specials(),
+            },
+            pattern: SplitPattern::Gpt2,
+        };
+        let mut whole = Training::new(spec());
+        whole.add_texts(&text.lines().collect::<Vec<_>>());
+        for chunk in [1, 3, 7, 64] {
+            let mut t = Training::new(spec());
+            t.add_files_in_chunks(std::slice::from_ref(&good), &|_| true, chunk)
+                .unwrap();
+            assert_eq!(t.counts.counts, whole.counts.counts, "chunk {chunk}");
+            assert_eq!(t.documents, 4);
+        }
+        let bad = dir.join("bad.txt");
+        std::fs::write(&bad, b"ok line\nsecond \xff line\n").unwrap();
+        for chunk in [2, 5, 64] {
+            let err = Training::new(spec()).add_files_in_chunks(
+                std::slice::from_ref(&bad),
+                &|_| true,
+                chunk,
+            );
+            assert!(
+                matches!(&err, Err(Error::Data(m)) if m.contains("bad.txt") && m.contains("byte offset 15")),
+                "{err:?}"
+            );
+        }
+        let cancelled = Training::new(spec()).add_files_in_chunks(&[good], &|p| p.current == 0, 4);
+        assert_eq!(cancelled.unwrap_err(), Error::Cancelled);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn decode_rejects_unknown_ids() {
+        let tok = wordpiece();
+        let n = tok.vocab_size() as u32;
+        assert!(
+            matches!(tok.decode(&[n], true), Err(Error::Invalid(m)) if m.contains(&n.to_string()))
+        );
+    }
+
+    #[test]
+    fn added_tokens_must_agree_with_the_model() {
+        let tok = wordpiece();
+        let wrong = AddedVocabulary::new(vec![AddedToken::special(5, "[CLS]")]).unwrap();
+        let err = Tokenizer::new(
+            wrong,
+            None,
+            tok.pre_tokenizer.clone(),
+            tok.model.clone(),
+            None,
+            None,
+        );
+        assert!(matches!(err, Err(Error::Format(m)) if m.contains("[CLS]")));
+    }
 }
