@@ -1,0 +1,134 @@
+"""Byte-level BPE training checked against a pure-Python reference trainer and against HF
+`tokenizers`' BpeTrainer, on random small corpora; and byte-level round trips on arbitrary
+Unicode text.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import pytest
+import regex
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from reference_bpe import (
+    GPT2_PATTERN,
+    byte_level,
+    bytes_to_unicode,
+    train_merges,
+)
+
+from bert_engine.tokenizers import BpeTokenizer
+
+GPT4_PATTERN = (
+    r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}"
+    r"| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"
+)
+PATTERNS = {"gpt2": GPT2_PATTERN, "gpt4": GPT4_PATTERN}
+SPECIALS = ("<pad>", "<unk>", "<mask>")
+
+# A small alphabet (so pairs repeat) mixing the pre-tokenizer's classes: ASCII and accented
+# letters, CJK, digits (ASCII, Arabic-Indic), punctuation, apostrophes (contractions), emoji
+# and several kinds of whitespace. All long-assigned characters, so every Unicode table agrees.
+ALPHABET = "aabbcdeéñsStTlLrRv日本中 '''.,!-1234٣😀👍\t\u00a0\u3000"
+
+corpora = st.lists(st.text(alphabet=ALPHABET, min_size=1, max_size=30), min_size=1, max_size=12)
+
+
+def reference(
+    docs: list[str], pattern: str, vocab_size: int, min_frequency: int
+) -> tuple[list[str], list[tuple[str, str]]]:
+    counts: Counter[str] = Counter()
+    for doc in docs:
+        for word in regex.findall(PATTERNS[pattern], doc):
+            counts[byte_level(word)] += 1
+    return train_merges(
+        counts,
+        vocab_size=vocab_size,
+        min_frequency=min_frequency,
+        special_tokens=SPECIALS,
+        initial_alphabet=bytes_to_unicode().values(),
+    )
+
+
+@pytest.mark.parametrize("pattern", ["gpt2", "gpt4"])
+@given(docs=corpora, extra=st.integers(1, 80), min_frequency=st.integers(0, 3))
+@settings(max_examples=40, deadline=None)
+def test_merges_equal_reference_trainer(
+    pattern: str, docs: list[str], extra: int, min_frequency: int
+) -> None:
+    vocab_size = len(SPECIALS) + 256 + extra
+    tok = BpeTokenizer.train(
+        docs,
+        vocab_size=vocab_size,
+        min_frequency=min_frequency,
+        special_tokens=SPECIALS,
+        pattern=pattern,  # type: ignore[arg-type]
+    )
+    vocab, merges = reference(docs, pattern, vocab_size, min_frequency)
+    assert tok.merges() == merges
+    assert tok.get_vocab() == {token: i for i, token in enumerate(vocab)}
+
+
+def hf_merges(docs: list[str], vocab_size: int, min_frequency: int) -> list[tuple[str, str]]:
+    hf = pytest.importorskip("tokenizers")
+    tok = hf.Tokenizer(hf.models.BPE())
+    tok.pre_tokenizer = hf.pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
+    trainer = hf.trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        min_frequency=min_frequency,
+        special_tokens=list(SPECIALS),
+        initial_alphabet=hf.pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
+    tok.train_from_iterator(docs, trainer)
+    merges = json.loads(tok.to_str())["model"]["merges"]
+    # Newer versions store [left, right], older ones "left right" (byte-level tokens have no
+    # spaces, so splitting is safe).
+    return [tuple(m) if isinstance(m, list) else tuple(m.split(" ")) for m in merges]
+
+
+@given(docs=corpora, extra=st.integers(1, 80), min_frequency=st.integers(0, 3))
+@settings(max_examples=60, deadline=None)
+def test_merges_equal_hf_bpe_trainer(docs: list[str], extra: int, min_frequency: int) -> None:
+    vocab_size = len(SPECIALS) + 256 + extra
+    tok = BpeTokenizer.train(
+        docs, vocab_size=vocab_size, min_frequency=min_frequency, special_tokens=SPECIALS
+    )
+    assert tok.merges() == hf_merges(docs, vocab_size, min_frequency)
+
+
+def test_reference_trainer_by_hand() -> None:
+    # The reference itself, on a case small enough to do on paper: "abab" x2, "ab" x1 ->
+    # (a,b)=5 -> "ab"; then (ab,ab)=2 -> "abab"; then nothing left.
+    vocab, merges = train_merges({"abab": 2, "ab": 1}, vocab_size=10)
+    assert merges == [("a", "b"), ("ab", "ab")]
+    assert vocab == ["a", "b", "ab", "abab"]
+    # Ties go to the smallest ids: (a,b) and (c,d) both 1 -> (a,b) first.
+    _, merges = train_merges({"ab": 1, "cd": 1}, vocab_size=5)
+    assert merges == [("a", "b")]
+
+
+@pytest.fixture(scope="module")
+def trained() -> BpeTokenizer:
+    docs = [
+        "The quick brown fox jumps over the lazy dog.",
+        "Ünïcödé text, 日本語のテキスト and emoji 😀👍 mixed with digits 12345.",
+        "don't stop, it's fine; we'll see. Tabs\tand  spaces\u00a0too.",
+    ] * 5
+    return BpeTokenizer.train(docs, vocab_size=400, min_frequency=1, special_tokens=SPECIALS)
+
+
+@pytest.mark.parametrize("pattern", ["gpt2", "gpt4"])
+def test_byte_level_alphabet_always_complete(pattern: str) -> None:
+    tok = BpeTokenizer.train(["ab ab"], vocab_size=300, special_tokens=SPECIALS, pattern=pattern)  # type: ignore[arg-type]
+    vocab = tok.get_vocab()
+    assert all(c in vocab for c in bytes_to_unicode().values())
+
+
+@given(text=st.text())
+@settings(max_examples=300, deadline=None)
+def test_decode_inverts_encode_on_any_unicode(trained: BpeTokenizer, text: str) -> None:
+    enc = trained.encode(text, add_special_tokens=False)
+    assert trained.decode(enc.ids, skip_special_tokens=False) == text
