@@ -339,6 +339,23 @@ def test_save_load_round_trip_exact(tmp_path: Path, corpus: list[str]) -> None:
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
 
 
+def test_without_bert_specials(corpus: list[str]) -> None:
+    tok = BpeTokenizer.train(corpus, vocab_size=300, min_frequency=1, special_tokens=[])
+    assert tok.special_tokens == [] and tok.pad_id is None and tok.cls_id is None
+    assert json.loads(tok.to_json())["post_processor"] is None
+    href = hf_of(tok)
+    for text in sample_texts(30, seed=71):
+        assert_same_as_hf(tok, href, text, "a pair")
+    a, b = tok.encode("the model"), tok.encode("text")
+    enc = tok.encode("the model", pair="text")
+    assert enc.ids == a.ids + b.ids
+    assert enc.type_ids == [0] * len(a) + [1] * len(b)
+    with pytest.raises(ValueError, match="pad token"):
+        tok.encode_batch(["a", "bb"], padding="longest")
+    with pytest.raises(ValueError, match=r"\[UNK\]"):
+        WordPieceTokenizer.train(corpus, vocab_size=100, special_tokens=["[PAD]"])
+
+
 def test_pickle_round_trip(wp: WordPieceTokenizer, bpe: BpeTokenizer) -> None:
     for tok in (wp, bpe):
         back = pickle.loads(pickle.dumps(tok))
