@@ -44,8 +44,9 @@ impl Decoder {
                             }
                         }
                     }
-                    // A token outside the byte alphabet (an added token such as "[CLS]" with a
-                    // space in it) is emitted as its own UTF-8, as HF does.
+                    // A token with a char outside the byte alphabet (an added token such as
+                    // "<my token>": the space is not a byte symbol) is emitted as its own
+                    // UTF-8, as HF does.
                     if !all_mapped {
                         bytes.truncate(start);
                         bytes.extend_from_slice(token.as_bytes());
@@ -636,9 +637,12 @@ fn bytes_to_char_offsets(text: &str, offsets: &mut [(u32, u32)], char_of_byte: &
         if s == 0 && e == 0 {
             continue;
         }
-        let start = char_of_byte[s];
+        // Spans come from our own stages and lie within the text; `get` keeps a bad one from
+        // panicking across into Python (it would end up at the text's end).
+        let at = |b: usize| char_of_byte.get(b).copied().unwrap_or(n);
+        let start = at(s);
         let end = if e > s {
-            char_of_byte[e - 1] + 1
+            (at(e - 1) + 1).min(n)
         } else {
             start
         };
