@@ -583,6 +583,27 @@ def test_hf_added_tokens_match_like_hf(wp: WordPieceTokenizer, bpe: BpeTokenizer
             assert ours.decode(ids, False) == href.decode(ids, skip_special_tokens=False)
 
 
+def test_hf_byte_level_offset_trimming(bpe: BpeTokenizer) -> None:
+    texts = [" leading", "  two  spaces  ", "a <extra> b", "\n x \n", *sample_texts(60, seed=81)]
+    template = hf.processors.TemplateProcessing(
+        single="[CLS] $A [SEP]",
+        pair="[CLS] $A [SEP] $B:1 [SEP]:1",
+        special_tokens=[("[CLS]", 2), ("[SEP]", 3)],
+    )
+    for add_prefix_space in (False, True):
+        trim = hf.processors.ByteLevel(trim_offsets=True, add_prefix_space=add_prefix_space)
+        for processor in (trim, hf.processors.Sequence([trim, template])):
+            href = hf_of(bpe)
+            href.post_processor = processor
+            href.add_special_tokens([hf.AddedToken("<extra>", lstrip=True, rstrip=True)])
+            ours = BpeTokenizer.from_json(href.to_str())
+            assert hf.Tokenizer.from_str(ours.to_json()).to_str() == href.to_str()
+            for text in texts:
+                mine, theirs = ours.encode(text, " pair  text "), href.encode(text, " pair  text ")
+                assert mine.ids == theirs.ids
+                assert mine.offsets == [tuple(o) for o in theirs.offsets], text
+
+
 def test_hf_trained_wordpiece_loads_and_matches(tmp_path: Path, corpus: list[str]) -> None:
     href = hf.BertWordPieceTokenizer(lowercase=True)
     href.train_from_iterator(corpus, vocab_size=200, min_frequency=1, show_progress=False)
