@@ -132,3 +132,26 @@ def test_byte_level_alphabet_always_complete(pattern: str) -> None:
 def test_decode_inverts_encode_on_any_unicode(trained: BpeTokenizer, text: str) -> None:
     enc = trained.encode(text, add_special_tokens=False)
     assert trained.decode(enc.ids, skip_special_tokens=False) == text
+
+
+def test_merge_result_equal_to_a_special_token_as_hf() -> None:
+    # " ab" is the byte-level word "Ġab", which is also a special token here: the merge that
+    # produces it reuses the special's id (the vocab does not grow), exactly as HF does.
+    docs = ["x ab ab abc abd", "ab abc"]
+    specials = ("<pad>", "Ġab")
+    tok = BpeTokenizer.train(docs, vocab_size=300, min_frequency=1, special_tokens=specials)
+    assert tok.merges() == [("a", "b"), ("Ġ", "ab"), ("Ġab", "c"), ("Ġab", "d")]
+    assert tok.token_to_id("Ġab") == 1
+    assert tok.vocab_size == len(specials) + 256 + 3
+    hf = pytest.importorskip("tokenizers")
+    ref = hf.Tokenizer(hf.models.BPE())
+    ref.pre_tokenizer = hf.pre_tokenizers.ByteLevel(add_prefix_space=False)
+    trainer = hf.trainers.BpeTrainer(
+        vocab_size=300,
+        min_frequency=1,
+        special_tokens=list(specials),
+        initial_alphabet=hf.pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
+    ref.train_from_iterator(docs, trainer)
+    assert ref.get_vocab() == tok.get_vocab()

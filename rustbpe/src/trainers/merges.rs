@@ -264,7 +264,13 @@ pub(crate) fn learn(
         let new_id = vocab.get_or_add(&new_token);
         merges.push((left, right, new_id));
 
-        let holders = pairs.remove(&top.pair).map(|p| p.words).unwrap_or_default();
+        let mut holders = pairs.remove(&top.pair).map(|p| p.words).unwrap_or_default();
+        if !holders.is_sorted() {
+            // Only after a merge re-created a known token (lists appended): the parallel
+            // split needs sorted offsets.
+            holders.sort_unstable();
+            holders.dedup();
+        }
         merge_words(&mut words, &holders, (left, right, new_id), &mut steps);
         new_pairs.clear();
         for step in &mut steps {
@@ -709,6 +715,23 @@ mod tests {
             out.merges,
             pairs(&[("a", "##b"), ("##a", "##b"), ("ab", "##ab"), ("b", "##a")])
         );
+    }
+
+    #[test]
+    fn merge_result_equal_to_a_special_reuses_its_id() {
+        // As HF: "a"+"b" = "ab" is already the special token 0; the merge is recorded, the
+        // vocab does not grow, and the words now hold id 0. Then (ab,c)=1 -> "abc".
+        let mut cfg = config(10);
+        cfg.special_tokens = vec!["ab".into()];
+        let out = train(
+            &counts(&[("ab", 2), ("abc", 1)]),
+            &cfg,
+            &identity,
+            &no_progress,
+        )
+        .unwrap();
+        assert_eq!(out.vocab, vec!["ab", "a", "b", "c", "abc"]);
+        assert_eq!(out.merges, pairs(&[("a", "b"), ("ab", "c")]));
     }
 
     #[test]
