@@ -1,0 +1,49 @@
+"""BERT modules, models, and HuggingFace import/export. See docs/model.md."""
+
+from .attention import AttentionOutput, SelfAttention, Unpadded
+from .config import SIZES, BertConfig
+from .embeddings import Embeddings
+from .encoder import Encoder, EncoderLayer
+from .feed_forward import FeedForward
+from .heads import ClassificationHead, MaskedLMHead, NextSentenceHead
+from .models import (
+    IGNORE_INDEX,
+    BertForMaskedLM,
+    BertForPreTraining,
+    BertForSequenceClassification,
+    BertModel,
+    BertOutput,
+    ClassifierOutput,
+    MaskedLMOutput,
+    PreTrainingOutput,
+    compile_model,
+    init_weights,
+)
+from .pooler import Pooler
+
+__all__ = [
+    "IGNORE_INDEX",
+    "SIZES",
+    "AttentionOutput",
+    "BertConfig",
+    "BertForMaskedLM",
+    "BertForPreTraining",
+    "BertForSequenceClassification",
+    "BertModel",
+    "BertOutput",
+    "ClassificationHead",
+    "ClassifierOutput",
+    "Embeddings",
+    "Encoder",
+    "EncoderLayer",
+    "FeedForward",
+    "MaskedLMHead",
+    "MaskedLMOutput",
+    "NextSentenceHead",
+    "Pooler",
+    "PreTrainingOutput",
+    "SelfAttention",
+    "Unpadded",
+    "compile_model",
+    "init_weights",
+]
