@@ -81,9 +81,14 @@ pub fn to_json(tok: &Tokenizer) -> Value {
             ]
         }),
     };
-    let post_processor = match &tok.post_processor {
-        None => Value::Null,
-        Some(t) => template_json(t),
+    let template = tok.post_processor.as_ref().map(template_json);
+    let trim = tok.trim_offsets.map(|add_prefix_space| {
+        json!({"type": "ByteLevel", "add_prefix_space": add_prefix_space, "trim_offsets": true, "use_regex": true})
+    });
+    let post_processor = match (trim, template) {
+        (None, None) => Value::Null,
+        (Some(p), None) | (None, Some(p)) => p,
+        (Some(trim), Some(template)) => json!({"type": "Sequence", "processors": [trim, template]}),
     };
     let decoder = match &tok.decoder {
         None => Value::Null,
@@ -336,10 +341,13 @@ impl Reader<'_> {
             }
         }
         let added = AddedVocabulary::new(added).map_err(|e| self.err(e.to_string()))?;
-        let post_processor =
-            self.post_processor(root.get("post_processor").unwrap_or(&Value::Null))?;
+        let mut trim_offsets = None;
+        let post_processor = self.post_processor(
+            root.get("post_processor").unwrap_or(&Value::Null),
+            &mut trim_offsets,
+        )?;
         let decoder = self.decoder(root.get("decoder").unwrap_or(&Value::Null))?;
-        Tokenizer::new(
+        let mut tok = Tokenizer::new(
             added,
             normalizer,
             pre_tokenizer,
@@ -347,7 +355,9 @@ impl Reader<'_> {
             post_processor,
             decoder,
         )
-        .map_err(|e| self.err(e.to_string()))
+        .map_err(|e| self.err(e.to_string()))?;
+        tok.trim_offsets = trim_offsets;
+        Ok(tok)
     }
 
     fn added_token(&self, v: &Value, at: &str) -> Result<AddedToken> {
@@ -628,7 +638,13 @@ impl Reader<'_> {
         Ok(())
     }
 
-    fn post_processor(&self, v: &Value) -> Result<Option<Template>> {
+    /// The template, if any; a `ByteLevel` processor that trims offsets sets `trim_offsets`
+    /// to `Some(add_prefix_space)`.
+    fn post_processor(
+        &self,
+        v: &Value,
+        trim_offsets: &mut Option<bool>,
+    ) -> Result<Option<Template>> {
         let at = "post_processor";
         if v.is_null() {
             return Ok(None);
@@ -649,7 +665,12 @@ impl Reader<'_> {
                 let (cls, sep) = (pair("cls")?, pair("sep")?);
                 Ok(Some(Template::bert((&cls.0, cls.1), (&sep.0, sep.1))))
             }
-            "ByteLevel" if !self.flag(o, "trim_offsets", at, true)? => Ok(None),
+            "ByteLevel" => {
+                if self.flag(o, "trim_offsets", at, true)? {
+                    *trim_offsets = Some(self.flag(o, "add_prefix_space", at, true)?);
+                }
+                Ok(None)
+            }
             "Sequence" => {
                 let list = self.field(o, "processors", at)?;
                 let list = list
@@ -657,7 +678,7 @@ impl Reader<'_> {
                     .ok_or_else(|| self.err(format!("`{at}.processors` should be an array, found {}", kind(list))))?;
                 let mut found = None;
                 for p in list {
-                    if let Some(t) = self.post_processor(p)? {
+                    if let Some(t) = self.post_processor(p, trim_offsets)? {
                         if found.replace(t).is_some() {
                             return Err(self.err("post_processor Sequence holds two templates".into()));
                         }
@@ -665,10 +686,6 @@ impl Reader<'_> {
                 }
                 Ok(found)
             }
-            "ByteLevel" => Err(self.err(
-                "post_processor ByteLevel with trim_offsets=true is not supported by bertbench (offsets would differ)"
-                    .into(),
-            )),
             other => Err(self.err(format!(
                 "post_processor type '{other}' is not supported; bertbench supports TemplateProcessing and BertProcessing"
             ))),

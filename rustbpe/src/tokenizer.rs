@@ -44,8 +44,9 @@ impl Decoder {
                             }
                         }
                     }
-                    // A token outside the byte alphabet (an added token such as "[CLS]" with a
-                    // space in it) is emitted as its own UTF-8, as HF does.
+                    // A token with a char outside the byte alphabet (an added token such as
+                    // "<my token>": the space is not a byte symbol) is emitted as its own
+                    // UTF-8, as HF does.
                     if !all_mapped {
                         bytes.truncate(start);
                         bytes.extend_from_slice(token.as_bytes());
@@ -122,6 +123,9 @@ pub struct Tokenizer {
     pub pre_tokenizer: PreTokenizer,
     pub model: Model,
     pub post_processor: Option<Template>,
+    /// HF's `ByteLevel` post-processor with `trim_offsets`: offsets leave out the spaces a
+    /// token starts or ends with. `Some(add_prefix_space)`; None for no trimming.
+    pub trim_offsets: Option<bool>,
     pub decoder: Option<Decoder>,
 }
 
@@ -171,6 +175,7 @@ impl Tokenizer {
             pre_tokenizer,
             model,
             post_processor,
+            trim_offsets: None,
             decoder,
         };
         if let Some(template) = &tokenizer.post_processor {
@@ -404,7 +409,37 @@ impl Tokenizer {
             }
         }
         if with_offsets {
+            if let Some(add_prefix_space) = self.trim_offsets {
+                self.trim_offsets(text, add_prefix_space, out);
+            }
             bytes_to_char_offsets(text, &mut out.offsets, char_of_byte);
+        }
+    }
+
+    /// HF's `ByteLevel::process_offsets` on byte offsets: drop leading and trailing spaces
+    /// (`Ġ` in model tokens, whitespace in added tokens, which HF names by the matched text).
+    fn trim_offsets(&self, text: &str, add_prefix_space: bool, out: &mut Encoding) {
+        for (i, (&id, offsets)) in out.ids.iter().zip(out.offsets.iter_mut()).enumerate() {
+            let (s, e) = (offsets.0 as usize, offsets.1 as usize);
+            // HF counts chars, and adds the count to byte offsets: spaces are one byte.
+            let name = match self.added.get(id) {
+                Some(_) => text.get(s..e).unwrap_or_default(),
+                None => self.model.id_to_token(id).unwrap_or_default(),
+            };
+            let is_space = |c: &char| *c == 'Ġ' || c.is_whitespace();
+            let mut lead = name.chars().take_while(is_space).count();
+            let trail = name.chars().rev().take_while(is_space).count();
+            if lead > 0 && add_prefix_space && lead == 1 && (i == 0 || s == 0) {
+                lead = 0; // the space HF's pre-tokenizer would have added itself
+            }
+            let (mut s, mut e) = (s, e);
+            if lead > 0 {
+                s = (s + lead).min(e);
+            }
+            if trail > 0 && e >= trail {
+                e = (e - trail).max(s);
+            }
+            *offsets = (s as u32, e as u32);
         }
     }
 
@@ -636,12 +671,11 @@ fn bytes_to_char_offsets(text: &str, offsets: &mut [(u32, u32)], char_of_byte: &
         if s == 0 && e == 0 {
             continue;
         }
-        let start = char_of_byte[s];
-        let end = if e > s {
-            char_of_byte[e - 1] + 1
-        } else {
-            start
-        };
+        // Spans come from our own stages and lie within the text; `get` keeps a bad one from
+        // panicking across into Python (it would end up at the text's end).
+        let at = |b: usize| char_of_byte.get(b).copied().unwrap_or(n);
+        let start = at(s);
+        let end = if e > s { (at(e - 1) + 1).min(n) } else { start };
         *o = (start, end);
     }
 }

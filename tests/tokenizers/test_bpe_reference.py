@@ -5,8 +5,11 @@ Unicode text.
 
 from __future__ import annotations
 
+import gzip
 import json
+import os
 from collections import Counter
+from pathlib import Path
 
 import pytest
 import regex
@@ -71,10 +74,20 @@ def test_merges_equal_reference_trainer(
     assert tok.get_vocab() == {token: i for i, token in enumerate(vocab)}
 
 
-def hf_merges(docs: list[str], vocab_size: int, min_frequency: int) -> list[tuple[str, str]]:
+def hf_merges(
+    docs: list[str], vocab_size: int, min_frequency: int, pattern: str = "gpt2"
+) -> list[tuple[str, str]]:
     hf = pytest.importorskip("tokenizers")
     tok = hf.Tokenizer(hf.models.BPE())
-    tok.pre_tokenizer = hf.pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
+    if pattern == "gpt2":
+        tok.pre_tokenizer = hf.pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
+    else:
+        tok.pre_tokenizer = hf.pre_tokenizers.Sequence(
+            [
+                hf.pre_tokenizers.Split(hf.Regex(PATTERNS[pattern]), behavior="isolated"),
+                hf.pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
+            ]
+        )
     trainer = hf.trainers.BpeTrainer(
         vocab_size=vocab_size,
         min_frequency=min_frequency,
@@ -97,6 +110,22 @@ def test_merges_equal_hf_bpe_trainer(docs: list[str], extra: int, min_frequency:
         docs, vocab_size=vocab_size, min_frequency=min_frequency, special_tokens=SPECIALS
     )
     assert tok.merges() == hf_merges(docs, vocab_size, min_frequency)
+
+
+@pytest.mark.parametrize("pattern", ["gpt2", "gpt4"])
+def test_wikitext_merges_equal_hf(pattern: str) -> None:
+    # A real corpus (WikiText-2 valid, 3.7k lines): every merge in the same order as HF.
+    repo = Path(__file__).resolve().parents[2]
+    shared = Path(os.environ.get("BERTBENCH_SHARED_DATA", repo.parent / "shared" / "data"))
+    path = shared / "wikitext-2-raw" / "valid.txt.gz"
+    if not path.is_file():
+        pytest.skip(f"{path} not present")
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        lines = f.read().splitlines()
+    tok = BpeTokenizer.train(
+        lines, vocab_size=5000, min_frequency=2, special_tokens=SPECIALS, pattern=pattern
+    )  # type: ignore[arg-type]
+    assert tok.merges() == hf_merges(lines, 5000, 2, pattern)
 
 
 def test_reference_trainer_by_hand() -> None:
@@ -132,3 +161,26 @@ def test_byte_level_alphabet_always_complete(pattern: str) -> None:
 def test_decode_inverts_encode_on_any_unicode(trained: BpeTokenizer, text: str) -> None:
     enc = trained.encode(text, add_special_tokens=False)
     assert trained.decode(enc.ids, skip_special_tokens=False) == text
+
+
+def test_merge_result_equal_to_a_special_token_as_hf() -> None:
+    # " ab" is the byte-level word "Ġab", which is also a special token here: the merge that
+    # produces it reuses the special's id (the vocab does not grow), exactly as HF does.
+    docs = ["x ab ab abc abd", "ab abc"]
+    specials = ("<pad>", "Ġab")
+    tok = BpeTokenizer.train(docs, vocab_size=300, min_frequency=1, special_tokens=specials)
+    assert tok.merges() == [("a", "b"), ("Ġ", "ab"), ("Ġab", "c"), ("Ġab", "d")]
+    assert tok.token_to_id("Ġab") == 1
+    assert tok.vocab_size == len(specials) + 256 + 3
+    hf = pytest.importorskip("tokenizers")
+    ref = hf.Tokenizer(hf.models.BPE())
+    ref.pre_tokenizer = hf.pre_tokenizers.ByteLevel(add_prefix_space=False)
+    trainer = hf.trainers.BpeTrainer(
+        vocab_size=300,
+        min_frequency=1,
+        special_tokens=list(specials),
+        initial_alphabet=hf.pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
+    ref.train_from_iterator(docs, trainer)
+    assert ref.get_vocab() == tok.get_vocab()

@@ -339,6 +339,23 @@ def test_save_load_round_trip_exact(tmp_path: Path, corpus: list[str]) -> None:
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
 
 
+def test_without_bert_specials(corpus: list[str]) -> None:
+    tok = BpeTokenizer.train(corpus, vocab_size=300, min_frequency=1, special_tokens=[])
+    assert tok.special_tokens == [] and tok.pad_id is None and tok.cls_id is None
+    assert json.loads(tok.to_json())["post_processor"] is None
+    href = hf_of(tok)
+    for text in sample_texts(30, seed=71):
+        assert_same_as_hf(tok, href, text, "a pair")
+    a, b = tok.encode("the model"), tok.encode("text")
+    enc = tok.encode("the model", pair="text")
+    assert enc.ids == a.ids + b.ids
+    assert enc.type_ids == [0] * len(a) + [1] * len(b)
+    with pytest.raises(ValueError, match="pad token"):
+        tok.encode_batch(["a", "bb"], padding="longest")
+    with pytest.raises(ValueError, match=r"\[UNK\]"):
+        WordPieceTokenizer.train(corpus, vocab_size=100, special_tokens=["[PAD]"])
+
+
 def test_pickle_round_trip(wp: WordPieceTokenizer, bpe: BpeTokenizer) -> None:
     for tok in (wp, bpe):
         back = pickle.loads(pickle.dumps(tok))
@@ -564,6 +581,27 @@ def test_hf_added_tokens_match_like_hf(wp: WordPieceTokenizer, bpe: BpeTokenizer
             ids = theirs.ids
             assert ours.decode(ids) == href.decode(ids)
             assert ours.decode(ids, False) == href.decode(ids, skip_special_tokens=False)
+
+
+def test_hf_byte_level_offset_trimming(bpe: BpeTokenizer) -> None:
+    texts = [" leading", "  two  spaces  ", "a <extra> b", "\n x \n", *sample_texts(60, seed=81)]
+    template = hf.processors.TemplateProcessing(
+        single="[CLS] $A [SEP]",
+        pair="[CLS] $A [SEP] $B:1 [SEP]:1",
+        special_tokens=[("[CLS]", 2), ("[SEP]", 3)],
+    )
+    for add_prefix_space in (False, True):
+        trim = hf.processors.ByteLevel(trim_offsets=True, add_prefix_space=add_prefix_space)
+        for processor in (trim, hf.processors.Sequence([trim, template])):
+            href = hf_of(bpe)
+            href.post_processor = processor
+            href.add_special_tokens([hf.AddedToken("<extra>", lstrip=True, rstrip=True)])
+            ours = BpeTokenizer.from_json(href.to_str())
+            assert hf.Tokenizer.from_str(ours.to_json()).to_str() == href.to_str()
+            for text in texts:
+                mine, theirs = ours.encode(text, " pair  text "), href.encode(text, " pair  text ")
+                assert mine.ids == theirs.ids
+                assert mine.offsets == [tuple(o) for o in theirs.offsets], text
 
 
 def test_hf_trained_wordpiece_loads_and_matches(tmp_path: Path, corpus: list[str]) -> None:

@@ -46,18 +46,8 @@ impl Bpe {
                 )));
             }
         }
-        let table = bytes_to_unicode();
-        let mut byte_ids = Box::new([NONE; 256]);
-        for (b, c) in table.iter().enumerate() {
-            byte_ids[b] = ids
-                .get(c.encode_utf8(&mut [0; 4]) as &str)
-                .copied()
-                .unwrap_or(NONE);
-        }
-
-        let mut ranks = FxHashMap::default();
-        ranks.reserve(merges.len());
-        let mut merge_ids = Vec::with_capacity(merges.len());
+        let mut learned = Vec::with_capacity(merges.len());
+        let mut merged = String::new();
         for (rank, (left, right)) in merges.iter().enumerate() {
             let id = |token: &str| {
                 ids.get(token).copied().ok_or_else(|| {
@@ -67,20 +57,52 @@ impl Bpe {
                     ))
                 })
             };
-            let (l, r) = (id(left)?, id(right)?);
-            let merged = id(&format!("{left}{right}"))?;
+            merged.clear();
+            merged.push_str(left);
+            merged.push_str(right);
+            learned.push((id(left)?, id(right)?, id(&merged)?));
+        }
+        Ok(Self::with_ids(vocab, ids, learned))
+    }
+
+    /// A model straight from a trainer, whose merges are valid by construction:
+    /// `(left, right, merged)` ids.
+    pub(crate) fn from_learned(vocab: Vec<String>, merges: Vec<(u32, u32, u32)>) -> Self {
+        let ids = vocab
+            .iter()
+            .enumerate()
+            .map(|(id, token)| (token.clone(), id as u32))
+            .collect();
+        Self::with_ids(vocab, ids, merges)
+    }
+
+    fn with_ids(
+        vocab: Vec<String>,
+        ids: FxHashMap<String, u32>,
+        merges: Vec<(u32, u32, u32)>,
+    ) -> Self {
+        let table = bytes_to_unicode();
+        let mut byte_ids = Box::new([NONE; 256]);
+        for (b, c) in table.iter().enumerate() {
+            byte_ids[b] = ids
+                .get(c.encode_utf8(&mut [0; 4]) as &str)
+                .copied()
+                .unwrap_or(NONE);
+        }
+        let mut ranks = FxHashMap::default();
+        ranks.reserve(merges.len());
+        for (rank, &(l, r, merged)) in merges.iter().enumerate() {
             // Like HF, a pair listed twice keeps its last rank.
             ranks.insert(pack(l, r), (rank as u32, merged));
-            merge_ids.push((l, r));
         }
-        Ok(Bpe {
+        Bpe {
             vocab,
-            merges: merge_ids,
+            merges: merges.iter().map(|&(l, r, _)| (l, r)).collect(),
             ids,
             byte_ids,
             ranks,
             cache: WordCache::default(),
-        })
+        }
     }
 
     /// Appends the tokens of `word` (raw UTF-8 text, not byte-mapped) to `out`, with byte spans

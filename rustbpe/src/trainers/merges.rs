@@ -150,6 +150,37 @@ pub fn train(
     map_word: &(dyn Fn(&str) -> String + Sync),
     progress: ProgressFn,
 ) -> crate::Result<MergeOutput> {
+    let learned = learn(counts, config, map_word, progress)?;
+    let merges = learned
+        .merges
+        .iter()
+        .map(|&(a, b, _)| {
+            (
+                learned.vocab[a as usize].clone(),
+                learned.vocab[b as usize].clone(),
+            )
+        })
+        .collect();
+    Ok(MergeOutput {
+        vocab: learned.vocab,
+        merges,
+    })
+}
+
+/// What `learn` returns: the vocab and the merges as ids `(left, right, merged)`.
+pub(crate) struct Learned {
+    pub vocab: Vec<String>,
+    pub merges: Vec<(u32, u32, u32)>,
+}
+
+/// `train` without turning the merges into strings (the BPE trainer builds its model from
+/// the ids directly).
+pub(crate) fn learn(
+    counts: &WordCounts,
+    config: &MergeConfig,
+    map_word: &(dyn Fn(&str) -> String + Sync),
+    progress: ProgressFn,
+) -> crate::Result<Learned> {
     let mapped = map_words(counts, map_word);
     if mapped.iter().all(|(w, _)| w.is_empty()) {
         return Err(Error::Data(
@@ -202,7 +233,7 @@ pub fn train(
 
     let total = config.vocab_size.saturating_sub(vocab.tokens.len()) as u64;
     let report_every = (total / 100).max(1) as usize;
-    let mut merges: Vec<(u32, u32)> = Vec::new();
+    let mut merges: Vec<(u32, u32, u32)> = Vec::new();
     let mut steps = [Step::default(), Step::default()];
     let mut new_pairs: Vec<Pair> = Vec::new();
 
@@ -231,9 +262,15 @@ pub fn train(
             prefix,
         );
         let new_id = vocab.get_or_add(&new_token);
-        merges.push((left, right));
+        merges.push((left, right, new_id));
 
-        let holders = pairs.remove(&top.pair).map(|p| p.words).unwrap_or_default();
+        let mut holders = pairs.remove(&top.pair).map(|p| p.words).unwrap_or_default();
+        if !holders.is_sorted() {
+            // Only after a merge re-created a known token (lists appended): the parallel
+            // split needs sorted offsets.
+            holders.sort_unstable();
+            holders.dedup();
+        }
         merge_words(&mut words, &holders, (left, right, new_id), &mut steps);
         new_pairs.clear();
         for step in &mut steps {
@@ -279,16 +316,7 @@ pub fn train(
         return Err(Error::Cancelled);
     }
 
-    let merges = merges
-        .into_iter()
-        .map(|(a, b)| {
-            (
-                vocab.tokens[a as usize].clone(),
-                vocab.tokens[b as usize].clone(),
-            )
-        })
-        .collect();
-    Ok(MergeOutput {
+    Ok(Learned {
         vocab: vocab.tokens,
         merges,
     })
@@ -687,6 +715,23 @@ mod tests {
             out.merges,
             pairs(&[("a", "##b"), ("##a", "##b"), ("ab", "##ab"), ("b", "##a")])
         );
+    }
+
+    #[test]
+    fn merge_result_equal_to_a_special_reuses_its_id() {
+        // As HF: "a"+"b" = "ab" is already the special token 0; the merge is recorded, the
+        // vocab does not grow, and the words now hold id 0. Then (ab,c)=1 -> "abc".
+        let mut cfg = config(10);
+        cfg.special_tokens = vec!["ab".into()];
+        let out = train(
+            &counts(&[("ab", 2), ("abc", 1)]),
+            &cfg,
+            &identity,
+            &no_progress,
+        )
+        .unwrap();
+        assert_eq!(out.vocab, vec!["ab", "a", "b", "c", "abc"]);
+        assert_eq!(out.merges, pairs(&[("a", "b"), ("ab", "c")]));
     }
 
     #[test]
