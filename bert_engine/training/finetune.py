@@ -565,6 +565,8 @@ def finetune(
         run_dir = Path(resume)
         if not (run_dir / LABELS_FILE).is_file() or not (run_dir / "checkpoints").is_dir():
             raise FinetuneError(f"{run_dir} is not a fine-tuning run (no {LABELS_FILE})")
+        if (run_dir / RESULTS_FILE).is_file() and read_results(run_dir)["status"] == "finished":
+            raise FinetuneError(f"{run_dir} has already finished; there is nothing to resume")
         preset_or_settings = _plan_from_config(read_config(run_dir))
     plan = plan_of(preset_or_settings, data=data, overrides=overrides)
     if runs_dir is not None:

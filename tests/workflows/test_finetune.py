@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
+from _ftkit import tiny_config, write_task
 
 from bert_engine.data.classification import LabelVocab, read_examples
 from bert_engine.tracking import read_config, read_events, read_summary
@@ -20,7 +21,6 @@ from bert_engine.training.finetune import (
     finetune,
     read_results,
 )
-from tests.workflows._ftkit import tiny_config, write_task
 
 
 def _settings(**overrides: object) -> FinetuneSettings:
@@ -151,6 +151,8 @@ def test_resume_follows_the_uninterrupted_run(tmp_path: Path) -> None:
     b = [r["loss"] for r in _validation_reports(resumed)]
     assert b == pytest.approx(a, abs=1e-5)
     assert read_results(resumed)["status"] == "finished"
+    with pytest.raises(FinetuneError, match="already finished"):
+        finetune(None, resume=resumed)
 
 
 def test_macro_f1_against_a_hand_computed_case() -> None:
