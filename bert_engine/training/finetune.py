@@ -472,10 +472,10 @@ def initialise(
         model, report = load_hf(
             path, BertForSequenceClassification, num_labels=len(labels), **options
         )
-        loaded = [k for k in model.state_dict() if k not in set(report.missing)]
-        return Initialised(
-            model, tokenizer, f"hf:{path}", loaded, list(report.missing), list(report.unexpected)
-        )
+        # Report entries read "ours (HF theirs)": keep our parameter names.
+        missing = sorted(name.split(" ")[0] for name in report.missing)
+        loaded = [k for k in model.state_dict() if k not in set(missing)]
+        return Initialised(model, tokenizer, f"hf:{path}", loaded, missing, list(report.unexpected))
     if tokenizer is None:
         tok_settings = plan.tokenizer
         vocab = int(getattr(tok_settings, "vocab_size", DEFAULT_VOCAB) or DEFAULT_VOCAB)
