@@ -540,6 +540,12 @@ def finetune(
     after ``patience`` epochs without improvement, and the best model is evaluated on the test
     split. ``resume`` continues an interrupted fine-tuning run from its latest checkpoint (the
     settings come from its config.toml). Events go to ``listeners`` and the run's Tracker.
+
+    ``preset_or_settings``: a ``Preset`` with [finetune] and [classification] tables, a preset
+    name or file (``overrides``: ``key=value`` strings), or ``FinetuneSettings`` with ``data``.
+    ``tokenizer`` and ``model_config`` (a ``BertConfig``) serve ``init="random"``;
+    ``runs_dir`` / ``name`` override the preset's tracking settings; ``on_message`` receives
+    human-readable notes (which weights were loaded, early stopping).
     """
     import torch
 
