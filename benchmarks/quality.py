@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--vocab", type=int, default=16000, help="WordPiece vocabulary size")
     ap.add_argument("--pretrain-lr", type=float, default=1e-3)
     ap.add_argument("--epochs", type=int, default=3, help="fine-tuning epochs")
-    ap.add_argument("--lr", type=float, default=2e-4, help="fine-tuning learning rate")
+    ap.add_argument("--lr", type=float, default=1e-3, help="fine-tuning learning rate")
     ap.add_argument("--batch-size", type=int, default=32)
     ap.add_argument("--max-seq-len", type=int, default=64, help="fine-tuning sequence length")
     ap.add_argument("--device", default="auto")

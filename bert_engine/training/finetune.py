@@ -472,10 +472,10 @@ def initialise(
         model, report = load_hf(
             path, BertForSequenceClassification, num_labels=len(labels), **options
         )
-        loaded = [k for k in model.state_dict() if k not in set(report.missing)]
-        return Initialised(
-            model, tokenizer, f"hf:{path}", loaded, list(report.missing), list(report.unexpected)
-        )
+        # Report entries read "ours (HF theirs)": keep our parameter names.
+        missing = sorted(name.split(" ")[0] for name in report.missing)
+        loaded = [k for k in model.state_dict() if k not in set(missing)]
+        return Initialised(model, tokenizer, f"hf:{path}", loaded, missing, list(report.unexpected))
     if tokenizer is None:
         tok_settings = plan.tokenizer
         vocab = int(getattr(tok_settings, "vocab_size", DEFAULT_VOCAB) or DEFAULT_VOCAB)
@@ -540,6 +540,12 @@ def finetune(
     after ``patience`` epochs without improvement, and the best model is evaluated on the test
     split. ``resume`` continues an interrupted fine-tuning run from its latest checkpoint (the
     settings come from its config.toml). Events go to ``listeners`` and the run's Tracker.
+
+    ``preset_or_settings``: a ``Preset`` with [finetune] and [classification] tables, a preset
+    name or file (``overrides``: ``key=value`` strings), or ``FinetuneSettings`` with ``data``.
+    ``tokenizer`` and ``model_config`` (a ``BertConfig``) serve ``init="random"``;
+    ``runs_dir`` / ``name`` override the preset's tracking settings; ``on_message`` receives
+    human-readable notes (which weights were loaded, early stopping).
     """
     import torch
 
@@ -565,6 +571,8 @@ def finetune(
         run_dir = Path(resume)
         if not (run_dir / LABELS_FILE).is_file() or not (run_dir / "checkpoints").is_dir():
             raise FinetuneError(f"{run_dir} is not a fine-tuning run (no {LABELS_FILE})")
+        if (run_dir / RESULTS_FILE).is_file() and read_results(run_dir)["status"] == "finished":
+            raise FinetuneError(f"{run_dir} has already finished; there is nothing to resume")
         preset_or_settings = _plan_from_config(read_config(run_dir))
     plan = plan_of(preset_or_settings, data=data, overrides=overrides)
     if runs_dir is not None:

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
+from _ftkit import tiny_config, write_task
 
 from bert_engine.data.classification import LabelVocab, read_examples
 from bert_engine.tracking import read_config, read_events, read_summary
@@ -20,7 +21,6 @@ from bert_engine.training.finetune import (
     finetune,
     read_results,
 )
-from tests.workflows._ftkit import tiny_config, write_task
 
 
 def _settings(**overrides: object) -> FinetuneSettings:
@@ -151,6 +151,8 @@ def test_resume_follows_the_uninterrupted_run(tmp_path: Path) -> None:
     b = [r["loss"] for r in _validation_reports(resumed)]
     assert b == pytest.approx(a, abs=1e-5)
     assert read_results(resumed)["status"] == "finished"
+    with pytest.raises(FinetuneError, match="already finished"):
+        finetune(None, resume=resumed)
 
 
 def test_macro_f1_against_a_hand_computed_case() -> None:
@@ -218,3 +220,71 @@ def test_sms_spam_subset_beats_the_majority_class(tmp_path: Path) -> None:
     # Always answering the majority class scores macro-F1 < 0.5: spam must be found too.
     assert results["test"]["macro_f1"] > 0.75
     assert any(isinstance(e, EvalEvent) and e.split == "test" for e in read_events(run))
+
+
+def _pretraining_source(tmp_path: Path) -> tuple[Path, object, object]:
+    """A tokenizer and a BertForPreTraining with recognisable (non-initial) weights."""
+    import torch
+
+    from bert_engine.modeling import BertForPreTraining
+    from bert_engine.tokenizers import WordPieceTokenizer
+
+    task = write_task(tmp_path / "task.csv", n=60)
+    texts = [e.text for e in read_examples(task)]
+    tok = WordPieceTokenizer.train(texts, vocab_size=150, min_frequency=1)
+    config = tiny_config().model_copy(update={"vocab_size": tok.vocab_size})
+    torch.manual_seed(1)
+    model = BertForPreTraining(config)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(torch.randn_like(p) * 0.05)
+    return task, tok, model
+
+
+def test_init_from_a_huggingface_folder(tmp_path: Path) -> None:
+    import torch
+
+    from bert_engine.modeling.hf import export_hf
+
+    task, tok, model = _pretraining_source(tmp_path)
+    export_hf(model, tmp_path / "hf", tokenizer=tok)
+    run = finetune(
+        _settings(init=str(tmp_path / "hf"), epochs=1),
+        data=_data(task, test_fraction=0.0),
+        runs_dir=tmp_path / "runs",
+    )
+    init = json.loads((run / "init.json").read_text())
+    assert init["source"].startswith("hf:")
+    assert sorted(init["missing"]) == ["classifier.dense.bias", "classifier.dense.weight"]
+    # The run's first checkpoint started from these weights: the embeddings moved only a little.
+    from safetensors.torch import load_file
+
+    (ckpt,) = sorted((run / "checkpoints").glob("step-*"))
+    tuned = load_file(str(ckpt / "model.safetensors"))["bert.embeddings.position.weight"]
+    original = model.state_dict()["bert.embeddings.position.weight"]  # type: ignore[attr-defined]
+    assert torch.allclose(tuned[:4], original[:4], atol=0.05)
+    assert (run / "tokenizer.json").read_text() == (tmp_path / "hf" / "tokenizer.json").read_text()
+
+
+def test_init_from_one_of_our_runs_by_preset_name(tmp_path: Path) -> None:
+    from bert_engine.tracking import Tracker, create_run
+    from bert_engine.training import CheckpointManager, FinishedEvent, StartedEvent
+
+    task, tok, model = _pretraining_source(tmp_path)
+    config = model.config  # type: ignore[attr-defined]
+    pre = create_run(tmp_path / "runs", "mypre", {"model": {"size": "tiny"}})
+    tok.save(pre / "tokenizer.json")  # type: ignore[attr-defined]
+    (pre / "bert_config.json").write_text(config.model_dump_json())
+    CheckpointManager(pre / "checkpoints").save(7, model)  # type: ignore[arg-type]
+    with Tracker(pre, tensorboard=False) as tracker:  # mark the run finished
+        tracker(StartedEvent(step=0, total_steps=7))
+        tracker(FinishedEvent(step=7))
+    run = finetune(
+        _settings(init="mypre", epochs=1),
+        data=_data(task, test_fraction=0.0),
+        runs_dir=tmp_path / "runs",
+    )
+    init = json.loads((run / "init.json").read_text())
+    assert init["source"] == f"run:{pre / 'checkpoints' / 'step-000007'}"
+    assert "nsp.dense.weight" in init["unused"] and "classifier.dense.weight" in init["missing"]
+    assert read_config(run)["finetune"]["init"] == str(pre.resolve())

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from _ftkit import write_task
 
 from bert_engine.training.finetune import read_results
-from tests.workflows._ftkit import write_task
 from workbench.cli import main
 
 PRESET = """
