@@ -6,8 +6,9 @@ import sys
 import time
 from pathlib import Path
 
+from _pretrain_kit import write_corpus, write_preset
+
 from bert_engine.tracking import read_events, read_summary
-from tests.workflows._pretrain_kit import write_corpus, write_preset
 from workbench.cli import main
 
 REPO = Path(__file__).resolve().parents[2]

@@ -7,9 +7,9 @@ import sys
 from pathlib import Path
 
 import torch
+from _pretrain_kit import write_preset
 
 from bert_engine.tracking import read_curves, read_events, read_summary
-from tests.workflows._pretrain_kit import write_preset
 
 REPO = Path(__file__).resolve().parents[2]
 

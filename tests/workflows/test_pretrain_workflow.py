@@ -2,6 +2,7 @@ import json
 import math
 
 import pytest
+from _pretrain_kit import write_preset
 
 from bert_engine.modeling import BertForMaskedLM, BertForPreTraining
 from bert_engine.presets import load_preset
@@ -15,7 +16,6 @@ from bert_engine.training.pretrain import (
     run_pretraining,
     split_held_out,
 )
-from tests.workflows._pretrain_kit import write_preset
 
 
 def test_a_few_dozen_steps_lower_the_loss_and_evaluate_held_out(tmp_path):
