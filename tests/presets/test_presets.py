@@ -124,13 +124,13 @@ def test_overrides_parse_toml_literals_and_fall_back_to_strings():
         load_preset("quickstart"),
         [
             "pretrain.lr=2e-4",
-            "pretrain.max_steps=77",
+            "pretrain.max_steps=777",
             "data.whole_word_masking=true",
             "model.size=mini",
             "tracking.run_name=my run",
         ],
     )
-    assert preset.pretrain.lr == 2e-4 and preset.pretrain.max_steps == 77
+    assert preset.pretrain.lr == 2e-4 and preset.pretrain.max_steps == 777
     assert preset.data.whole_word_masking is True
     assert preset.model.size == "mini" and preset.tracking.run_name == "my run"
 
@@ -246,3 +246,12 @@ def test_read_preset_dict_drops_extends():
     raw = read_preset_dict(bundled_dir() / "mlm-only.toml")
     assert "extends" not in raw and raw["model"]["objective"] == "mlm"
     assert raw["model"]["size"] == "tiny"  # from quickstart
+
+
+def test_wikitext_preset_finds_the_shared_data_next_to_the_repository():
+    shared = bundled_dir().parent.parent / "shared" / "data"
+    if not (shared / "wikitext-2-raw").is_dir():
+        pytest.skip("no ../shared/data next to the repository")
+    source = Path(load_preset("wikitext-mini-cpu").data.source)
+    assert source == (shared / "wikitext-2-raw" / "train.txt.gz").resolve()
+    assert source.is_file()

@@ -136,9 +136,9 @@ def test_presets_show_diff_new_share(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert main(["presets", "list"]) == 0
     assert "quickstart" in capsys.readouterr().out
-    assert main(["presets", "show", "mlm-only", "--set", "pretrain.max_steps=90"]) == 0
+    assert main(["presets", "show", "mlm-only", "--set", "pretrain.max_steps=900"]) == 0
     shown = capsys.readouterr().out
-    assert 'objective = "mlm"' in shown and "max_steps = 90" in shown and "extends" not in shown
+    assert 'objective = "mlm"' in shown and "max_steps = 900" in shown and "extends" not in shown
     assert main(["presets", "diff", "quickstart", "mlm-only"]) == 0
     assert "model.objective: 'mlm+nsp' -> 'mlm'" in capsys.readouterr().out
 
