@@ -149,7 +149,11 @@ def prepare_tokenizer(preset: Preset, progress: Progress | None = None) -> Any:
         docs: Iterable[str] = source.documents()
         if t.max_documents is not None:
             docs = itertools.islice(docs, t.max_documents)
-        cb = None if progress is None else (lambda stage, cur, tot: progress(stage, cur, tot))
+        cb = (
+            None
+            if progress is None
+            else (lambda stage, cur, tot: progress(f"tokenizer {stage}", cur, tot))
+        )
         if t.kind == "wordpiece":
             tok = WordPieceTokenizer.train(
                 docs,
