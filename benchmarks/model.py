@@ -231,11 +231,12 @@ def run_case(label, config, batch, device, dtype, compiled, repeats, per_repeat,
     for name, step in steps.items():  # warm-up (and compilation), then peak memory of a step
         for _ in range(2):
             step()
-        if device == "cuda":
+        if device == "cuda":  # peak above what is resident (both models, optimizer states)
             torch.cuda.synchronize()
+            resident = torch.cuda.memory_allocated()
             torch.cuda.reset_peak_memory_stats()
             step()
-            peak[name] = torch.cuda.max_memory_allocated() / 2**20
+            peak[name] = (torch.cuda.max_memory_allocated() - resident) / 2**20
     if device == "cpu" and memory:
         cfg = config.model_dump_json()
         peak = {name: cpu_peak_rss(name, cfg, batch, threads) for name in steps}
@@ -268,6 +269,13 @@ def main() -> None:
     parser.add_argument("--no-memory", action="store_true", help="skip CPU peak-memory probes")
     parser.add_argument("--no-wikitext", action="store_true", help="skip the WikiText-2 batch")
     parser.add_argument("--no-compile", action="store_true", help="GPU: skip compiled runs")
+    parser.add_argument("--compile", action="store_true", help="CPU: add compiled runs (slow)")
+    parser.add_argument(
+        "--attention-dropout",
+        type=float,
+        default=0.1,
+        help="both sides (BERT: 0.1); with 0, ours uses varlen flash attention on CUDA",
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     device = args.device
@@ -282,67 +290,49 @@ def main() -> None:
     print(f"transformers {transformers.__version__} (BertForPreTraining, attention 'sdpa')")
     memory = not args.no_memory
     if device == "cpu":
-        config = BertConfig.from_size("mini")
-        batch = synthetic_batch(config, 32, 128)
-        run_case(
-            "mini, seq 128, batch 32, fp32",
-            config,
-            batch,
-            device,
-            None,
-            False,
-            args.repeats,
-            args.steps,
-            memory,
-            args.threads,
-        )
-        pairs = None if args.no_wikitext else wikitext_pairs_batch(config, 32, 128)
-        if pairs is not None:
-            run_case(
-                "mini, WikiText-2 pairs up to 128, batch 32, fp32",
-                config,
-                pairs,
-                device,
-                None,
-                False,
-                args.repeats,
-                args.steps,
-                memory,
-                args.threads,
+        config = BertConfig.from_size("mini", attention_dropout=args.attention_dropout)
+        cases = [("mini, seq 128, batch 32, fp32", synthetic_batch(config, 32, 128))]
+        if not args.no_wikitext:
+            cases.append(
+                (
+                    "mini, WikiText-2 pairs up to 512, batch 8, fp32",
+                    wikitext_pairs_batch(config, 8, 512),
+                )
             )
-        return
-    config = BertConfig.from_size("base")
-    bf16 = torch.bfloat16
-    for length, size in ((128, 256), (512, 64)):
-        batch = synthetic_batch(config, size, length)
-        for compiled in (False,) if args.no_compile else (False, True):
-            tag = "compiled" if compiled else "eager"
+        dtype, compile_modes = None, (False, True) if args.compile else (False,)
+    else:
+        config = BertConfig.from_size("base", attention_dropout=args.attention_dropout)
+        cases = [
+            (
+                f"base, seq {length}, batch {size}, bf16 autocast",
+                synthetic_batch(config, size, length),
+            )
+            for length, size in ((128, 256), (512, 64))
+        ]
+        if not args.no_wikitext:
+            cases.append(
+                (
+                    "base, WikiText-2 pairs up to 512, batch 64, bf16 autocast",
+                    wikitext_pairs_batch(config, 64, 512),
+                )
+            )
+        dtype, compile_modes = torch.bfloat16, (False,) if args.no_compile else (False, True)
+    for label, batch in cases:
+        if batch is None:
+            print(f"\n{label}: skipped, {shared_data()} is absent")
+            continue
+        for compiled in compile_modes:
+            tag = ", torch.compile both" if compiled else ", eager"
             run_case(
-                f"base, seq {length}, batch {size}, bf16 autocast, {tag}",
+                label + tag,
                 config,
                 batch,
                 device,
-                bf16,
+                dtype,
                 compiled,
                 args.repeats,
                 args.steps,
-                memory,
-                args.threads,
-            )
-    pairs = None if args.no_wikitext else wikitext_pairs_batch(config, 64, 512)
-    if pairs is not None:
-        for compiled in (False,) if args.no_compile else (False, True):
-            tag = "compiled" if compiled else "eager"
-            run_case(
-                f"base, WikiText-2 pairs up to 512, batch 64, bf16, {tag}",
-                config,
-                pairs,
-                device,
-                bf16,
-                compiled,
-                args.repeats,
-                args.steps,
-                memory,
+                memory and not compiled,
                 args.threads,
             )
 

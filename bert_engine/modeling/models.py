@@ -124,6 +124,7 @@ class BertModel(nn.Module):
             )
         self.config = config
         self.unpad = unpad
+        self.attention_backend = attention_backend
         self.embeddings = Embeddings(config)
         self.encoder = Encoder(config, attention_backend)
         self.pooler = Pooler(config) if add_pooler else None
@@ -146,7 +147,7 @@ class BertModel(nn.Module):
         position_ids = torch.arange(length, device=input_ids.device).expand(batch, length)
         unpadded = None
         if attention_mask is not None and self.unpad and _is_right_padded(attention_mask):
-            unpadded = Unpadded.from_mask(attention_mask)
+            unpadded = Unpadded.from_mask(attention_mask).prepare(self.attention_backend)
             input_ids, token_type_ids, position_ids = (
                 unpadded.unpad(t) for t in (input_ids, token_type_ids, position_ids)
             )
