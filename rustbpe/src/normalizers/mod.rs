@@ -16,7 +16,10 @@ pub struct Normalized {
 
 impl Normalized {
     pub fn identity(text: &str) -> Self {
-        Normalized { text: text.to_owned(), alignments: None }
+        Normalized {
+            text: text.to_owned(),
+            alignments: None,
+        }
     }
 
     /// Maps a byte span of the normalized text to a byte span of the original text.

@@ -5,8 +5,8 @@
 
 pub mod bpe;
 pub mod merges;
-pub mod wordpiece;
 pub mod word_counts;
+pub mod wordpiece;
 
 pub use bpe::BpeTrainer;
 pub use merges::{MergeConfig, MergeOutput};

@@ -1,0 +1,11 @@
+"""Errors raised by the data pipeline: one class so callers (CLI, UIs) can catch them all."""
+
+from __future__ import annotations
+
+
+class DataError(ValueError):
+    """Bad or unusable input data; the message says what, where and how to fix it."""
+
+
+class DataFileNotFoundError(DataError, FileNotFoundError):
+    """A path given as a corpus or dataset does not exist (or a glob matched nothing)."""

@@ -1,0 +1,61 @@
+"""Crash-safe file writing: write a temporary sibling, flush it to disk, rename it into place.
+
+A rename within one directory is atomic on POSIX and Windows, so a reader sees either the old
+file or the complete new one — never half of it, even if the writer is killed mid-write.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from pathlib import Path
+from typing import Any
+
+
+def fsync_path(path: Path) -> None:
+    """Flush a written file (or a directory's entries) to disk; a no-op where unsupported."""
+    flags = (os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)) if path.is_dir() else os.O_RDONLY
+    try:
+        fd = os.open(path, flags)
+    except OSError:  # e.g. directories cannot be opened on Windows
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def temp_sibling(path: Path, tag: str = "tmp") -> Path:
+    """A unique hidden name next to `path` (same directory, hence same filesystem)."""
+    return path.with_name(f".{tag}-{path.name}-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+
+
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, durable: bool = True) -> None:
+    """Replace `path` with `data` atomically. `durable` also fsyncs (survives power loss)."""
+    target = Path(path)
+    tmp = temp_sibling(target)
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            if durable:
+                os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    if durable:
+        fsync_path(target.parent)
+
+
+def atomic_write_text(path: str | os.PathLike[str], text: str, durable: bool = True) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"), durable=durable)
+
+
+def atomic_write_json(path: str | os.PathLike[str], data: Any, durable: bool = True) -> None:
+    """Pretty, strict JSON (NaN is refused: callers convert it to null first)."""
+    text = json.dumps(data, indent=2, sort_keys=False, allow_nan=False) + "\n"
+    atomic_write_text(path, text, durable=durable)
