@@ -30,6 +30,9 @@ from pathlib import Path
 import torch
 
 ROOT = Path(__file__).resolve().parent.parent
+# benchmarks/tokenizers.py would shadow HF's `tokenizers` package (which transformers imports).
+HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 sys.path.insert(0, str(ROOT))
 
 from bert_engine.modeling import BertConfig, BertForPreTraining, compile_model  # noqa: E402
@@ -196,25 +199,33 @@ def time_side_by_side(steps: dict, repeats: int, per_repeat: int, device: str) -
 
 
 def cpu_peak_rss(side: str, config_json: str, batch: Batch, threads: int) -> float:
-    """Peak resident memory (MiB) of a fresh process running three steps of one side."""
+    """Peak resident memory of a training step above what is resident (MiB), measured in a
+    fresh process (Linux /proc), so the two sides do not share an allocator."""
     ctx = mp.get_context("spawn")
     with ctx.Pool(1) as pool:
         return pool.apply(_rss_probe, (side, config_json, batch, threads))
 
 
 def _rss_probe(side: str, config_json: str, batch: Batch, threads: int) -> float:
-    import resource
-
     torch.set_num_threads(threads)
     config = BertConfig.model_validate_json(config_json)
     ours, theirs = build_pair(config, "cpu")
     model = ours if side == "ours" else theirs
     del theirs, ours
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     step = make_step(model, side == "ours", batch, None)
-    for _ in range(3):
+    step()  # optimizer state now exists: what follows is the step's own working memory
+    resident = _rss_mib("VmRSS")
+    Path("/proc/self/clear_refs").write_text("5")  # reset the peak (VmHWM) to the current RSS
+    for _ in range(2):
         step()
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 - base
+    return _rss_mib("VmHWM") - resident
+
+
+def _rss_mib(field: str) -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"{field} not in /proc/self/status")
 
 
 def run_case(label, config, batch, device, dtype, compiled, repeats, per_repeat, memory, threads):
@@ -237,7 +248,7 @@ def run_case(label, config, batch, device, dtype, compiled, repeats, per_repeat,
             torch.cuda.reset_peak_memory_stats()
             step()
             peak[name] = (torch.cuda.max_memory_allocated() - resident) / 2**20
-    if device == "cpu" and memory:
+    if device == "cpu" and memory and Path("/proc/self/clear_refs").exists():
         cfg = config.model_dump_json()
         peak = {name: cpu_peak_rss(name, cfg, batch, threads) for name in steps}
     seconds = time_side_by_side(steps, repeats, per_repeat, device)

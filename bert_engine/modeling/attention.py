@@ -12,7 +12,7 @@ Both give BERT's math: softmax(q k^T / sqrt(head_size)) v over the real tokens o
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -20,7 +20,6 @@ from torch import nn
 
 from .config import BertConfig
 
-Backend = Literal["auto", "sdpa", "varlen", "flex"]
 BACKENDS: tuple[str, ...] = ("auto", "sdpa", "varlen", "flex")
 
 

@@ -197,9 +197,12 @@ class BertForPreTraining(nn.Module):
         nsp_logits = self.nsp(self.bert.pool(encoded))
         mlm = _masked_lm(self.mlm, self.bert, encoded, mlm_labels, full_logits, self.training)
         nsp_loss = None if nsp_labels is None else F.cross_entropy(nsp_logits, nsp_labels)
-        losses = [loss for loss in (mlm.loss, nsp_loss) if loss is not None]
+        if mlm.loss is not None and nsp_loss is not None:
+            loss = mlm.loss + nsp_loss
+        else:  # one of the two objectives, or none
+            loss = mlm.loss if mlm.loss is not None else nsp_loss
         return PreTrainingOutput(
-            loss=sum(losses[1:], losses[0]) if losses else None,
+            loss=loss,
             mlm_logits=mlm.logits,
             nsp_logits=nsp_logits,
             mlm_loss=mlm.loss,
