@@ -30,6 +30,9 @@ from pathlib import Path
 import torch
 
 ROOT = Path(__file__).resolve().parent.parent
+# benchmarks/tokenizers.py would shadow HF's `tokenizers` package (which transformers imports).
+HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 sys.path.insert(0, str(ROOT))
 
 from bert_engine.modeling import BertConfig, BertForPreTraining, compile_model  # noqa: E402
@@ -196,25 +199,33 @@ def time_side_by_side(steps: dict, repeats: int, per_repeat: int, device: str) -
 
 
 def cpu_peak_rss(side: str, config_json: str, batch: Batch, threads: int) -> float:
-    """Peak resident memory (MiB) of a fresh process running three steps of one side."""
+    """Peak resident memory of a training step above what is resident (MiB), measured in a
+    fresh process (Linux /proc), so the two sides do not share an allocator."""
     ctx = mp.get_context("spawn")
     with ctx.Pool(1) as pool:
         return pool.apply(_rss_probe, (side, config_json, batch, threads))
 
 
 def _rss_probe(side: str, config_json: str, batch: Batch, threads: int) -> float:
-    import resource
-
     torch.set_num_threads(threads)
     config = BertConfig.model_validate_json(config_json)
     ours, theirs = build_pair(config, "cpu")
     model = ours if side == "ours" else theirs
     del theirs, ours
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     step = make_step(model, side == "ours", batch, None)
-    for _ in range(3):
+    step()  # optimizer state now exists: what follows is the step's own working memory
+    resident = _rss_mib("VmRSS")
+    Path("/proc/self/clear_refs").write_text("5")  # reset the peak (VmHWM) to the current RSS
+    for _ in range(2):
         step()
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 - base
+    return _rss_mib("VmHWM") - resident
+
+
+def _rss_mib(field: str) -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"{field} not in /proc/self/status")
 
 
 def run_case(label, config, batch, device, dtype, compiled, repeats, per_repeat, memory, threads):
@@ -231,12 +242,13 @@ def run_case(label, config, batch, device, dtype, compiled, repeats, per_repeat,
     for name, step in steps.items():  # warm-up (and compilation), then peak memory of a step
         for _ in range(2):
             step()
-        if device == "cuda":
+        if device == "cuda":  # peak above what is resident (both models, optimizer states)
             torch.cuda.synchronize()
+            resident = torch.cuda.memory_allocated()
             torch.cuda.reset_peak_memory_stats()
             step()
-            peak[name] = torch.cuda.max_memory_allocated() / 2**20
-    if device == "cpu" and memory:
+            peak[name] = (torch.cuda.max_memory_allocated() - resident) / 2**20
+    if device == "cpu" and memory and Path("/proc/self/clear_refs").exists():
         cfg = config.model_dump_json()
         peak = {name: cpu_peak_rss(name, cfg, batch, threads) for name in steps}
     seconds = time_side_by_side(steps, repeats, per_repeat, device)
@@ -268,6 +280,13 @@ def main() -> None:
     parser.add_argument("--no-memory", action="store_true", help="skip CPU peak-memory probes")
     parser.add_argument("--no-wikitext", action="store_true", help="skip the WikiText-2 batch")
     parser.add_argument("--no-compile", action="store_true", help="GPU: skip compiled runs")
+    parser.add_argument("--compile", action="store_true", help="CPU: add compiled runs (slow)")
+    parser.add_argument(
+        "--attention-dropout",
+        type=float,
+        default=0.1,
+        help="both sides (BERT: 0.1); with 0, ours uses varlen flash attention on CUDA",
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     device = args.device
@@ -282,67 +301,49 @@ def main() -> None:
     print(f"transformers {transformers.__version__} (BertForPreTraining, attention 'sdpa')")
     memory = not args.no_memory
     if device == "cpu":
-        config = BertConfig.from_size("mini")
-        batch = synthetic_batch(config, 32, 128)
-        run_case(
-            "mini, seq 128, batch 32, fp32",
-            config,
-            batch,
-            device,
-            None,
-            False,
-            args.repeats,
-            args.steps,
-            memory,
-            args.threads,
-        )
-        pairs = None if args.no_wikitext else wikitext_pairs_batch(config, 32, 128)
-        if pairs is not None:
-            run_case(
-                "mini, WikiText-2 pairs up to 128, batch 32, fp32",
-                config,
-                pairs,
-                device,
-                None,
-                False,
-                args.repeats,
-                args.steps,
-                memory,
-                args.threads,
+        config = BertConfig.from_size("mini", attention_dropout=args.attention_dropout)
+        cases = [("mini, seq 128, batch 32, fp32", synthetic_batch(config, 32, 128))]
+        if not args.no_wikitext:
+            cases.append(
+                (
+                    "mini, WikiText-2 pairs up to 512, batch 8, fp32",
+                    wikitext_pairs_batch(config, 8, 512),
+                )
             )
-        return
-    config = BertConfig.from_size("base")
-    bf16 = torch.bfloat16
-    for length, size in ((128, 256), (512, 64)):
-        batch = synthetic_batch(config, size, length)
-        for compiled in (False,) if args.no_compile else (False, True):
-            tag = "compiled" if compiled else "eager"
+        dtype, compile_modes = None, (False, True) if args.compile else (False,)
+    else:
+        config = BertConfig.from_size("base", attention_dropout=args.attention_dropout)
+        cases = [
+            (
+                f"base, seq {length}, batch {size}, bf16 autocast",
+                synthetic_batch(config, size, length),
+            )
+            for length, size in ((128, 256), (512, 64))
+        ]
+        if not args.no_wikitext:
+            cases.append(
+                (
+                    "base, WikiText-2 pairs up to 512, batch 64, bf16 autocast",
+                    wikitext_pairs_batch(config, 64, 512),
+                )
+            )
+        dtype, compile_modes = torch.bfloat16, (False,) if args.no_compile else (False, True)
+    for label, batch in cases:
+        if batch is None:
+            print(f"\n{label}: skipped, {shared_data()} is absent")
+            continue
+        for compiled in compile_modes:
+            tag = ", torch.compile both" if compiled else ", eager"
             run_case(
-                f"base, seq {length}, batch {size}, bf16 autocast, {tag}",
+                label + tag,
                 config,
                 batch,
                 device,
-                bf16,
+                dtype,
                 compiled,
                 args.repeats,
                 args.steps,
-                memory,
-                args.threads,
-            )
-    pairs = None if args.no_wikitext else wikitext_pairs_batch(config, 64, 512)
-    if pairs is not None:
-        for compiled in (False,) if args.no_compile else (False, True):
-            tag = "compiled" if compiled else "eager"
-            run_case(
-                f"base, WikiText-2 pairs up to 512, batch 64, bf16, {tag}",
-                config,
-                pairs,
-                device,
-                bf16,
-                compiled,
-                args.repeats,
-                args.steps,
-                memory,
+                memory and not compiled,
                 args.threads,
             )
 

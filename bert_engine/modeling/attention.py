@@ -12,7 +12,7 @@ Both give BERT's math: softmax(q k^T / sqrt(head_size)) v over the real tokens o
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -20,7 +20,6 @@ from torch import nn
 
 from .config import BertConfig
 
-Backend = Literal["auto", "sdpa", "varlen", "flex"]
 BACKENDS: tuple[str, ...] = ("auto", "sdpa", "varlen", "flex")
 
 
@@ -62,6 +61,13 @@ class Unpadded:
             self._cache["key_mask"] = mask.view(self.batch, 1, 1, self.length)
         return self._cache["key_mask"]
 
+    def prepare(self, backend: str) -> Unpadded:
+        """Build the masks the layers will read, once per batch and outside compiled code."""
+        self.key_mask()
+        if backend == "flex":
+            self.block_mask()
+        return self
+
     def document_ids(self) -> torch.Tensor:
         """[tokens] index of the sequence each packed token belongs to."""
         if "doc" not in self._cache:
@@ -96,7 +102,7 @@ class Unpadded:
         return self.mask_mod()(None, None, pos[:, None], pos[None, :])
 
 
-def resolve_backend(backend: str, qkv: torch.Tensor, dropout_p: float) -> str:
+def resolve_backend(backend: str, q: torch.Tensor, dropout_p: float) -> str:
     """Pick the unpadded attention kernel: varlen flash needs CUDA, half precision, no dropout."""
     if backend != "auto":
         if backend in ("varlen", "flex") and dropout_p > 0:
@@ -104,35 +110,37 @@ def resolve_backend(backend: str, qkv: torch.Tensor, dropout_p: float) -> str:
                 f"attention backend {backend!r} has no attention dropout; set "
                 "attention_dropout=0 in the model config or use attention_backend='sdpa'"
             )
-        if backend == "flex" and not qkv.is_cuda and qkv.requires_grad:
+        if backend == "flex" and not q.is_cuda and q.requires_grad:
             raise ValueError(
                 "FlexAttention has no backward on CPU; train with attention_backend='sdpa' "
                 "(or 'auto') on CPU and keep 'flex' for CUDA"
             )
         return backend
-    half = qkv.dtype in (torch.float16, torch.bfloat16)
-    if qkv.is_cuda and half and dropout_p == 0.0:
+    half = q.dtype in (torch.float16, torch.bfloat16)
+    if q.is_cuda and half and dropout_p == 0.0:
         return "varlen"
     return "sdpa"
 
 
 def unpadded_attention(
-    qkv: torch.Tensor, where: Unpadded, dropout_p: float, backend: str
+    q: torch.Tensor,
+    k: torch.Tensor,
+    v: torch.Tensor,
+    where: Unpadded,
+    dropout_p: float,
+    backend: str,
 ) -> torch.Tensor:
-    """qkv: [tokens, 3, heads, head_size] -> attention output [tokens, heads, head_size]."""
-    q, k, v = qkv.unbind(1)
-    kind = resolve_backend(backend, qkv, dropout_p)
+    """q, k, v: [tokens, heads, head_size] -> attention output [tokens, heads, head_size]."""
+    kind = resolve_backend(backend, q, dropout_p)
     if kind == "varlen":
         from torch.nn.attention.varlen import varlen_attn
 
         cu = where.cu_seqlens
         return varlen_attn(q, k, v, cu, cu, where.max_len, where.max_len)
     if kind == "flex":
-        from torch.nn.attention.flex_attention import flex_attention
-
         # FlexAttention sees one long "batch" of all tokens and a block-diagonal document mask.
         q, k, v = (t.transpose(0, 1).unsqueeze(0) for t in (q, k, v))  # [1, heads, tokens, d]
-        out = flex_attention(q, k, v, block_mask=where.block_mask())
+        out = _flex_attention(q.is_cuda)(q, k, v, block_mask=where.block_mask())
         return out.squeeze(0).transpose(0, 1)
     if kind != "sdpa":
         raise ValueError(f"unknown attention backend {backend!r}; choose one of {BACKENDS}")
@@ -140,6 +148,20 @@ def unpadded_attention(
     q, k, v = (where.pad(t).transpose(1, 2) for t in (q, k, v))  # [batch, heads, length, d]
     out = F.scaled_dot_product_attention(q, k, v, attn_mask=where.key_mask(), dropout_p=dropout_p)
     return where.unpad(out.transpose(1, 2))
+
+
+_COMPILED_FLEX: list[Any] = []
+
+
+def _flex_attention(cuda: bool) -> Any:
+    """FlexAttention is only fast compiled (one fused kernel); on CPU it runs eagerly (tests)."""
+    from torch.nn.attention.flex_attention import flex_attention
+
+    if not cuda:
+        return flex_attention
+    if not _COMPILED_FLEX:
+        _COMPILED_FLEX.append(torch.compile(flex_attention, dynamic=True))
+    return _COMPILED_FLEX[0]
 
 
 class SelfAttention(nn.Module):
@@ -162,12 +184,14 @@ class SelfAttention(nn.Module):
         unpadded: Unpadded | None = None,
     ) -> torch.Tensor:
         dropout_p = self.dropout if self.training else 0.0
-        qkv = self.qkv(x).unflatten(-1, (3, self.num_heads, self.head_size))
+        # One matmul for all three projections; split keeps each one's [.., heads, head_size]
+        # layout a plain view (and its gradient a single concatenation).
+        heads = (self.num_heads, self.head_size)
+        q, k, v = (t.unflatten(-1, heads) for t in self.qkv(x).chunk(3, dim=-1))
         if unpadded is not None:  # x: [tokens, hidden]
-            out = unpadded_attention(qkv, unpadded, dropout_p, self.backend)
-            return out.flatten(-2)
-        # x: [batch, length, hidden]; q, k, v: [batch, heads, length, head_size].
-        q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)
+            return unpadded_attention(q, k, v, unpadded, dropout_p, self.backend).flatten(-2)
+        # x: [batch, length, hidden]; SDPA wants [batch, heads, length, head_size].
+        q, k, v = (t.transpose(1, 2) for t in (q, k, v))
         # SDPA scales by 1/sqrt(head_size), BERT's scaling; the boolean key mask drops padding.
         out = F.scaled_dot_product_attention(q, k, v, attn_mask=key_mask, dropout_p=dropout_p)
         return out.transpose(1, 2).flatten(-2)

@@ -124,6 +124,7 @@ class BertModel(nn.Module):
             )
         self.config = config
         self.unpad = unpad
+        self.attention_backend = attention_backend
         self.embeddings = Embeddings(config)
         self.encoder = Encoder(config, attention_backend)
         self.pooler = Pooler(config) if add_pooler else None
@@ -146,7 +147,7 @@ class BertModel(nn.Module):
         position_ids = torch.arange(length, device=input_ids.device).expand(batch, length)
         unpadded = None
         if attention_mask is not None and self.unpad and _is_right_padded(attention_mask):
-            unpadded = Unpadded.from_mask(attention_mask)
+            unpadded = Unpadded.from_mask(attention_mask).prepare(self.attention_backend)
             input_ids, token_type_ids, position_ids = (
                 unpadded.unpad(t) for t in (input_ids, token_type_ids, position_ids)
             )
@@ -196,9 +197,12 @@ class BertForPreTraining(nn.Module):
         nsp_logits = self.nsp(self.bert.pool(encoded))
         mlm = _masked_lm(self.mlm, self.bert, encoded, mlm_labels, full_logits, self.training)
         nsp_loss = None if nsp_labels is None else F.cross_entropy(nsp_logits, nsp_labels)
-        losses = [loss for loss in (mlm.loss, nsp_loss) if loss is not None]
+        if mlm.loss is not None and nsp_loss is not None:
+            loss = mlm.loss + nsp_loss
+        else:  # one of the two objectives, or none
+            loss = mlm.loss if mlm.loss is not None else nsp_loss
         return PreTrainingOutput(
-            loss=sum(losses[1:], losses[0]) if losses else None,
+            loss=loss,
             mlm_logits=mlm.logits,
             nsp_logits=nsp_logits,
             mlm_loss=mlm.loss,

@@ -94,7 +94,7 @@ def test_document_mask_attention_matches_padded_attention():
     mask = torch.tensor([[1, 1, 1, 1, 1], [1, 1, 0, 0, 0], [1, 1, 1, 0, 0]])
     where = Unpadded.from_mask(mask)
     qkv = torch.randn(int(mask.sum()), 3, 2, 8, requires_grad=True)
-    padded = unpadded_attention(qkv, where, 0.0, "sdpa")
+    padded = unpadded_attention(*qkv.unbind(1), where, 0.0, "sdpa")
     (g_padded,) = torch.autograd.grad(padded.square().sum(), qkv)
     q, k, v = (t.transpose(0, 1) for t in qkv.unbind(1))  # [heads, tokens, d]
     packed = F.scaled_dot_product_attention(q, k, v, attn_mask=where.document_mask())
@@ -102,7 +102,7 @@ def test_document_mask_attention_matches_padded_attention():
     (g_packed,) = torch.autograd.grad(packed.square().sum(), qkv)
     torch.testing.assert_close(packed, padded, atol=1e-6, rtol=1e-5)
     torch.testing.assert_close(g_packed, g_padded, atol=1e-5, rtol=1e-5)
-    flex = unpadded_attention(qkv.detach(), where, 0.0, "flex")
+    flex = unpadded_attention(*qkv.detach().unbind(1), where, 0.0, "flex")
     torch.testing.assert_close(flex, padded.detach(), atol=1e-5, rtol=1e-5)
 
 

@@ -230,3 +230,21 @@ def test_padded_batch_of_pairs_gives_same_logits_as_each_alone():
             n = int(inputs["attention_mask"][row].sum())
             alone = {k: v[row : row + 1, :n] for k, v in inputs.items()}
             torch.testing.assert_close(model(**alone).logits[0], batched[row])
+
+
+@pytest.mark.parametrize("kind", ["wordpiece", "bpe"])
+def test_export_with_our_tokenizer_facade(tmp_path, kind):
+    facade = pytest.importorskip("bert_engine.tokenizers")
+    cls = facade.WordPieceTokenizer if kind == "wordpiece" else facade.BpeTokenizer
+    tok = cls.train(TEXTS, vocab_size=150 if kind == "wordpiece" else 320, min_frequency=1)
+    model = BertForMaskedLM(small_config(vocab_size=tok.vocab_size))
+    export_hf(model, tmp_path, tokenizer=tok)
+    assert (tmp_path / "vocab.txt").exists() == (kind == "wordpiece")
+    auto_tok = transformers.AutoTokenizer.from_pretrained(tmp_path)
+    assert auto_tok.mask_token == "[MASK]" and auto_tok.mask_token_id == tok.mask_id
+    pair = ("The cat sat quietly", "stars over the garden")
+    assert auto_tok(*pair)["input_ids"] == list(tok.encode(pair[0], pair=pair[1]).ids)
+    theirs, info = transformers.AutoModelForMaskedLM.from_pretrained(
+        tmp_path, output_loading_info=True
+    )
+    assert not info["missing_keys"] and not info["unexpected_keys"]
