@@ -33,6 +33,7 @@ from typing import IO, Any
 
 import tomli_w
 
+from bert_engine.files import atomic_write_json, atomic_write_text
 from bert_engine.training.events import (
     TERMINAL_EVENTS,
     CheckpointEvent,
@@ -42,7 +43,6 @@ from bert_engine.training.events import (
     StepEvent,
     event_from_dict,
 )
-from bert_engine.training.files import atomic_write_json, atomic_write_text
 
 if sys.version_info >= (3, 11):
     import tomllib
