@@ -32,6 +32,7 @@ else:  # pragma: no cover
 
 import tomli_w
 
+from bert_engine.files import atomic_write_text
 from bert_engine.modeling.config import SIZES, BertConfig
 
 try:  # fine-tuning settings come from the fine-tuning workflow (optional section)
@@ -651,8 +652,6 @@ def preset_toml(preset: Preset, relative_to: Path | None = None) -> str:
 
 def save_preset(preset: Preset, path: str | os.PathLike[str]) -> Path:
     """Write a flattened preset (paths relative to its new location), atomically."""
-    from bert_engine.training.files import atomic_write_text
-
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(target, preset_toml(preset, target.resolve().parent), durable=False)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +19,7 @@ import numpy as np
 
 from bert_engine import _rustbpe
 from bert_engine._rustbpe import FormatError, TrainingCancelled
+from bert_engine.files import atomic_write_text
 
 __all__ = [
     "BERT_SPECIAL_TOKENS",
@@ -92,18 +92,9 @@ class BatchEncoding:
         return self.ids[start : start + n]
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    """Writes through a temp file in the same folder, then renames: never a half file."""
+def _save_text(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    atomic_write_text(path, text)
 
 
 def _corpus_files(corpus: Corpus) -> list[str] | None:
@@ -225,7 +216,7 @@ class Tokenizer:
         p = Path(path)
         if p.is_dir():
             p = p / "tokenizer.json"
-        _atomic_write(p, self.to_json())
+        _save_text(p, self.to_json())
         return p
 
     @property
@@ -407,7 +398,7 @@ class WordPieceTokenizer(Tokenizer):
         p = Path(path)
         if p.is_dir():
             p = p / "vocab.txt"
-        _atomic_write(p, self._native.vocab_txt())
+        _save_text(p, self._native.vocab_txt())
         return p
 
 

@@ -33,6 +33,7 @@ from typing import IO, Any
 
 import tomli_w
 
+from bert_engine.files import atomic_write_json, atomic_write_text
 from bert_engine.training.events import (
     TERMINAL_EVENTS,
     CheckpointEvent,
@@ -42,7 +43,6 @@ from bert_engine.training.events import (
     StepEvent,
     event_from_dict,
 )
-from bert_engine.training.files import atomic_write_json, atomic_write_text
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -330,20 +330,7 @@ class Tracker:
     def _scalars(self, event: Event) -> None:
         if self._writer is None:
             return
-        if isinstance(event, StepEvent):
-            scalars = {
-                "train/loss": event.loss,
-                "train/lr": event.lr,
-                "train/grad_norm": event.grad_norm,
-                "train/tokens_per_s": event.tokens_per_s,
-                "train/examples_per_s": event.examples_per_s,
-            }
-            scalars.update({f"train/{k}": v for k, v in event.metrics.items()})
-        elif isinstance(event, EvalEvent):
-            scalars = {f"{event.split}/{k}": v for k, v in event.metrics.items()}
-        else:
-            return
-        for tag, value in scalars.items():
+        for tag, value in event_scalars(event).items():
             if value is not None and math.isfinite(value):
                 self._writer.add_scalar(tag, value, event.step)
         if isinstance(event, EvalEvent):
@@ -394,6 +381,24 @@ class Tracker:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def event_scalars(event: Event) -> dict[str, float | None]:
+    """The curve points an event carries: 'train/loss', ... for a step, '<split>/<metric>' for
+    an evaluation; none for other events. TensorBoard and `read_curves` both use these names."""
+    if isinstance(event, StepEvent):
+        values: dict[str, float | None] = {
+            "train/loss": event.loss,
+            "train/lr": event.lr,
+            "train/grad_norm": event.grad_norm,
+            "train/tokens_per_s": event.tokens_per_s,
+            "train/examples_per_s": event.examples_per_s,
+        }
+        values.update({f"train/{k}": v for k, v in event.metrics.items()})
+        return values
+    if isinstance(event, EvalEvent):
+        return {f"{event.split}/{k}": v for k, v in event.metrics.items()}
+    return {}
 
 
 def _json_safe(value: Any) -> Any:
@@ -550,20 +555,7 @@ def read_curves(run_dir: str | os.PathLike[str]) -> Curves:
                 for step in [s for s in series if s > event.step]:
                     del series[step]
             continue
-        if isinstance(event, StepEvent):
-            values: dict[str, float | None] = {
-                "train/loss": event.loss,
-                "train/lr": event.lr,
-                "train/grad_norm": event.grad_norm,
-                "train/tokens_per_s": event.tokens_per_s,
-                "train/examples_per_s": event.examples_per_s,
-            }
-            values.update({f"train/{k}": v for k, v in event.metrics.items()})
-        elif isinstance(event, EvalEvent):
-            values = {f"{event.split}/{k}": v for k, v in event.metrics.items()}
-        else:
-            continue
-        for name, value in values.items():
+        for name, value in event_scalars(event).items():
             if value is not None:
                 points.setdefault(name, {})[event.step] = float(value)
     curves: Curves = {}

@@ -24,9 +24,9 @@ from typing import Any
 
 import numpy as np
 
-from bert_engine.data.demo import write_atomic
 from bert_engine.data.errors import DataError, DataFileNotFoundError
 from bert_engine.data.sources import TextFile, iter_csv_rows, parse_jsonl_line
+from bert_engine.files import atomic_write_text
 
 
 @dataclass(frozen=True)
@@ -143,7 +143,9 @@ class LabelVocab:
         return self.labels[index]
 
     def save(self, path: str | os.PathLike[str]) -> None:
-        write_atomic(Path(path), json.dumps({"labels": self.labels}, indent=1) + "\n")
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(target, json.dumps({"labels": self.labels}, indent=1) + "\n")
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> LabelVocab:

@@ -18,12 +18,12 @@ import os
 import re
 import sys
 import sysconfig
-import tempfile
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
 from bert_engine.data.errors import DataError
+from bert_engine.files import atomic_write_text
 
 _SKIP_DIRS = {
     "test",
@@ -60,20 +60,10 @@ def demo_corpus_path(cache_dir: str | os.PathLike[str] | None = None) -> Path:
     version = "{}.{}.{}".format(*sys.version_info[:3])
     path = root / "demo" / f"stdlib-docs-v{_DEMO_VERSION}-{version}.txt"
     if not path.exists():
-        write_atomic(path, "\n\n".join(demo_documents()) + "\n")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # A cache: rebuilt when lost, so no fsync.
+        atomic_write_text(path, "\n\n".join(demo_documents()) + "\n", durable=False)
     return path
-
-
-def write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def demo_documents() -> list[str]:

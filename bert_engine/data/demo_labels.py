@@ -28,9 +28,9 @@ from bert_engine.data.demo import (  # the demo corpus' own source walk and clea
     _module_document,
     _stdlib_sources,
     default_cache_dir,
-    write_atomic,
 )
 from bert_engine.data.errors import DataError
+from bert_engine.files import atomic_write_text
 
 DEMO_TASK = "demo"  # the name presets use for this dataset (``train = "demo"``)
 _VERSION = 1  # bump when the families or the cleaning change
@@ -82,5 +82,6 @@ def demo_task_path(cache_dir: str | os.PathLike[str] | None = None) -> Path:
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(["text", "label"])
         writer.writerows(demo_examples())
-        write_atomic(path, buffer.getvalue())
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(path, buffer.getvalue(), durable=False)  # a cache: no fsync
     return path

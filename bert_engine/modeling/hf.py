@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +16,8 @@ from typing import Any
 import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
+
+from bert_engine.files import atomic_write, atomic_write_text
 
 from .config import BertConfig
 from .models import (
@@ -318,7 +318,7 @@ def export_hf(
     state = ours_to_hf_state_dict(model)
     dtype = next(iter(state.values())).dtype
     metadata = {"format": "pt"}
-    _atomic(path / "model.safetensors", lambda tmp: save_file(state, tmp, metadata=metadata))
+    atomic_write(path / "model.safetensors", lambda tmp: save_file(state, tmp, metadata=metadata))
     _write_json(path / "config.json", hf_config_dict(model, dtype))
     if tokenizer is not None:
         max_len = model.config.max_position_embeddings  # type: ignore[union-attr]
@@ -333,16 +333,16 @@ def export_tokenizer(tokenizer: Any, folder: Path, model_max_length: int) -> Non
             f"cannot export tokenizer of type {type(tokenizer).__name__}: it needs a "
             "save(path) method writing tokenizer.json"
         )
-    _atomic(folder / "tokenizer.json", lambda tmp: tokenizer.save(str(tmp)))
+    atomic_write(folder / "tokenizer.json", lambda tmp: tokenizer.save(str(tmp)))
     spec = json.loads((folder / "tokenizer.json").read_text(encoding="utf-8"))
     model_spec = spec.get("model") or {}
     if model_spec.get("type") == "WordPiece":
         if callable(getattr(tokenizer, "save_vocab", None)):
-            _atomic(folder / "vocab.txt", lambda tmp: tokenizer.save_vocab(str(tmp)))
+            atomic_write(folder / "vocab.txt", lambda tmp: tokenizer.save_vocab(str(tmp)))
         else:  # e.g. a plain `tokenizers.Tokenizer`: the vocab is in tokenizer.json
             vocab = sorted(model_spec["vocab"].items(), key=lambda item: item[1])
             text = "".join(token + "\n" for token, _ in vocab)
-            _atomic(folder / "vocab.txt", lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+            atomic_write_text(folder / "vocab.txt", text)
     specials = getattr(tokenizer, "special_tokens", None)
     if specials is None:  # `tokenizers.Tokenizer`: the added tokens flagged special
         specials = [t["content"] for t in spec.get("added_tokens", []) if t.get("special")]
@@ -381,18 +381,6 @@ def _lowercases(spec: dict[str, Any]) -> bool:
     return False
 
 
-def _atomic(target: Path, write: Callable[[str], Any]) -> None:
-    """Write through a temporary file in the same folder, then rename over the target."""
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _write_json(target: Path, data: dict[str, Any]) -> None:
     text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-    _atomic(target, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+    atomic_write_text(target, text)

@@ -35,7 +35,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_model, save_model
 from torch import nn
 
-from bert_engine.training.files import (
+from bert_engine.files import (
     atomic_write_json,
     atomic_write_text,
     fsync_path,

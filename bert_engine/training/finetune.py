@@ -13,6 +13,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from bert_engine.files import atomic_write_json
+
 log = logging.getLogger(__name__)
 
 EvalMetric = Literal["accuracy", "macro_f1", "loss"]
@@ -564,7 +566,6 @@ def finetune(
         load_checkpoint,
         seed_everything,
     )
-    from bert_engine.training.files import atomic_write_json
 
     say = on_message or log.info
     if resume is not None:

@@ -1,10 +1,7 @@
-import re
-from pathlib import Path
-
 import pytest
+from docs_runner import python_blocks, run_block
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "data.md"
-BLOCKS = re.findall(r"```python\n(.*?)```", DOC.read_text(encoding="utf-8"), re.S)
+BLOCKS = python_blocks("data.md")
 
 
 def test_doc_has_examples():
@@ -17,4 +14,4 @@ def test_doc_example_runs(index, tmp_path, monkeypatch):
     if "bert_engine.tokenizers" in code:
         pytest.importorskip("bert_engine.tokenizers")
     monkeypatch.chdir(tmp_path)
-    exec(compile(code, f"{DOC.name} example {index}", "exec"), {})
+    run_block("data.md", index, code, {})

@@ -1,14 +1,7 @@
-import re
-from pathlib import Path
-
 import pytest
+from docs_runner import python_blocks, run_block
 
-DOCS = Path(__file__).resolve().parents[2] / "docs"
-BLOCKS = [
-    (name, block)
-    for name in ("presets.md", "cli.md")
-    for block in re.findall(r"```python\n(.*?)```", (DOCS / name).read_text(encoding="utf-8"), re.S)
-]
+BLOCKS = [(name, block) for name in ("presets.md", "cli.md") for block in python_blocks(name)]
 
 
 def test_docs_have_examples():
@@ -20,4 +13,4 @@ def test_doc_example_runs(index, tmp_path, monkeypatch):
     name, code = BLOCKS[index]
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("BERTBENCH_CACHE", str(tmp_path / "cache"))
-    exec(compile(code, f"{name} example {index}", "exec"), {})
+    run_block(name, index, code, {})

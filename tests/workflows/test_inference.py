@@ -10,12 +10,12 @@ import pytest
 import torch
 from _ftkit import FILLER, KEYWORDS, tiny_config, write_task
 
+from bert_engine.files import atomic_write_json
 from bert_engine.inference import BERT_CONFIG_FILE, Predictor, RunError
 from bert_engine.modeling import BertConfig, BertForPreTraining, BertForSequenceClassification
 from bert_engine.tokenizers import WordPieceTokenizer, load_tokenizer
 from bert_engine.tracking import create_run
 from bert_engine.training import CheckpointManager, load_checkpoint
-from bert_engine.training.files import atomic_write_json
 from bert_engine.training.finetune import ClassificationDataSettings, FinetuneSettings, finetune
 
 TEXTS = [

@@ -44,6 +44,18 @@ def describe_error(exc: BaseException) -> str:
     return str(exc).strip() or type(exc).__name__
 
 
+def training_preset(args: argparse.Namespace) -> Any:
+    """The preset a training verb (pretrain, finetune) runs, from its `preset`, `--set` and
+    `--resume` arguments; None when it continues a run, which keeps its saved preset."""
+    if args.preset is None and args.resume is None:
+        raise CliError("give a preset (see `bertbench presets list`) or --resume RUN")
+    if args.resume is not None and args.overrides:
+        raise CliError("--set cannot change a resumed run (it continues its saved preset)")
+    from bert_engine.presets import load_preset
+
+    return load_preset(args.preset, args.overrides) if args.preset else None
+
+
 def add_group(subparsers: Any, name: str, help_text: str) -> Any:
     """A verb group (`bertbench runs list`): without a sub-verb it prints its own help.
     Returns the group's sub-parsers."""

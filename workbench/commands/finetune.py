@@ -9,7 +9,7 @@ from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
-from workbench.commands._common import CliError
+from workbench.commands._common import CliError, training_preset
 
 
 def register(subparsers: Any) -> None:
@@ -75,13 +75,7 @@ def _progress(enabled: bool) -> tuple[Any, AbstractContextManager[Any]]:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.preset is None and args.resume is None:
-        raise CliError("give a preset (see `bertbench presets list`) or --resume RUN")
-    if args.resume is not None and args.overrides:
-        raise CliError("--set cannot change a resumed run (it continues its saved preset)")
-    from bert_engine.presets import load_preset
-
-    preset = load_preset(args.preset, args.overrides) if args.preset else None
+    preset = training_preset(args)
     from bert_engine.training import RunControl, stop_on_interrupt
     from bert_engine.training.finetune import finetune, read_results
 

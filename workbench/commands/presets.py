@@ -100,6 +100,7 @@ def run_diff(args: argparse.Namespace) -> int:
 
 
 def run_new(args: argparse.Namespace) -> int:
+    from bert_engine.files import atomic_write_text
     from bert_engine.presets import new_preset_text, resolve_preset_ref, safe_preset_name
 
     name = safe_preset_name(args.name)
@@ -108,7 +109,7 @@ def run_new(args: argparse.Namespace) -> int:
     if target.exists():
         raise CliError(f"{target} already exists; pick another name or edit that file")
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(new_preset_text(name, args.base, base), encoding="utf-8")
+    atomic_write_text(target, new_preset_text(name, args.base, base), durable=False)
     print(f"wrote {target} (extends {args.base}); edit it, then: bertbench pretrain {target}")
     return 0
 

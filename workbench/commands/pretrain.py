@@ -7,7 +7,7 @@ import os
 import sys
 from typing import Any
 
-from workbench.commands._common import CliError
+from workbench.commands._common import training_preset
 from workbench.commands.presets import _add_set
 
 
@@ -27,13 +27,7 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from bert_engine.presets import load_preset
-
-    if args.preset is None and args.resume is None:
-        raise CliError("give a preset (see `bertbench presets list`) or --resume RUN")
-    if args.resume is not None and args.overrides:
-        raise CliError("--set cannot change a resumed run (it continues its saved preset)")
-    preset = load_preset(args.preset, args.overrides) if args.preset else None
+    preset = training_preset(args)
 
     from bert_engine.training import RunControl, stop_on_interrupt
     from bert_engine.training.distributed import env_world_size

@@ -2,6 +2,8 @@
 
 A rename within one directory is atomic on POSIX and Windows, so a reader sees either the old
 file or the complete new one — never half of it, even if the writer is killed mid-write.
+Every file the engine writes goes through here (folders written as a whole, like checkpoints
+and token shards, use the same idea with a temporary folder).
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,20 +32,27 @@ def fsync_path(path: Path) -> None:
 
 
 def temp_sibling(path: Path, tag: str = "tmp") -> Path:
-    """A unique hidden name next to `path` (same directory, hence same filesystem)."""
-    return path.with_name(f".{tag}-{path.name}-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    """A unique hidden name next to `path` (same directory, hence same filesystem).
+
+    Starts with `.{tag}-` and ends with `.tmp`, so leftovers of a killed writer are recognisable.
+    """
+    return path.with_name(f".{tag}-{path.name}-{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
 
 
-def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, durable: bool = True) -> None:
-    """Replace `path` with `data` atomically. `durable` also fsyncs (survives power loss)."""
+def atomic_write(
+    path: str | os.PathLike[str], write: Callable[[Path], Any], durable: bool = True
+) -> None:
+    """Replace `path` with what `write(tmp)` writes to a temporary sibling `tmp`.
+
+    For writers that want a path (safetensors, `Tokenizer.save`). `durable` also fsyncs the file
+    and its folder (survives power loss).
+    """
     target = Path(path)
     tmp = temp_sibling(target)
     try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            if durable:
-                os.fsync(fh.fileno())
+        write(tmp)
+        if durable:
+            fsync_path(tmp)
         os.replace(tmp, target)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -51,7 +61,13 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, durable: bool 
         fsync_path(target.parent)
 
 
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, durable: bool = True) -> None:
+    """Replace `path` with `data` atomically."""
+    atomic_write(path, lambda tmp: tmp.write_bytes(data), durable=durable)
+
+
 def atomic_write_text(path: str | os.PathLike[str], text: str, durable: bool = True) -> None:
+    """UTF-8, newlines written as given (no platform translation)."""
     atomic_write_bytes(path, text.encode("utf-8"), durable=durable)
 
 
