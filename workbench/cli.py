@@ -1,4 +1,10 @@
-"""The `bertbench` command line entry point."""
+"""The `bertbench` command line entry point.
+
+The parser is assembled from `workbench.commands`: every module there registers its verbs with
+`register(subparsers)` and handles them in `run(args) -> int`. User errors (a bad preset, a
+missing file, a bad checkpoint...) end with a one-line message and a non-zero exit status,
+never a traceback.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,8 @@ import argparse
 import sys
 
 from bert_engine import __version__
+from workbench.commands import command_modules
+from workbench.commands._common import describe_error, user_errors
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -15,17 +23,30 @@ def build_parser() -> argparse.ArgumentParser:
         "watch them learn, try the result.",
     )
     parser.add_argument("--version", action="version", version=f"bertbench {__version__}")
-    parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in command_modules():
+        module.register(subparsers)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help()
+    func = getattr(args, "func", None)
+    if args.command is None or func is None:
+        # `bertbench` alone, or a verb group without its sub-verb (`bertbench runs`).
+        (getattr(args, "group_parser", None) or parser).print_help()
         return 0
-    return 0
+    try:
+        return int(func(args))
+    except Exception as exc:
+        if not isinstance(exc, user_errors()):
+            raise  # a bug: the traceback is what a developer needs
+        print(f"error: {describe_error(exc)}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":
