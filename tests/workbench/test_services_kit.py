@@ -8,15 +8,58 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-SUBJECTS = ["the cat", "a dog", "the teacher", "my friend", "the old man", "a child", "the bird",
-            "our neighbour", "the farmer", "a student", "the doctor", "the river"]
-VERBS = ["sees", "likes", "finds", "carries", "watches", "follows", "paints", "remembers",
-         "builds", "visits", "reads", "answers"]
-OBJECTS = ["a red ball", "the small house", "an apple", "the long road", "a green hat",
-           "the quiet garden", "a heavy box", "the bright window", "some warm bread",
-           "the wooden bridge", "a paper boat", "the blue sky"]
-ENDINGS = ["in the morning", "after school", "near the lake", "every day", "at night",
-           "with great care", "before dinner", "under the tree"]
+SUBJECTS = [
+    "the cat",
+    "a dog",
+    "the teacher",
+    "my friend",
+    "the old man",
+    "a child",
+    "the bird",
+    "our neighbour",
+    "the farmer",
+    "a student",
+    "the doctor",
+    "the river",
+]
+VERBS = [
+    "sees",
+    "likes",
+    "finds",
+    "carries",
+    "watches",
+    "follows",
+    "paints",
+    "remembers",
+    "builds",
+    "visits",
+    "reads",
+    "answers",
+]
+OBJECTS = [
+    "a red ball",
+    "the small house",
+    "an apple",
+    "the long road",
+    "a green hat",
+    "the quiet garden",
+    "a heavy box",
+    "the bright window",
+    "some warm bread",
+    "the wooden bridge",
+    "a paper boat",
+    "the blue sky",
+]
+ENDINGS = [
+    "in the morning",
+    "after school",
+    "near the lake",
+    "every day",
+    "at night",
+    "with great care",
+    "before dinner",
+    "under the tree",
+]
 
 
 def sentences(n: int, seed: int = 0) -> list[str]:
@@ -47,17 +90,31 @@ def tiny_preset_dict(tmp: Path, **sections: dict[str, Any]) -> dict[str, Any]:
         "name": "tiny",
         "tokenizer": {"kind": "wordpiece", "vocab_size": 120, "min_frequency": 1},
         "model": {
-            "size": "tiny", "num_layers": 1, "hidden_size": 32, "num_heads": 2,
-            "intermediate_size": 64, "max_position_embeddings": 32,
+            "size": "tiny",
+            "num_layers": 1,
+            "hidden_size": 32,
+            "num_heads": 2,
+            "intermediate_size": 64,
+            "max_position_embeddings": 32,
         },
         "data": {
-            "source": str(corpus), "max_seq_len": 32, "batch_size": 8,
-            "held_out_fraction": 0.1, "eval_batches": 2, "workers": 1,
+            "source": str(corpus),
+            "max_seq_len": 32,
+            "batch_size": 8,
+            "held_out_fraction": 0.1,
+            "eval_batches": 2,
+            "workers": 1,
             "cache_dir": str(tmp / "cache"),
         },
         "pretrain": {
-            "max_steps": 6, "lr": 1e-3, "warmup_steps": 1, "log_every": 1, "eval_every": 3,
-            "checkpoint_every": 3, "device": "cpu", "precision": "fp32",
+            "max_steps": 6,
+            "lr": 1e-3,
+            "warmup_steps": 1,
+            "log_every": 1,
+            "eval_every": 3,
+            "checkpoint_every": 3,
+            "device": "cpu",
+            "precision": "fp32",
         },
         "tracking": {"tensorboard": False},
     }
@@ -79,3 +136,26 @@ def wait_until(condition: Callable[[], bool], timeout: float = 60.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("condition not reached before the safety limit")
         time.sleep(0.01)
+
+
+TOPICS = {
+    "animals": ["cat", "dog", "bird", "horse"],
+    "food": ["bread", "apple", "soup", "cheese"],
+}
+
+
+def write_labelled(path: Path, n: int = 80, seed: int = 0) -> Path:
+    """A CSV task: the label is the topic of the one keyword among shared filler words."""
+    import csv
+
+    rng = random.Random(seed)
+    filler = "the a of and to in was it on for with we they this very some".split()
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["text", "label"])
+        for i in range(n):
+            label = sorted(TOPICS)[i % len(TOPICS)]
+            words = rng.choices(filler, k=5) + [rng.choice(TOPICS[label])]
+            rng.shuffle(words)
+            writer.writerow([" ".join(words), label])
+    return path

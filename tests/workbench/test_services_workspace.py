@@ -80,7 +80,7 @@ def test_writes_are_atomic_and_unique_names_are_free(tmp_path: Path) -> None:
 
 def test_uploads_are_checked(tmp_path: Path) -> None:
     ws = Workspace(tmp_path / "ws", max_upload_bytes=100)
-    saved = ws.save_upload("corpus.txt", "hello\nworld\n".encode())
+    saved = ws.save_upload("corpus.txt", b"hello\nworld\n")
     assert saved.parent == ws.area("uploads") and saved.read_text() == "hello\nworld\n"
     with pytest.raises(WorkspaceError, match="limit is"):
         ws.save_upload("big.txt", b"x" * 101)
@@ -102,7 +102,10 @@ def test_importing_the_services_does_not_import_torch(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     out = subprocess.run(
         [sys.executable, "-c", code, str(tmp_path / "ws")],
-        capture_output=True, text=True, env=env, check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ok"
@@ -111,6 +114,10 @@ def test_importing_the_services_does_not_import_torch(tmp_path: Path) -> None:
 def test_services_create_the_workspace_areas(tmp_path: Path) -> None:
     services = Services(tmp_path / "ws")
     assert sorted(p.name for p in (tmp_path / "ws").iterdir()) == [
-        "exports", "presets", "runs", "tokenizers", "uploads",
+        "exports",
+        "presets",
+        "runs",
+        "tokenizers",
+        "uploads",
     ]
     assert services.close() == []

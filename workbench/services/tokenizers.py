@@ -249,7 +249,7 @@ class TokenizerService:
 
     def encode(self, ref: Any, text: str, *, add_special_tokens: bool = True) -> list[TokenSpan]:
         """The tokens of `text` with their character spans, for highlighting."""
-        tok = ref if hasattr(ref, "encode") else self.load(ref)
+        tok = self.load(ref) if isinstance(ref, (str, Path)) else ref
         enc = tok.encode(text, add_special_tokens=add_special_tokens)
         return [
             TokenSpan(t, int(i), int(s), int(e), bool(sp))
@@ -259,7 +259,7 @@ class TokenizerService:
         ]
 
     def vocab_stats(self, ref: Any, longest: int = 20) -> VocabStats:
-        tok = ref if hasattr(ref, "get_vocab") else self.load(ref)
+        tok = self.load(ref) if isinstance(ref, (str, Path)) else ref
         vocab = tok.get_vocab()
         specials = list(tok.special_tokens)
         pieces = [t for t in vocab if t not in set(specials)]
