@@ -8,7 +8,7 @@ import json
 import pytest
 from test_services_kit import tiny_preset, write_labelled
 
-from workbench.services import Services, WorkspaceError
+from workbench.services import RunLibrary, Services, WorkspaceError
 
 LIMIT = 120.0
 
@@ -114,6 +114,15 @@ def test_export_to_huggingface_format(trained: tuple[Services, str, str]) -> Non
     assert probs == pytest.approx(
         [dict(ours.probabilities)[k] for k in ("animals", "food")], abs=1e-5
     )
+
+
+def test_predictor_cache_is_bounded(trained: tuple[Services, str, str]) -> None:
+    services, pre, ft = trained
+    library = RunLibrary(services.workspace, max_predictors=1)
+    first = library.predictor(pre)
+    assert library.predictor(pre) is first
+    library.predictor(ft)  # evicts the pre-training run's predictor
+    assert library.predictor(pre) is not first
 
 
 def test_tensorboard_command_and_unknown_runs(trained: tuple[Services, str, str]) -> None:

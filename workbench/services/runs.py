@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shlex
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -61,10 +62,14 @@ class FillMaskOutput:
 
 
 class RunLibrary:
-    def __init__(self, workspace: Workspace, manager: RunManager | None = None) -> None:
+    def __init__(
+        self, workspace: Workspace, manager: RunManager | None = None, max_predictors: int = 4
+    ) -> None:
         self.workspace = workspace
         self.manager = manager
-        self._predictors: dict[str, tuple[tuple[str, float], Any]] = {}
+        self.max_predictors = max_predictors
+        # run path -> ((checkpoint, mtime), Predictor), least recently used first
+        self._predictors: OrderedDict[str, tuple[tuple[str, float], Any]] = OrderedDict()
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ listing
@@ -183,11 +188,15 @@ class RunLibrary:
         key = (str(checkpoint), (checkpoint / "model.safetensors").stat().st_mtime)
         with self._lock:
             cached = self._predictors.get(str(path))
-        if cached is not None and cached[0] == key:
-            return cached[1]
+            if cached is not None and cached[0] == key:
+                self._predictors.move_to_end(str(path))
+                return cached[1]
         predictor = Predictor.from_run(path, checkpoint=str(checkpoint))
         with self._lock:
             self._predictors[str(path)] = (key, predictor)
+            self._predictors.move_to_end(str(path))
+            while len(self._predictors) > self.max_predictors:  # bound the memory held
+                self._predictors.popitem(last=False)
         return predictor
 
     def classify(self, run: str | Path, text: str, pair: str | None = None) -> Classification:
