@@ -101,7 +101,8 @@ class ModelSettings(BaseModel):
 
     size: Literal["tiny", "mini", "small", "medium", "base", "large"] = Field(
         "base",
-        description="Standard size: " + ", ".join(f"{k} {v[0]}x{v[1]}" for k, v in SIZES.items())
+        description="Standard size: "
+        + ", ".join(f"{k} {v[0]}x{v[1]}" for k, v in SIZES.items())
         + " (layers x hidden).",
     )
     objective: Literal["mlm+nsp", "mlm"] = Field(
@@ -207,9 +208,7 @@ class PretrainSettings(BaseModel):
     clip_grad_norm: float = Field(
         1.0, ge=0.0, description="Clip the gradient norm to this value; 0 turns clipping off."
     )
-    grad_accum_steps: int = Field(
-        1, ge=1, le=4096, description="Micro-batches per optimizer step."
-    )
+    grad_accum_steps: int = Field(1, ge=1, le=4096, description="Micro-batches per optimizer step.")
     log_every: int = Field(10, ge=1, description="Steps between progress events.")
     eval_every: int = Field(
         200, ge=0, description="Steps between held-out evaluations; 0: only at the end."
@@ -409,9 +408,7 @@ def _read_chain(path: Path, seen: list[Path]) -> dict[str, Any]:
     if ref is None:
         return data
     if not isinstance(ref, str):
-        raise PresetError(
-            f"{path}: extends = {ref!r}: expected a string (a preset file or name)"
-        )
+        raise PresetError(f"{path}: extends = {ref!r}: expected a string (a preset file or name)")
     parent = _read_chain(_extends_target(ref, path).resolve(), [*seen, path])
     return deep_merge(parent, data)
 
@@ -487,6 +484,8 @@ def _line_of(path: Path | None, loc: tuple[Any, ...]) -> int | None:
         header = re.match(r"\s*\[([^\[\]]+)\]\s*(#.*)?$", line)
         if header:
             current = header.group(1).strip()
+            if current == ".".join(str(p) for p in loc):  # a whole table, e.g. [pretrian]
+                return number
             continue
         if current == table and re.match(rf"\s*{key}\s*=", line):
             return number
@@ -539,10 +538,10 @@ def _explain(exc: ValidationError, data: Mapping[str, Any], path: Path | None) -
             parent = _model_at(loc[:-1])
             names = list(parent.model_fields) if parent else []
             close = difflib.get_close_matches(str(loc[-1]), names, n=1, cutoff=0.6)
-            hint = f" (did you mean {'.'.join([*map(str, loc[:-1]), close[0]])!r}?)" if close else ""
-            messages.append(
-                f"{where}: unknown key {key!r}{hint}; allowed here: {', '.join(names)}"
+            hint = (
+                f" (did you mean {'.'.join([*map(str, loc[:-1]), close[0]])!r}?)" if close else ""
             )
+            messages.append(f"{where}: unknown key {key!r}{hint}; allowed here: {', '.join(names)}")
         elif not loc:  # a cross-field rule
             messages.append(f"{where}: {err['msg'].removeprefix('Value error, ')}")
         else:
@@ -660,10 +659,25 @@ def save_preset(preset: Preset, path: str | os.PathLike[str]) -> Path:
     return target
 
 
+def safe_preset_name(name: str) -> str:
+    """A preset name usable as a file name (letters, digits, '-', '_', '.')."""
+    from bert_engine.tracking import safe_name
+
+    clean = safe_name(name.removesuffix(PRESET_SUFFIX))
+    if not clean:
+        raise PresetError(f"{name!r} is not usable as a preset name; use letters, digits, '-'")
+    return clean
+
+
 def new_preset_text(name: str, base: str, base_path: Path) -> str:
     """A small preset that extends `base` and changes only its name (to edit by hand)."""
-    ref = base if base_path.parent == bundled_dir() else str(base_path)
-    return tomli_w.dumps({"name": name, "description": f"based on {base}", "extends": ref})
+    in_search = any(base_path.parent.resolve() == d.resolve() for _, d in search_dirs())
+    ref = base_path.stem if in_search else str(base_path)
+    text = tomli_w.dumps({"name": name, "description": f"based on {base}", "extends": ref})
+    return text + (
+        "\n# Add only what changes, e.g.:\n# [pretrain]\n# max_steps = 1000\n"
+        "# See `bertbench presets show " + ref + "` for every setting.\n"
+    )
 
 
 # ----------------------------------------------------------------------------- discovery
@@ -686,7 +700,10 @@ def search_dirs() -> list[tuple[str, Path]]:
         ("user", user_dir()),
         ("bundled", bundled_dir()),
     ):
-        if all(folder.resolve() != f.resolve() for _, f in found):  # the repo's own presets/
+        # In the repository ./presets is the bundled folder: list it once, as bundled.
+        if origin != "bundled" and folder.resolve() == bundled_dir().resolve():
+            continue
+        if all(folder.resolve() != f.resolve() for _, f in found):
             found.append((origin, folder))
     return found
 

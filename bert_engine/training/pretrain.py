@@ -34,7 +34,6 @@ from bert_engine.tracking import CONFIG_FILE, Tracker, create_run, read_config
 from bert_engine.training.checkpoint import CheckpointManager, latest_checkpoint
 from bert_engine.training.control import RunControl
 from bert_engine.training.distributed import (
-    DistContext,
     RankStates,
     SyncedControl,
     barrier,
@@ -371,10 +370,12 @@ def run_pretraining(
     shard_progress = None if progress is None else (lambda a, b: progress("shards", a, b))
     corpus = None
     if ctx.is_main:
-        corpus = build_shards(source, tokenizer, d.cache_dir, d.workers, progress=shard_progress)
+        corpus = build_shards(
+            source, tokenizer, d.cache_dir, workers=d.workers, progress=shard_progress
+        )
     barrier(ctx)
     if corpus is None:
-        corpus = build_shards(source, tokenizer, d.cache_dir, d.workers)
+        corpus = build_shards(source, tokenizer, d.cache_dir, workers=d.workers)
     nsp = preset.model.objective == "mlm+nsp"
     train_corpus, held_corpus = split_held_out(corpus, d.held_out_fraction, 2 if nsp else 1)
 
@@ -400,7 +401,10 @@ def run_pretraining(
     if held_corpus is not None:
         # A fixed set of batches (own seed, never advanced): every evaluation sees the same.
         held = pretraining_batches(
-            held_corpus, batch_size=d.batch_size, seed=p.seed + 1, **common  # type: ignore[arg-type]
+            held_corpus,
+            batch_size=d.batch_size,
+            seed=p.seed + 1,
+            **common,  # type: ignore[arg-type]
         )
         evaluate = make_evaluate(list(itertools.islice(held, d.eval_batches)), nsp)
 
@@ -465,7 +469,9 @@ def run_pretraining(
     return PretrainOutcome(run_dir, result)
 
 
-def load_pretrained(run_dir: str | Path, checkpoint: str | Path | None = None) -> tuple[nn.Module, Any]:
+def load_pretrained(
+    run_dir: str | Path, checkpoint: str | Path | None = None
+) -> tuple[nn.Module, Any]:
     """(model, tokenizer) of a pre-training run: the best checkpoint, else the latest (or the
     one given). The model is a plain `BertForPreTraining` / `BertForMaskedLM` in eval mode."""
     from bert_engine.training.checkpoint import load_checkpoint

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from bert_engine.modeling import BertConfig
 
-# The label of a text is decided by which group its two keywords come from; the rest is filler
+# The label of a text is decided by which group its three keywords come from; the rest is filler
 # shared by every label, so only the keywords carry the signal.
 KEYWORDS = {
     "sport": ["football", "tennis", "goal", "match", "runner", "league"],
@@ -26,7 +26,7 @@ def write_task(path: Path, n: int = 150, seed: int = 0) -> Path:
         writer.writerow(["text", "label"])
         for i in range(n):
             label = labels[i % len(labels)]
-            words = rng.choices(FILLER, k=6) + rng.sample(KEYWORDS[label], 2)
+            words = rng.choices(FILLER, k=4) + rng.sample(KEYWORDS[label], 3)
             rng.shuffle(words)
             writer.writerow([" ".join(words), label])
     return path

@@ -36,8 +36,7 @@ def describe_error(exc: BaseException) -> str:
     """One or a few lines: the error's own message (they say what, where and how to fix)."""
     if type(exc).__name__ == "ValidationError" and hasattr(exc, "errors"):
         return "\n  ".join(
-            f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg')} "
-            f"(got {e.get('input')!r})"
+            f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg')} (got {e.get('input')!r})"
             for e in exc.errors()
         )
     if isinstance(exc, FileNotFoundError) and exc.filename and not exc.args[1:]:

@@ -1,0 +1,220 @@
+"""Fine-tuning workflow: real (tiny) BERTs really trained on small generated tasks."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from bert_engine.data.classification import LabelVocab, read_examples
+from bert_engine.tracking import read_config, read_events, read_summary
+from bert_engine.training import CheckpointEvent, EvalEvent, RunControl
+from bert_engine.training.finetune import (
+    ClassificationDataSettings,
+    EarlyStopping,
+    FinetuneError,
+    FinetuneSettings,
+    classification_metrics,
+    finetune,
+    read_results,
+)
+from tests.workflows._ftkit import tiny_config, write_task
+
+
+def _settings(**overrides: object) -> FinetuneSettings:
+    base: dict[str, object] = dict(epochs=5, lr=1e-2, device="cpu", precision="fp32", seed=0)
+    base.update(overrides)
+    return FinetuneSettings.model_validate(base)
+
+
+def _data(path: Path, **overrides: object) -> ClassificationDataSettings:
+    base: dict[str, object] = dict(
+        train=str(path), test_fraction=0.2, validation_fraction=0.15, batch_size=8, max_seq_len=32
+    )
+    base.update(overrides)
+    return ClassificationDataSettings.model_validate(base)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    tmp = tmp_path_factory.mktemp("ft")
+    task = write_task(tmp / "task.csv", n=240)
+    return finetune(
+        _settings(), data=_data(task), runs_dir=tmp / "runs", model_config=tiny_config()
+    )
+
+
+def _validation_reports(run: Path) -> list[dict]:
+    files = sorted((run / "evaluation").glob("validation-step-*.json"))
+    return [json.loads(f.read_text()) for f in files]
+
+
+def test_beats_chance_on_a_separable_task(trained: Path) -> None:
+    results = read_results(trained)
+    assert results["status"] == "finished"
+    # Three balanced labels: chance is 1/3.
+    assert results["test"]["accuracy"] >= 0.8
+    test = json.loads((trained / "evaluation" / "test.json").read_text())
+    matrix = test["confusion_matrix"]
+    assert sum(map(sum, matrix)) == results["examples"]["test"] == test["examples"]
+    diagonal = sum(matrix[i][i] for i in range(len(matrix)))
+    assert diagonal / test["examples"] == pytest.approx(results["test"]["accuracy"])
+    assert test["labels"] == ["food", "sport", "tech"]
+    assert read_summary(trained)["best"]["test/accuracy"]["value"] == results["test"]["accuracy"]
+
+
+def test_run_directory_is_self_contained(trained: Path) -> None:
+    assert LabelVocab.load(trained / "labels.json").labels == ["food", "sport", "tech"]
+    for name in ("tokenizer.json", "bert_config.json", "config.toml", "metrics.jsonl"):
+        assert (trained / name).is_file(), name
+    config = read_config(trained)
+    assert config["finetune"]["lr"] == 1e-2
+    init = json.loads((trained / "init.json").read_text())
+    assert init["source"] == "random"
+    # One evaluation per epoch, each with its confusion matrix.
+    assert len(_validation_reports(trained)) == 5
+
+
+def test_best_checkpoint_follows_the_metric(trained: Path) -> None:
+    reports = _validation_reports(trained)
+    best = max(reports, key=lambda r: r["accuracy"])  # first of equals, as the manager keeps
+    best_json = json.loads((trained / "checkpoints" / "best.json").read_text())
+    assert best_json["step"] == best["step"] == read_results(trained)["best_step"]
+    assert best_json["metric"] == "validation/accuracy"
+    assert (trained / "checkpoints" / best_json["name"]).is_dir()
+
+
+def test_loss_metric_picks_the_lowest_loss(tmp_path: Path) -> None:
+    task = write_task(tmp_path / "task.csv", n=120, seed=3)
+    run = finetune(
+        _settings(epochs=3, eval_metric="loss", lr=2e-3),
+        data=_data(task, test_fraction=0.0),
+        runs_dir=tmp_path / "runs",
+        model_config=tiny_config(),
+    )
+    reports = _validation_reports(run)
+    best = min(reports, key=lambda r: r["loss"])
+    assert read_results(run)["best_step"] == best["step"]
+    assert "test" not in read_results(run)  # no test split asked for
+
+
+def test_early_stopping(tmp_path: Path) -> None:
+    task = write_task(tmp_path / "task.csv", n=90)
+    # A learning rate this small cannot change any prediction, so validation accuracy never
+    # improves after the first epoch: patience 2 ends the run after epoch 3 of 10.
+    run = finetune(
+        _settings(epochs=10, lr=1e-12, patience=2, warmup_ratio=0.0),
+        data=_data(task, test_fraction=0.0),
+        runs_dir=tmp_path / "runs",
+        model_config=tiny_config(),
+    )
+    results = read_results(run)
+    per_epoch = results["steps_per_epoch"]
+    assert results["stopped_early"] is True
+    assert results["steps"] == 3 * per_epoch
+    assert results["best_step"] == per_epoch
+    assert read_summary(run)["status"] == "finished"
+    assert len(_validation_reports(run)) == 3
+
+
+def test_no_early_stop_without_patience() -> None:
+    stopper = EarlyStopping("accuracy", None)
+    assert not any(stopper.update(0.5) for _ in range(20))
+    stopper = EarlyStopping("loss", 1)
+    assert not stopper.update(1.0) and not stopper.update(0.9) and stopper.update(0.95)
+
+
+def test_resume_follows_the_uninterrupted_run(tmp_path: Path) -> None:
+    task = write_task(tmp_path / "task.csv", n=96)
+    kwargs = dict(data=_data(task, test_fraction=0.0), model_config=tiny_config())
+    full = finetune(_settings(epochs=3), runs_dir=tmp_path / "a", **kwargs)
+
+    control = RunControl()
+
+    def stop_after_first_checkpoint(event: object) -> None:
+        if isinstance(event, CheckpointEvent):
+            control.stop()
+
+    part = finetune(
+        _settings(epochs=3),
+        runs_dir=tmp_path / "b",
+        control=control,
+        listeners=[stop_after_first_checkpoint],
+        **kwargs,
+    )
+    assert read_results(part)["status"] == "cancelled"
+    resumed = finetune(None, resume=part)
+    assert resumed == part
+    a = [r["loss"] for r in _validation_reports(full)]
+    b = [r["loss"] for r in _validation_reports(resumed)]
+    assert b == pytest.approx(a, abs=1e-5)
+    assert read_results(resumed)["status"] == "finished"
+
+
+def test_macro_f1_against_a_hand_computed_case() -> None:
+    # truth 0,0,1,1 / predicted 0,1,1,1: label 0 P=1 R=.5 F1=2/3; label 1 P=2/3 R=1 F1=.8
+    m = classification_metrics([0, 0, 1, 1], [0, 1, 1, 1], 3)
+    assert m["accuracy"] == 0.75
+    assert m["macro_f1"] == pytest.approx((2 / 3 + 0.8) / 2)  # label 2 never occurs: left out
+    assert m["confusion_matrix"] == [[1, 1, 0], [0, 2, 0], [0, 0, 0]]
+
+
+def test_errors(tmp_path: Path) -> None:
+    task = write_task(tmp_path / "task.csv", n=30)
+    with pytest.raises(FinetuneError, match="no run named 'nothing-here'"):
+        finetune(_settings(init="nothing-here"), data=_data(task), runs_dir=tmp_path / "runs")
+    empty = tmp_path / "folder"
+    empty.mkdir()
+    with pytest.raises(FinetuneError, match="neither one of our runs"):
+        finetune(_settings(init=str(empty)), data=_data(task), runs_dir=tmp_path / "runs")
+    with pytest.raises(FinetuneError, match="data=ClassificationDataSettings"):
+        finetune(_settings())
+    with pytest.raises(FinetuneError, match="not a fine-tuning run"):
+        finetune(None, resume=tmp_path)
+    with pytest.raises(ValueError, match="eval_metric"):
+        FinetuneSettings.model_validate({"eval_metric": "f1"})
+    with pytest.raises(ValueError, match="extra"):
+        FinetuneSettings.model_validate({"learning_rate": 1e-3})
+
+
+def _shared_data() -> Path:
+    root = Path(__file__).resolve().parents[2]
+    return Path(os.environ.get("BERTBENCH_SHARED_DATA", root.parent / "shared" / "data"))
+
+
+@pytest.mark.skipif(
+    not (_shared_data() / "sms-spam" / "train.csv").is_file(), reason="no shared sms-spam data"
+)
+def test_sms_spam_subset_beats_the_majority_class(tmp_path: Path) -> None:
+    src = _shared_data() / "sms-spam"
+    rows = read_examples(src / "train.csv")[:1200]
+    test_rows = read_examples(src / "test.csv")[:300]
+
+    def write(path: Path, examples: list) -> Path:
+        import csv
+
+        with path.open("w", newline="", encoding="utf-8") as f:
+            writer = csv.writer(f)
+            writer.writerow(["text", "label"])
+            writer.writerows([e.text, e.label] for e in examples)
+        return path
+
+    run = finetune(
+        _settings(epochs=4, lr=5e-3, eval_metric="macro_f1"),
+        data=_data(
+            write(tmp_path / "train.csv", rows),
+            test=str(write(tmp_path / "t.csv", test_rows)),
+            max_seq_len=48,
+            batch_size=16,
+        ),
+        runs_dir=tmp_path / "runs",
+        model_config=tiny_config(),
+    )
+    results = read_results(run)
+    majority = max(sum(e.label == x for e in test_rows) for x in ("ham", "spam")) / len(test_rows)
+    assert results["test"]["accuracy"] >= majority
+    # Always answering the majority class scores macro-F1 < 0.5: spam must be found too.
+    assert results["test"]["macro_f1"] > 0.75
+    assert any(isinstance(e, EvalEvent) and e.split == "test" for e in read_events(run))

@@ -1,0 +1,134 @@
+"""Predictor: classification and fill-mask from run directories, checked against the models'
+own outputs."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+
+from bert_engine.inference import BERT_CONFIG_FILE, Predictor, RunError
+from bert_engine.modeling import BertConfig, BertForPreTraining, BertForSequenceClassification
+from bert_engine.tokenizers import WordPieceTokenizer, load_tokenizer
+from bert_engine.tracking import create_run
+from bert_engine.training import CheckpointManager, load_checkpoint
+from bert_engine.training.files import atomic_write_json
+from bert_engine.training.finetune import ClassificationDataSettings, FinetuneSettings, finetune
+from tests.workflows._ftkit import FILLER, KEYWORDS, tiny_config, write_task
+
+TEXTS = [
+    "the football match and the goal",
+    "some bread with cheese in the kitchen for a very long time " * 3,
+    "compiler",
+]
+
+
+@pytest.fixture(scope="module")
+def classifier_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    tmp = tmp_path_factory.mktemp("clf")
+    task = write_task(tmp / "task.csv", n=90)
+    return finetune(
+        FinetuneSettings(epochs=2, lr=1e-2, device="cpu", precision="fp32"),
+        data=ClassificationDataSettings(train=str(task), batch_size=8, max_seq_len=16),
+        runs_dir=tmp / "runs",
+        model_config=tiny_config(),
+    )
+
+
+@pytest.fixture(scope="module")
+def mlm_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A pre-training-style run: tokenizer, BERT config and a checkpoint of BertForPreTraining."""
+    tmp = tmp_path_factory.mktemp("mlm")
+    texts = [" ".join(FILLER + words) for words in KEYWORDS.values()]
+    tok = WordPieceTokenizer.train(texts * 3, vocab_size=120, min_frequency=1)
+    run = create_run(tmp / "runs", "pretrain", {"data": {"max_seq_len": 32}})
+    tok.save(run / "tokenizer.json")
+    config = tiny_config().model_copy(update={"vocab_size": tok.vocab_size})
+    atomic_write_json(run / BERT_CONFIG_FILE, config.model_dump(mode="json"))
+    torch.manual_seed(0)
+    CheckpointManager(run / "checkpoints").save(5, BertForPreTraining(config))
+    return run
+
+
+def test_classify_equals_the_models_eval_outputs(classifier_run: Path) -> None:
+    predictor = Predictor.from_run(classifier_run)
+    assert predictor.checkpoint is not None
+    best = predictor.checkpoint
+    assert best.name == (classifier_run / "checkpoints" / "best.json").read_text().split('"')[3]
+    predictions = predictor.classify(TEXTS)
+
+    # The same weights loaded independently, each text run alone (no padding), in eval mode.
+    config = BertConfig.model_validate_json((classifier_run / BERT_CONFIG_FILE).read_text())
+    model = BertForSequenceClassification(config, 3)
+    load_checkpoint(best, model)
+    model.eval()
+    tok = load_tokenizer(classifier_run / "tokenizer.json")
+    for text, prediction in zip(TEXTS, predictions, strict=True):
+        enc = tok.encode(text, max_length=16)
+        with torch.no_grad():
+            logits = model(torch.tensor([enc.ids])).logits[0]
+        probs = torch.softmax(logits, -1).tolist()
+        assert list(prediction.probabilities) == ["food", "sport", "tech"]
+        assert list(prediction.probabilities.values()) == pytest.approx(probs, abs=1e-5)
+        assert prediction.label == ["food", "sport", "tech"][int(logits.argmax())]
+        assert prediction.tokens == enc.tokens
+        assert len(prediction.tokens) <= 16  # truncated to the run's max_seq_len
+    assert sum(predictions[0].probabilities.values()) == pytest.approx(1.0)
+
+
+def test_fill_mask_matches_the_mlm_head(mlm_run: Path) -> None:
+    predictor = Predictor.from_run(mlm_run, batch_size=2)
+    texts = ["the [MASK] was on the [MASK]", "a [MASK] of bread", "cheese [MASK]"]
+    results = predictor.fill_mask(texts, top_k=4)
+    assert [len(r.masks) for r in results] == [2, 1, 1]
+    model = predictor.model
+    tok = predictor.tokenizer
+    for text, result in zip(texts, results, strict=True):
+        enc = tok.encode(text)
+        assert result.tokens == enc.tokens
+        with torch.no_grad():
+            logits = model(torch.tensor([enc.ids])).mlm_logits[0]
+        for mask in result.masks:
+            assert result.tokens[mask.position] == "[MASK]"
+            probs = [c.probability for c in mask.candidates]
+            assert len(probs) == 4
+            assert probs == sorted(probs, reverse=True)
+            assert sum(probs) <= 1.0 + 1e-6
+            expected = torch.softmax(logits[mask.position], -1)
+            top = expected.topk(4)
+            assert [c.token_id for c in mask.candidates] == top.indices.tolist()
+            assert probs == pytest.approx(top.values.tolist(), abs=1e-5)
+            assert [c.token for c in mask.candidates] == [
+                tok.id_to_token(i) for i in top.indices.tolist()
+            ]
+
+
+def test_errors(tmp_path: Path, classifier_run: Path, mlm_run: Path) -> None:
+    with pytest.raises(RunError, match="does not exist"):
+        Predictor.from_run(tmp_path / "nope")
+    with pytest.raises(RunError, match="no checkpoints/ folder"):
+        Predictor.from_run(tmp_path)
+    with pytest.raises(RunError, match="not a fine-tuned classifier"):
+        Predictor.from_run(mlm_run).classify(["hello"])
+    with pytest.raises(RunError, match="without a masked-LM head"):
+        Predictor.from_run(classifier_run).fill_mask(["the [MASK]"])
+    with pytest.raises(RunError, match=r"text 2 has no \[MASK\]"):
+        Predictor.from_run(mlm_run).fill_mask(["the [MASK]", "no mask here"])
+    with pytest.raises(RunError, match="no checkpoint 'step-9'"):
+        Predictor.from_run(mlm_run, checkpoint="step-9")
+    predictor = Predictor.from_run(classifier_run)
+    with pytest.raises(ValueError, match="text 1 is empty"):
+        predictor.classify(["  "])
+    with pytest.raises(TypeError, match="list of texts"):
+        predictor.classify("a single string")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="1 text pairs for 2 texts"):
+        predictor.classify(["a", "b"], pairs=["c"])
+    # A truncated model file is reported with its path, not a crash.
+    broken = mlm_run.parent / "broken"
+    shutil.copytree(mlm_run, broken)
+    weights = broken / "checkpoints" / "step-000005" / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:100])
+    with pytest.raises(RunError, match="model.safetensors: cannot read the weights"):
+        Predictor.from_run(broken)

@@ -1,0 +1,114 @@
+import json
+import math
+
+import pytest
+import torch
+from _pretrain_kit import write_preset
+
+from bert_engine.modeling import BertForMaskedLM, BertForPreTraining
+from bert_engine.presets import load_preset
+from bert_engine.tokenizers import load_tokenizer
+from bert_engine.tracking import read_curves, read_summary
+from bert_engine.training import RunControl, list_checkpoints
+from bert_engine.training.pretrain import (
+    load_pretrained,
+    load_run_preset,
+    pretrain,
+    run_pretraining,
+    split_held_out,
+)
+
+
+def test_a_few_dozen_steps_lower_the_loss_and_evaluate_held_out(tmp_path):
+    preset = load_preset(write_preset(tmp_path, steps=40, eval_every=20, checkpoint_every=10))
+    run_dir = pretrain(preset)
+
+    steps, losses = read_curves(run_dir)["train/loss"]
+    assert steps == list(range(1, 41))
+    first, last = sum(losses[:5]) / 5, sum(losses[-5:]) / 5
+    assert last < first - 1.0, (first, last)
+
+    curves = read_curves(run_dir)
+    for metric in ("mlm_loss", "mlm_accuracy", "perplexity", "nsp_accuracy", "loss"):
+        eval_steps, values = curves[f"validation/{metric}"]
+        assert eval_steps == [20, 40]
+    _, perplexity = curves["validation/perplexity"]
+    _, mlm_loss = curves["validation/mlm_loss"]
+    assert perplexity[-1] == pytest.approx(math.exp(mlm_loss[-1]))
+    assert mlm_loss[-1] < mlm_loss[0]
+    assert 0.0 <= curves["validation/nsp_accuracy"][1][-1] <= 1.0
+
+    # The run folder: resolved preset, tokenizer, keep-last checkpoints (+ best), summary.
+    assert load_run_preset(run_dir) == preset
+    tok = load_tokenizer(run_dir / "tokenizer.json")
+    assert tok.vocab_size <= 120 and tok.mask_id is not None
+    names = [c.path.name for c in list_checkpoints(run_dir / "checkpoints")]
+    assert names[-2:] == ["step-000030", "step-000040"]
+    best = json.loads((run_dir / "checkpoints" / "best.json").read_text())
+    assert best["metric"] == "validation/loss"
+    summary = read_summary(run_dir)
+    assert summary["status"] == "finished" and summary["step"] == 40
+
+    model, tok2 = load_pretrained(run_dir)
+    assert type(model) is BertForPreTraining and tok2.vocab_size == tok.vocab_size
+    assert model.config.vocab_size == tok.vocab_size and model.config.num_layers == 1
+
+
+def test_resumed_run_matches_uninterrupted_losses(tmp_path):
+    path = write_preset(tmp_path, steps=12, eval_every=3, checkpoint_every=100)
+    preset = load_preset(path)
+    straight = pretrain(preset)
+
+    control = RunControl()
+
+    def stop_at_5(event):
+        if event.kind == "step" and event.step == 5:
+            control.stop()
+
+    first = run_pretraining(preset, control=control, listeners=[stop_at_5])
+    assert first.result.status == "cancelled" and first.result.step == 5
+    # The stop wrote a checkpoint at step 5 even though checkpoint_every is 100.
+    assert [c.step for c in list_checkpoints(first.run_dir / "checkpoints")] == [5]
+
+    again = pretrain(None, resume=first.run_dir)
+    assert again == first.run_dir
+    s1, l1 = read_curves(straight)["train/loss"]
+    s2, l2 = read_curves(again)["train/loss"]
+    assert s1 == s2 == list(range(1, 13))
+    for a, b in zip(l1, l2, strict=True):
+        assert abs(a - b) <= 1e-6
+    e1 = read_curves(straight)["validation/loss"]
+    e2 = read_curves(again)["validation/loss"]
+    assert e1[0] == e2[0] and all(abs(a - b) <= 1e-6 for a, b in zip(e1[1], e2[1], strict=True))
+    assert read_summary(again)["status"] == "finished"
+
+
+def test_mlm_objective_with_packing(tmp_path):
+    path = write_preset(
+        tmp_path, objective="mlm", steps=20, eval_every=10, data_extra="pack = true"
+    )
+    run_dir = pretrain(load_preset(path))
+    curves = read_curves(run_dir)
+    assert "validation/nsp_accuracy" not in curves
+    losses = curves["train/loss"][1]
+    assert sum(losses[-4:]) / 4 < sum(losses[:4]) / 4
+    model, _ = load_pretrained(run_dir)
+    assert type(model) is BertForMaskedLM
+
+
+def test_held_out_split_is_disjoint_and_complete(tmp_path):
+    from bert_engine.data.shards import SpecialIds, TokenizedCorpus
+
+    special = SpecialIds(0, 2, 3, 4, (0, 1, 2, 3, 4))
+    docs = [[[10 + d, 11 + d], [12 + d]] for d in range(10)]
+    corpus = TokenizedCorpus.from_token_documents(docs, vocab_size=64, special=special)
+    train, held = split_held_out(corpus, 0.2)
+    assert train.n_documents == 8 and held.n_documents == 2
+    assert [list(map(list, held.document_tokens(i))) for i in range(2)] == [
+        [[18, 19], [20]],
+        [[19, 20], [21]],
+    ]
+    assert [list(map(list, train.document_tokens(i))) for i in range(8)] == [
+        [[10 + d, 11 + d], [12 + d]] for d in range(8)
+    ]
+    assert split_held_out(corpus, 0.0)[1] is None

@@ -1,0 +1,34 @@
+"""`bertbench export RUN --out DIR`: a HuggingFace-format folder (model + tokenizer)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from workbench.commands._common import CliError
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "export",
+        help="write a run's model and tokenizer as a HuggingFace folder",
+        description="Export a pre-training run (its best checkpoint, else the latest) as a "
+        "folder that transformers' AutoModel*/AutoTokenizer load directly.",
+    )
+    p.add_argument("run", help="a run folder")
+    p.add_argument("--out", required=True, help="the folder to write")
+    p.add_argument("--checkpoint", help="a specific checkpoint folder of the run")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if not (Path(args.run) / "config.toml").is_file():
+        raise CliError(f"{args.run} is not a run folder (config.toml is missing)")
+    from bert_engine.modeling.hf import export_hf
+    from bert_engine.training.pretrain import load_pretrained
+
+    model, tokenizer = load_pretrained(args.run, args.checkpoint)
+    out = export_hf(model, args.out, tokenizer=tokenizer)
+    print(f"wrote {out} ({type(model).__name__}, {tokenizer.vocab_size} tokens)")
+    return 0

@@ -1,0 +1,178 @@
+"""`bertbench finetune PRESET [--set KEY=VALUE ...] [--resume RUN]` and
+`bertbench evaluate RUN [--split test|validation] [--data FILE]`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from contextlib import AbstractContextManager, nullcontext
+from pathlib import Path
+from typing import Any
+
+from workbench.commands._common import CliError
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "finetune",
+        help="fine-tune a classifier from a preset",
+        description="Fine-tune BERT on a labelled dataset, from a preset with [finetune] and "
+        "[classification] tables (e.g. classify-quickstart, finetune-csv). Each epoch ends with "
+        "a validation evaluation; the best model is kept and evaluated on the test split. "
+        "Ctrl-C stops cleanly with a checkpoint; continue with --resume RUN.",
+    )
+    p.add_argument("preset", nargs="?", help="preset name or file (not needed with --resume)")
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a setting, e.g. --set finetune.lr=3e-4 (repeatable)",
+    )
+    p.add_argument("--resume", metavar="RUN", help="continue this fine-tuning run folder")
+    p.add_argument("--quiet", action="store_true", help="no progress bar, only the result")
+    p.set_defaults(func=run)
+
+    e = subparsers.add_parser(
+        "evaluate",
+        help="evaluate a fine-tuned run on a split or a file",
+        description="Accuracy, macro-F1, loss and the confusion matrix of a fine-tuned run's "
+        "best checkpoint, on its test or validation split or on another labelled file.",
+    )
+    e.add_argument("run", help="a fine-tuning run folder")
+    e.add_argument("--split", choices=("test", "validation"), default="test")
+    e.add_argument("--data", metavar="FILE", help="a labelled .csv/.tsv/.jsonl file instead")
+    e.add_argument("--checkpoint", help="a step-* checkpoint instead of the best one")
+    e.add_argument("--device", default="cpu", help="cpu (default), cuda, mps or auto")
+    e.set_defaults(func=run_evaluate)
+
+
+class _Printer:
+    """A plain progress listener for when the rich progress bar is not available."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+
+    def on_event(self, event: Any) -> None:
+        if not self.enabled:
+            return
+        if event.kind == "step":
+            print(f"step {event.step}/{event.total_steps}  loss {event.loss:.4f}", flush=True)
+        elif event.kind == "eval":
+            values = "  ".join(f"{k} {v:.4f}" for k, v in event.metrics.items() if v is not None)
+            print(f"{event.split} @ step {event.step}: {values}", flush=True)
+
+
+def _progress(enabled: bool) -> tuple[Any, AbstractContextManager[Any]]:
+    try:
+        from workbench.commands._progress import EventProgress
+    except ImportError:
+        printer = _Printer(enabled)
+        return printer, nullcontext(printer)
+    progress = EventProgress(enabled=enabled)
+    return progress, progress
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.preset is None and args.resume is None:
+        raise CliError("give a preset (see `bertbench presets list`) or --resume RUN")
+    if args.resume is not None and args.overrides:
+        raise CliError("--set cannot change a resumed run (it continues its saved preset)")
+    from bert_engine.presets import load_preset
+
+    preset = load_preset(args.preset, args.overrides) if args.preset else None
+    from bert_engine.training import RunControl, stop_on_interrupt
+    from bert_engine.training.finetune import finetune, read_results
+
+    control = RunControl()
+    progress, context = _progress(not args.quiet)
+    messages: list[str] = []
+    with context, stop_on_interrupt(control):
+        run_dir = finetune(
+            preset,
+            resume=args.resume,
+            control=control,
+            listeners=[progress.on_event],
+            on_message=messages.append,
+        )
+    for message in messages:
+        print(message)
+    results = read_results(run_dir)
+    if results["status"] == "cancelled":
+        print(
+            f"stopped at step {results['steps']}; continue with: bertbench finetune --resume "
+            f"{run_dir}",
+            file=sys.stderr,
+        )
+        return 130
+    if results["status"] != "finished":
+        print(f"error: fine-tuning {results['status']}; see {run_dir}/metrics.jsonl")
+        return 1
+    best = results.get("best_value")
+    print(
+        f"best validation {results['eval_metric']}: {best:.4f} at step {results['best_step']}"
+        if best is not None
+        else "no validation result"
+    )
+    if "test" in results:
+        t = results["test"]
+        print(
+            f"test: accuracy {t['accuracy']:.4f}  macro-F1 {t['macro_f1']:.4f}  "
+            f"loss {t['loss']:.4f}"
+        )
+    print(f"run: {run_dir}")
+    print(f'try it: bertbench classify {run_dir} "some text"')
+    return 0
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    import torch
+
+    from bert_engine.data.classification import Columns, encode_examples, read_examples
+    from bert_engine.inference import Predictor
+    from bert_engine.tracking import read_config
+    from bert_engine.training.finetune import (
+        ClassificationDataSettings,
+        evaluate_classifier,
+        load_splits,
+        ordered_batches,
+    )
+
+    predictor = Predictor.from_run(args.run, checkpoint=args.checkpoint, device=args.device)
+    if predictor.labels is None:
+        raise CliError(f"{args.run} is not a fine-tuned run (no labels.json); nothing to evaluate")
+    config = read_config(args.run)
+    if "classification" not in config:
+        raise CliError(f"{args.run}/config.toml has no [classification] table")
+    data = ClassificationDataSettings.model_validate(config["classification"])
+    if args.data:
+        columns = Columns(data.text_column, data.text_pair_column, data.label_column)
+        examples = read_examples(Path(args.data), columns)
+        name = args.data
+    else:
+        splits = load_splits(data)
+        examples = splits.test if args.split == "test" else splits.validation
+        name = f"{args.split} split"
+        if not examples:
+            raise CliError(
+                f"{args.run} has no {args.split} split (test_fraction = 0 and no test file); "
+                "use --split validation or --data FILE"
+            )
+    tok = predictor.tokenizer
+    encoded = encode_examples(examples, tok, predictor.labels, max_length=predictor.max_length)
+    batches = ordered_batches(encoded, predictor.batch_size, tok.pad_id or 0)
+    with torch.no_grad():
+        result = evaluate_classifier(predictor.model, batches, len(predictor.labels))
+    labels = predictor.labels.labels
+    print(f"{predictor.checkpoint} on {name} ({result['examples']} examples)")
+    print(
+        f"accuracy {result['accuracy']:.4f}  macro-F1 {result['macro_f1']:.4f}  "
+        f"loss {result['loss']:.4f}"
+    )
+    width = max(len(x) for x in labels)
+    print("confusion matrix (rows: true label, columns: predicted)")
+    print(" " * (width + 2) + " ".join(f"{x[:8]:>8}" for x in labels))
+    for label, row in zip(labels, result["confusion_matrix"], strict=True):
+        print(f"{label:>{width}}  " + " ".join(f"{n:>8}" for n in row))
+    return 0

@@ -1,0 +1,75 @@
+"""`bertbench pretrain PRESET [--set KEY=VALUE ...] [--resume RUN]`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from workbench.commands._common import CliError
+from workbench.commands.presets import _add_set
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "pretrain",
+        help="pre-train a tokenizer and BERT from a preset",
+        description="Pre-train from a preset (a name from `bertbench presets list` or a file). "
+        "Ctrl-C stops cleanly with a checkpoint; continue with --resume RUN. For several "
+        "GPUs: torchrun --nproc_per_node N -m workbench.cli pretrain PRESET.",
+    )
+    p.add_argument("preset", nargs="?", help="preset name or file (not needed with --resume)")
+    _add_set(p)
+    p.add_argument("--resume", metavar="RUN", help="continue this run folder where it stopped")
+    p.add_argument("--quiet", action="store_true", help="no progress bar, only the result")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from bert_engine.presets import load_preset
+
+    if args.preset is None and args.resume is None:
+        raise CliError("give a preset (see `bertbench presets list`) or --resume RUN")
+    if args.resume is not None and args.overrides:
+        raise CliError("--set cannot change a resumed run (it continues its saved preset)")
+    preset = load_preset(args.preset, args.overrides) if args.preset else None
+
+    from bert_engine.training import RunControl, stop_on_interrupt
+    from bert_engine.training.distributed import env_world_size
+    from bert_engine.training.pretrain import run_pretraining
+    from workbench.commands._progress import EventProgress
+
+    control = RunControl()
+    show = not args.quiet and int(__import__("os").environ.get("RANK", "0")) == 0
+    with EventProgress(enabled=show) as progress, stop_on_interrupt(control):
+        outcome = run_pretraining(
+            preset,
+            control=control,
+            listeners=[progress.on_event],
+            resume=args.resume,
+            progress=progress.on_stage,
+            on_run_dir=progress.on_run_dir,
+        )
+    result = outcome.result
+    if int(__import__("os").environ.get("RANK", "0")) != 0:
+        return 0 if result.status == "finished" else 1
+    where = outcome.run_dir
+    if result.status == "finished":
+        loss = f", last loss {result.last_loss:.4f}" if result.last_loss is not None else ""
+        print(f"finished at step {result.step}{loss}: {where}")
+        if env_world_size() == 1:
+            print(f"export it with: bertbench export {where} --out <folder>")
+        return 0
+    if result.status == "cancelled":
+        print(
+            f"stopped at step {result.step}; checkpoint {result.checkpoint}; continue with: "
+            f"bertbench pretrain --resume {where}",
+            file=sys.stderr,
+        )
+        return 130
+    print(
+        f"error: training failed at step {result.step}: {result.reason}; last good checkpoint: "
+        f"{result.checkpoint or 'none'}",
+        file=sys.stderr,
+    )
+    return 1
