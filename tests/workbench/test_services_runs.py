@@ -129,6 +129,9 @@ def test_tensorboard_command_and_unknown_runs(trained: tuple[Services, str, str]
     services, pre, _ = trained
     command = services.runs.tensorboard_command(pre)
     assert command.startswith("tensorboard --logdir ") and pre in command
-    for bad in ("../x", "nope"):
+    for bad in ("../x", "nope", "/etc", str(services.workspace.runs_dir / pre)):
         with pytest.raises(WorkspaceError):
-            services.runs.curves(bad)
+            services.runs.curves(bad)  # strings are run ids only
+    assert services.runs.curves(services.workspace.runs_dir / pre) == services.runs.curves(pre)
+    with pytest.raises(WorkspaceError):
+        services.manager.continue_run("../" + pre)

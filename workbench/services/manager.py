@@ -255,7 +255,9 @@ class RunManager:
         return self._launch("finetune", run_name, device, work)
 
     def continue_run(self, run_dir: str | Path) -> str:
-        """Continue a stopped or interrupted run from its latest checkpoint (same directory)."""
+        """Continue a stopped or interrupted run from its latest checkpoint (same directory).
+
+        `run_dir`: a run id (folder name in the workspace's runs) or a `Path`."""
         from bert_engine.tracking import read_config
 
         path = self._run_path(run_dir)
@@ -410,9 +412,8 @@ class RunManager:
         return str(device)
 
     def _run_path(self, run_dir: str | Path) -> Path:
-        path = Path(run_dir)
-        if not path.is_absolute() and len(path.parts) == 1:
-            path = self.workspace.path("runs", str(run_dir))
+        # Strings are run ids in the workspace; a Path may point at any run directory.
+        path = run_dir if isinstance(run_dir, Path) else self.workspace.path("runs", run_dir)
         path = path.resolve()
         if not (path / "config.toml").is_file():
             raise WorkspaceError(f"{path} is not a run directory (no config.toml)")

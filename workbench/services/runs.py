@@ -74,9 +74,12 @@ class RunLibrary:
 
     # ------------------------------------------------------------------ listing
     def path(self, run: str | Path) -> Path:
-        """A run id (folder name under the workspace's runs) or a run directory path."""
-        if isinstance(run, Path) or "/" in str(run) or "\\" in str(run):
-            path = Path(run)
+        """A run id (a folder name under the workspace's runs), or a `Path` to any run directory.
+
+        Strings are always run ids (what a web form sends), so a crafted string cannot point
+        the library at another folder; code that holds a path passes a `Path`."""
+        if isinstance(run, Path):
+            path = run
         else:
             path = self.workspace.path("runs", check_name(str(run), "run id"))
         if not path.is_dir():
