@@ -160,3 +160,27 @@ def test_stop_during_preparation_cancels(services: Services, data_dir: Path) -> 
     assert status.status == "cancelled"
     kinds = [e.kind for e in manager.events_since(run_id, 0)[0]]
     assert kinds[-1] == "cancelled" and "started" not in kinds
+
+
+def test_quitting_with_a_paused_run_checkpoints_it(services: Services, data_dir: Path) -> None:
+    manager = services.manager
+    paused = threading.Event()
+    run_id = manager.start_pretraining(
+        tiny_preset(data_dir, pretrain={"max_steps": 500, "checkpoint_every": 100})
+    )
+
+    def pause_at_three(event: Any) -> None:
+        if event.kind == "step" and event.step == 3:
+            manager.pause(run_id)
+        elif event.kind == "paused":
+            paused.set()
+
+    manager.subscribe(run_id, pause_at_three)
+    assert paused.wait(LIMIT)
+    assert manager.status(run_id).status == "paused"
+    (status,) = services.close(timeout=LIMIT)
+    assert (status.status, status.step) == ("cancelled", 3)
+    assert (status.run_dir / "checkpoints" / "step-000003" / "model.safetensors").is_file()
+    from bert_engine.tracking import read_summary
+
+    assert read_summary(status.run_dir)["status"] == "cancelled"
