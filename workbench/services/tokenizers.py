@@ -102,7 +102,8 @@ class TokenizerService:
         """Start training in a thread; the tokenizer lands in `tokenizers/<name>/`.
 
         `source`: "demo" (the built-in offline corpus), "hf:NAME", a file/folder/glob, a file
-        in the workspace's uploads (its name), or an iterable of documents.
+        in the workspace's uploads (its name), or an iterable of documents. `on_progress(job)`
+        is called from the training thread after every progress step and at the end.
         """
         check_name(name, "tokenizer name")
         target = self.workspace.path("tokenizers", name)
