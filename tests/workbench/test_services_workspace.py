@@ -121,3 +121,15 @@ def test_services_create_the_workspace_areas(tmp_path: Path) -> None:
         "uploads",
     ]
     assert services.close() == []
+
+
+def test_default_root_is_shared_with_the_cli(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from workbench.services import default_root
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("BERTBENCH_WORKSPACE", raising=False)
+    assert Services(default_root()).workspace.runs_dir == tmp_path / "runs"  # the CLI's default
+    monkeypatch.setenv("BERTBENCH_WORKSPACE", str(tmp_path / "elsewhere"))
+    assert Services(default_root()).workspace.root == tmp_path / "elsewhere"

@@ -42,6 +42,14 @@ from workbench.services.tokenizers import (
 )
 from workbench.services.workspace import Workspace, WorkspaceError, check_name, slugify
 
+WORKSPACE_ENV = "BERTBENCH_WORKSPACE"
+
+
+def default_root() -> str:
+    """`$BERTBENCH_WORKSPACE`, else the working directory: its `runs/` and `presets/` are then
+    the very folders the CLI uses, so every interface sees the same runs and presets."""
+    return os.environ.get(WORKSPACE_ENV) or os.getcwd()
+
 
 class Services:
     """Everything a UI needs, over one workspace folder."""
@@ -94,5 +102,6 @@ __all__ = [
     "Workspace",
     "WorkspaceError",
     "check_name",
+    "default_root",
     "slugify",
 ]
