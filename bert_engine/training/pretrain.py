@@ -23,8 +23,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from bert_engine.data.collate import pretraining_batches
+from bert_engine.data.collate import PretrainingBatches, PretrainingCollator
 from bert_engine.data.errors import DataError
+from bert_engine.data.masking import MlmMasker
+from bert_engine.data.pretraining import PretrainingConfig, PretrainingExamples
 from bert_engine.data.shards import Shard, TokenizedCorpus, build_shards
 from bert_engine.data.sources import open_source
 from bert_engine.modeling import BertConfig, BertForMaskedLM, BertForPreTraining, compile_model
@@ -178,6 +180,34 @@ def prepare_tokenizer(preset: Preset, progress: Progress | None = None) -> Any:
             f"({tok.vocab_size} tokens); leave model.vocab_size out to take the tokenizer's"
         )
     return tok
+
+
+# ----------------------------------------------------------------------------- batches
+def build_batches(
+    corpus: TokenizedCorpus, preset: Preset, *, seed: int, rank: int = 0, world_size: int = 1
+) -> PretrainingBatches:
+    """The endless masked-batch stream of `data.pretraining_batches`, with blocks small enough
+    that every rank gets documents (a block of documents belongs to one rank)."""
+    d = preset.data
+    block = min(512, -(-corpus.n_documents // world_size))
+    config = PretrainingConfig(
+        max_seq_len=d.max_seq_len,
+        short_seq_prob=d.short_seq_prob,
+        nsp=preset.model.objective == "mlm+nsp",
+        pack=d.pack,
+        block_documents=max(1, block),
+    )
+    examples = PretrainingExamples(corpus, config, seed=seed, rank=rank, world_size=world_size)
+    masker = MlmMasker(
+        corpus.vocab_size,
+        corpus.special.mask,
+        corpus.special.all,
+        mlm_probability=d.mlm_probability,
+        word_start=corpus.word_start if d.whole_word_masking else None,
+    )
+    collator = PretrainingCollator(corpus.special.pad, masker)
+    bucket = 1 if d.pack else 16
+    return PretrainingBatches(examples, collator, d.batch_size, bucket_batches=bucket, seed=seed)
 
 
 # ----------------------------------------------------------------------------- held-out split
@@ -379,33 +409,15 @@ def run_pretraining(
     nsp = preset.model.objective == "mlm+nsp"
     train_corpus, held_corpus = split_held_out(corpus, d.held_out_fraction, 2 if nsp else 1)
 
-    common = dict(
-        max_seq_len=d.max_seq_len,
-        nsp=nsp,
-        pack=d.pack,
-        short_seq_prob=d.short_seq_prob,
-        mlm_probability=d.mlm_probability,
-        whole_word_masking=d.whole_word_masking,
-    )
-    train_data: Any = pretraining_batches(
-        train_corpus,
-        batch_size=d.batch_size,
-        seed=p.seed,
-        rank=ctx.rank,
-        world_size=ctx.world_size,
-        **common,  # type: ignore[arg-type]
+    train_data: Any = build_batches(
+        train_corpus, preset, seed=p.seed, rank=ctx.rank, world_size=ctx.world_size
     )
     if ctx.enabled:
         train_data = RankStates(train_data, ctx, p.grad_accum_steps)
     evaluate = None
     if held_corpus is not None:
         # A fixed set of batches (own seed, never advanced): every evaluation sees the same.
-        held = pretraining_batches(
-            held_corpus,
-            batch_size=d.batch_size,
-            seed=p.seed + 1,
-            **common,  # type: ignore[arg-type]
-        )
+        held = build_batches(held_corpus, preset, seed=p.seed + 1)
         evaluate = make_evaluate(list(itertools.islice(held, d.eval_batches)), nsp)
 
     # Same seed on every rank: identical init (DDP also broadcasts it) and RNG streams, so a
