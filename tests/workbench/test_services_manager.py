@@ -1,0 +1,186 @@
+"""RunManager with real tiny pre-trainings: events polled and pushed, pause / resume / stop
+with a checkpoint, continuing a stopped run, one training per device, failures reported."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_services_kit import tiny_preset, wait_until
+
+from workbench.services import RunBusyError, Services, UnknownRunError
+
+LIMIT = 120.0  # safety limit for a wait, never a timing assertion
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("data")  # corpus and shard cache shared by the tests
+
+
+@pytest.fixture()
+def services(tmp_path: Path) -> Services:
+    services = Services(tmp_path / "ws")
+    yield services
+    services.close(timeout=LIMIT)
+
+
+def test_pretraining_runs_to_the_end_and_events_can_be_polled(
+    services: Services, data_dir: Path
+) -> None:
+    manager = services.manager
+    run_id = manager.start_pretraining(tiny_preset(data_dir))
+    polled: list[Any] = []
+    cursor = 0
+    while True:
+        events, cursor = manager.events_since(run_id, cursor)
+        polled.extend(events)
+        if not manager.status(run_id).active and not events:
+            break
+        time.sleep(0.02)  # a UI timer
+    status = manager.status(run_id)
+    assert status.status == "finished", status.error
+    assert (status.step, status.total_steps) == (6, 6)
+    kinds = [e.kind for e in polled]
+    assert kinds[0] == "progress" and kinds[-1] == "finished"
+    assert kinds.count("step") == 6 and kinds.count("eval") == 2
+    assert [e.step for e in polled if e.kind == "checkpoint"] == [3, 6]
+    assert all(isinstance(e.to_dict()["event"], str) for e in polled)
+    # The run is an ordinary run directory in the workspace, like the CLI's.
+    run_dir = status.run_dir
+    assert run_dir is not None and run_dir.parent == services.workspace.runs_dir
+    for name in ("config.toml", "tokenizer.json", "metrics.jsonl", "summary.json"):
+        assert (run_dir / name).is_file()
+    info = services.runs.list()[0]
+    assert (info.run_id, info.status, info.kind, info.step) == (
+        run_dir.name,
+        "finished",
+        "pretrain",
+        6,
+    )
+    assert info.best["validation/loss"] == min(
+        services.runs.curves(run_dir.name)["validation/loss"][1]
+    )
+    assert manager.events_since(run_id, cursor) == ([], cursor)
+
+
+def test_pause_resume_stop_writes_a_checkpoint_and_the_run_continues(
+    services: Services, data_dir: Path
+) -> None:
+    manager = services.manager
+    pushed: list[Any] = []
+    paused = threading.Event()
+
+    def on_event(event: Any) -> None:  # runs on the worker thread, like Textual's post_message
+        pushed.append(event)
+        if event.kind == "step" and event.step == 2:
+            manager.pause(run_id)
+        if event.kind == "paused":
+            paused.set()
+
+    run_id = manager.start_pretraining(
+        tiny_preset(data_dir, pretrain={"max_steps": 500, "checkpoint_every": 100})
+    )
+    manager.subscribe(run_id, on_event)
+    assert paused.wait(LIMIT)
+    status = manager.status(run_id)
+    assert (status.status, status.step) == ("paused", 2)
+    manager.resume(run_id)
+    wait_until(lambda: manager.status(run_id).step >= 4, LIMIT)
+    final = manager.stop(run_id, wait=True, timeout=LIMIT)
+    assert final.status == "cancelled" and 4 <= final.step < 500
+    kinds = [e.kind for e in pushed]
+    assert kinds.index("paused") < kinds.index("resumed") < kinds.index("cancelled")
+    # The stop wrote a checkpoint of the step it stopped at.
+    checkpoint = [e for e in pushed if e.kind == "cancelled"][0].checkpoint
+    assert checkpoint is not None and Path(checkpoint).name == f"step-{final.step:06d}"
+    assert (Path(checkpoint) / "model.safetensors").is_file()
+    # Push and poll saw the same history.
+    assert manager.events_since(run_id, 0)[0] == pushed
+    # Continue from the checkpoint: the same directory, starting at the stopped step.
+    started = threading.Event()
+    again = manager.continue_run(final.run_dir.name)
+    manager.subscribe(again, lambda e: e.kind == "started" and started.set())
+    assert started.wait(LIMIT)
+    first = [e for e in manager.events_since(again, 0)[0] if e.kind == "started"][0]
+    assert first.resumed and first.step == final.step
+    assert manager.status(again).run_dir == final.run_dir
+    assert manager.stop(again, wait=True, timeout=LIMIT).status == "cancelled"
+
+
+def test_one_training_per_device(services: Services, data_dir: Path) -> None:
+    manager = services.manager
+    long = tiny_preset(data_dir, pretrain={"max_steps": 500, "checkpoint_every": 100})
+    first = manager.start_pretraining(long)
+    wait_until(lambda: manager.status(first).step >= 1, LIMIT)
+    with pytest.raises(RunBusyError) as err:
+        manager.start_pretraining(long)
+    assert first in str(err.value) and "cpu" in str(err.value)
+    assert len(manager.runs()) == 1
+    stopped = services.close(timeout=LIMIT)  # stop_all: every active run checkpoints
+    assert [s.status for s in stopped] == ["cancelled"]
+    assert list((stopped[0].run_dir / "checkpoints").glob("step-*"))
+    second = manager.start_pretraining(long)  # the device is free again
+    manager.stop(second, wait=True, timeout=LIMIT)
+
+
+def test_two_runs_side_by_side_when_allowed(tmp_path: Path, data_dir: Path) -> None:
+    services = Services(tmp_path / "ws", max_per_device=2)
+    preset = tiny_preset(data_dir, pretrain={"max_steps": 500, "checkpoint_every": 100})
+    ids = [services.manager.start_pretraining(preset, name=f"side-{i}") for i in range(2)]
+    wait_until(lambda: all(services.manager.status(i).step >= 1 for i in ids), LIMIT)
+    statuses = services.close(timeout=LIMIT)
+    assert sorted(s.run_id for s in statuses) == sorted(ids)
+    assert {s.status for s in statuses} == {"cancelled"}
+    assert len({s.run_dir for s in statuses}) == 2
+
+
+def test_failures_are_reported_not_raised(services: Services, data_dir: Path) -> None:
+    manager = services.manager
+    missing = data_dir / "no-such-corpus.txt"
+    run_id = manager.start_pretraining(
+        tiny_preset(data_dir, data={"source": str(missing)}, tokenizer={"source": str(missing)})
+    )
+    status = manager.wait(run_id, LIMIT)
+    assert status.status == "failed"
+    assert "no-such-corpus" in (status.error or "")
+    events, _ = manager.events_since(run_id, 0)
+    assert events[-1].kind == "failed" and events[-1].reason == status.error
+    with pytest.raises(UnknownRunError, match="no run 'nope'"):
+        manager.status("nope")
+
+
+def test_stop_during_preparation_cancels(services: Services, data_dir: Path) -> None:
+    manager = services.manager
+    run_id = manager.start_pretraining(tiny_preset(data_dir))
+    status = manager.stop(run_id, wait=True, timeout=LIMIT)  # before any training step
+    assert status.status == "cancelled"
+    kinds = [e.kind for e in manager.events_since(run_id, 0)[0]]
+    assert kinds[-1] == "cancelled" and "started" not in kinds
+
+
+def test_quitting_with_a_paused_run_checkpoints_it(services: Services, data_dir: Path) -> None:
+    manager = services.manager
+    paused = threading.Event()
+    run_id = manager.start_pretraining(
+        tiny_preset(data_dir, pretrain={"max_steps": 500, "checkpoint_every": 100})
+    )
+
+    def pause_at_three(event: Any) -> None:
+        if event.kind == "step" and event.step == 3:
+            manager.pause(run_id)
+        elif event.kind == "paused":
+            paused.set()
+
+    manager.subscribe(run_id, pause_at_three)
+    assert paused.wait(LIMIT)
+    assert manager.status(run_id).status == "paused"
+    (status,) = services.close(timeout=LIMIT)
+    assert (status.status, status.step) == ("cancelled", 3)
+    assert (status.run_dir / "checkpoints" / "step-000003" / "model.safetensors").is_file()
+    from bert_engine.tracking import read_summary
+
+    assert read_summary(status.run_dir)["status"] == "cancelled"

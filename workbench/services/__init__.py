@@ -1,0 +1,107 @@
+"""The one service layer both UIs (the Textual TUI and the Gradio panel) call.
+
+    services = Services("~/bertbench")              # the workspace root
+    services.presets.list()                         # PresetService
+    job = services.tokenizers.train("wp-8k", "demo")  # TokenizerService
+    run_id = services.manager.start_pretraining("quickstart", ["pretrain.max_steps=50"])
+    events, cursor = services.manager.events_since(run_id, 0)
+    services.runs.list()                            # RunLibrary
+    services.close()                                # stop_all: every run checkpoints first
+
+Importing this package does not import torch (the TUI must draw its first frame fast): the
+engine is imported on first use. See docs/services.md.
+"""
+
+from __future__ import annotations
+
+import os
+
+from workbench.services.manager import (
+    MessageEvent,
+    ProgressEvent,
+    RunBusyError,
+    RunManager,
+    RunStatus,
+    UnknownRunError,
+)
+from workbench.services.presets import FieldError, FieldSpec, PresetEntry, PresetService, Validation
+from workbench.services.runs import (
+    Classification,
+    Comparison,
+    FillMaskOutput,
+    MaskFill,
+    RunInfo,
+    RunLibrary,
+)
+from workbench.services.tokenizers import (
+    TokenizerEntry,
+    TokenizerJob,
+    TokenizerService,
+    TokenSpan,
+    VocabStats,
+)
+from workbench.services.workspace import Workspace, WorkspaceError, check_name, slugify
+
+WORKSPACE_ENV = "BERTBENCH_WORKSPACE"
+
+
+def default_root() -> str:
+    """`$BERTBENCH_WORKSPACE`, else the working directory: its `runs/` and `presets/` are then
+    the very folders the CLI uses, so every interface sees the same runs and presets."""
+    return os.environ.get(WORKSPACE_ENV) or os.getcwd()
+
+
+class Services:
+    """Everything a UI needs, over one workspace folder."""
+
+    def __init__(
+        self,
+        root: str | os.PathLike[str],
+        *,
+        max_per_device: int = 1,
+        max_upload_bytes: int | None = None,
+    ) -> None:
+        kwargs = {} if max_upload_bytes is None else {"max_upload_bytes": max_upload_bytes}
+        self.workspace = Workspace(root, **kwargs)
+        self.presets = PresetService(self.workspace)
+        self.tokenizers = TokenizerService(self.workspace)
+        self.manager = RunManager(
+            self.workspace, presets=self.presets, max_per_device=max_per_device
+        )
+        self.runs = RunLibrary(self.workspace, self.manager)
+
+    def close(self, timeout: float | None = None) -> list[RunStatus]:
+        """Stop every active run; each writes a checkpoint before its thread ends."""
+        return self.manager.stop_all(wait=True, timeout=timeout)
+
+
+__all__ = [
+    "Classification",
+    "Comparison",
+    "FieldError",
+    "FieldSpec",
+    "FillMaskOutput",
+    "MaskFill",
+    "MessageEvent",
+    "PresetEntry",
+    "PresetService",
+    "ProgressEvent",
+    "RunBusyError",
+    "RunInfo",
+    "RunLibrary",
+    "RunManager",
+    "RunStatus",
+    "Services",
+    "TokenSpan",
+    "TokenizerEntry",
+    "TokenizerJob",
+    "TokenizerService",
+    "UnknownRunError",
+    "Validation",
+    "VocabStats",
+    "Workspace",
+    "WorkspaceError",
+    "check_name",
+    "default_root",
+    "slugify",
+]

@@ -1,0 +1,374 @@
+"""Presets for the UIs: list, load, validate (with field-level errors), save, duplicate, diff,
+and the schema a form is drawn from. Built on `bert_engine.presets` (imported lazily).
+
+Presets saved here go to `<workspace>/presets/`, which is searched before ./presets, the user
+folder and the bundled presets.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from workbench.services.workspace import Workspace, WorkspaceError, check_name
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+if TYPE_CHECKING:
+    from bert_engine.presets import Preset
+
+SUFFIX = ".toml"
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One problem, at `path` ("pretrain.lr"; "" for the whole preset), for a form to show
+    next to the field."""
+
+    path: str
+    message: str
+    line: int | None = None  # in the TOML text, when known
+
+
+@dataclass
+class Validation:
+    ok: bool
+    preset: Preset | None = None
+    errors: list[FieldError] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PresetEntry:
+    name: str
+    path: Path
+    origin: str  # workspace, local, user or bundled
+    description: str
+    shadowed: bool  # an earlier folder holds a preset of the same name
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One form field: where it goes, its type and limits, and the help text."""
+
+    path: str  # "section.key"
+    section: str
+    key: str
+    type: str  # "integer", "number", "boolean", "string", "choice"
+    default: Any
+    help: str
+    choices: tuple[Any, ...] = ()
+    minimum: float | None = None  # inclusive
+    maximum: float | None = None
+    exclusive_minimum: float | None = None
+    exclusive_maximum: float | None = None
+    optional: bool = False  # may be left empty (None)
+
+
+class PresetService:
+    def __init__(self, workspace: Workspace) -> None:
+        self.workspace = workspace
+        self.folder = workspace.area("presets")
+
+    # ------------------------------------------------------------------ reading
+    def list(self) -> list[PresetEntry]:
+        """Workspace presets first, then H-pre's discovery order (./presets, user, bundled)."""
+        from bert_engine import presets as engine
+
+        entries: list[PresetEntry] = []
+        seen: set[str] = set()
+        for path in sorted(self.folder.glob(f"*{SUFFIX}")):
+            entries.append(
+                PresetEntry(path.stem, path, "workspace", _description(path), path.stem in seen)
+            )
+            seen.add(path.stem)
+        for info in engine.list_presets():
+            if info.path.resolve().parent == self.folder:
+                continue
+            entries.append(
+                PresetEntry(
+                    info.name,
+                    info.path,
+                    info.origin,
+                    info.description,
+                    info.shadowed or info.name in seen,
+                )
+            )
+            seen.add(info.name)
+        return entries
+
+    def resolve(self, ref: str | Path) -> Path:
+        """The file of a preset name (workspace first) or an existing preset path."""
+        from bert_engine.presets import resolve_preset_ref
+
+        if isinstance(ref, str) and not ref.endswith(SUFFIX) and "/" not in ref:
+            local = self.folder / f"{ref}{SUFFIX}"
+            if local.is_file():
+                return local
+        return resolve_preset_ref(ref)
+
+    def load(self, ref: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Preset:
+        """A validated preset (extends merged) with `key=value` overrides applied."""
+        from bert_engine.presets import load_preset
+
+        return load_preset(self.resolve(ref), overrides)
+
+    def text(self, ref: str | Path) -> str:
+        """The TOML text of a preset file, as written (for an editor)."""
+        return self.resolve(ref).read_text(encoding="utf-8")
+
+    # ------------------------------------------------------------------ validation
+    def validate_text(self, text: str) -> Validation:
+        """Check TOML text from an editor or an upload: syntax, `extends`, schema."""
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            line = getattr(exc, "lineno", None) or _line_from_message(str(exc))
+            return Validation(False, errors=[FieldError("", f"not valid TOML: {exc}", line)])
+        ref = data.pop("extends", None)
+        if ref is not None:
+            from bert_engine.presets import PresetError, deep_merge, read_preset_dict
+
+            if not isinstance(ref, str):
+                return Validation(
+                    False, errors=[FieldError("extends", "expected a preset name (a string)")]
+                )
+            try:
+                data = deep_merge(read_preset_dict(self.resolve(ref)), data)
+            except PresetError as exc:
+                return Validation(False, errors=[FieldError("extends", str(exc))])
+        result = self.validate_form(data)
+        lines = text.splitlines()
+        result.errors = [
+            FieldError(e.path, e.message, e.line or _line_of_key(lines, e.path))
+            for e in result.errors
+        ]
+        return result
+
+    def validate_form(self, data: dict[str, Any]) -> Validation:
+        """Validate a (possibly nested or flat "section.key") dict from a form."""
+        from pydantic import ValidationError
+
+        from bert_engine.presets import Preset
+
+        nested = _nest(data)
+        try:
+            return Validation(True, Preset.model_validate(nested))
+        except ValidationError as exc:
+            return Validation(False, errors=[_field_error(err) for err in exc.errors()])
+
+    # ------------------------------------------------------------------ writing
+    def save(self, preset: Preset | str, name: str, *, overwrite: bool = False) -> Path:
+        """Save a preset (object or TOML text, validated first) as `<workspace>/presets/<name>`.
+
+        The file is self-contained (no `extends`) and named `<name>.toml`.
+        """
+        from bert_engine.presets import PresetError, preset_toml
+
+        stem = check_name(name.removesuffix(SUFFIX), "preset name")
+        if isinstance(preset, str):
+            result = self.validate_text(preset)
+            if not result.ok or result.preset is None:
+                raise PresetError(
+                    "; ".join(f"{e.path or 'preset'}: {e.message}" for e in result.errors)
+                )
+            preset = result.preset
+        preset = preset.model_copy(update={"name": stem}) if preset.name != stem else preset
+        text = preset_toml(preset, self.folder)
+        return self.workspace.write_text("presets", stem + SUFFIX, text, overwrite=overwrite)
+
+    def duplicate(self, ref: str | Path, new_name: str | None = None) -> Path:
+        """Copy a preset into the workspace under a free name (`<name>-copy`, `-copy-2`...)."""
+        preset = self.load(ref)
+        if new_name is None:
+            new_name = self.workspace.unique_name("presets", f"{preset.name}-copy", SUFFIX)
+        return self.save(preset, new_name)
+
+    def delete(self, name: str) -> None:
+        path = self.workspace.path("presets", check_name(name.removesuffix(SUFFIX)) + SUFFIX)
+        if not path.is_file():
+            raise WorkspaceError(f"no workspace preset {name!r}; bundled presets cannot be deleted")
+        path.unlink()
+
+    def upload(self, filename: str, data: bytes, *, overwrite: bool = False) -> Path:
+        """Accept an uploaded preset: size limit, UTF-8, TOML, schema; then save it."""
+        from bert_engine.presets import PresetError
+
+        check_name(filename, "file name")
+        if not filename.endswith(SUFFIX):
+            raise WorkspaceError(f"upload {filename!r}: a preset is a {SUFFIX} file")
+        self.workspace.check_upload_size(filename, len(data))
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise WorkspaceError(f"upload {filename!r} is not UTF-8 text") from None
+        result = self.validate_text(text)
+        if not result.ok:
+            raise PresetError(
+                f"upload {filename!r}: "
+                + "; ".join(f"{e.path or 'preset'}: {e.message}" for e in result.errors)
+            )
+        assert result.preset is not None
+        return self.save(result.preset, filename.removesuffix(SUFFIX), overwrite=overwrite)
+
+    # ------------------------------------------------------------------ comparing, schema
+    def diff(self, a: Preset | str, b: Preset | str) -> dict[str, tuple[Any, Any]]:
+        """{"section.key": (value in a, value in b)} for the settings that differ."""
+        from bert_engine.presets import diff
+
+        pa = self.load(a) if isinstance(a, str) else a
+        pb = self.load(b) if isinstance(b, str) else b
+        return diff(pa, pb)
+
+    def json_schema(self) -> dict[str, Any]:
+        from bert_engine.presets import Preset
+
+        return Preset.model_json_schema()
+
+    def form_fields(self) -> list[FieldSpec]:
+        """Every settable field, section by section, for rendering a form."""
+        from bert_engine.presets import Preset
+
+        specs: list[FieldSpec] = []
+        for name, info in Preset.model_fields.items():
+            sub = _submodel(info.annotation)
+            if sub is None:
+                specs.append(_spec("", name, info))
+            else:
+                specs.extend(
+                    _spec(name, key, sub_info) for key, sub_info in sub.model_fields.items()
+                )
+        return specs
+
+
+# ----------------------------------------------------------------------------- helpers
+def _description(path: Path) -> str:
+    try:
+        return str(tomllib.loads(path.read_text(encoding="utf-8")).get("description", ""))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return "(unreadable)"
+
+
+def _nest(data: dict[str, Any]) -> dict[str, Any]:
+    """{"pretrain.lr": 1e-3} -> {"pretrain": {"lr": 1e-3}}; nested tables pass through."""
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        parts = str(key).split(".")
+        table = out
+        for part in parts[:-1]:
+            table = table.setdefault(part, {})
+        if isinstance(value, dict) and isinstance(table.get(parts[-1]), dict):
+            table[parts[-1]].update(value)
+        else:
+            table[parts[-1]] = value
+    return out
+
+
+# A cross-field rule names the first key it is about: "data.max_seq_len (512) exceeds ...".
+_KEY_IN_MESSAGE = re.compile(r"\b([a-z_]+\.[a-z_]+)\b")
+
+
+def _field_error(err: Any) -> FieldError:
+    loc = [str(p) for p in err["loc"] if not isinstance(p, int)]
+    message = str(err["msg"]).removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        message = "unknown setting; remove it or check the spelling"
+    elif "input" in err and loc:
+        message = f"{message} (got {err['input']!r})"
+    path = ".".join(loc)
+    if err["type"] != "extra_forbidden" and (not loc or len(loc) == 1):
+        # A rule over several fields of the preset or a section: point at the key it names.
+        found = _KEY_IN_MESSAGE.search(message)
+        if found:
+            path = found.group(1)
+    return FieldError(path, message)
+
+
+def _line_of_key(lines: list[str], path: str) -> int | None:
+    if "." not in path:
+        return None
+    table, key = path.rsplit(".", 1)
+    current = ""
+    for number, line in enumerate(lines, 1):
+        header = re.match(r"\s*\[([^\[\]]+)\]", line)
+        if header:
+            current = header.group(1).strip()
+        elif current == table and re.match(rf"\s*{re.escape(key)}\s*=", line):
+            return number
+    return None
+
+
+def _line_from_message(message: str) -> int | None:
+    found = re.search(r"line (\d+)", message)
+    return int(found.group(1)) if found else None
+
+
+def _submodel(annotation: Any) -> Any:
+    import types
+    import typing
+
+    from pydantic import BaseModel
+
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        for arg in typing.get_args(annotation):
+            found = _submodel(arg)
+            if found is not None:
+                return found
+    return None
+
+
+def _spec(section: str, key: str, info: Any) -> FieldSpec:
+    import types
+    import typing
+    from pathlib import PurePath
+
+    annotation = info.annotation
+    args = (
+        typing.get_args(annotation)
+        if typing.get_origin(annotation) in (typing.Union, types.UnionType)
+        else (annotation,)
+    )
+    optional = type(None) in args
+    base = next((a for a in args if a is not type(None)), str)
+    choices: tuple[Any, ...] = ()
+    if typing.get_origin(base) is typing.Literal:
+        kind, choices = "choice", typing.get_args(base)
+    elif base is bool:
+        kind = "boolean"
+    elif base is int:
+        kind = "integer"
+    elif base is float:
+        kind = "number"
+    elif base is str or (isinstance(base, type) and issubclass(base, PurePath)):
+        kind = "string"
+    else:
+        kind = "string"
+    bounds: dict[str, float | None] = {"ge": None, "le": None, "gt": None, "lt": None}
+    for meta in info.metadata:
+        for attr in bounds:
+            if getattr(meta, attr, None) is not None:
+                bounds[attr] = getattr(meta, attr)
+    default = None if info.is_required() else info.get_default(call_default_factory=True)
+    if isinstance(default, PurePath):
+        default = str(default)
+    return FieldSpec(
+        path=f"{section}.{key}" if section else key,
+        section=section,
+        key=key,
+        type=kind,
+        default=default,
+        help=info.description or "",
+        choices=choices,
+        minimum=bounds["ge"],
+        maximum=bounds["le"],
+        exclusive_minimum=bounds["gt"],
+        exclusive_maximum=bounds["lt"],
+        optional=optional,
+    )

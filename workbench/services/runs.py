@@ -1,0 +1,232 @@
+"""Runs for the UIs: list, curves, compare, export, TensorBoard, and the playgrounds
+(classify, fill-mask) with a predictor cached per run. Any run directory works, whoever
+started it: everything is read from the directory (`bert_engine.tracking`, `inference`)."""
+
+from __future__ import annotations
+
+import shlex
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from workbench.services.workspace import Workspace, WorkspaceError, check_name
+
+if TYPE_CHECKING:
+    from workbench.services.manager import RunManager
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    run_id: str
+    path: Path
+    name: str
+    kind: str  # pretrain, finetune or unknown
+    status: str  # running, paused, finished, failed, cancelled, interrupted, unknown
+    step: int
+    total_steps: int | None
+    best: dict[str, float]  # metric -> best value
+    last: dict[str, float]
+    managed_id: str | None  # the RunManager id while this session trains it
+
+
+@dataclass
+class Comparison:
+    runs: list[str]
+    # metric -> run id -> (steps, values): ready to overlay on one chart
+    curves: dict[str, dict[str, tuple[list[int], list[float]]]]
+    # "section.key" -> run id -> value, only for settings that differ between the runs
+    config_diff: dict[str, dict[str, Any]]
+    # metric -> run id -> {"last": ..., "best": ...}
+    metrics: dict[str, dict[str, dict[str, float | None]]] = field(default_factory=dict)
+
+
+@dataclass
+class Classification:
+    label: str
+    probabilities: list[tuple[str, float]]  # most probable first
+    tokens: list[str]
+
+
+@dataclass
+class MaskFill:
+    position: int  # index in `tokens`
+    candidates: list[tuple[str, float]]  # (token, probability), most probable first
+
+
+@dataclass
+class FillMaskOutput:
+    tokens: list[str]
+    masks: list[MaskFill]
+
+
+class RunLibrary:
+    def __init__(
+        self, workspace: Workspace, manager: RunManager | None = None, max_predictors: int = 4
+    ) -> None:
+        self.workspace = workspace
+        self.manager = manager
+        self.max_predictors = max_predictors
+        # run path -> ((checkpoint, mtime), Predictor), least recently used first
+        self._predictors: OrderedDict[str, tuple[tuple[str, float], Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------------ listing
+    def path(self, run: str | Path) -> Path:
+        """A run id (a folder name under the workspace's runs), or a `Path` to any run directory.
+
+        Strings are always run ids (what a web form sends), so a crafted string cannot point
+        the library at another folder; code that holds a path passes a `Path`."""
+        if isinstance(run, Path):
+            path = run
+        else:
+            path = self.workspace.path("runs", check_name(str(run), "run id"))
+        if not path.is_dir():
+            raise WorkspaceError(f"no run {str(run)!r} (looked for the folder {path})")
+        return path.resolve()
+
+    def list(self) -> list[RunInfo]:
+        """Runs in the workspace, newest first, with live status for runs trained here."""
+        from bert_engine.tracking import list_runs
+
+        live = {}
+        if self.manager is not None:
+            for status in self.manager.runs():
+                if status.run_dir is not None:
+                    live[status.run_dir.resolve()] = status
+        out = []
+        for record in list_runs(self.workspace.runs_dir):
+            state = live.get(record.path.resolve())
+            status = record.status
+            if state is not None and state.active:
+                status = "paused" if state.status == "paused" else "running"
+            out.append(
+                RunInfo(
+                    run_id=record.run_id,
+                    path=record.path,
+                    name=record.name,
+                    kind=_kind(record.path),
+                    status=status,
+                    step=max(record.step, state.step if state else 0),
+                    total_steps=record.total_steps,
+                    best={k: v.get("value") for k, v in record.best.items() if isinstance(v, dict)},
+                    last=dict(record.last),
+                    managed_id=state.run_id if state is not None and state.active else None,
+                )
+            )
+        return out
+
+    def curves(self, run: str | Path) -> dict[str, tuple[list[int], list[float]]]:
+        from bert_engine.tracking import read_curves
+
+        return {k: (list(s), list(v)) for k, (s, v) in read_curves(self.path(run)).items()}
+
+    def events(self, run: str | Path) -> list[Any]:
+        from bert_engine.tracking import read_events
+
+        return read_events(self.path(run))
+
+    def compare(self, runs: list[str | Path]) -> Comparison:
+        """Overlaid curves, differing settings and metrics of two or more runs."""
+        from bert_engine.tracking import flatten_config, load_run, read_config
+
+        if len(runs) < 2:
+            raise ValueError("pick at least two runs to compare")
+        paths = [self.path(r) for r in runs]
+        ids = [p.name for p in paths]
+        if len(set(ids)) != len(ids):
+            raise ValueError("the same run is selected twice; pick different runs")
+        configs = {i: flatten_config(read_config(p)) for i, p in zip(ids, paths, strict=True)}
+        keys = sorted({k for c in configs.values() for k in c})
+        diff = {
+            k: {i: configs[i].get(k) for i in ids}
+            for k in keys
+            if len({repr(configs[i].get(k)) for i in ids}) > 1
+        }
+        curves: dict[str, dict[str, tuple[list[int], list[float]]]] = {}
+        metrics: dict[str, dict[str, dict[str, float | None]]] = {}
+        for run_id, path in zip(ids, paths, strict=True):
+            for metric, points in self.curves(path).items():
+                curves.setdefault(metric, {})[run_id] = points
+            record = load_run(path)
+            for metric in set(record.last) | set(record.best):
+                best = record.best.get(metric)
+                metrics.setdefault(metric, {})[run_id] = {
+                    "last": record.last.get(metric),
+                    "best": best.get("value") if isinstance(best, dict) else None,
+                }
+        return Comparison(ids, curves, diff, metrics)
+
+    # ------------------------------------------------------------------ export, tensorboard
+    def export_hf(
+        self, run: str | Path, name: str | None = None, *, overwrite: bool = False
+    ) -> Path:
+        """Write the run's best (else latest) model and its tokenizer as a HuggingFace folder
+        under `<workspace>/exports/<name>` (default: the run id)."""
+        from bert_engine.modeling.hf import export_hf
+
+        path = self.path(run)
+        folder = self.workspace.path("exports", check_name(name or path.name, "export name"))
+        if folder.exists() and any(folder.iterdir()) and not overwrite:
+            raise WorkspaceError(
+                f"exports/{folder.name} already exists; choose another name or overwrite"
+            )
+        predictor = self.predictor(path)
+        export_hf(predictor.model, folder, tokenizer=predictor.tokenizer)
+        return folder
+
+    def tensorboard_command(self, run: str | Path | None = None, port: int = 6006) -> str:
+        """The shell command that shows one run's (or every run's) scalars in TensorBoard."""
+        logdir = self.path(run) / "tensorboard" if run is not None else self.workspace.runs_dir
+        return f"tensorboard --logdir {shlex.quote(str(logdir))} --port {int(port)}"
+
+    # ------------------------------------------------------------------ playgrounds
+    def predictor(self, run: str | Path) -> Any:
+        """The run's `Predictor` (cached; reloaded when a newer best/latest checkpoint exists)."""
+        from bert_engine.inference import Predictor, resolve_checkpoint
+
+        path = self.path(run)
+        checkpoint = resolve_checkpoint(path)
+        key = (str(checkpoint), (checkpoint / "model.safetensors").stat().st_mtime)
+        with self._lock:
+            cached = self._predictors.get(str(path))
+            if cached is not None and cached[0] == key:
+                self._predictors.move_to_end(str(path))
+                return cached[1]
+        predictor = Predictor.from_run(path, checkpoint=str(checkpoint))
+        with self._lock:
+            self._predictors[str(path)] = (key, predictor)
+            self._predictors.move_to_end(str(path))
+            while len(self._predictors) > self.max_predictors:  # bound the memory held
+                self._predictors.popitem(last=False)
+        return predictor
+
+    def classify(self, run: str | Path, text: str, pair: str | None = None) -> Classification:
+        predictor = self.predictor(run)
+        result = predictor.classify([text], [pair] if pair is not None else None)[0]
+        ranked = sorted(result.probabilities.items(), key=lambda kv: -kv[1])
+        return Classification(result.label, ranked, list(result.tokens))
+
+    def fill_mask(self, run: str | Path, text: str, top_k: int = 5) -> FillMaskOutput:
+        predictor = self.predictor(run)
+        result = predictor.fill_mask([text], top_k=top_k)[0]
+        return FillMaskOutput(
+            list(result.tokens),
+            [
+                MaskFill(m.position, [(c.token, c.probability) for c in m.candidates])
+                for m in result.masks
+            ],
+        )
+
+    def mask_token(self, run: str | Path) -> str:
+        tok = self.predictor(run).tokenizer
+        return tok.id_to_token(tok.mask_id) if tok.mask_id is not None else "[MASK]"
+
+
+def _kind(path: Path) -> str:
+    if (path / "labels.json").is_file():
+        return "finetune"
+    if (path / "config.toml").is_file():
+        return "pretrain"
+    return "unknown"
