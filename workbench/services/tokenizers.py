@@ -283,7 +283,7 @@ def _visible(token: str) -> str:
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
-    from bert_engine.training.files import atomic_write_json
+    from bert_engine.files import atomic_write_json
 
     atomic_write_json(path, data, durable=False)
 

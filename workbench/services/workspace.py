@@ -9,7 +9,7 @@
 Every name a UI passes is checked by `check_name` (one path component, no `..`, no separators,
 no absolute paths, no reserved device names) and every resolved path is re-checked to lie inside
 the root (symlinks included), so a crafted name can never write elsewhere. Writes are atomic
-(temp file + rename, `bert_engine.training.files`). No engine import at module level: importing
+(temp file + rename, `bert_engine.files`). No engine import at module level: importing
 the services must stay fast for the TUI's first frame.
 """
 
@@ -129,7 +129,7 @@ class Workspace:
     # ------------------------------------------------------------------ writing
     def write_bytes(self, area: str, name: str, data: bytes, *, overwrite: bool = True) -> Path:
         """Write `<area>/<name>` atomically (temp file + rename)."""
-        from bert_engine.training.files import atomic_write_bytes
+        from bert_engine.files import atomic_write_bytes
 
         target = self.path(area, name)
         if not overwrite and target.exists():
