@@ -84,7 +84,7 @@ def test_extends_in_text_is_resolved(service: PresetService) -> None:
 
 
 def test_save_refuses_unsafe_names_and_roundtrips(service: PresetService, tmp_path: Path) -> None:
-    preset = service.load("quickstart", ["pretrain.max_steps=42"])
+    preset = service.load("quickstart", ["pretrain.max_steps=42", "pretrain.warmup_steps=4"])
     for bad in ("../escape", "/tmp/abs", "a/b", "CON"):
         with pytest.raises(WorkspaceError):
             service.save(preset, bad)
