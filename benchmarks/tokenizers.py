@@ -307,6 +307,22 @@ def run_scale(path: Path, train1: Path, mb: float, threads: int, repeats: int) -
     print(f"ratio encode WordPiece: ours/HF {hfw['seconds'] / ew['seconds']:.2f}x")
 
 
+def check_peers() -> None:
+    import importlib
+
+    for name, attr in (
+        ("tokenizers", "Tokenizer"),
+        ("tiktoken", "Encoding"),
+        ("rustbpe", "Tokenizer"),
+    ):
+        module = importlib.import_module(name)
+        if not hasattr(module, attr):
+            raise SystemExit(
+                f"the peer package {name!r} is not installed (found {module!r}); "
+                "install the benchmark extras: uv pip install -e '.[bench]'"
+            )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--one", help=argparse.SUPPRESS)
@@ -314,6 +330,7 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3, help="runs per cell; the median is shown")
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 2)
     args = ap.parse_args()
+    check_peers()
     if args.one:
         print(json.dumps(run_one(json.loads(args.one))))
         return

@@ -336,8 +336,8 @@ def _drop_none(value: Any) -> Any:
 def _is_input_path(key: tuple[str, str], value: Any) -> bool:
     if not isinstance(value, str) or not value:
         return False
-    if key == ("data", "source") or key == ("tokenizer", "source"):
-        return value != "demo" and not value.startswith("hf:")
+    if key in (("data", "source"), ("tokenizer", "source"), ("classification", "train")):
+        return value != "demo" and not value.startswith("hf:")  # built-in / hub, not files
     return True
 
 

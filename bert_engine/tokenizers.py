@@ -152,6 +152,10 @@ class Tokenizer:
     def __repr__(self) -> str:
         return f"{type(self).__name__}(vocab_size={self.vocab_size})"
 
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        # Pickled as its tokenizer.json text (DataLoader workers under "spawn" need this).
+        return (type(self).from_json, (self.to_json(),))
+
     # --- loading and saving -------------------------------------------------------------
 
     @staticmethod

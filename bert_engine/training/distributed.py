@@ -141,17 +141,23 @@ class RankStates:
     """Wraps a resumable data stream so rank 0's `state_dict()` holds every rank's position.
 
     After the last micro-batch of each optimizer step the ranks all-gather their stream states
-    (a few hundred bytes); `load_state_dict` then picks this rank's own entry.
+    (a few hundred bytes); `load_state_dict` then picks this rank's own entry. The checkpoint's
+    RNG state is rank 0's, so each micro-batch also reseeds torch from (seed, micro-batch
+    number, rank): every rank's dropout then depends only on where it is in the run, and a
+    resumed run repeats the uninterrupted one exactly on every rank.
     """
 
-    def __init__(self, data: Any, ctx: DistContext, grad_accum_steps: int = 1) -> None:
-        self.data, self.ctx, self.accum = data, ctx, grad_accum_steps
+    def __init__(self, data: Any, ctx: DistContext, grad_accum_steps: int = 1, seed: int = 0):
+        self.data, self.ctx, self.accum, self.seed = data, ctx, grad_accum_steps, seed
         self._gathered: list[Any] | None = None
-        self._drawn = 0
+        self._drawn = 0  # micro-batches handed out so far (the same on every rank)
 
     def __iter__(self) -> Iterator[Any]:
         for batch in self.data:
             self._drawn += 1
+            torch.manual_seed(
+                ((self.seed * 1_000_003 + self._drawn) * 1009 + self.ctx.rank) % 2**63
+            )
             if self._drawn % self.accum == 0:
                 self._gathered = self._gather(self.data.state_dict())
             yield batch
@@ -165,7 +171,7 @@ class RankStates:
 
     def state_dict(self) -> dict[str, Any]:
         states = self._gathered if self._gathered is not None else [self.data.state_dict()]
-        return {"world_size": self.ctx.world_size, "ranks": states}
+        return {"world_size": self.ctx.world_size, "drawn": self._drawn, "ranks": states}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         if "ranks" not in state:  # a single-process checkpoint
@@ -181,6 +187,7 @@ class RankStates:
             )
         self.data.load_state_dict(state["ranks"][self.ctx.rank])
         self._gathered = list(state["ranks"])
+        self._drawn = int(state["drawn"])
 
 
 def all_reduce_sums(values: Iterable[float], ctx: DistContext, device: str) -> list[float]:

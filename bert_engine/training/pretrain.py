@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 import logging
 import math
+import shutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,8 +24,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from bert_engine.data.collate import pretraining_batches
+from bert_engine.data.collate import PretrainingBatches, PretrainingCollator
 from bert_engine.data.errors import DataError
+from bert_engine.data.masking import MlmMasker
+from bert_engine.data.pretraining import PretrainingConfig, PretrainingExamples
 from bert_engine.data.shards import Shard, TokenizedCorpus, build_shards
 from bert_engine.data.sources import open_source
 from bert_engine.modeling import BertConfig, BertForMaskedLM, BertForPreTraining, compile_model
@@ -34,6 +37,7 @@ from bert_engine.tracking import CONFIG_FILE, Tracker, create_run, read_config
 from bert_engine.training.checkpoint import CheckpointManager, latest_checkpoint
 from bert_engine.training.control import RunControl
 from bert_engine.training.distributed import (
+    DistContext,
     RankStates,
     SyncedControl,
     barrier,
@@ -180,6 +184,34 @@ def prepare_tokenizer(preset: Preset, progress: Progress | None = None) -> Any:
     return tok
 
 
+# ----------------------------------------------------------------------------- batches
+def build_batches(
+    corpus: TokenizedCorpus, preset: Preset, *, seed: int, rank: int = 0, world_size: int = 1
+) -> PretrainingBatches:
+    """The endless masked-batch stream of `data.pretraining_batches`, with blocks small enough
+    that every rank gets documents (a block of documents belongs to one rank)."""
+    d = preset.data
+    block = min(512, -(-corpus.n_documents // world_size))
+    config = PretrainingConfig(
+        max_seq_len=d.max_seq_len,
+        short_seq_prob=d.short_seq_prob,
+        nsp=preset.model.objective == "mlm+nsp",
+        pack=d.pack,
+        block_documents=max(1, block),
+    )
+    examples = PretrainingExamples(corpus, config, seed=seed, rank=rank, world_size=world_size)
+    masker = MlmMasker(
+        corpus.vocab_size,
+        corpus.special.mask,
+        corpus.special.all,
+        mlm_probability=d.mlm_probability,
+        word_start=corpus.word_start if d.whole_word_masking else None,
+    )
+    collator = PretrainingCollator(corpus.special.pad, masker)
+    bucket = 1 if d.pack else 16
+    return PretrainingBatches(examples, collator, d.batch_size, bucket_batches=bucket, seed=seed)
+
+
 # ----------------------------------------------------------------------------- held-out split
 def _head(shard: Shard, n_docs: int) -> Shard:
     """The first `n_docs` documents of a shard (views, no copy)."""
@@ -314,38 +346,17 @@ def pretrain(
     ).run_dir
 
 
-def run_pretraining(
-    preset: Preset | None,
-    *,
-    control: RunControl | None = None,
-    listeners: Iterable[Listener] = (),
-    resume: str | Path | None = None,
-    progress: Progress | None = None,
-    on_run_dir: Callable[[Path], None] | None = None,
-) -> PretrainOutcome:
-    """`pretrain`, also returning how the trainer ended (finished / cancelled / failed)."""
-    if resume is not None:
-        saved = load_run_preset(resume)
-        if preset is not None and preset.model_dump() != saved.model_dump():
-            log.warning("resuming %s with the preset saved in the run, not the one given", resume)
-        preset = saved
-    if preset is None:
-        raise PresetError("pretrain needs a preset (or resume= a run folder)")
+def _prepare_trainer(
+    preset: Preset,
+    ctx: DistContext,
+    run_dir: Path,
+    resume: str | Path | None,
+    control: RunControl | None,
+    listeners: Iterable[Listener],
+    progress: Progress | None,
+) -> Trainer:
+    """Tokenizer, shards, batches, model, optimizer: a Trainer ready to run (or resumed)."""
     p, d = preset.pretrain, preset.data
-    ctx = init_distributed(p.device)
-
-    # The run folder: created by rank 0, its path shared with the other ranks.
-    run_dir: Path | None = None
-    if ctx.is_main:
-        if resume is not None:
-            run_dir = Path(resume)
-        else:
-            name = preset.tracking.run_name or preset.name
-            run_dir = create_run(preset.tracking.runs_dir, name, preset.to_dict())
-    run_dir = Path(broadcast_object(str(run_dir), ctx))
-    if on_run_dir is not None and ctx.is_main:
-        on_run_dir(run_dir)
-
     # Tokenizer: trained once by rank 0 into the run folder; a resumed run reuses it.
     tok_path = run_dir / TOKENIZER_FILE
     if ctx.is_main and not tok_path.is_file():
@@ -379,33 +390,15 @@ def run_pretraining(
     nsp = preset.model.objective == "mlm+nsp"
     train_corpus, held_corpus = split_held_out(corpus, d.held_out_fraction, 2 if nsp else 1)
 
-    common = dict(
-        max_seq_len=d.max_seq_len,
-        nsp=nsp,
-        pack=d.pack,
-        short_seq_prob=d.short_seq_prob,
-        mlm_probability=d.mlm_probability,
-        whole_word_masking=d.whole_word_masking,
-    )
-    train_data: Any = pretraining_batches(
-        train_corpus,
-        batch_size=d.batch_size,
-        seed=p.seed,
-        rank=ctx.rank,
-        world_size=ctx.world_size,
-        **common,  # type: ignore[arg-type]
+    train_data: Any = build_batches(
+        train_corpus, preset, seed=p.seed, rank=ctx.rank, world_size=ctx.world_size
     )
     if ctx.enabled:
-        train_data = RankStates(train_data, ctx, p.grad_accum_steps)
+        train_data = RankStates(train_data, ctx, p.grad_accum_steps, seed=p.seed)
     evaluate = None
     if held_corpus is not None:
         # A fixed set of batches (own seed, never advanced): every evaluation sees the same.
-        held = pretraining_batches(
-            held_corpus,
-            batch_size=d.batch_size,
-            seed=p.seed + 1,
-            **common,  # type: ignore[arg-type]
-        )
+        held = build_batches(held_corpus, preset, seed=p.seed + 1)
         evaluate = make_evaluate(list(itertools.islice(held, d.eval_batches)), nsp)
 
     # Same seed on every rank: identical init (DDP also broadcasts it) and RNG streams, so a
@@ -445,17 +438,61 @@ def run_pretraining(
         scheduler=scheduler,
         device=device,
         evaluate=evaluate,
+        # Rank 0 alone manages the folder (a manager also clears leftovers on opening).
         checkpoints=CheckpointManager(
             run_dir / "checkpoints",
             keep_last=p.keep_last,
             best_metric=BEST_METRIC if evaluate is not None else None,
-        ),
+        )
+        if ctx.is_main
+        else None,
         control=SyncedControl(control, ctx) if ctx.enabled else control,
         listeners=listeners,
         is_main_process=ctx.is_main,
     )
-    if resume is not None and latest_checkpoint(run_dir / "checkpoints") is not None:
-        trainer.resume()
+    latest = latest_checkpoint(run_dir / "checkpoints") if resume is not None else None
+    if latest is not None:
+        trainer.resume(latest)
+    return trainer
+
+
+def run_pretraining(
+    preset: Preset | None,
+    *,
+    control: RunControl | None = None,
+    listeners: Iterable[Listener] = (),
+    resume: str | Path | None = None,
+    progress: Progress | None = None,
+    on_run_dir: Callable[[Path], None] | None = None,
+) -> PretrainOutcome:
+    """`pretrain`, also returning how the trainer ended (finished / cancelled / failed)."""
+    if resume is not None:
+        saved = load_run_preset(resume)
+        if preset is not None and preset.model_dump() != saved.model_dump():
+            log.warning("resuming %s with the preset saved in the run, not the one given", resume)
+        preset = saved
+    if preset is None:
+        raise PresetError("pretrain needs a preset (or resume= a run folder)")
+    ctx = init_distributed(preset.pretrain.device)
+
+    # The run folder: created by rank 0, its path shared with the other ranks.
+    run_dir: Path | None = None
+    if ctx.is_main:
+        if resume is not None:
+            run_dir = Path(resume)
+        else:
+            name = preset.tracking.run_name or preset.name
+            run_dir = create_run(preset.tracking.runs_dir, name, preset.to_dict())
+    run_dir = Path(broadcast_object(str(run_dir), ctx))
+    if on_run_dir is not None and ctx.is_main:
+        on_run_dir(run_dir)
+
+    try:
+        trainer = _prepare_trainer(preset, ctx, run_dir, resume, control, listeners, progress)
+    except BaseException:
+        if ctx.is_main and resume is None:  # nothing trained: leave no empty run behind
+            shutil.rmtree(run_dir, ignore_errors=True)
+        raise
     tracker = Tracker(run_dir, tensorboard=preset.tracking.tensorboard) if ctx.is_main else None
     if tracker is not None:
         trainer.bus.add(tracker)

@@ -15,12 +15,22 @@ use crate::models::Model;
 use crate::normalizers::BertNormalizer;
 use crate::pre_tokenizers::SplitPattern;
 use crate::serialization;
-use crate::tokenizer::{Tokenizer, TrainerSpec, Training};
+use crate::tokenizer::{FlatBatch, Tokenizer, TrainerSpec, Training};
 use crate::trainers::{BpeTrainer, Progress, WordPieceTrainer};
 use crate::Error;
 
-create_exception!(_rustbpe, TrainingCancelled, PyException, "Training was cancelled by the progress callback.");
-create_exception!(_rustbpe, FormatError, PyValueError, "A corrupt, foreign or unsupported tokenizer file.");
+create_exception!(
+    bert_engine._rustbpe,
+    TrainingCancelled,
+    PyException,
+    "Training was cancelled by the progress callback."
+);
+create_exception!(
+    bert_engine._rustbpe,
+    FormatError,
+    PyValueError,
+    "A corrupt, foreign or unsupported tokenizer file."
+);
 
 /// Documents pulled from a Python iterable per parallel counting step.
 const TEXT_CHUNK: usize = 4096;
@@ -30,7 +40,9 @@ fn to_py(e: Error) -> PyErr {
         Error::Invalid(m) | Error::Data(m) => PyValueError::new_err(m),
         Error::Format(m) => FormatError::new_err(m),
         Error::Io(m) => PyOSError::new_err(m),
-        Error::Cancelled => TrainingCancelled::new_err("training cancelled by the progress callback"),
+        Error::Cancelled => {
+            TrainingCancelled::new_err("training cancelled by the progress callback")
+        }
     }
 }
 
@@ -45,27 +57,47 @@ struct PyProgress {
 
 impl PyProgress {
     fn new(callback: Option<Py<PyAny>>) -> Self {
-        PyProgress { callback, last: Mutex::new(("", -1)), error: Mutex::new(None) }
+        PyProgress {
+            callback,
+            last: Mutex::new(("", -1)),
+            error: Mutex::new(None),
+        }
     }
 
     fn report(&self, p: Progress) -> bool {
-        let Some(callback) = &self.callback else { return true };
-        if p.total > 0 {
-            let permille = (p.current.min(p.total) * 1000 / p.total) as i64;
-            let Ok(mut last) = self.last.lock() else { return true };
-            let due = last.0 != p.stage || permille >= last.1 + 10 || (p.current >= p.total && last.1 < 1000);
-            if !due {
-                return true;
-            }
-            *last = (p.stage, permille);
-        }
-        Python::attach(|py| match callback.call1(py, (p.stage, p.current, p.total)) {
-            Ok(v) => !(v.bind(py).is_instance_of::<PyBool>() && !v.is_truthy(py).unwrap_or(true)),
-            Err(e) => {
-                if let Ok(mut slot) = self.error.lock() {
-                    slot.get_or_insert(e);
+        let due = match (p.current.min(p.total) * 1000).checked_div(p.total) {
+            None => true, // total unknown: the caller already reports per chunk
+            Some(permille) => {
+                let permille = permille as i64;
+                let Ok(mut last) = self.last.lock() else {
+                    return true;
+                };
+                let due = last.0 != p.stage
+                    || permille >= last.1 + 10
+                    || (p.current >= p.total && last.1 < 1000);
+                if due {
+                    *last = (p.stage, permille);
                 }
-                false
+                due
+            }
+        };
+        Python::attach(|py| {
+            // Ctrl-C during training: Python only sees the signal when we look for it.
+            let result = match py.check_signals() {
+                Err(e) => Err(e),
+                Ok(()) => match &self.callback {
+                    Some(callback) if due => callback.call1(py, (p.stage, p.current, p.total)),
+                    _ => return true,
+                },
+            };
+            match result {
+                Ok(v) => !v.bind(py).is_instance_of::<PyBool>() || v.is_truthy(py).unwrap_or(true),
+                Err(e) => {
+                    if let Ok(mut slot) = self.error.lock() {
+                        slot.get_or_insert(e);
+                    }
+                    false
+                }
             }
         })
     }
@@ -75,7 +107,13 @@ impl PyProgress {
         let err = to_py(e.clone());
         if e == Error::Cancelled {
             if let Some(cause) = self.error.lock().ok().and_then(|mut s| s.take()) {
-                let err = TrainingCancelled::new_err(format!("training cancelled: the progress callback raised {cause}"));
+                // KeyboardInterrupt / SystemExit propagate as themselves.
+                if !cause.is_instance_of::<PyException>(py) {
+                    return cause;
+                }
+                let err = TrainingCancelled::new_err(format!(
+                    "training cancelled: the progress callback raised {cause}"
+                ));
                 err.set_cause(py, Some(cause));
                 return err;
             }
@@ -99,10 +137,14 @@ fn feed(
 ) -> Result<(), PyErr> {
     if let Some(files) = files {
         let report = |p: Progress| progress.report(p);
-        return py.detach(|| training.add_files(&files, &report)).map_err(|e| progress.error(py, e));
+        return py
+            .detach(|| training.add_files(&files, &report))
+            .map_err(|e| progress.error(py, e));
     }
     let Some(texts) = texts else {
-        return Err(PyValueError::new_err("give a corpus: files or an iterable of str"));
+        return Err(PyValueError::new_err(
+            "give a corpus: files or an iterable of str",
+        ));
     };
     let mut chunk: Vec<PyBackedStr> = Vec::with_capacity(TEXT_CHUNK);
     let mut index = 0usize;
@@ -113,7 +155,11 @@ fn feed(
         if let Some(item) = next {
             let item = item?;
             let text: PyBackedStr = item.extract().map_err(|_| {
-                let ty = item.get_type().name().map(|n| n.to_string()).unwrap_or_default();
+                let ty = item
+                    .get_type()
+                    .name()
+                    .map(|n| n.to_string())
+                    .unwrap_or_default();
                 PyValueError::new_err(format!("corpus item {index} is a {ty}, expected str"))
             })?;
             chunk.push(text);
@@ -123,7 +169,11 @@ fn feed(
             py.detach(|| training.add_texts(&chunk));
             chunk.clear();
             let current = training.documents;
-            if !progress.report(Progress { stage: "count", current, total: 0 }) {
+            if !progress.report(Progress {
+                stage: "count",
+                current,
+                total: 0,
+            }) {
                 return Err(progress.error(py, Error::Cancelled));
             }
         }
@@ -144,7 +194,9 @@ fn train(
     let mut training = Training::new(spec);
     feed(py, &mut training, files, texts, &progress)?;
     let report = |p: Progress| progress.report(p);
-    let tokenizer = py.detach(|| training.finish(&report)).map_err(|e| progress.error(py, e))?;
+    let tokenizer = py
+        .detach(|| training.finish(&report))
+        .map_err(|e| progress.error(py, e))?;
     Ok(PyTokenizer { inner: tokenizer })
 }
 
@@ -160,14 +212,18 @@ impl PyTokenizer {
     #[staticmethod]
     #[pyo3(signature = (text, source = "<string>"))]
     fn from_json(py: Python<'_>, text: &str, source: &str) -> PyResult<Self> {
-        let inner = py.detach(|| serialization::from_json_str(text, source)).map_err(to_py)?;
+        let inner = py
+            .detach(|| serialization::from_json_str(text, source))
+            .map_err(to_py)?;
         Ok(PyTokenizer { inner })
     }
 
     /// Reads a `tokenizer.json` file (ours or HF's).
     #[staticmethod]
     fn from_file(py: Python<'_>, path: PathBuf) -> PyResult<Self> {
-        let inner = py.detach(|| serialization::from_file(&path)).map_err(to_py)?;
+        let inner = py
+            .detach(|| serialization::from_file(&path))
+            .map_err(to_py)?;
         Ok(PyTokenizer { inner })
     }
 
@@ -182,10 +238,16 @@ impl PyTokenizer {
         clean_text: bool,
         handle_chinese_chars: bool,
     ) -> PyResult<Self> {
-        let normalizer = BertNormalizer { clean_text, handle_chinese_chars, strip_accents, lowercase };
+        let normalizer = BertNormalizer {
+            clean_text,
+            handle_chinese_chars,
+            strip_accents,
+            lowercase,
+        };
         let inner = py
             .detach(|| {
-                let bytes = std::fs::read(&path).map_err(|e| crate::tokenizer::io_error(&path, &e))?;
+                let bytes =
+                    std::fs::read(&path).map_err(|e| crate::tokenizer::io_error(&path, &e))?;
                 let text = std::str::from_utf8(&bytes).map_err(|e| {
                     Error::Format(format!(
                         "{}: invalid UTF-8 at byte offset {}; expected a vocab.txt",
@@ -215,10 +277,24 @@ impl PyTokenizer {
         let pattern = match pattern {
             "gpt2" => SplitPattern::Gpt2,
             "gpt4" => SplitPattern::Gpt4,
-            other => return Err(PyValueError::new_err(format!("pattern {other:?} is unknown; use \"gpt2\" or \"gpt4\""))),
+            other => {
+                return Err(PyValueError::new_err(format!(
+                    "pattern {other:?} is unknown; use \"gpt2\" or \"gpt4\""
+                )))
+            }
         };
-        let trainer = BpeTrainer { vocab_size, min_frequency, special_tokens };
-        train(py, TrainerSpec::Bpe { trainer, pattern }, files, texts, progress)
+        let trainer = BpeTrainer {
+            vocab_size,
+            min_frequency,
+            special_tokens,
+        };
+        train(
+            py,
+            TrainerSpec::Bpe { trainer, pattern },
+            files,
+            texts,
+            progress,
+        )
     }
 
     #[staticmethod]
@@ -257,8 +333,22 @@ impl PyTokenizer {
             unk_token,
             max_input_chars_per_word,
         };
-        let normalizer = BertNormalizer { clean_text, handle_chinese_chars, strip_accents, lowercase };
-        train(py, TrainerSpec::WordPiece { trainer, normalizer }, files, texts, progress)
+        let normalizer = BertNormalizer {
+            clean_text,
+            handle_chinese_chars,
+            strip_accents,
+            lowercase,
+        };
+        train(
+            py,
+            TrainerSpec::WordPiece {
+                trainer,
+                normalizer,
+            },
+            files,
+            texts,
+            progress,
+        )
     }
 
     /// The canonical `tokenizer.json` text.
@@ -286,7 +376,9 @@ impl PyTokenizer {
     }
 
     fn id_to_token(&self, id: i64) -> Option<&str> {
-        u32::try_from(id).ok().and_then(|id| self.inner.id_to_token(id))
+        u32::try_from(id)
+            .ok()
+            .and_then(|id| self.inner.id_to_token(id))
     }
 
     fn get_vocab<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
@@ -319,14 +411,35 @@ impl PyTokenizer {
         pair: Option<&str>,
         add_special_tokens: bool,
         max_length: Option<usize>,
-    ) -> PyResult<(Vec<u32>, Vec<String>, Vec<u32>, Vec<(u32, u32)>, Vec<u32>, Vec<u32>)> {
+    ) -> PyResult<(
+        Vec<u32>,
+        Vec<String>,
+        Vec<u32>,
+        Vec<(u32, u32)>,
+        Vec<u32>,
+        Vec<u32>,
+    )> {
         let e = py
-            .detach(|| self.inner.encode(text, pair, add_special_tokens, max_length, true))
+            .detach(|| {
+                self.inner
+                    .encode(text, pair, add_special_tokens, max_length, true)
+            })
             .map_err(to_py)?;
-        let tokens = e.ids.iter().map(|&id| self.inner.id_to_token(id).unwrap_or_default().to_owned()).collect();
+        let tokens = e
+            .ids
+            .iter()
+            .map(|&id| self.inner.id_to_token(id).unwrap_or_default().to_owned())
+            .collect();
         // Lists of ints (a Vec<u8> would become `bytes`).
         let widen = |v: Vec<u8>| v.into_iter().map(u32::from).collect::<Vec<u32>>();
-        Ok((e.ids, tokens, e.type_ids, e.offsets, widen(e.special_tokens_mask), widen(e.attention_mask)))
+        Ok((
+            e.ids,
+            tokens,
+            e.type_ids,
+            e.offsets,
+            widen(e.special_tokens_mask),
+            widen(e.attention_mask),
+        ))
     }
 
     /// Encodes a batch in parallel without the GIL. Returns a dict of bytearrays:
@@ -351,7 +464,9 @@ impl PyTokenizer {
             (Some("longest"), _) => Some(PaddingLength::Longest),
             (Some("max_length"), Some(n)) => Some(PaddingLength::Fixed(n)),
             (Some("max_length"), None) => {
-                return Err(PyValueError::new_err("padding=\"max_length\" needs max_length"));
+                return Err(PyValueError::new_err(
+                    "padding=\"max_length\" needs max_length",
+                ));
             }
             (Some(other), _) => {
                 return Err(PyValueError::new_err(format!(
@@ -361,30 +476,53 @@ impl PyTokenizer {
         };
         let pad_id = match (strategy, pad_id) {
             (Some(_), None) => {
-                return Err(PyValueError::new_err("padding needs a pad token, and this tokenizer has none"));
+                return Err(PyValueError::new_err(
+                    "padding needs a pad token, and this tokenizer has none",
+                ));
             }
             (_, id) => id.unwrap_or(0),
         };
         let flat = py
             .detach(|| {
-                let encs = self.inner.encode_batch(&texts, pairs.as_deref(), add_special_tokens, max_length, false)?;
-                Ok::<_, Error>(flatten(&encs, strategy, pad_to_multiple_of, pad_id))
+                let batch = self.inner.encode_batch_flat(
+                    &texts,
+                    pairs.as_deref(),
+                    add_special_tokens,
+                    max_length,
+                )?;
+                Ok::<_, Error>(flatten(batch, strategy, pad_to_multiple_of, pad_id))
             })
             .map_err(to_py)?;
         let d = PyDict::new(py);
         d.set_item("lengths", PyByteArray::new(py, bytes_of(&flat.lengths)))?;
         match flat.arrays {
-            Arrays::Padded { width, ids, attention, type_ids, special } => {
+            Arrays::Padded {
+                width,
+                ids,
+                attention,
+                type_ids,
+                special,
+            } => {
                 d.set_item("width", width)?;
                 d.set_item("input_ids", PyByteArray::new(py, bytes_of(&ids)))?;
                 d.set_item("attention_mask", PyByteArray::new(py, bytes_of(&attention)))?;
                 d.set_item("token_type_ids", PyByteArray::new(py, bytes_of(&type_ids)))?;
-                d.set_item("special_tokens_mask", PyByteArray::new(py, bytes_of(&special)))?;
+                d.set_item(
+                    "special_tokens_mask",
+                    PyByteArray::new(py, bytes_of(&special)),
+                )?;
             }
-            Arrays::Ragged { ids, type_ids, special } => {
+            Arrays::Ragged {
+                ids,
+                type_ids,
+                special,
+            } => {
                 d.set_item("ids", PyByteArray::new(py, bytes_of(&ids)))?;
                 d.set_item("token_type_ids", PyByteArray::new(py, bytes_of(&type_ids)))?;
-                d.set_item("special_tokens_mask", PyByteArray::new(py, bytes_of(&special)))?;
+                d.set_item(
+                    "special_tokens_mask",
+                    PyByteArray::new(py, bytes_of(&special)),
+                )?;
             }
         }
         Ok(d)
@@ -394,15 +532,30 @@ impl PyTokenizer {
     fn decode(&self, py: Python<'_>, ids: Vec<i64>, skip_special_tokens: bool) -> PyResult<String> {
         let ids: Vec<u32> = ids
             .into_iter()
-            .map(|id| u32::try_from(id).map_err(|_| PyValueError::new_err(format!("cannot decode id {id}: ids are >= 0"))))
+            .map(|id| {
+                u32::try_from(id).map_err(|_| {
+                    PyValueError::new_err(format!("cannot decode id {id}: ids are >= 0"))
+                })
+            })
             .collect::<PyResult<_>>()?;
-        py.detach(|| self.inner.decode(&ids, skip_special_tokens)).map_err(to_py)
+        py.detach(|| self.inner.decode(&ids, skip_special_tokens))
+            .map_err(to_py)
     }
 }
 
 enum Arrays {
-    Padded { width: usize, ids: Vec<i64>, attention: Vec<i64>, type_ids: Vec<i64>, special: Vec<i64> },
-    Ragged { ids: Vec<u32>, type_ids: Vec<u8>, special: Vec<u8> },
+    Padded {
+        width: usize,
+        ids: Vec<i64>,
+        attention: Vec<i64>,
+        type_ids: Vec<i64>,
+        special: Vec<i64>,
+    },
+    Ragged {
+        ids: Vec<u32>,
+        type_ids: Vec<u8>,
+        special: Vec<u8>,
+    },
 }
 
 struct Flat {
@@ -411,42 +564,45 @@ struct Flat {
 }
 
 fn flatten(
-    encs: &[crate::encoding::Encoding],
+    batch: FlatBatch,
     strategy: Option<PaddingLength>,
     multiple_of: Option<usize>,
     pad_id: u32,
 ) -> Flat {
-    let lengths: Vec<i64> = encs.iter().map(|e| e.len() as i64).collect();
+    let lengths: Vec<i64> = batch.lengths.iter().map(|&n| n as i64).collect();
     let arrays = match strategy {
-        None => {
-            let total = encs.iter().map(|e| e.len()).sum();
-            let (mut ids, mut type_ids, mut special) =
-                (Vec::with_capacity(total), Vec::with_capacity(total), Vec::with_capacity(total));
-            for e in encs {
-                ids.extend_from_slice(&e.ids);
-                type_ids.extend(e.type_ids.iter().map(|&t| t as u8));
-                special.extend_from_slice(&e.special_tokens_mask);
-            }
-            Arrays::Ragged { ids, type_ids, special }
-        }
+        None => Arrays::Ragged {
+            ids: batch.ids,
+            type_ids: batch.type_ids,
+            special: batch.special_tokens_mask,
+        },
         Some(s) => {
-            let longest = encs.iter().map(|e| e.len()).max().unwrap_or(0);
+            let longest = batch.lengths.iter().copied().max().unwrap_or(0) as usize;
             let width = padded_length(s, longest, multiple_of);
-            let n = encs.len() * width;
+            let n = batch.lengths.len() * width;
             let mut ids = vec![pad_id as i64; n];
             let mut attention = vec![0i64; n];
             let mut type_ids = vec![0i64; n];
             let mut special = vec![1i64; n];
-            for (row, e) in encs.iter().enumerate() {
-                let base = row * width;
-                for j in 0..e.len() {
-                    ids[base + j] = e.ids[j] as i64;
-                    attention[base + j] = e.attention_mask[j] as i64;
-                    type_ids[base + j] = e.type_ids[j] as i64;
-                    special[base + j] = e.special_tokens_mask[j] as i64;
+            for (row, (start, &len)) in batch.starts().into_iter().zip(&batch.lengths).enumerate() {
+                let (src, dst) = (
+                    start..start + len as usize,
+                    row * width..row * width + len as usize,
+                );
+                for (d, s) in dst.zip(src) {
+                    ids[d] = batch.ids[s] as i64;
+                    attention[d] = 1;
+                    type_ids[d] = batch.type_ids[s] as i64;
+                    special[d] = batch.special_tokens_mask[s] as i64;
                 }
             }
-            Arrays::Padded { width, ids, attention, type_ids, special }
+            Arrays::Padded {
+                width,
+                ids,
+                attention,
+                type_ids,
+                special,
+            }
         }
     };
     Flat { lengths, arrays }

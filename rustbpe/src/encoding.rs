@@ -61,7 +61,8 @@ impl Encoding {
         self.ids.extend_from_slice(&other.ids);
         self.type_ids.extend_from_slice(&other.type_ids);
         self.offsets.extend_from_slice(&other.offsets);
-        self.special_tokens_mask.extend_from_slice(&other.special_tokens_mask);
+        self.special_tokens_mask
+            .extend_from_slice(&other.special_tokens_mask);
         self.attention_mask.extend_from_slice(&other.attention_mask);
     }
 
@@ -92,7 +93,11 @@ pub fn truncate_longest_first(a: &mut Encoding, b: Option<&mut Encoding>, max_le
     }
     let swap = la > lb;
     let mut n1 = la.min(lb);
-    let mut n2 = if n1 > max_length { n1 } else { n1.max(max_length - n1) };
+    let mut n2 = if n1 > max_length {
+        n1
+    } else {
+        n1.max(max_length - n1)
+    };
     if n1 + n2 > max_length {
         n1 = max_length / 2;
         n2 = n1 + max_length % 2;
@@ -113,8 +118,15 @@ pub enum Seq {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Piece {
-    Sequence { seq: Seq, type_id: u32 },
-    Special { token: String, id: u32, type_id: u32 },
+    Sequence {
+        seq: Seq,
+        type_id: u32,
+    },
+    Special {
+        token: String,
+        id: u32,
+        type_id: u32,
+    },
 }
 
 /// HF's `TemplateProcessing` (each special maps to exactly one id).
@@ -127,14 +139,31 @@ pub struct Template {
 impl Template {
     /// BERT's template: `[CLS] A [SEP]` and `[CLS] A [SEP] B [SEP]`, B with type id 1.
     pub fn bert(cls: (&str, u32), sep: (&str, u32)) -> Self {
-        let special = |(token, id): (&str, u32), type_id| Piece::Special { token: token.to_owned(), id, type_id };
+        let special = |(token, id): (&str, u32), type_id| Piece::Special {
+            token: token.to_owned(),
+            id,
+            type_id,
+        };
         Template {
-            single: vec![special(cls, 0), Piece::Sequence { seq: Seq::A, type_id: 0 }, special(sep, 0)],
+            single: vec![
+                special(cls, 0),
+                Piece::Sequence {
+                    seq: Seq::A,
+                    type_id: 0,
+                },
+                special(sep, 0),
+            ],
             pair: vec![
                 special(cls, 0),
-                Piece::Sequence { seq: Seq::A, type_id: 0 },
+                Piece::Sequence {
+                    seq: Seq::A,
+                    type_id: 0,
+                },
                 special(sep, 0),
-                Piece::Sequence { seq: Seq::B, type_id: 1 },
+                Piece::Sequence {
+                    seq: Seq::B,
+                    type_id: 1,
+                },
                 special(sep, 1),
             ],
         }
@@ -143,13 +172,20 @@ impl Template {
     /// Checks that each template names each of its sequences once (A; A and B for pairs).
     pub fn validate(&self) -> Result<()> {
         let count = |pieces: &[Piece], s: Seq| {
-            pieces.iter().filter(|p| matches!(p, Piece::Sequence { seq, .. } if *seq == s)).count()
+            pieces
+                .iter()
+                .filter(|p| matches!(p, Piece::Sequence { seq, .. } if *seq == s))
+                .count()
         };
         if count(&self.single, Seq::A) != 1 || count(&self.single, Seq::B) != 0 {
-            return Err(Error::Format("the single template must hold $A exactly once and no $B".into()));
+            return Err(Error::Format(
+                "the single template must hold $A exactly once and no $B".into(),
+            ));
         }
         if count(&self.pair, Seq::A) != 1 || count(&self.pair, Seq::B) != 1 {
-            return Err(Error::Format("the pair template must hold $A and $B exactly once each".into()));
+            return Err(Error::Format(
+                "the pair template must hold $A and $B exactly once each".into(),
+            ));
         }
         Ok(())
     }
@@ -157,13 +193,26 @@ impl Template {
     /// Number of special tokens the template adds.
     pub fn added_tokens(&self, is_pair: bool) -> usize {
         let pieces = if is_pair { &self.pair } else { &self.single };
-        pieces.iter().filter(|p| matches!(p, Piece::Special { .. })).count()
+        pieces
+            .iter()
+            .filter(|p| matches!(p, Piece::Special { .. }))
+            .count()
     }
 
     /// Builds the final encoding from the sequence encodings. Without `add_special` the
     /// template still sets the type ids (as HF), but adds no special token.
-    pub fn apply(&self, a: &mut Encoding, b: Option<&mut Encoding>, add_special: bool, out: &mut Encoding) {
-        let pieces = if b.is_some() { &self.pair } else { &self.single };
+    pub fn apply(
+        &self,
+        a: &mut Encoding,
+        b: Option<&mut Encoding>,
+        add_special: bool,
+        out: &mut Encoding,
+    ) {
+        let pieces = if b.is_some() {
+            &self.pair
+        } else {
+            &self.single
+        };
         let mut b = b;
         for piece in pieces {
             match piece {
@@ -172,11 +221,17 @@ impl Template {
                         out.push(*id, *type_id, (0, 0), true)
                     }
                 }
-                Piece::Sequence { seq: Seq::A, type_id } => {
+                Piece::Sequence {
+                    seq: Seq::A,
+                    type_id,
+                } => {
                     a.set_type_id(*type_id);
                     out.append(a);
                 }
-                Piece::Sequence { seq: Seq::B, type_id } => {
+                Piece::Sequence {
+                    seq: Seq::B,
+                    type_id,
+                } => {
                     if let Some(b) = b.as_deref_mut() {
                         b.set_type_id(*type_id);
                         out.append(b);
@@ -260,7 +315,10 @@ mod tests {
         assert_eq!(out.ids, vec![2, 10, 11, 3, 20, 3]);
         assert_eq!(out.type_ids, vec![0, 0, 0, 0, 1, 1]);
         assert_eq!(out.special_tokens_mask, vec![1, 0, 0, 1, 0, 1]);
-        assert_eq!(out.offsets, vec![(0, 0), (0, 1), (1, 2), (0, 0), (0, 1), (0, 0)]);
+        assert_eq!(
+            out.offsets,
+            vec![(0, 0), (0, 1), (1, 2), (0, 0), (0, 1), (0, 0)]
+        );
         out.pad(8, 0);
         assert_eq!(out.attention_mask, vec![1, 1, 1, 1, 1, 1, 0, 0]);
         assert_eq!(out.ids[6..], [0, 0]);

@@ -34,7 +34,9 @@ pub fn from_file(path: &Path) -> Result<Tokenizer> {
 /// Parses `tokenizer.json` text; `source` names it in error messages.
 pub fn from_json_str(text: &str, source: &str) -> Result<Tokenizer> {
     let root: Value = serde_json::from_str(text).map_err(|e| {
-        Error::Format(format!("{source}: not valid JSON ({e}); expected a HuggingFace tokenizer.json"))
+        Error::Format(format!(
+            "{source}: not valid JSON ({e}); expected a HuggingFace tokenizer.json"
+        ))
     })?;
     Reader { source }.tokenizer(&root)
 }
@@ -65,12 +67,12 @@ pub fn to_json(tok: &Tokenizer) -> Value {
             "strip_accents": n.strip_accents, "lowercase": n.lowercase
         }),
     };
-    let byte_level = |use_regex: bool| {
-        json!({"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": use_regex})
-    };
+    let byte_level = |use_regex: bool| json!({"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": use_regex});
     let pre_tokenizer = match &tok.pre_tokenizer {
         PreTokenizer::Bert(_) => json!({"type": "BertPreTokenizer"}),
-        PreTokenizer::ByteLevel(ByteLevel { pattern: SplitPattern::Gpt2 }) => byte_level(true),
+        PreTokenizer::ByteLevel(ByteLevel {
+            pattern: SplitPattern::Gpt2,
+        }) => byte_level(true),
         PreTokenizer::ByteLevel(ByteLevel { pattern }) => json!({
             "type": "Sequence",
             "pretokenizers": [
@@ -79,18 +81,31 @@ pub fn to_json(tok: &Tokenizer) -> Value {
             ]
         }),
     };
-    let post_processor = match &tok.post_processor {
-        None => Value::Null,
-        Some(t) => template_json(t),
+    let template = tok.post_processor.as_ref().map(template_json);
+    let trim = tok.trim_offsets.map(|add_prefix_space| {
+        json!({"type": "ByteLevel", "add_prefix_space": add_prefix_space, "trim_offsets": true, "use_regex": true})
+    });
+    let post_processor = match (trim, template) {
+        (None, None) => Value::Null,
+        (Some(p), None) | (None, Some(p)) => p,
+        (Some(trim), Some(template)) => json!({"type": "Sequence", "processors": [trim, template]}),
     };
     let decoder = match &tok.decoder {
         None => Value::Null,
-        Some(Decoder::ByteLevel) => json!({"type": "ByteLevel", "add_prefix_space": true, "trim_offsets": true, "use_regex": true}),
-        Some(Decoder::WordPiece { prefix, cleanup }) => json!({"type": "WordPiece", "prefix": prefix, "cleanup": cleanup}),
+        Some(Decoder::ByteLevel) => {
+            json!({"type": "ByteLevel", "add_prefix_space": true, "trim_offsets": true, "use_regex": true})
+        }
+        Some(Decoder::WordPiece { prefix, cleanup }) => {
+            json!({"type": "WordPiece", "prefix": prefix, "cleanup": cleanup})
+        }
     };
     let model = match &tok.model {
         Model::Bpe(m) => {
-            let merges: Vec<Value> = m.merge_strings().into_iter().map(|(a, b)| json!([a, b])).collect();
+            let merges: Vec<Value> = m
+                .merge_strings()
+                .into_iter()
+                .map(|(a, b)| json!([a, b]))
+                .collect();
             json!({
                 "type": "BPE", "dropout": null, "unk_token": null, "continuing_subword_prefix": null,
                 "end_of_word_suffix": null, "fuse_unk": false, "byte_fallback": false, "ignore_merges": false,
@@ -110,7 +125,11 @@ pub fn to_json(tok: &Tokenizer) -> Value {
 }
 
 fn vocab_json(vocab: &[String]) -> Value {
-    let map: Map<String, Value> = vocab.iter().enumerate().map(|(i, t)| (t.clone(), json!(i))).collect();
+    let map: Map<String, Value> = vocab
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.clone(), json!(i)))
+        .collect();
     Value::Object(map)
 }
 
@@ -123,14 +142,19 @@ fn template_json(t: &Template) -> Value {
                     let id = if *seq == Seq::A { "A" } else { "B" };
                     json!({"Sequence": {"id": id, "type_id": type_id}})
                 }
-                Piece::Special { token, type_id, .. } => json!({"SpecialToken": {"id": token, "type_id": type_id}}),
+                Piece::Special { token, type_id, .. } => {
+                    json!({"SpecialToken": {"id": token, "type_id": type_id}})
+                }
             })
             .collect()
     };
     let mut specials = Map::new();
     for p in t.single.iter().chain(&t.pair) {
         if let Piece::Special { token, id, .. } = p {
-            specials.insert(token.clone(), json!({"id": token, "ids": [id], "tokens": [token]}));
+            specials.insert(
+                token.clone(),
+                json!({"id": token, "ids": [id], "tokens": [token]}),
+            );
         }
     }
     json!({
@@ -156,7 +180,9 @@ pub fn from_vocab_txt(text: &str, source: &str, normalizer: BertNormalizer) -> R
         vocab.push(token);
     }
     if vocab.is_empty() {
-        return Err(Error::Format(format!("{source}: empty; expected a WordPiece vocab.txt (one token per line)")));
+        return Err(Error::Format(format!(
+            "{source}: empty; expected a WordPiece vocab.txt (one token per line)"
+        )));
     }
     let unk = "[UNK]";
     if !seen.contains_key(unk) {
@@ -184,8 +210,10 @@ pub fn to_vocab_txt(tok: &Tokenizer) -> Result<String> {
     }
     let mut out = String::new();
     for id in 0..tok.vocab_size() as u32 {
-        let token = tok.id_to_token(id).ok_or_else(|| {
-            Error::Invalid(format!("id {id} has no token; vocab.txt needs dense ids; save tokenizer.json instead"))
+        let token = tok.vocab_entry(id).ok_or_else(|| {
+            Error::Invalid(format!(
+                "id {id} has no token; vocab.txt needs dense ids; save tokenizer.json instead"
+            ))
         })?;
         let problem = if token.contains(['\n', '\r']) {
             Some("contains a newline")
@@ -232,16 +260,23 @@ impl Reader<'_> {
     }
 
     fn obj<'v>(&self, v: &'v Value, at: &str) -> Result<&'v Obj> {
-        v.as_object().ok_or_else(|| self.err(format!("`{at}` should be an object, found {}", kind(v))))
+        v.as_object()
+            .ok_or_else(|| self.err(format!("`{at}` should be an object, found {}", kind(v))))
     }
 
     fn field<'v>(&self, o: &'v Obj, key: &str, at: &str) -> Result<&'v Value> {
-        o.get(key).ok_or_else(|| self.err(format!("`{at}` has no `{key}` field")))
+        o.get(key)
+            .ok_or_else(|| self.err(format!("`{at}` has no `{key}` field")))
     }
 
     fn string<'v>(&self, o: &'v Obj, key: &str, at: &str) -> Result<&'v str> {
         let v = self.field(o, key, at)?;
-        v.as_str().ok_or_else(|| self.err(format!("`{at}.{key}` should be a string, found {}", kind(v))))
+        v.as_str().ok_or_else(|| {
+            self.err(format!(
+                "`{at}.{key}` should be a string, found {}",
+                kind(v)
+            ))
+        })
     }
 
     /// A boolean that may be absent (then `default`).
@@ -249,13 +284,20 @@ impl Reader<'_> {
         match o.get(key) {
             None | Some(Value::Null) => Ok(default),
             Some(Value::Bool(b)) => Ok(*b),
-            Some(v) => Err(self.err(format!("`{at}.{key}` should be true or false, found {}", kind(v)))),
+            Some(v) => Err(self.err(format!(
+                "`{at}.{key}` should be true or false, found {}",
+                kind(v)
+            ))),
         }
     }
 
     fn uint(&self, o: &Obj, key: &str, at: &str) -> Result<u64> {
         let v = self.field(o, key, at)?;
-        v.as_u64().ok_or_else(|| self.err(format!("`{at}.{key}` should be a non-negative integer, found {v}")))
+        v.as_u64().ok_or_else(|| {
+            self.err(format!(
+                "`{at}.{key}` should be a non-negative integer, found {v}"
+            ))
+        })
     }
 
     fn type_of<'v>(&self, o: &'v Obj, at: &str) -> Result<&'v str> {
@@ -267,7 +309,9 @@ impl Reader<'_> {
         match o.get(key) {
             None | Some(Value::Null) | Some(Value::Bool(false)) => Ok(()),
             Some(Value::String(s)) if s.is_empty() => Ok(()),
-            Some(v) => Err(self.err(format!("`{at}.{key}` is {v}: {what} is not supported by bertbench"))),
+            Some(v) => Err(self.err(format!(
+                "`{at}.{key}` is {v}: {what} is not supported by bertbench"
+            ))),
         }
     }
 
@@ -277,32 +321,43 @@ impl Reader<'_> {
         let model = self.model(self.obj(model_v, "model")?)?;
         let is_bpe = matches!(model, Model::Bpe(_));
         let normalizer = self.normalizer(root.get("normalizer").unwrap_or(&Value::Null))?;
-        let pre_tokenizer = self.pre_tokenizer(root.get("pre_tokenizer").unwrap_or(&Value::Null), is_bpe)?;
+        let pre_tokenizer =
+            self.pre_tokenizer(root.get("pre_tokenizer").unwrap_or(&Value::Null), is_bpe)?;
         if is_bpe && normalizer.is_some() {
-            return Err(self.err("a BertNormalizer with a BPE model is not supported by bertbench".into()));
+            return Err(
+                self.err("a BertNormalizer with a BPE model is not supported by bertbench".into())
+            );
         }
         let mut added = Vec::new();
         if let Some(list) = root.get("added_tokens") {
-            let list =
-                list.as_array().ok_or_else(|| self.err(format!("`added_tokens` should be an array, found {}", kind(list))))?;
+            let list = list.as_array().ok_or_else(|| {
+                self.err(format!(
+                    "`added_tokens` should be an array, found {}",
+                    kind(list)
+                ))
+            })?;
             for (i, t) in list.iter().enumerate() {
                 added.push(self.added_token(t, &format!("added_tokens[{i}]"))?);
             }
         }
-        if normalizer.is_some() {
-            if let Some(t) = added.iter().find(|t| t.normalized) {
-                return Err(self.err(format!(
-                    "added token {:?} has normalized=true; bertbench matches added tokens on the raw text only \
-                     (set normalized to false)",
-                    t.content
-                )));
-            }
-        }
         let added = AddedVocabulary::new(added).map_err(|e| self.err(e.to_string()))?;
-        let post_processor = self.post_processor(root.get("post_processor").unwrap_or(&Value::Null))?;
+        let mut trim_offsets = None;
+        let post_processor = self.post_processor(
+            root.get("post_processor").unwrap_or(&Value::Null),
+            &mut trim_offsets,
+        )?;
         let decoder = self.decoder(root.get("decoder").unwrap_or(&Value::Null))?;
-        Tokenizer::new(added, normalizer, pre_tokenizer, model, post_processor, decoder)
-            .map_err(|e| self.err(e.to_string()))
+        let mut tok = Tokenizer::new(
+            added,
+            normalizer,
+            pre_tokenizer,
+            model,
+            post_processor,
+            decoder,
+        )
+        .map_err(|e| self.err(e.to_string()))?;
+        tok.trim_offsets = trim_offsets;
+        Ok(tok)
     }
 
     fn added_token(&self, v: &Value, at: &str) -> Result<AddedToken> {
@@ -322,14 +377,19 @@ impl Reader<'_> {
 
     fn vocab(&self, o: &Obj, at: &str) -> Result<Vec<String>> {
         let v = self.field(o, "vocab", at)?;
-        let map = v
-            .as_object()
-            .ok_or_else(|| self.err(format!("`{at}.vocab` should be an object token -> id, found {}", kind(v))))?;
+        let map = v.as_object().ok_or_else(|| {
+            self.err(format!(
+                "`{at}.vocab` should be an object token -> id, found {}",
+                kind(v)
+            ))
+        })?;
         let mut slots: Vec<Option<String>> = vec![None; map.len()];
         for (token, id) in map {
-            let id = id
-                .as_u64()
-                .ok_or_else(|| self.err(format!("`{at}.vocab[{token:?}]` should be an integer id, found {id}")))?;
+            let id = id.as_u64().ok_or_else(|| {
+                self.err(format!(
+                    "`{at}.vocab[{token:?}]` should be an integer id, found {id}"
+                ))
+            })?;
             let slot = slots.get_mut(id as usize).ok_or_else(|| {
                 self.err(format!(
                     "`{at}.vocab` gives {token:?} id {id}, but ids must be 0..{} (one per token)",
@@ -337,7 +397,9 @@ impl Reader<'_> {
                 ))
             })?;
             if let Some(other) = slot {
-                return Err(self.err(format!("`{at}.vocab` gives id {id} to both {other:?} and {token:?}")));
+                return Err(self.err(format!(
+                    "`{at}.vocab` gives id {id} to both {other:?} and {token:?}"
+                )));
             }
             *slot = Some(token.clone());
         }
@@ -348,23 +410,38 @@ impl Reader<'_> {
     fn model(&self, o: &Obj) -> Result<Model> {
         let at = "model";
         let ty = match o.get("type") {
-            Some(v) => v.as_str().ok_or_else(|| self.err(format!("`model.type` should be a string, found {}", kind(v))))?,
+            Some(v) => v.as_str().ok_or_else(|| {
+                self.err(format!(
+                    "`model.type` should be a string, found {}",
+                    kind(v)
+                ))
+            })?,
             // Old files have untagged models: tell them apart as HF does, by their fields.
             None if o.contains_key("merges") => "BPE",
             None if o.contains_key("continuing_subword_prefix") => "WordPiece",
-            None => return Err(self.err("`model` has no `type`; expected \"BPE\" or \"WordPiece\"".into())),
+            None => {
+                return Err(
+                    self.err("`model` has no `type`; expected \"BPE\" or \"WordPiece\"".into())
+                )
+            }
         };
         match ty {
             "BPE" => {
                 self.unsupported_if_set(o, "dropout", at, "BPE dropout")?;
                 self.unsupported_if_set(o, "unk_token", at, "an unknown token in byte-level BPE")?;
-                self.unsupported_if_set(o, "continuing_subword_prefix", at, "a continuing-subword prefix in BPE")?;
+                self.unsupported_if_set(
+                    o,
+                    "continuing_subword_prefix",
+                    at,
+                    "a continuing-subword prefix in BPE",
+                )?;
                 self.unsupported_if_set(o, "end_of_word_suffix", at, "an end-of-word suffix")?;
                 self.unsupported_if_set(o, "byte_fallback", at, "byte_fallback")?;
                 self.unsupported_if_set(o, "ignore_merges", at, "ignore_merges")?;
                 let vocab = self.vocab(o, at)?;
                 let merges = self.merges(o)?;
-                let present: rustc_hash::FxHashSet<&str> = vocab.iter().map(String::as_str).collect();
+                let present: rustc_hash::FxHashSet<&str> =
+                    vocab.iter().map(String::as_str).collect();
                 for c in bytes_to_unicode() {
                     let mut buf = [0u8; 4];
                     if !present.contains(&*c.encode_utf8(&mut buf)) {
@@ -374,24 +451,33 @@ impl Reader<'_> {
                         )));
                     }
                 }
-                Ok(Model::Bpe(Bpe::new(vocab, merges).map_err(|e| self.err(e.to_string()))?))
+                Ok(Model::Bpe(
+                    Bpe::new(vocab, merges).map_err(|e| self.err(e.to_string()))?,
+                ))
             }
             "WordPiece" => {
                 let vocab = self.vocab(o, at)?;
                 let unk = self.string(o, "unk_token", at)?.to_owned();
                 let prefix = self.string(o, "continuing_subword_prefix", at)?.to_owned();
                 let max_chars = self.uint(o, "max_input_chars_per_word", at)? as usize;
-                let m = WordPiece::new(vocab, unk, prefix, max_chars).map_err(|e| self.err(e.to_string()))?;
+                let m = WordPiece::new(vocab, unk, prefix, max_chars)
+                    .map_err(|e| self.err(e.to_string()))?;
                 Ok(Model::WordPiece(m))
             }
-            other => Err(self.err(format!("model type '{other}' is not supported; bertbench loads BPE and WordPiece"))),
+            other => Err(self.err(format!(
+                "model type '{other}' is not supported; bertbench loads BPE and WordPiece"
+            ))),
         }
     }
 
     fn merges(&self, o: &Obj) -> Result<Vec<(String, String)>> {
         let v = self.field(o, "merges", "model")?;
-        let list =
-            v.as_array().ok_or_else(|| self.err(format!("`model.merges` should be an array, found {}", kind(v))))?;
+        let list = v.as_array().ok_or_else(|| {
+            self.err(format!(
+                "`model.merges` should be an array, found {}",
+                kind(v)
+            ))
+        })?;
         let mut out = Vec::with_capacity(list.len());
         for (i, m) in list.iter().enumerate() {
             let pair = match m {
@@ -409,9 +495,9 @@ impl Reader<'_> {
                 Value::Array(p) => match p.as_slice() {
                     [Value::String(a), Value::String(b)] => (a.clone(), b.clone()),
                     _ => {
-                        return Err(
-                            self.err(format!("`model.merges[{i}]` is {m}; expected a pair of token strings"))
-                        )
+                        return Err(self.err(format!(
+                            "`model.merges[{i}]` is {m}; expected a pair of token strings"
+                        )))
                     }
                 },
                 _ => {
@@ -475,15 +561,27 @@ impl Reader<'_> {
             ("ByteLevel", true) => {
                 self.byte_level_options(o, at)?;
                 if !self.flag(o, "use_regex", at, true)? {
-                    return Err(unsupported("ByteLevel with use_regex=false and no Split before it".into()));
+                    return Err(unsupported(
+                        "ByteLevel with use_regex=false and no Split before it".into(),
+                    ));
                 }
-                Ok(PreTokenizer::ByteLevel(ByteLevel { pattern: SplitPattern::Gpt2 }))
+                Ok(PreTokenizer::ByteLevel(ByteLevel {
+                    pattern: SplitPattern::Gpt2,
+                }))
             }
             ("Sequence", true) => {
                 let list = self.field(o, "pretokenizers", at)?;
                 let steps: Vec<&Obj> = match list.as_array() {
-                    Some(a) => a.iter().map(|s| self.obj(s, "pre_tokenizer.pretokenizers[]")).collect::<Result<_>>()?,
-                    None => return Err(unsupported(format!("Sequence with `pretokenizers` {}", kind(list)))),
+                    Some(a) => a
+                        .iter()
+                        .map(|s| self.obj(s, "pre_tokenizer.pretokenizers[]"))
+                        .collect::<Result<_>>()?,
+                    None => {
+                        return Err(unsupported(format!(
+                            "Sequence with `pretokenizers` {}",
+                            kind(list)
+                        )))
+                    }
                 };
                 let [split, byte_level] = steps.as_slice() else {
                     return Err(unsupported(format!("Sequence of {} steps", steps.len())));
@@ -494,22 +592,35 @@ impl Reader<'_> {
                 }
                 let sat = "pre_tokenizer.pretokenizers[0]";
                 let pattern_v = self.field(split, "pattern", sat)?;
-                let regex = pattern_v.get("Regex").and_then(Value::as_str).ok_or_else(|| {
-                    unsupported(format!("Split with pattern {pattern_v} (expected {{\"Regex\": ...}})"))
-                })?;
+                let regex = pattern_v
+                    .get("Regex")
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| {
+                        unsupported(format!(
+                            "Split with pattern {pattern_v} (expected {{\"Regex\": ...}})"
+                        ))
+                    })?;
                 let pattern = match regex {
                     r if r == SplitPattern::GPT2_REGEX => SplitPattern::Gpt2,
                     r if r == SplitPattern::GPT4_REGEX => SplitPattern::Gpt4,
-                    r => return Err(unsupported(format!("Split with regex {r:?} (only the GPT-2 and GPT-4 patterns)"))),
+                    r => {
+                        return Err(unsupported(format!(
+                            "Split with regex {r:?} (only the GPT-2 and GPT-4 patterns)"
+                        )))
+                    }
                 };
                 let behavior = self.string(split, "behavior", sat)?;
                 if behavior != "Isolated" || self.flag(split, "invert", sat, false)? {
-                    return Err(unsupported(format!("Split with behavior {behavior:?} / invert (expected Isolated)")));
+                    return Err(unsupported(format!(
+                        "Split with behavior {behavior:?} / invert (expected Isolated)"
+                    )));
                 }
                 let bat = "pre_tokenizer.pretokenizers[1]";
                 self.byte_level_options(byte_level, bat)?;
                 if self.flag(byte_level, "use_regex", bat, true)? {
-                    return Err(unsupported("ByteLevel with use_regex=true after a Split".into()));
+                    return Err(unsupported(
+                        "ByteLevel with use_regex=true after a Split".into(),
+                    ));
                 }
                 Ok(PreTokenizer::ByteLevel(ByteLevel { pattern }))
             }
@@ -527,7 +638,13 @@ impl Reader<'_> {
         Ok(())
     }
 
-    fn post_processor(&self, v: &Value) -> Result<Option<Template>> {
+    /// The template, if any; a `ByteLevel` processor that trims offsets sets `trim_offsets`
+    /// to `Some(add_prefix_space)`.
+    fn post_processor(
+        &self,
+        v: &Value,
+        trim_offsets: &mut Option<bool>,
+    ) -> Result<Option<Template>> {
         let at = "post_processor";
         if v.is_null() {
             return Ok(None);
@@ -548,7 +665,12 @@ impl Reader<'_> {
                 let (cls, sep) = (pair("cls")?, pair("sep")?);
                 Ok(Some(Template::bert((&cls.0, cls.1), (&sep.0, sep.1))))
             }
-            "ByteLevel" if !self.flag(o, "trim_offsets", at, true)? => Ok(None),
+            "ByteLevel" => {
+                if self.flag(o, "trim_offsets", at, true)? {
+                    *trim_offsets = Some(self.flag(o, "add_prefix_space", at, true)?);
+                }
+                Ok(None)
+            }
             "Sequence" => {
                 let list = self.field(o, "processors", at)?;
                 let list = list
@@ -556,7 +678,7 @@ impl Reader<'_> {
                     .ok_or_else(|| self.err(format!("`{at}.processors` should be an array, found {}", kind(list))))?;
                 let mut found = None;
                 for p in list {
-                    if let Some(t) = self.post_processor(p)? {
+                    if let Some(t) = self.post_processor(p, trim_offsets)? {
                         if found.replace(t).is_some() {
                             return Err(self.err("post_processor Sequence holds two templates".into()));
                         }
@@ -564,10 +686,6 @@ impl Reader<'_> {
                 }
                 Ok(found)
             }
-            "ByteLevel" => Err(self.err(
-                "post_processor ByteLevel with trim_offsets=true is not supported by bertbench (offsets would differ)"
-                    .into(),
-            )),
             other => Err(self.err(format!(
                 "post_processor type '{other}' is not supported; bertbench supports TemplateProcessing and BertProcessing"
             ))),
@@ -576,11 +694,18 @@ impl Reader<'_> {
 
     fn template(&self, o: &Obj) -> Result<Template> {
         let at = "post_processor";
-        let specials = self.obj(self.field(o, "special_tokens", at)?, "post_processor.special_tokens")?;
+        let specials = self.obj(
+            self.field(o, "special_tokens", at)?,
+            "post_processor.special_tokens",
+        )?;
         let pieces = |key: &str| -> Result<Vec<Piece>> {
             let list = self.field(o, key, at)?;
-            let list =
-                list.as_array().ok_or_else(|| self.err(format!("`{at}.{key}` should be an array, found {}", kind(list))))?;
+            let list = list.as_array().ok_or_else(|| {
+                self.err(format!(
+                    "`{at}.{key}` should be an array, found {}",
+                    kind(list)
+                ))
+            })?;
             let mut out = Vec::new();
             for (i, p) in list.iter().enumerate() {
                 let pat = format!("{at}.{key}[{i}]");
@@ -590,14 +715,24 @@ impl Reader<'_> {
                     let seq = match self.string(s, "id", &pat)? {
                         "A" => Seq::A,
                         "B" => Seq::B,
-                        x => return Err(self.err(format!("`{pat}.Sequence.id` is {x:?}; expected \"A\" or \"B\""))),
+                        x => {
+                            return Err(self.err(format!(
+                                "`{pat}.Sequence.id` is {x:?}; expected \"A\" or \"B\""
+                            )))
+                        }
                     };
-                    out.push(Piece::Sequence { seq, type_id: self.uint(s, "type_id", &pat)? as u32 });
+                    out.push(Piece::Sequence {
+                        seq,
+                        type_id: self.uint(s, "type_id", &pat)? as u32,
+                    });
                 } else if let Some(s) = po.get("SpecialToken") {
                     let s = self.obj(s, &pat)?;
                     let name = self.string(s, "id", &pat)?;
                     let sat = format!("{at}.special_tokens.{name}");
-                    let def = self.obj(self.field(specials, name, "post_processor.special_tokens")?, &sat)?;
+                    let def = self.obj(
+                        self.field(specials, name, "post_processor.special_tokens")?,
+                        &sat,
+                    )?;
                     let ids = self.field(def, "ids", &sat)?;
                     let tokens = self.field(def, "tokens", &sat)?;
                     let (id, token) = match (ids.as_array().map(Vec::as_slice), tokens.as_array().map(Vec::as_slice)) {
@@ -610,14 +745,23 @@ impl Reader<'_> {
                             )))
                         }
                     };
-                    out.push(Piece::Special { token, id, type_id: self.uint(s, "type_id", &pat)? as u32 });
+                    out.push(Piece::Special {
+                        token,
+                        id,
+                        type_id: self.uint(s, "type_id", &pat)? as u32,
+                    });
                 } else {
-                    return Err(self.err(format!("`{pat}` should be a Sequence or a SpecialToken, found {p}")));
+                    return Err(self.err(format!(
+                        "`{pat}` should be a Sequence or a SpecialToken, found {p}"
+                    )));
                 }
             }
             Ok(out)
         };
-        let t = Template { single: pieces("single")?, pair: pieces("pair")? };
+        let t = Template {
+            single: pieces("single")?,
+            pair: pieces("pair")?,
+        };
         t.validate().map_err(|e| self.err(e.to_string()))?;
         Ok(t)
     }
@@ -641,5 +785,114 @@ impl Reader<'_> {
                 "decoder type '{other}' is not supported; bertbench supports ByteLevel and WordPiece"
             ))),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::models::{Bpe, WordPiece};
+
+    fn with_odd_specials(base: &[&str]) -> Vec<String> {
+        base.iter()
+            .map(|s| s.to_string())
+            .chain(["<a b>".into(), "x\ny".into()])
+            .collect()
+    }
+
+    fn trained_like() -> Vec<Tokenizer> {
+        let specials = with_odd_specials(&["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]);
+        let mut wp_vocab = specials.clone();
+        wp_vocab.extend(["hello", "##s", "tab\tin"].map(String::from));
+        let wp = WordPiece::new(wp_vocab, "[UNK]".into(), "##".into(), 100).unwrap();
+        let mut bpe_vocab = specials.clone();
+        bpe_vocab.extend(bytes_to_unicode().iter().map(|c| c.to_string()));
+        bpe_vocab.push("ĠĊ".into());
+        let bpe = Bpe::new(bpe_vocab, vec![("Ġ".into(), "Ċ".into())]).unwrap();
+        vec![
+            Tokenizer::from_wordpiece(wp, BertNormalizer::default(), &specials).unwrap(),
+            Tokenizer::from_bpe(bpe.clone(), SplitPattern::Gpt2, &specials).unwrap(),
+            Tokenizer::from_bpe(bpe, SplitPattern::Gpt4, &specials).unwrap(),
+        ]
+    }
+
+    #[test]
+    fn json_round_trip_is_exact() {
+        for tok in trained_like() {
+            let text = to_json_string(&tok);
+            let back = from_json_str(&text, "test.json").unwrap();
+            assert_eq!(to_json_string(&back), text);
+            assert_eq!(back.vocab(), tok.vocab());
+            for s in ["hello <a b> x\ny", "Hellos \n [CLS]tab\tin"] {
+                assert_eq!(
+                    back.encode(s, Some(s), true, None, true),
+                    tok.encode(s, Some(s), true, None, true)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn merges_as_strings_load_too() {
+        let tok = &trained_like()[1];
+        let mut v = to_json(tok);
+        v["model"]["merges"] = json!(["Ġ Ċ"]);
+        let back = Reader { source: "t" }.tokenizer(&v).unwrap();
+        assert_eq!(to_json_string(&back), to_json_string(tok));
+    }
+
+    #[test]
+    fn errors_name_file_field_and_finding() {
+        let tok = &trained_like()[0];
+        let cases: Vec<(Value, &str)> = vec![
+            (
+                json!({"model": {"type": "Unigram", "vocab": []}}),
+                "model type 'Unigram' is not supported; bertbench loads BPE and WordPiece",
+            ),
+            (
+                json!([1, 2]),
+                "`(root)` should be an object, found an array",
+            ),
+            (json!({"normalizer": null}), "`(root)` has no `model` field"),
+        ];
+        for (v, msg) in cases {
+            let err = from_json_str(&v.to_string(), "f.json").unwrap_err();
+            assert!(
+                matches!(&err, Error::Format(m) if m.starts_with("f.json: ") && m.contains(msg)),
+                "{err}"
+            );
+        }
+        let mut v = to_json(tok);
+        v["pre_tokenizer"] = json!({"type": "Whitespace"});
+        let err = from_json_str(&v.to_string(), "f.json")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("pre_tokenizer type 'Whitespace'") && err.contains("BertPreTokenizer"),
+            "{err}"
+        );
+        let err = from_json_str("{\"model\": ", "f.json")
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("f.json: not valid JSON"), "{err}");
+    }
+
+    #[test]
+    fn vocab_txt_round_trip_and_refusals() {
+        let tok = &trained_like()[0];
+        let err = to_vocab_txt(tok).unwrap_err().to_string();
+        assert!(
+            err.contains("\"x\\ny\" (id 6)") && err.contains("tokenizer.json"),
+            "{err}"
+        );
+
+        let text = "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nhello\n##s\r\n";
+        let tok = from_vocab_txt(text, "vocab.txt", BertNormalizer::default()).unwrap();
+        assert_eq!(tok.token_to_id("##s"), Some(6));
+        assert_eq!(to_vocab_txt(&tok).unwrap(), text.replace("\r\n", "\n"));
+        let dup = from_vocab_txt("[UNK]\na\na\n", "v.txt", BertNormalizer::default())
+            .unwrap_err()
+            .to_string();
+        assert!(dup.contains("lines 2 and 3"), "{dup}");
     }
 }

@@ -44,8 +44,9 @@ impl Decoder {
                             }
                         }
                     }
-                    // A token outside the byte alphabet (an added token such as "[CLS]" with a
-                    // space in it) is emitted as its own UTF-8, as HF does.
+                    // A token with a char outside the byte alphabet (an added token such as
+                    // "<my token>": the space is not a byte symbol) is emitted as its own
+                    // UTF-8, as HF does.
                     if !all_mapped {
                         bytes.truncate(start);
                         bytes.extend_from_slice(token.as_bytes());
@@ -107,6 +108,7 @@ fn char_to_byte() -> &'static [Option<u8>] {
 #[derive(Debug, Default)]
 pub struct Scratch {
     segments: Vec<Segment>,
+    inner: Vec<Segment>,
     words: Vec<(usize, usize)>,
     tokens: Vec<Token>,
     char_of_byte: Vec<u32>,
@@ -121,6 +123,9 @@ pub struct Tokenizer {
     pub pre_tokenizer: PreTokenizer,
     pub model: Model,
     pub post_processor: Option<Template>,
+    /// HF's `ByteLevel` post-processor with `trim_offsets`: offsets leave out the spaces a
+    /// token starts or ends with. `Some(add_prefix_space)`; None for no trimming.
+    pub trim_offsets: Option<bool>,
     pub decoder: Option<Decoder>,
 }
 
@@ -152,15 +157,35 @@ impl Tokenizer {
                 )));
             }
         }
-        let tokenizer = Tokenizer { added, normalizer, pre_tokenizer, model, post_processor, decoder };
+        let mut added = added;
+        if let Some(n) = &normalizer {
+            added.normalize_patterns(|s| n.normalize(s).text)?;
+        }
+        // Ids past the model's vocab must stay dense-ish: the vocab is listed id by id.
+        let limit = model.vocab_size() + added.tokens().len();
+        if let Some(t) = added.tokens().iter().find(|t| t.id as usize >= limit) {
+            return Err(Error::Format(format!(
+                "added token {:?} has id {}, past the {} ids of the vocab and added tokens",
+                t.content, t.id, limit
+            )));
+        }
+        let tokenizer = Tokenizer {
+            added,
+            normalizer,
+            pre_tokenizer,
+            model,
+            post_processor,
+            trim_offsets: None,
+            decoder,
+        };
         if let Some(template) = &tokenizer.post_processor {
             template.validate()?;
             for piece in template.single.iter().chain(&template.pair) {
                 if let crate::encoding::Piece::Special { token, id, .. } = piece {
-                    if tokenizer.id_to_token(*id) != Some(token.as_str()) {
+                    if tokenizer.vocab_entry(*id) != Some(token.as_str()) {
                         return Err(Error::Format(format!(
                             "post-processor special token {token:?} has id {id}, but the vocab gives that id to {:?}",
-                            tokenizer.id_to_token(*id)
+                            tokenizer.vocab_entry(*id)
                         )));
                     }
                 }
@@ -171,7 +196,11 @@ impl Tokenizer {
 
     /// The byte-level BPE pipeline bertbench trains: no normalizer, GPT-2/GPT-4 split,
     /// specials as added tokens, BERT template when `[CLS]` and `[SEP]` exist.
-    pub fn from_bpe(model: crate::models::Bpe, pattern: SplitPattern, specials: &[String]) -> Result<Self> {
+    pub fn from_bpe(
+        model: crate::models::Bpe,
+        pattern: SplitPattern,
+        specials: &[String],
+    ) -> Result<Self> {
         let model = Model::Bpe(model);
         let (added, template) = specials_and_template(&model, specials)?;
         let pre = PreTokenizer::ByteLevel(ByteLevel { pattern });
@@ -188,7 +217,10 @@ impl Tokenizer {
         let model = Model::WordPiece(model);
         let (added, template) = specials_and_template(&model, specials)?;
         let pre = PreTokenizer::Bert(BertPreTokenizer);
-        let decoder = Decoder::WordPiece { prefix, cleanup: true };
+        let decoder = Decoder::WordPiece {
+            prefix,
+            cleanup: true,
+        };
         Tokenizer::new(added, Some(normalizer), pre, model, template, Some(decoder))
     }
 
@@ -206,16 +238,29 @@ impl Tokenizer {
     }
 
     pub fn token_to_id(&self, token: &str) -> Option<u32> {
-        self.added.token_to_id(token).or_else(|| self.model.token_to_id(token))
+        self.added
+            .token_to_id(token)
+            .or_else(|| self.model.token_to_id(token))
     }
 
     pub fn id_to_token(&self, id: u32) -> Option<&str> {
-        self.added.get(id).map(|t| t.content.as_str()).or_else(|| self.model.id_to_token(id))
+        self.added.name(id).or_else(|| self.model.id_to_token(id))
     }
 
-    /// All `(token, id)` pairs, in id order.
+    /// The vocab entry of `id`: like `id_to_token`, but an added token by its content even
+    /// when it is matched in normalized form.
+    pub fn vocab_entry(&self, id: u32) -> Option<&str> {
+        self.added
+            .get(id)
+            .map(|t| t.content.as_str())
+            .or_else(|| self.model.id_to_token(id))
+    }
+
+    /// All `(token, id)` pairs, in id order (added tokens by their content, as HF).
     pub fn vocab(&self) -> Vec<(&str, u32)> {
-        (0..self.vocab_size() as u32).filter_map(|id| self.id_to_token(id).map(|t| (t, id))).collect()
+        (0..self.vocab_size() as u32)
+            .filter_map(|id| self.vocab_entry(id).map(|t| (t, id)))
+            .collect()
     }
 
     /// Encodes one text and an optional pair; `max_length` truncates longest-first, counting
@@ -230,7 +275,15 @@ impl Tokenizer {
     ) -> Result<Encoding> {
         let mut scratch = Scratch::default();
         let mut out = Encoding::default();
-        self.encode_into(text, pair, add_special_tokens, max_length, with_offsets, &mut scratch, &mut out)?;
+        self.encode_into(
+            text,
+            pair,
+            add_special_tokens,
+            max_length,
+            with_offsets,
+            &mut scratch,
+            &mut out,
+        )?;
         Ok(out)
     }
 
@@ -251,7 +304,13 @@ impl Tokenizer {
         if let Some(pair) = pair {
             self.encode_sequence(pair, 1, with_offsets, scratch, &mut b);
         }
-        let result = self.post_process(&mut a, pair.map(|_| &mut b), add_special_tokens, max_length, out);
+        let result = self.post_process(
+            &mut a,
+            pair.map(|_| &mut b),
+            add_special_tokens,
+            max_length,
+            out,
+        );
         scratch.a = a;
         scratch.b = b;
         result
@@ -288,37 +347,110 @@ impl Tokenizer {
 
     /// Encodes one sequence (no specials from the template): added tokens, then normalizer,
     /// pre-tokenizer and model on the text between them.
-    fn encode_sequence(&self, text: &str, type_id: u32, with_offsets: bool, scratch: &mut Scratch, out: &mut Encoding) {
+    fn encode_sequence(
+        &self,
+        text: &str,
+        type_id: u32,
+        with_offsets: bool,
+        scratch: &mut Scratch,
+        out: &mut Encoding,
+    ) {
         out.clear();
-        let Scratch { segments, words, tokens, char_of_byte, .. } = scratch;
+        let Scratch {
+            segments,
+            inner,
+            words,
+            tokens,
+            char_of_byte,
+            ..
+        } = scratch;
         segments.clear();
         self.added.split(text, segments);
         for segment in segments.iter() {
             match *segment {
-                Segment::Added { id, start, end } => out.push(id, type_id, (start as u32, end as u32), false),
+                Segment::Added { id, start, end } => {
+                    out.push(id, type_id, (start as u32, end as u32), false)
+                }
                 Segment::Text { start, end } => {
                     let piece = &text[start..end];
-                    match &self.normalizer {
-                        None => self.encode_words(piece, None, start, type_id, words, tokens, out),
-                        Some(n) => {
-                            let normalized = n.normalize(piece);
-                            self.encode_words(&normalized.text, Some(&normalized), start, type_id, words, tokens, out)
+                    let normalized = self.normalizer.as_ref().map(|n| n.normalize(piece));
+                    let (norm_text, norm) = match &normalized {
+                        Some(n) => (n.text.as_str(), Some(n)),
+                        None => (piece, None),
+                    };
+                    let span = |s: usize, e: usize| {
+                        let (s, e) = norm.map_or((s, e), |n| n.original_span(s, e));
+                        ((start + s) as u32, (start + e) as u32)
+                    };
+                    if !self.added.has_normalized() {
+                        self.encode_words(norm_text, 0, &span, type_id, words, tokens, out);
+                        continue;
+                    }
+                    // Second pass, as HF: `normalized: true` tokens in the normalized text.
+                    inner.clear();
+                    self.added.split_normalized(norm_text, inner);
+                    for sub in inner.iter() {
+                        match *sub {
+                            Segment::Added { id, start, end } => {
+                                out.push(id, type_id, span(start, end), false)
+                            }
+                            Segment::Text { start, end } => self.encode_words(
+                                &norm_text[start..end],
+                                start,
+                                &span,
+                                type_id,
+                                words,
+                                tokens,
+                                out,
+                            ),
                         }
                     }
                 }
             }
         }
         if with_offsets {
+            if let Some(add_prefix_space) = self.trim_offsets {
+                self.trim_offsets(text, add_prefix_space, out);
+            }
             bytes_to_char_offsets(text, &mut out.offsets, char_of_byte);
         }
     }
 
+    /// HF's `ByteLevel::process_offsets` on byte offsets: drop leading and trailing spaces
+    /// (`Ġ` in model tokens, whitespace in added tokens, which HF names by the matched text).
+    fn trim_offsets(&self, text: &str, add_prefix_space: bool, out: &mut Encoding) {
+        for (i, (&id, offsets)) in out.ids.iter().zip(out.offsets.iter_mut()).enumerate() {
+            let (s, e) = (offsets.0 as usize, offsets.1 as usize);
+            // HF counts chars, and adds the count to byte offsets: spaces are one byte.
+            let name = match self.added.get(id) {
+                Some(_) => text.get(s..e).unwrap_or_default(),
+                None => self.model.id_to_token(id).unwrap_or_default(),
+            };
+            let is_space = |c: &char| *c == 'Ġ' || c.is_whitespace();
+            let mut lead = name.chars().take_while(is_space).count();
+            let trail = name.chars().rev().take_while(is_space).count();
+            if lead > 0 && add_prefix_space && lead == 1 && (i == 0 || s == 0) {
+                lead = 0; // the space HF's pre-tokenizer would have added itself
+            }
+            let (mut s, mut e) = (s, e);
+            if lead > 0 {
+                s = (s + lead).min(e);
+            }
+            if trail > 0 && e >= trail {
+                e = (e - trail).max(s);
+            }
+            *offsets = (s as u32, e as u32);
+        }
+    }
+
+    /// Pre-tokenizes and tokenizes `text`, which starts at byte `at` of the (normalized)
+    /// segment; `span` maps segment byte spans to original byte offsets.
     #[allow(clippy::too_many_arguments)]
     fn encode_words(
         &self,
         text: &str,
-        normalized: Option<&crate::normalizers::Normalized>,
-        base: usize,
+        at: usize,
+        span: &impl Fn(usize, usize) -> (u32, u32),
         type_id: u32,
         words: &mut Vec<(usize, usize)>,
         tokens: &mut Vec<Token>,
@@ -330,12 +462,13 @@ impl Tokenizer {
             tokens.clear();
             self.model.tokenize(&text[ws..we], tokens);
             for t in tokens.iter() {
-                let (s, e) = (ws + t.start as usize, ws + t.end as usize);
-                let (s, e) = match normalized {
-                    Some(n) => n.original_span(s, e),
-                    None => (s, e),
-                };
-                out.push(t.id, type_id, ((base + s) as u32, (base + e) as u32), false);
+                let base = at + ws;
+                out.push(
+                    t.id,
+                    type_id,
+                    span(base + t.start as usize, base + t.end as usize),
+                    false,
+                );
             }
         }
     }
@@ -349,25 +482,76 @@ impl Tokenizer {
         max_length: Option<usize>,
         with_offsets: bool,
     ) -> Result<Vec<Encoding>> {
-        if let Some(p) = pairs {
-            if p.len() != texts.len() {
-                return Err(Error::Invalid(format!(
-                    "got {} texts but {} pairs; give one pair per text",
-                    texts.len(),
-                    p.len()
-                )));
-            }
-        }
+        check_pairs(texts, pairs)?;
         texts
             .par_iter()
             .enumerate()
             .map_init(Scratch::default, |scratch, (i, text)| {
                 let mut out = Encoding::default();
                 let pair = pairs.map(|p| p[i].as_ref());
-                self.encode_into(text.as_ref(), pair, add_special_tokens, max_length, with_offsets, scratch, &mut out)?;
+                self.encode_into(
+                    text.as_ref(),
+                    pair,
+                    add_special_tokens,
+                    max_length,
+                    with_offsets,
+                    scratch,
+                    &mut out,
+                )?;
                 Ok(out)
             })
             .collect()
+    }
+
+    /// Encodes many texts (and pairs) in parallel into flat buffers: the sequences one after
+    /// another, no padding. Chunks of texts share buffers, so there is no allocation per text.
+    pub fn encode_batch_flat<S: AsRef<str> + Sync>(
+        &self,
+        texts: &[S],
+        pairs: Option<&[S]>,
+        add_special_tokens: bool,
+        max_length: Option<usize>,
+    ) -> Result<FlatBatch> {
+        check_pairs(texts, pairs)?;
+        const CHUNK: usize = 64;
+        let parts = texts
+            .par_chunks(CHUNK)
+            .enumerate()
+            .map_init(
+                || (Scratch::default(), Encoding::default()),
+                |(scratch, out), (c, chunk)| {
+                    let mut part = FlatBatch::default();
+                    for (j, text) in chunk.iter().enumerate() {
+                        let pair = pairs.map(|p| p[c * CHUNK + j].as_ref());
+                        self.encode_into(
+                            text.as_ref(),
+                            pair,
+                            add_special_tokens,
+                            max_length,
+                            false,
+                            scratch,
+                            out,
+                        )?;
+                        part.push(out);
+                    }
+                    Ok(part)
+                },
+            )
+            .collect::<Result<Vec<FlatBatch>>>()?;
+        let mut all = FlatBatch::default();
+        let total = parts.iter().map(|p| p.ids.len()).sum();
+        all.ids.reserve_exact(total);
+        all.type_ids.reserve_exact(total);
+        all.special_tokens_mask.reserve_exact(total);
+        all.lengths.reserve_exact(texts.len());
+        for p in parts {
+            all.ids.extend_from_slice(&p.ids);
+            all.type_ids.extend_from_slice(&p.type_ids);
+            all.special_tokens_mask
+                .extend_from_slice(&p.special_tokens_mask);
+            all.lengths.extend_from_slice(&p.lengths);
+        }
+        Ok(all)
     }
 
     /// Ids -> text. Unknown ids are an error (`Error::Invalid`), not silently dropped.
@@ -375,7 +559,10 @@ impl Tokenizer {
         let mut tokens = Vec::with_capacity(ids.len());
         for &id in ids {
             let token = self.id_to_token(id).ok_or_else(|| {
-                Error::Invalid(format!("cannot decode id {id}: the vocab has ids 0..{}", self.vocab_size()))
+                Error::Invalid(format!(
+                    "cannot decode id {id}: the vocab has ids 0..{}",
+                    self.vocab_size()
+                ))
             })?;
             if skip_special_tokens && self.added.is_special(id) {
                 continue;
@@ -390,18 +577,71 @@ impl Tokenizer {
 
     /// The special (added) tokens, in id order.
     pub fn special_tokens(&self) -> Vec<&str> {
-        self.added.tokens().iter().filter(|t| t.special).map(|t| t.content.as_str()).collect()
+        self.added
+            .tokens()
+            .iter()
+            .filter(|t| t.special)
+            .map(|t| t.content.as_str())
+            .collect()
+    }
+}
+
+fn check_pairs<S>(texts: &[S], pairs: Option<&[S]>) -> Result<()> {
+    match pairs {
+        Some(p) if p.len() != texts.len() => Err(Error::Invalid(format!(
+            "got {} texts but {} pairs; give one pair per text",
+            texts.len(),
+            p.len()
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// A batch as flat buffers (no padding): the encodings one after another.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FlatBatch {
+    pub lengths: Vec<u32>,
+    pub ids: Vec<u32>,
+    pub type_ids: Vec<u8>,
+    pub special_tokens_mask: Vec<u8>,
+}
+
+impl FlatBatch {
+    fn push(&mut self, e: &Encoding) {
+        self.lengths.push(e.len() as u32);
+        self.ids.extend_from_slice(&e.ids);
+        self.type_ids.extend(e.type_ids.iter().map(|&t| t as u8));
+        self.special_tokens_mask
+            .extend_from_slice(&e.special_tokens_mask);
+    }
+
+    /// The `i`-th encoding's range in the flat buffers is `starts[i]..starts[i] + lengths[i]`.
+    pub fn starts(&self) -> Vec<usize> {
+        let mut at = 0;
+        self.lengths
+            .iter()
+            .map(|&n| {
+                let s = at;
+                at += n as usize;
+                s
+            })
+            .collect()
     }
 }
 
 /// Specials as added tokens (with their ids in the trained model) and the BERT template
 /// when both `[CLS]` and `[SEP]` are among them.
-fn specials_and_template(model: &Model, specials: &[String]) -> Result<(AddedVocabulary, Option<Template>)> {
+fn specials_and_template(
+    model: &Model,
+    specials: &[String],
+) -> Result<(AddedVocabulary, Option<Template>)> {
     let mut tokens = Vec::new();
     for s in specials {
-        let id = model
-            .token_to_id(s)
-            .ok_or_else(|| Error::Invalid(format!("special token {s:?} is missing from the trained vocab")))?;
+        let id = model.token_to_id(s).ok_or_else(|| {
+            Error::Invalid(format!(
+                "special token {s:?} is missing from the trained vocab"
+            ))
+        })?;
         tokens.push(AddedToken::special(id, s));
     }
     let id = |s: &str| tokens.iter().find(|t| t.content == s).map(|t| t.id);
@@ -431,8 +671,11 @@ fn bytes_to_char_offsets(text: &str, offsets: &mut [(u32, u32)], char_of_byte: &
         if s == 0 && e == 0 {
             continue;
         }
-        let start = char_of_byte[s];
-        let end = if e > s { char_of_byte[e - 1] + 1 } else { start };
+        // Spans come from our own stages and lie within the text; `get` keeps a bad one from
+        // panicking across into Python (it would end up at the text's end).
+        let at = |b: usize| char_of_byte.get(b).copied().unwrap_or(n);
+        let start = at(s);
+        let end = if e > s { (at(e - 1) + 1).min(n) } else { start };
         *o = (start, end);
     }
 }
@@ -440,8 +683,14 @@ fn bytes_to_char_offsets(text: &str, offsets: &mut [(u32, u32)], char_of_byte: &
 /// What to train, with the normalizer and pre-tokenizer the words are counted through.
 #[derive(Debug, Clone)]
 pub enum TrainerSpec {
-    Bpe { trainer: BpeTrainer, pattern: SplitPattern },
-    WordPiece { trainer: WordPieceTrainer, normalizer: BertNormalizer },
+    Bpe {
+        trainer: BpeTrainer,
+        pattern: SplitPattern,
+    },
+    WordPiece {
+        trainer: WordPieceTrainer,
+        normalizer: BertNormalizer,
+    },
 }
 
 /// Training in two steps: feed documents (streamed, counted in parallel), then `finish`.
@@ -461,10 +710,22 @@ const FILE_CHUNK: usize = 8 << 20;
 impl Training {
     pub fn new(spec: TrainerSpec) -> Self {
         let (normalizer, pre_tokenizer) = match &spec {
-            TrainerSpec::Bpe { pattern, .. } => (None, PreTokenizer::ByteLevel(ByteLevel { pattern: *pattern })),
-            TrainerSpec::WordPiece { normalizer, .. } => (Some(normalizer.clone()), PreTokenizer::Bert(BertPreTokenizer)),
+            TrainerSpec::Bpe { pattern, .. } => (
+                None,
+                PreTokenizer::ByteLevel(ByteLevel { pattern: *pattern }),
+            ),
+            TrainerSpec::WordPiece { normalizer, .. } => (
+                Some(normalizer.clone()),
+                PreTokenizer::Bert(BertPreTokenizer),
+            ),
         };
-        Training { spec, normalizer, pre_tokenizer, counts: WordCounts::default(), documents: 0 }
+        Training {
+            spec,
+            normalizer,
+            pre_tokenizer,
+            counts: WordCounts::default(),
+            documents: 0,
+        }
     }
 
     /// Counts the words of a batch of documents, in parallel.
@@ -492,30 +753,50 @@ impl Training {
     /// Counts the lines of UTF-8 text files, read in chunks (never whole). Reports progress
     /// in bytes ("count" stage). Invalid UTF-8 -> `Error::Data` naming the file and offset.
     pub fn add_files(&mut self, paths: &[PathBuf], progress: ProgressFn) -> Result<()> {
+        self.add_files_in_chunks(paths, progress, FILE_CHUNK)
+    }
+
+    fn add_files_in_chunks(
+        &mut self,
+        paths: &[PathBuf],
+        progress: ProgressFn,
+        chunk: usize,
+    ) -> Result<()> {
         let mut total = 0u64;
         for p in paths {
             let meta = std::fs::metadata(p).map_err(|e| io_error(p, &e))?;
             if meta.is_dir() {
-                return Err(Error::Io(format!("{}: is a directory, expected a text file", p.display())));
+                return Err(Error::Io(format!(
+                    "{}: is a directory, expected a text file",
+                    p.display()
+                )));
             }
             total += meta.len();
         }
         let mut done = 0u64;
-        if !progress(Progress { stage: "count", current: 0, total }) {
+        if !progress(Progress {
+            stage: "count",
+            current: 0,
+            total,
+        }) {
             return Err(Error::Cancelled);
         }
         for p in paths {
             let mut file = File::open(p).map_err(|e| io_error(p, &e))?;
-            let mut buf: Vec<u8> = Vec::with_capacity(FILE_CHUNK);
+            let mut buf: Vec<u8> = Vec::with_capacity(chunk);
             let mut base = 0u64; // file offset of buf[0]
             loop {
                 let old = buf.len();
-                buf.resize(old + FILE_CHUNK, 0);
+                buf.resize(old + chunk, 0);
                 let n = read_full(&mut file, &mut buf[old..]).map_err(|e| io_error(p, &e))?;
                 buf.truncate(old + n);
                 let eof = n == 0;
                 // Complete lines only; a line never splits a UTF-8 character at '\n'.
-                let cut = if eof { buf.len() } else { buf.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1) };
+                let cut = if eof {
+                    buf.len()
+                } else {
+                    buf.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1)
+                };
                 if cut > 0 {
                     let text = std::str::from_utf8(&buf[..cut]).map_err(|e| {
                         Error::Data(format!(
@@ -529,7 +810,11 @@ impl Training {
                     buf.drain(..cut);
                     base += cut as u64;
                     done += cut as u64;
-                    if !progress(Progress { stage: "count", current: done, total: total.max(done) }) {
+                    if !progress(Progress {
+                        stage: "count",
+                        current: done,
+                        total: total.max(done),
+                    }) {
                         return Err(Error::Cancelled);
                     }
                 }
@@ -554,7 +839,10 @@ impl Training {
                 let model = trainer.train(&self.counts, progress)?;
                 Tokenizer::from_bpe(model, pattern, &trainer.special_tokens)
             }
-            TrainerSpec::WordPiece { trainer, normalizer } => {
+            TrainerSpec::WordPiece {
+                trainer,
+                normalizer,
+            } => {
                 let model = trainer.train(&self.counts, progress)?;
                 Tokenizer::from_wordpiece(model, normalizer, &trainer.special_tokens)
             }
@@ -577,4 +865,224 @@ fn read_full(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
 
 pub(crate) fn io_error(path: &Path, e: &std::io::Error) -> Error {
     Error::Io(format!("{}: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::models::{Bpe, WordPiece};
+
+    const SPECIALS: [&str; 5] = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"];
+
+    fn specials() -> Vec<String> {
+        SPECIALS.iter().map(|s| s.to_string()).collect()
+    }
+
+    /// A hand-built WordPiece pipeline: ids 0-4 specials, then the listed pieces.
+    pub(crate) fn wordpiece() -> Tokenizer {
+        let mut vocab = specials();
+        vocab.extend(["hello", "world", "##s", "!", "cafe", "un", "##able"].map(String::from));
+        let model = WordPiece::new(vocab, "[UNK]".into(), "##".into(), 100).unwrap();
+        Tokenizer::from_wordpiece(model, BertNormalizer::default(), &specials()).unwrap()
+    }
+
+    /// A hand-built byte-level BPE: specials, the 256 byte symbols, merges h+e, he+l, l+o.
+    pub(crate) fn bpe() -> Tokenizer {
+        let mut vocab = specials();
+        vocab.extend(bytes_to_unicode().iter().map(|c| c.to_string()));
+        vocab.extend(["he", "hel", "lo"].map(String::from));
+        let merges =
+            [("h", "e"), ("he", "l"), ("l", "o")].map(|(a, b)| (a.to_string(), b.to_string()));
+        let model = Bpe::new(vocab, merges.to_vec()).unwrap();
+        Tokenizer::from_bpe(model, SplitPattern::Gpt2, &specials()).unwrap()
+    }
+
+    fn tokens<'a>(tok: &'a Tokenizer, e: &Encoding) -> Vec<&'a str> {
+        e.ids
+            .iter()
+            .map(|&id| tok.id_to_token(id).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn wordpiece_pipeline_with_offsets() {
+        let tok = wordpiece();
+        let text = "Hello Worlds! Café[MASK]unable x";
+        let e = tok.encode(text, None, true, None, true).unwrap();
+        assert_eq!(
+            tokens(&tok, &e),
+            [
+                "[CLS]", "hello", "world", "##s", "!", "cafe", "[MASK]", "un", "##able", "[UNK]",
+                "[SEP]"
+            ]
+        );
+        let chars: Vec<char> = text.chars().collect();
+        let slice = |(s, e): (u32, u32)| chars[s as usize..e as usize].iter().collect::<String>();
+        let spans: Vec<String> = e.offsets.iter().map(|&o| slice(o)).collect();
+        assert_eq!(
+            spans,
+            ["", "Hello", "World", "s", "!", "Café", "[MASK]", "un", "able", "x", ""]
+        );
+        assert_eq!(e.special_tokens_mask, [1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+        assert_eq!(
+            tok.decode(&e.ids, true).unwrap(),
+            "hello worlds! cafe unable"
+        );
+        assert_eq!(
+            tok.decode(&e.ids, false).unwrap(),
+            "[CLS] hello worlds! cafe [MASK] unable [UNK] [SEP]"
+        );
+    }
+
+    #[test]
+    fn pair_truncation_counts_the_specials() {
+        let tok = wordpiece();
+        let e = tok
+            .encode(
+                "hello world hello world",
+                Some("cafe cafe cafe"),
+                true,
+                Some(7),
+                false,
+            )
+            .unwrap();
+        // 7 - 3 specials = 4 tokens: longest-first gives 2 + 2.
+        assert_eq!(
+            tokens(&tok, &e),
+            ["[CLS]", "hello", "world", "[SEP]", "cafe", "cafe", "[SEP]"]
+        );
+        assert_eq!(e.type_ids, [0, 0, 0, 0, 1, 1, 1]);
+        assert!(matches!(
+            tok.encode("a", Some("b"), true, Some(2), false),
+            Err(Error::Invalid(_))
+        ));
+        let plain = tok
+            .encode("hello", Some("world"), false, Some(1), false)
+            .unwrap();
+        // Both 1 long, room for 1: HF keeps 1 / 2 = 0 of A and the rest of B.
+        assert_eq!((plain.ids.len(), plain.type_ids.clone()), (1, vec![1]));
+    }
+
+    #[test]
+    fn byte_level_offsets_widen_split_characters() {
+        let tok = bpe();
+        // "é" is two bytes with no merge: two tokens, both spanning the one character.
+        let text = "hello é[SEP]";
+        let e = tok.encode(text, None, false, None, true).unwrap();
+        assert_eq!(tokens(&tok, &e), ["hel", "lo", "Ġ", "Ã", "©", "[SEP]"]);
+        assert_eq!(e.offsets, [(0, 3), (3, 5), (5, 6), (6, 7), (6, 7), (7, 12)]);
+        assert_eq!(tok.decode(&e.ids, false).unwrap(), text);
+        assert_eq!(tok.decode(&e.ids[3..4], false).unwrap(), "\u{fffd}");
+    }
+
+    #[test]
+    fn batch_equals_single() {
+        let tok = bpe();
+        let texts = ["hello", "", "hé hé [CLS]", "lo lo lo lo"];
+        let batch = tok.encode_batch(&texts, None, true, Some(5), true).unwrap();
+        for (t, b) in texts.iter().zip(&batch) {
+            assert_eq!(*b, tok.encode(t, None, true, Some(5), true).unwrap());
+        }
+        let flat = tok.encode_batch_flat(&texts, None, true, Some(5)).unwrap();
+        assert_eq!(
+            flat.lengths,
+            batch.iter().map(|e| e.len() as u32).collect::<Vec<_>>()
+        );
+        assert_eq!(
+            flat.ids,
+            batch.iter().flat_map(|e| e.ids.clone()).collect::<Vec<_>>()
+        );
+        let short = ["a"];
+        assert!(matches!(
+            tok.encode_batch(&texts, Some(&short[..]), true, None, false),
+            Err(Error::Invalid(_))
+        ));
+    }
+
+    #[test]
+    fn flat_batch_spans_chunks_with_pairs() {
+        let tok = wordpiece();
+        let words = ["hello", "", "Café [SEP] worlds!", "unable x"];
+        let texts: Vec<String> = (0..150).map(|i| words[i % 4].repeat(i % 7)).collect();
+        let pairs: Vec<String> = texts.iter().rev().cloned().collect();
+        let flat = tok
+            .encode_batch_flat(&texts, Some(&pairs), true, Some(9))
+            .unwrap();
+        assert_eq!(flat.lengths.len(), texts.len());
+        for (i, start) in flat.starts().into_iter().enumerate() {
+            let one = tok
+                .encode(&texts[i], Some(&pairs[i]), true, Some(9), false)
+                .unwrap();
+            let range = start..start + one.len();
+            assert_eq!(flat.ids[range.clone()], one.ids);
+            let types: Vec<u32> = flat.type_ids[range].iter().map(|&t| t as u32).collect();
+            assert_eq!(types, one.type_ids);
+        }
+    }
+
+    #[test]
+    fn files_are_read_in_chunks_line_by_line() {
+        let dir = std::env::temp_dir().join(format!("rustbpe-chunks-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let text = "héllo wörld\r\nnaïve 日本語 text\n\nlast line without newline";
+        let good = dir.join("good.txt");
+        std::fs::write(&good, text).unwrap();
+        let spec = || TrainerSpec::Bpe {
+            trainer: BpeTrainer {
+                vocab_size: 300,
+                min_frequency: 1,
+                special_tokens: specials(),
+            },
+            pattern: SplitPattern::Gpt2,
+        };
+        let mut whole = Training::new(spec());
+        whole.add_texts(&text.lines().collect::<Vec<_>>());
+        for chunk in [1, 3, 7, 64] {
+            let mut t = Training::new(spec());
+            t.add_files_in_chunks(std::slice::from_ref(&good), &|_| true, chunk)
+                .unwrap();
+            assert_eq!(t.counts.counts, whole.counts.counts, "chunk {chunk}");
+            assert_eq!(t.documents, 4);
+        }
+        let bad = dir.join("bad.txt");
+        std::fs::write(&bad, b"ok line\nsecond \xff line\n").unwrap();
+        for chunk in [2, 5, 64] {
+            let err = Training::new(spec()).add_files_in_chunks(
+                std::slice::from_ref(&bad),
+                &|_| true,
+                chunk,
+            );
+            assert!(
+                matches!(&err, Err(Error::Data(m)) if m.contains("bad.txt") && m.contains("byte offset 15")),
+                "{err:?}"
+            );
+        }
+        let cancelled = Training::new(spec()).add_files_in_chunks(&[good], &|p| p.current == 0, 4);
+        assert_eq!(cancelled.unwrap_err(), Error::Cancelled);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn decode_rejects_unknown_ids() {
+        let tok = wordpiece();
+        let n = tok.vocab_size() as u32;
+        assert!(
+            matches!(tok.decode(&[n], true), Err(Error::Invalid(m)) if m.contains(&n.to_string()))
+        );
+    }
+
+    #[test]
+    fn added_tokens_must_agree_with_the_model() {
+        let tok = wordpiece();
+        let wrong = AddedVocabulary::new(vec![AddedToken::special(5, "[CLS]")]).unwrap();
+        let err = Tokenizer::new(
+            wrong,
+            None,
+            tok.pre_tokenizer.clone(),
+            tok.model.clone(),
+            None,
+            None,
+        );
+        assert!(matches!(err, Err(Error::Format(m)) if m.contains("[CLS]")));
+    }
 }

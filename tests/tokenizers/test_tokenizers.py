@@ -9,7 +9,9 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import pickle
 import random
+import re
 import unicodedata
 from pathlib import Path
 
@@ -76,6 +78,9 @@ def sample_texts(n: int, seed: int = 1) -> list[str]:
     rng = random.Random(seed)
     extra = [
         "  ",
+        "[MASK]",
+        "a[SEP]b",
+        "[UNK]]",
         "\n",
         "\r\n",
         " \t ",
@@ -150,7 +155,8 @@ def test_wordpiece_encodes_and_decodes(wp: WordPieceTokenizer) -> None:
 def test_byte_level_decode_inverts_encode(bpe: BpeTokenizer) -> None:
     for text in sample_texts(200):
         enc = bpe.encode(text)
-        assert bpe.decode(enc.ids) == text
+        # Skipping specials drops the ones spelled in the text too ("[MASK]").
+        assert bpe.decode(enc.ids) == re.sub(r"\[(MASK|SEP|UNK|CLS|PAD)\]", "", text)
         assert bpe.decode(enc.ids, skip_special_tokens=False) == f"[CLS]{text}[SEP]"
 
 
@@ -190,7 +196,7 @@ def test_offsets_slice_the_original_text(wp: WordPieceTokenizer, bpe: BpeTokeniz
         enc = bpe.encode(text, add_special_tokens=False)
         covered = 0
         for token_id, (s, e) in zip(enc.ids, enc.offsets, strict=True):
-            piece = bpe.decode([token_id])
+            piece = bpe.decode([token_id], skip_special_tokens=False)
             if "\ufffd" not in piece:  # the token holds whole characters
                 assert text[s:e] == piece, (text, piece)
             assert s <= covered  # no gap; a split character is shared by its tokens
@@ -199,7 +205,9 @@ def test_offsets_slice_the_original_text(wp: WordPieceTokenizer, bpe: BpeTokeniz
         enc = wp.encode(text, add_special_tokens=False)
         for tok, (s, e) in zip(enc.tokens, enc.offsets, strict=True):
             assert 0 <= s < e <= len(text)
-            if tok != "[UNK]":
+            if tok in BERT_SPECIAL_TOKENS:  # spelled in the text: matched before normalizing
+                assert text[s:e] == tok or tok == "[UNK]"
+            else:
                 # The normalizer lowercases and strips accents: compare like for like.
                 assert _fold(text[s:e]) == tok.removeprefix("##"), (text, tok, text[s:e])
 
@@ -325,7 +333,35 @@ def test_save_load_round_trip_exact(tmp_path: Path, corpus: list[str]) -> None:
         href = hf.Tokenizer.from_file(str(path))
         for text in texts:
             assert_same_as_hf(back, href, text)
+            ids = back.encode(text).ids
+            for skip in (True, False):
+                assert back.decode(ids, skip) == href.decode(ids, skip_special_tokens=skip)
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_without_bert_specials(corpus: list[str]) -> None:
+    tok = BpeTokenizer.train(corpus, vocab_size=300, min_frequency=1, special_tokens=[])
+    assert tok.special_tokens == [] and tok.pad_id is None and tok.cls_id is None
+    assert json.loads(tok.to_json())["post_processor"] is None
+    href = hf_of(tok)
+    for text in sample_texts(30, seed=71):
+        assert_same_as_hf(tok, href, text, "a pair")
+    a, b = tok.encode("the model"), tok.encode("text")
+    enc = tok.encode("the model", pair="text")
+    assert enc.ids == a.ids + b.ids
+    assert enc.type_ids == [0] * len(a) + [1] * len(b)
+    with pytest.raises(ValueError, match="pad token"):
+        tok.encode_batch(["a", "bb"], padding="longest")
+    with pytest.raises(ValueError, match=r"\[UNK\]"):
+        WordPieceTokenizer.train(corpus, vocab_size=100, special_tokens=["[PAD]"])
+
+
+def test_pickle_round_trip(wp: WordPieceTokenizer, bpe: BpeTokenizer) -> None:
+    for tok in (wp, bpe):
+        back = pickle.loads(pickle.dumps(tok))
+        assert type(back) is type(tok)
+        assert back.fingerprint == tok.fingerprint
+        assert back.encode("the model, café") == tok.encode("the model, café")
 
 
 def test_fingerprint_tracks_content(corpus: list[str], wp: WordPieceTokenizer) -> None:
@@ -395,6 +431,13 @@ def test_progress_reports_and_cancels(corpus: list[str]) -> None:
         WordPieceTokenizer.train(corpus, vocab_size=200, progress=boom)
     assert isinstance(info.value.__cause__, RuntimeError)
 
+    def interrupt(stage: str, current: int, total: int) -> None:
+        raise KeyboardInterrupt
+
+    # Ctrl-C is not turned into a cancellation: it propagates as itself.
+    with pytest.raises(KeyboardInterrupt):
+        BpeTokenizer.train(corpus, vocab_size=400, progress=interrupt)
+
 
 # --- HF compatibility ------------------------------------------------------------------------
 
@@ -408,6 +451,34 @@ def test_our_tokenizers_encode_identically_in_hf(wp: WordPieceTokenizer, bpe: Bp
         for text in texts[:50]:
             enc = tok.encode(text)
             assert tok.decode(enc.ids) == href.decode(enc.ids)
+
+
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    text=st.text(st.characters(blacklist_categories=("Cs",)), max_size=40),
+    pair=st.one_of(st.none(), st.text(max_size=20)),
+)
+def test_byte_level_matches_hf_on_any_text(bpe: BpeTokenizer, text: str, pair: str | None) -> None:
+    assert_same_as_hf(bpe, _hf_cache(bpe), text, pair)
+
+
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(text=st.text(st.characters(blacklist_categories=("Cs",)), max_size=40))
+def test_wordpiece_matches_hf_on_any_text(wp: WordPieceTokenizer, text: str) -> None:
+    assert_same_as_hf(wp, _hf_cache(wp), text)
+
+
+_HF_CACHE: dict[str, object] = {}
+
+
+def _hf_cache(tok: Tokenizer) -> object:
+    if tok.fingerprint not in _HF_CACHE:
+        _HF_CACHE[tok.fingerprint] = hf_of(tok)
+    return _HF_CACHE[tok.fingerprint]
 
 
 def _wikitext(name: str) -> list[str]:
@@ -485,6 +556,54 @@ def test_hf_trained_byte_level_bpe_loads_and_matches(tmp_path: Path, corpus: lis
         assert ours.encode(text).ids == wrapper.encode(text).ids
 
 
+def test_hf_added_tokens_match_like_hf(wp: WordPieceTokenizer, bpe: BpeTokenizer) -> None:
+    texts = [
+        "Say HELLO World and naïve NAIVE, hello worldly",
+        "x[MASK]Naïve <extra>hello world</extra> [SEP]",
+        "HeLLo   World",
+    ]
+    for tok in (wp, bpe):
+        href = hf_of(tok)
+        # add_tokens: normalized=true (matched after the normalizer); specials: on raw text.
+        href.add_tokens(["Hello World", "naïve", "</extra>"])
+        href.add_special_tokens([hf.AddedToken("<extra>", lstrip=True, rstrip=True)])
+        ours = Tokenizer.from_json(href.to_str())
+        assert ours.vocab_size == tok.vocab_size + 4
+        stripped = ours.token_to_id("<extra>")
+        for text in texts + sample_texts(30, seed=61):
+            mine, theirs = ours.encode(text), href.encode(text)
+            assert mine.ids == theirs.ids, text
+            assert mine.offsets == [tuple(o) for o in theirs.offsets], text
+            # HF names a token by the text it matched: for an lstrip/rstrip token that
+            # includes the spaces (" <extra> "); we keep the vocab entry there.
+            pairs = zip(mine.ids, mine.tokens, theirs.tokens, strict=True)
+            assert all(a == b or (i == stripped and b.strip() == a) for i, a, b in pairs)
+            ids = theirs.ids
+            assert ours.decode(ids) == href.decode(ids)
+            assert ours.decode(ids, False) == href.decode(ids, skip_special_tokens=False)
+
+
+def test_hf_byte_level_offset_trimming(bpe: BpeTokenizer) -> None:
+    texts = [" leading", "  two  spaces  ", "a <extra> b", "\n x \n", *sample_texts(60, seed=81)]
+    template = hf.processors.TemplateProcessing(
+        single="[CLS] $A [SEP]",
+        pair="[CLS] $A [SEP] $B:1 [SEP]:1",
+        special_tokens=[("[CLS]", 2), ("[SEP]", 3)],
+    )
+    for add_prefix_space in (False, True):
+        trim = hf.processors.ByteLevel(trim_offsets=True, add_prefix_space=add_prefix_space)
+        for processor in (trim, hf.processors.Sequence([trim, template])):
+            href = hf_of(bpe)
+            href.post_processor = processor
+            href.add_special_tokens([hf.AddedToken("<extra>", lstrip=True, rstrip=True)])
+            ours = BpeTokenizer.from_json(href.to_str())
+            assert hf.Tokenizer.from_str(ours.to_json()).to_str() == href.to_str()
+            for text in texts:
+                mine, theirs = ours.encode(text, " pair  text "), href.encode(text, " pair  text ")
+                assert mine.ids == theirs.ids
+                assert mine.offsets == [tuple(o) for o in theirs.offsets], text
+
+
 def test_hf_trained_wordpiece_loads_and_matches(tmp_path: Path, corpus: list[str]) -> None:
     href = hf.BertWordPieceTokenizer(lowercase=True)
     href.train_from_iterator(corpus, vocab_size=200, min_frequency=1, show_progress=False)
@@ -492,6 +611,15 @@ def test_hf_trained_wordpiece_loads_and_matches(tmp_path: Path, corpus: list[str
     href.save(str(path))
     ours = WordPieceTokenizer.from_huggingface(tmp_path)
     for i, text in enumerate(sample_texts(150, seed=51)):
+        assert_same_as_hf(ours, href, text, "Pair text" if i % 2 else None)
+    # The older BertProcessing post-processor reads as the same template.
+    href.post_processor = hf.processors.BertProcessing(
+        ("[SEP]", href.token_to_id("[SEP]")), ("[CLS]", href.token_to_id("[CLS]"))
+    )
+    href.save(str(path))
+    assert json.loads(path.read_text("utf-8"))["post_processor"]["type"] == "BertProcessing"
+    ours = WordPieceTokenizer.load(path)
+    for i, text in enumerate(sample_texts(50, seed=52)):
         assert_same_as_hf(ours, href, text, "Pair text" if i % 2 else None)
 
 
@@ -512,6 +640,13 @@ def test_empty_corpus_and_small_vocab(tmp_path: Path) -> None:
         BpeTokenizer.train(["", ""], vocab_size=300)
     with pytest.raises(ValueError, match="vocab"):
         BpeTokenizer.train(["some text here"], vocab_size=100)
+
+
+def test_corpus_items_must_be_str() -> None:
+    with pytest.raises(ValueError, match="corpus item 1 is a bytes, expected str"):
+        BpeTokenizer.train(iter(["fine", b"bytes"]), vocab_size=300)
+    with pytest.raises(TypeError, match="iterable of str"):
+        BpeTokenizer.train(42, vocab_size=300)  # type: ignore[arg-type]
 
 
 def test_corrupt_and_foreign_files(tmp_path: Path, wp: WordPieceTokenizer) -> None:
@@ -567,3 +702,42 @@ def test_decode_rejects_unknown_ids(wp: WordPieceTokenizer) -> None:
         wp.decode([wp.vocab_size + 5])
     with pytest.raises(ValueError, match="cannot decode id"):
         wp.decode([-1])
+
+
+def _mutations(value: object, rng: random.Random) -> object:
+    """A copy of a JSON value with one random part replaced, removed or retyped."""
+    junk = [None, True, -1, 2**40, "", "x y", [], {}, [["a"]], {"type": "BPE"}]
+    if isinstance(value, dict) and value and rng.random() < 0.8:
+        key = rng.choice(list(value))
+        out = dict(value)
+        roll = rng.random()
+        if roll < 0.3:
+            del out[key]
+        elif roll < 0.6:
+            out[key] = rng.choice(junk)
+        else:
+            out[key] = _mutations(value[key], rng)
+        return out
+    if isinstance(value, list) and value and rng.random() < 0.8:
+        out = list(value)
+        i = rng.randrange(len(out))
+        out[i] = _mutations(out[i], rng) if rng.random() < 0.5 else rng.choice(junk)
+        return out
+    return rng.choice(junk)
+
+
+def test_mangled_files_give_format_errors_not_crashes() -> None:
+    rng = random.Random(0)
+    small = WordPieceTokenizer.train(make_corpus(30), vocab_size=60, min_frequency=1)
+    bpe_small = BpeTokenizer.train(make_corpus(30), vocab_size=270, min_frequency=1)
+    for tok in (small, bpe_small):
+        base = json.loads(tok.to_json())
+        loaded = 0
+        for _ in range(300):
+            text = json.dumps(_mutations(base, rng))
+            try:
+                Tokenizer.from_json(text, "mangled.json").encode("some text [SEP] here")
+                loaded += 1
+            except FormatError as e:  # anything else (a Rust panic included) fails the test
+                assert str(e).startswith("mangled.json: "), e
+        assert loaded < 250  # most mutations are refused

@@ -2,7 +2,6 @@ import json
 import math
 
 import pytest
-import torch
 from _pretrain_kit import write_preset
 
 from bert_engine.modeling import BertForMaskedLM, BertForPreTraining

@@ -52,3 +52,10 @@ def add_group(subparsers: Any, name: str, help_text: str) -> Any:
     )
     parser.set_defaults(group_parser=parser, func=None)
     return parser.add_subparsers(dest=f"{name}_command", metavar="VERB")
+
+
+def console() -> Any:
+    """A rich console for tables; wide when piped (no truncated names in files or tests)."""
+    from rich.console import Console
+
+    return Console() if sys.stdout.isatty() else Console(width=240)

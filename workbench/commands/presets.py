@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from workbench.commands._common import CliError, add_group
+from workbench.commands._common import CliError, add_group, console
 
 
 def register(subparsers: Any) -> None:
@@ -48,7 +48,6 @@ def _add_set(parser: argparse.ArgumentParser) -> None:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    from rich.console import Console
     from rich.table import Table
 
     from bert_engine.presets import list_presets, search_dirs
@@ -62,7 +61,7 @@ def run_list(args: argparse.Namespace) -> int:
     for info in found:
         name = f"{info.name} (shadowed)" if info.shadowed else info.name
         table.add_row(name, info.origin, info.description)
-    Console().print(table)
+    console().print(table)
     return 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Any
 
@@ -40,7 +41,8 @@ def run(args: argparse.Namespace) -> int:
     from workbench.commands._progress import EventProgress
 
     control = RunControl()
-    show = not args.quiet and int(__import__("os").environ.get("RANK", "0")) == 0
+    rank = int(os.environ.get("RANK", "0"))
+    show = not args.quiet and rank == 0
     with EventProgress(enabled=show) as progress, stop_on_interrupt(control):
         outcome = run_pretraining(
             preset,
@@ -50,8 +52,11 @@ def run(args: argparse.Namespace) -> int:
             progress=progress.on_stage,
             on_run_dir=progress.on_run_dir,
         )
+    from bert_engine.training.distributed import current_context, shutdown
+
+    shutdown(current_context())
     result = outcome.result
-    if int(__import__("os").environ.get("RANK", "0")) != 0:
+    if rank != 0:
         return 0 if result.status == "finished" else 1
     where = outcome.run_dir
     if result.status == "finished":

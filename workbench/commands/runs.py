@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from workbench.commands._common import CliError, add_group
+from workbench.commands._common import CliError, add_group, console
 
 
 def register(subparsers: Any) -> None:
@@ -27,7 +27,6 @@ def _fmt(value: Any) -> str:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    from rich.console import Console
     from rich.table import Table
 
     from bert_engine.tracking import list_runs
@@ -49,12 +48,11 @@ def run_list(args: argparse.Namespace) -> int:
             _fmt((r.best.get("validation/loss") or {}).get("value")),
             str(r.path),
         )
-    Console().print(table)
+    console().print(table)
     return 0
 
 
 def run_compare(args: argparse.Namespace) -> int:
-    from rich.console import Console
     from rich.table import Table
 
     from bert_engine.tracking import compare_runs
@@ -66,15 +64,15 @@ def run_compare(args: argparse.Namespace) -> int:
         ):
             raise CliError(f"{folder} is not a run folder (no summary.json or config.toml)")
     comparison = compare_runs(args.a, args.b)
-    console = Console()
+    out = console()
     settings = Table("setting", "A", "B", title="settings that differ")
     for key, (a, b) in comparison.config_diff.items():
         settings.add_row(key, _fmt(a), _fmt(b))
-    console.print(settings if comparison.config_diff else "same settings")
+    out.print(settings if comparison.config_diff else "same settings")
     metrics = Table("metric", "A last", "B last", "A best", "B best", title="metrics")
     for name, values in comparison.metrics.items():
         metrics.add_row(
             name, *(_fmt(values.get(k)) for k in ("a_last", "b_last", "a_best", "b_best"))
         )
-    console.print(metrics)
+    out.print(metrics)
     return 0

@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import Any
 
-from workbench.commands._common import add_group
+from workbench.commands._common import add_group, console
 
 
 def register(subparsers: Any) -> None:
@@ -68,7 +68,6 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def run_encode(args: argparse.Namespace) -> int:
-    from rich.console import Console
     from rich.table import Table
 
     from bert_engine.tokenizers import load_tokenizer
@@ -92,6 +91,6 @@ def run_encode(args: argparse.Namespace) -> int:
     ):
         source = args.pair if typ == 1 and args.pair is not None else args.text
         table.add_row(str(i), token, str(tid), f"{start}-{end}", source[start:end])
-    Console().print(table)
+    console().print(table)
     print(f"{len(enc.ids)} tokens")
     return 0

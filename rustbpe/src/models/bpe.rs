@@ -2,6 +2,8 @@
 //! rank (lowest first) until no known merge applies. Results are cached per word.
 
 use std::cell::RefCell;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::hash::BuildHasher;
 use std::sync::RwLock;
 
@@ -23,7 +25,7 @@ pub struct Bpe {
     /// token string -> id.
     ids: FxHashMap<String, u32>,
     /// byte -> id of its single-byte symbol (`NONE` when the vocab lacks it).
-    byte_ids: [u32; 256],
+    byte_ids: Box<[u32; 256]>,
     /// `left << 32 | right` -> (rank, merged id).
     ranks: FxHashMap<u64, (u32, u32)>,
     cache: WordCache,
@@ -44,18 +46,8 @@ impl Bpe {
                 )));
             }
         }
-        let table = bytes_to_unicode();
-        let mut byte_ids = [NONE; 256];
-        for (b, c) in table.iter().enumerate() {
-            byte_ids[b] = ids
-                .get(c.encode_utf8(&mut [0; 4]) as &str)
-                .copied()
-                .unwrap_or(NONE);
-        }
-
-        let mut ranks = FxHashMap::default();
-        ranks.reserve(merges.len());
-        let mut merge_ids = Vec::with_capacity(merges.len());
+        let mut learned = Vec::with_capacity(merges.len());
+        let mut merged = String::new();
         for (rank, (left, right)) in merges.iter().enumerate() {
             let id = |token: &str| {
                 ids.get(token).copied().ok_or_else(|| {
@@ -65,20 +57,52 @@ impl Bpe {
                     ))
                 })
             };
-            let (l, r) = (id(left)?, id(right)?);
-            let merged = id(&format!("{left}{right}"))?;
+            merged.clear();
+            merged.push_str(left);
+            merged.push_str(right);
+            learned.push((id(left)?, id(right)?, id(&merged)?));
+        }
+        Ok(Self::with_ids(vocab, ids, learned))
+    }
+
+    /// A model straight from a trainer, whose merges are valid by construction:
+    /// `(left, right, merged)` ids.
+    pub(crate) fn from_learned(vocab: Vec<String>, merges: Vec<(u32, u32, u32)>) -> Self {
+        let ids = vocab
+            .iter()
+            .enumerate()
+            .map(|(id, token)| (token.clone(), id as u32))
+            .collect();
+        Self::with_ids(vocab, ids, merges)
+    }
+
+    fn with_ids(
+        vocab: Vec<String>,
+        ids: FxHashMap<String, u32>,
+        merges: Vec<(u32, u32, u32)>,
+    ) -> Self {
+        let table = bytes_to_unicode();
+        let mut byte_ids = Box::new([NONE; 256]);
+        for (b, c) in table.iter().enumerate() {
+            byte_ids[b] = ids
+                .get(c.encode_utf8(&mut [0; 4]) as &str)
+                .copied()
+                .unwrap_or(NONE);
+        }
+        let mut ranks = FxHashMap::default();
+        ranks.reserve(merges.len());
+        for (rank, &(l, r, merged)) in merges.iter().enumerate() {
             // Like HF, a pair listed twice keeps its last rank.
             ranks.insert(pack(l, r), (rank as u32, merged));
-            merge_ids.push((l, r));
         }
-        Ok(Bpe {
+        Bpe {
             vocab,
-            merges: merge_ids,
+            merges: merges.iter().map(|&(l, r, _)| (l, r)).collect(),
             ids,
             byte_ids,
             ranks,
             cache: WordCache::default(),
-        })
+        }
     }
 
     /// Appends the tokens of `word` (raw UTF-8 text, not byte-mapped) to `out`, with byte spans
@@ -142,7 +166,8 @@ impl Bpe {
     /// (the leftmost one on ties), as HF and tiktoken do.
     fn merge_word(&self, bytes: &[u8], out: &mut Vec<Token>) {
         SCRATCH.with(|cell| {
-            let mut syms = cell.borrow_mut();
+            let scratch = &mut *cell.borrow_mut();
+            let syms = &mut scratch.syms;
             syms.clear();
             for (i, &b) in bytes.iter().enumerate() {
                 let id = self.byte_ids[b as usize];
@@ -156,36 +181,10 @@ impl Bpe {
                     });
                 }
             }
-            // syms[i].rank / .merged describe the pair (syms[i], syms[i + 1]).
-            for i in 0..syms.len().saturating_sub(1) {
-                (syms[i].rank, syms[i].merged) = self.rank(syms[i].id, syms[i + 1].id);
-            }
-            loop {
-                let mut best = NONE;
-                let mut at = 0;
-                for (i, s) in syms.iter().enumerate() {
-                    if s.rank < best {
-                        best = s.rank;
-                        at = i;
-                    }
-                }
-                if best == NONE {
-                    break;
-                }
-                let right = syms.remove(at + 1);
-                let s = &mut syms[at];
-                s.id = s.merged;
-                s.end = right.end;
-                (s.rank, s.merged) = (right.rank, right.merged);
-                if at + 1 < syms.len() {
-                    (syms[at].rank, syms[at].merged) = self.rank(syms[at].id, syms[at + 1].id);
-                } else {
-                    (syms[at].rank, syms[at].merged) = (NONE, NONE);
-                }
-                if at > 0 {
-                    (syms[at - 1].rank, syms[at - 1].merged) =
-                        self.rank(syms[at - 1].id, syms[at].id);
-                }
+            if syms.len() <= LINEAR_MAX_SYMBOLS {
+                self.merge_linear(syms);
+            } else {
+                self.merge_heap(syms, &mut scratch.heap, &mut scratch.next);
             }
             out.extend(syms.iter().map(|s| Token {
                 id: s.id,
@@ -193,6 +192,95 @@ impl Bpe {
                 end: s.end,
             }));
         });
+    }
+
+    /// Short words: keep the rank of each adjacent pair, scan for the minimum, merge, update
+    /// the two neighbouring ranks. Quadratic, but the fastest for a few dozen symbols.
+    fn merge_linear(&self, syms: &mut Vec<Sym>) {
+        // syms[i].rank / .merged describe the pair (syms[i], syms[i + 1]).
+        for i in 0..syms.len().saturating_sub(1) {
+            (syms[i].rank, syms[i].merged) = self.rank(syms[i].id, syms[i + 1].id);
+        }
+        loop {
+            let mut best = NONE;
+            let mut at = 0;
+            for (i, s) in syms.iter().enumerate() {
+                if s.rank < best {
+                    best = s.rank;
+                    at = i;
+                }
+            }
+            if best == NONE {
+                break;
+            }
+            let right = syms.remove(at + 1);
+            let id = syms[at].merged;
+            syms[at].id = id;
+            syms[at].end = right.end;
+            (syms[at].rank, syms[at].merged) = match syms.get(at + 1) {
+                Some(next) => self.rank(id, next.id),
+                None => (NONE, NONE),
+            };
+            if at > 0 {
+                (syms[at - 1].rank, syms[at - 1].merged) = self.rank(syms[at - 1].id, syms[at].id);
+            }
+        }
+    }
+
+    /// Long words (e.g. a megabyte without spaces): a heap of (rank, position) over a linked
+    /// list of symbols, O(n log n). Same order as `merge_linear`: lowest rank, then leftmost.
+    fn merge_heap(
+        &self,
+        syms: &mut Vec<Sym>,
+        heap: &mut BinaryHeap<Reverse<(u32, u32)>>,
+        next: &mut Vec<u32>,
+    ) {
+        let n = syms.len();
+        heap.clear();
+        next.clear();
+        next.extend((1..=n as u32).map(|i| if i as usize == n { NONE } else { i }));
+        let mut prev: Vec<u32> = (0..n as u32).map(|i| i.wrapping_sub(1)).collect();
+        prev[0] = NONE;
+        for i in 0..n - 1 {
+            let (rank, _) = self.rank(syms[i].id, syms[i + 1].id);
+            if rank != NONE {
+                heap.push(Reverse((rank, i as u32)));
+            }
+        }
+        while let Some(Reverse((rank, pos))) = heap.pop() {
+            let p = pos as usize;
+            let q = next[p];
+            // Skip entries made stale by earlier merges: removed symbol, no right neighbour,
+            // or a different pair at this position now.
+            if syms[p].id == NONE || q == NONE {
+                continue;
+            }
+            let q = q as usize;
+            let (r, merged) = self.rank(syms[p].id, syms[q].id);
+            if r != rank {
+                continue;
+            }
+            syms[p].id = merged;
+            syms[p].end = syms[q].end;
+            syms[q].id = NONE;
+            next[p] = next[q];
+            if next[p] != NONE {
+                prev[next[p] as usize] = pos;
+            }
+            if prev[p] != NONE {
+                let (r, _) = self.rank(syms[prev[p] as usize].id, merged);
+                if r != NONE {
+                    heap.push(Reverse((r, prev[p])));
+                }
+            }
+            if next[p] != NONE {
+                let (r, _) = self.rank(merged, syms[next[p] as usize].id);
+                if r != NONE {
+                    heap.push(Reverse((r, pos)));
+                }
+            }
+        }
+        syms.retain(|s| s.id != NONE);
     }
 }
 
@@ -209,9 +297,19 @@ struct Sym {
     merged: u32,
 }
 
+/// Words with more symbols than this use the heap algorithm.
+const LINEAR_MAX_SYMBOLS: usize = 64;
+
+/// Per-thread buffers reused across words: no allocation per word.
+#[derive(Default)]
+struct Scratch {
+    syms: Vec<Sym>,
+    heap: BinaryHeap<Reverse<(u32, u32)>>,
+    next: Vec<u32>,
+}
+
 thread_local! {
-    /// Reused symbol buffer: no allocation per word.
-    static SCRATCH: RefCell<Vec<Sym>> = const { RefCell::new(Vec::new()) };
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
 }
 
 /// Words longer than this (bytes) bypass the cache: they are rare and would bloat it.
@@ -379,6 +477,67 @@ mod tests {
             assert_eq!(r[0], ("abc".to_owned(), 0, 3));
             assert_eq!(r.len(), w.len() - 2);
         }
+    }
+
+    #[test]
+    fn long_words_merge_as_short_ones() {
+        // The heap algorithm (long words) against the linear one on the same symbols: random
+        // words over a small alphabet, a model with many overlapping merges.
+        let mut merges: Vec<(String, String)> = Vec::new();
+        let mut vocab = byte_vocab();
+        let mut known: Vec<String> = ["a", "b", "c"].map(String::from).to_vec();
+        let mut state = 0x1234_5678_9abc_def0u64;
+        let mut rand = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        while merges.len() < 60 {
+            let (a, b) = (
+                known[rand(known.len())].clone(),
+                known[rand(known.len())].clone(),
+            );
+            let ab = format!("{a}{b}");
+            if ab.len() <= 6 && !vocab.contains(&ab) {
+                vocab.push(ab.clone());
+                known.push(ab);
+                merges.push((a, b));
+            }
+        }
+        let m = Bpe::new(vocab, merges).unwrap();
+        for _ in 0..200 {
+            let len = 1 + rand(300);
+            let word: String = (0..len).map(|_| ['a', 'b', 'c'][rand(3)]).collect();
+            let bytes = word.as_bytes();
+            let mut linear: Vec<Sym> = bytes
+                .iter()
+                .enumerate()
+                .map(|(i, &b)| Sym {
+                    id: m.byte_ids[b as usize],
+                    start: i as u32,
+                    end: i as u32 + 1,
+                    rank: NONE,
+                    merged: NONE,
+                })
+                .collect();
+            let mut heap = linear.clone();
+            m.merge_linear(&mut linear);
+            m.merge_heap(&mut heap, &mut BinaryHeap::new(), &mut Vec::new());
+            let ids = |v: &[Sym]| v.iter().map(|s| (s.id, s.start, s.end)).collect::<Vec<_>>();
+            assert_eq!(ids(&linear), ids(&heap), "word {word}");
+        }
+    }
+
+    #[test]
+    fn very_long_word() {
+        // 200k symbols: the heap path (the linear one would take minutes).
+        let m = model(&[("a", "a"), ("aa", "aa")]);
+        let word = "a".repeat(200_001);
+        let got = tokens(&m, &word);
+        assert_eq!(got.len(), 50_001);
+        assert!(got[..50_000].iter().all(|t| t.0 == "aaaa"));
+        assert_eq!(got[50_000], ("a".to_owned(), 200_000, 200_001));
     }
 
     #[test]

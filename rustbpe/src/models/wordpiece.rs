@@ -14,14 +14,70 @@ pub struct WordPiece {
     pub continuing_subword_prefix: String,
     pub max_input_chars_per_word: usize,
     /// token -> id.
-    ids: FxHashMap<String, u32>,
+    ids: PieceMap,
     /// For tokens that start with the prefix: the rest of the token -> id, so that a
     /// non-initial piece is looked up on a slice of the word with no string building.
-    continuations: FxHashMap<String, u32>,
+    continuations: PieceMap,
     unk_id: u32,
-    /// Longest token / continuation rest in bytes: longer candidates cannot match.
-    max_initial_len: usize,
-    max_continuation_len: usize,
+}
+
+/// String -> id map tuned for short keys: keys of up to 15 bytes are packed into one
+/// integer (bytes + length), so a lookup hashes and compares a `u128` and follows no
+/// pointer; longer keys go to a plain map. Also knows its longest key, since longer
+/// candidates cannot match.
+#[derive(Debug, Clone, Default)]
+struct PieceMap {
+    short: FxHashMap<u128, u32>,
+    long: FxHashMap<String, u32>,
+    max_len: usize,
+}
+
+impl PieceMap {
+    /// The key as bytes 0..n of a `u128` with n in byte 15, for n <= 15. Built from a few
+    /// overlapping fixed-size loads (overlapping bytes are equal, so OR-ing them is exact)
+    /// rather than a variable-length copy.
+    #[inline]
+    fn pack(key: &str) -> Option<u128> {
+        let b = key.as_bytes();
+        let n = b.len();
+        let bytes = if n >= 8 {
+            if n > 15 {
+                return None;
+            }
+            let lo = u64::from_le_bytes(b[..8].try_into().ok()?);
+            let hi = u64::from_le_bytes(b[n - 8..].try_into().ok()?);
+            u128::from(lo) | (u128::from(hi) << (8 * (n - 8)))
+        } else if n >= 4 {
+            let lo = u32::from_le_bytes(b[..4].try_into().ok()?);
+            let hi = u32::from_le_bytes(b[n - 4..].try_into().ok()?);
+            u128::from(lo) | (u128::from(hi) << (8 * (n - 4)))
+        } else if n > 0 {
+            // n = 1..3: bytes 0, n/2 and n-1 cover every position.
+            u128::from(b[0])
+                | (u128::from(b[n / 2]) << (8 * (n / 2)))
+                | (u128::from(b[n - 1]) << (8 * (n - 1)))
+        } else {
+            0
+        };
+        Some(bytes | ((n as u128) << 120))
+    }
+
+    /// Inserts, returning the id already there for this key, if any.
+    fn insert(&mut self, key: &str, id: u32) -> Option<u32> {
+        self.max_len = self.max_len.max(key.len());
+        match Self::pack(key) {
+            Some(k) => self.short.insert(k, id),
+            None => self.long.insert(key.to_owned(), id),
+        }
+    }
+
+    #[inline]
+    fn get(&self, key: &str) -> Option<u32> {
+        match Self::pack(key) {
+            Some(k) => self.short.get(&k).copied(),
+            None => self.long.get(key).copied(),
+        }
+    }
 }
 
 impl WordPiece {
@@ -32,9 +88,8 @@ impl WordPiece {
         continuing_subword_prefix: String,
         max_input_chars_per_word: usize,
     ) -> crate::Result<Self> {
-        let mut ids = FxHashMap::with_capacity_and_hasher(vocab.len(), Default::default());
-        let mut continuations = FxHashMap::default();
-        let (mut max_initial_len, mut max_continuation_len) = (0, 0);
+        let mut ids = PieceMap::default();
+        let mut continuations = PieceMap::default();
         for (id, token) in vocab.iter().enumerate() {
             let id = u32::try_from(id).map_err(|_| {
                 Error::Invalid(format!(
@@ -42,19 +97,17 @@ impl WordPiece {
                     vocab.len()
                 ))
             })?;
-            if let Some(first) = ids.insert(token.clone(), id) {
+            if let Some(first) = ids.insert(token, id) {
                 return Err(Error::Format(format!(
                     "WordPiece vocabulary has the token {token:?} twice (ids {first} and {id}); \
                      each token must appear exactly once"
                 )));
             }
-            max_initial_len = max_initial_len.max(token.len());
             if let Some(rest) = token.strip_prefix(continuing_subword_prefix.as_str()) {
-                continuations.insert(rest.to_owned(), id);
-                max_continuation_len = max_continuation_len.max(rest.len());
+                continuations.insert(rest, id);
             }
         }
-        let unk_id = *ids.get(&unk_token).ok_or_else(|| {
+        let unk_id = ids.get(&unk_token).ok_or_else(|| {
             Error::Invalid(format!(
                 "the unknown token {unk_token:?} is not in the WordPiece vocabulary ({} tokens); \
                  add it to the vocabulary or name the unknown token it uses",
@@ -69,8 +122,6 @@ impl WordPiece {
             ids,
             continuations,
             unk_id,
-            max_initial_len,
-            max_continuation_len,
         })
     }
 
@@ -97,15 +148,15 @@ impl WordPiece {
         let first = out.len();
         let mut start = 0;
         while start < word.len() {
-            let (table, max_len) = if start == 0 {
-                (&self.ids, self.max_initial_len)
+            let table = if start == 0 {
+                &self.ids
             } else {
-                (&self.continuations, self.max_continuation_len)
+                &self.continuations
             };
-            let mut end = floor_char_boundary(word, (start + max_len).min(word.len()));
+            let mut end = floor_char_boundary(word, (start + table.max_len).min(word.len()));
             let mut found = None;
             while end > start {
-                if let Some(&id) = table.get(&word[start..end]) {
+                if let Some(id) = table.get(&word[start..end]) {
                     found = Some(id);
                     break;
                 }
@@ -129,7 +180,7 @@ impl WordPiece {
     }
 
     pub fn token_to_id(&self, token: &str) -> Option<u32> {
-        self.ids.get(token).copied()
+        self.ids.get(token)
     }
 
     pub fn id_to_token(&self, id: u32) -> Option<&str> {
@@ -223,6 +274,67 @@ mod tests {
         let m = model(&["[UNK]", "日", "##本", "##本語"], 100);
         assert_eq!(pieces(&m, "日本語"), vec![p("日", 0, 3), p("##本語", 3, 9)]);
         assert_eq!(pieces(&m, "日本"), vec![p("日", 0, 3), p("##本", 3, 6)]);
+    }
+
+    #[test]
+    fn long_tokens_and_trailing_nul_bytes_are_distinct_keys() {
+        // 15 bytes and less are packed into integers, longer ones are not: both must match,
+        // and "a" must not match "a\0".
+        let long = "abcdefghijklmnopqrstuvwxyz";
+        let m = model(
+            &[
+                "[UNK]",
+                long,
+                "##\0",
+                "a",
+                "abcdefghijklmno",
+                "##pqrstuvwxyz0123",
+            ],
+            100,
+        );
+        assert_eq!(pieces(&m, long), vec![p(long, 0, 26)]);
+        // Greedy takes the 26-byte token first and never backtracks: "0123" is left over.
+        assert_eq!(
+            pieces(&m, "abcdefghijklmnopqrstuvwxyz0123"),
+            vec![p("[UNK]", 0, 30)]
+        );
+        // A continuation longer than 15 bytes after a 15-byte (packed) initial piece.
+        let m2 = model(&["[UNK]", "abcdefghijklmno", "##pqrstuvwxyz012345"], 100);
+        assert_eq!(
+            pieces(&m2, "abcdefghijklmnopqrstuvwxyz012345"),
+            vec![
+                p("abcdefghijklmno", 0, 15),
+                p("##pqrstuvwxyz012345", 15, 32)
+            ]
+        );
+        assert_eq!(pieces(&m, "a\0"), vec![p("a", 0, 1), p("##\0", 1, 2)]);
+        assert_eq!(m.token_to_id("a\0"), None);
+        assert_eq!(m.token_to_id("a"), Some(3));
+    }
+
+    #[test]
+    fn piece_map_keys_of_every_length_are_distinct() {
+        // Every prefix of a string (lengths 0..=20, across the packed/unpacked boundary and the
+        // overlapping-load cases) finds its own id; the same prefix with any one byte changed
+        // finds nothing.
+        let text = "abcdefghijklmnopqrst";
+        let mut map = PieceMap::default();
+        for n in 0..=text.len() {
+            assert_eq!(map.insert(&text[..n], n as u32), None);
+        }
+        for n in 0..=text.len() {
+            assert_eq!(map.get(&text[..n]), Some(n as u32));
+            for i in 0..n {
+                let mut changed = text[..n].to_owned().into_bytes();
+                changed[i] = b'Z';
+                assert_eq!(
+                    map.get(std::str::from_utf8(&changed).unwrap()),
+                    None,
+                    "{n} {i}"
+                );
+            }
+        }
+        assert_eq!(map.max_len, 20);
     }
 
     #[test]

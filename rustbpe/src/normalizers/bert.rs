@@ -1,15 +1,19 @@
 //! BERT's normalizer, as HF `BertNormalizer`: clean control characters, put spaces around
-//! CJK ideographs, lowercase, NFD + strip accents. Each step can be switched off.
+//! CJK ideographs, NFD + strip accents, lowercase. Each step can be switched off.
 //!
-//! HF applies the steps one after another over the whole string; every step maps one
-//! character to zero or more characters independently of its neighbours, so we run the
-//! whole chain per character in one pass and record, for each output byte, the byte span
-//! of the original character it came from (HF's alignments).
+//! HF applies the steps one after another over the whole string, each rewriting the
+//! alignments (for each output byte, the byte span of the original character it came from).
+//! All steps but NFD map one character to zero or more characters on their own, so we run
+//! the chain per character in one pass. NFD also reorders runs of combining marks; HF's
+//! alignments then follow positions, not characters, and `Nfd` reproduces that.
 
 use super::Normalized;
 pub(crate) mod classes;
 
-use classes::{is_bert_control, is_bert_whitespace, is_chinese_char, is_nonspacing_mark};
+use classes::{
+    hf_combining_class, hf_decomposes, is_bert_control, is_bert_whitespace, is_chinese_char,
+    is_nonspacing_mark,
+};
 use unicode_normalization::char::decompose_canonical;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,6 +40,7 @@ impl Default for BertNormalizer {
 struct Builder {
     text: String,
     alignments: Vec<(u32, u32)>,
+    lowercase: bool,
 }
 
 impl Builder {
@@ -46,6 +51,120 @@ impl Builder {
             self.alignments.push(span);
         }
     }
+
+    /// Pushes `c` lowercased (the last step; a multi-character lowercase shares the span).
+    #[inline]
+    fn push_lower(&mut self, c: char, span: (u32, u32)) {
+        if !self.lowercase {
+            self.push(c, span);
+        } else if c.is_ascii() {
+            self.push(c.to_ascii_lowercase(), span);
+        } else {
+            for l in c.to_lowercase() {
+                self.push(l, span);
+            }
+        }
+    }
+}
+
+/// One character of the NFD output, waiting for its run of combining marks to be ordered.
+#[derive(Clone, Copy)]
+struct NfdItem {
+    c: char,
+    class: u8,
+    /// The span of the source character for the first character of its decomposition
+    /// (HF: replaces a character); `None` for the others (HF: inserted).
+    source: Option<(u32, u32)>,
+}
+
+/// NFD + strip accents, emulating HF's alignments: the output is a sequence of segments
+/// (a starter, then combining marks stably sorted by combining class); HF aligns each
+/// "replacing" character of a segment to the next source character in original order and each
+/// "inserted" one to the last source character used.
+struct Nfd {
+    segment: Vec<NfdItem>,
+    sources: Vec<(u32, u32)>,
+    last: (u32, u32),
+}
+
+impl Nfd {
+    fn new() -> Self {
+        Nfd {
+            segment: Vec::new(),
+            sources: Vec::new(),
+            last: (0, 0),
+        }
+    }
+
+    #[inline]
+    fn push(&mut self, out: &mut Builder, item: NfdItem) {
+        if item.class == 0 {
+            self.flush(out);
+        }
+        self.segment.push(item);
+    }
+
+    /// Feeds one source character (already cleaned).
+    #[inline]
+    fn feed(&mut self, out: &mut Builder, c: char, span: (u32, u32)) {
+        if c.is_ascii() {
+            self.flush(out);
+            self.last = span;
+            out.push_lower(c, span);
+            return;
+        }
+        if !hf_decomposes(c) {
+            self.push(
+                out,
+                NfdItem {
+                    c,
+                    class: hf_combining_class(c),
+                    source: Some(span),
+                },
+            );
+            return;
+        }
+        let mut first = true;
+        decompose_canonical(c, |d| {
+            let source = if first { Some(span) } else { None };
+            first = false;
+            self.push(
+                out,
+                NfdItem {
+                    c: d,
+                    class: hf_combining_class(d),
+                    source,
+                },
+            );
+        });
+    }
+
+    /// Orders the pending segment, aligns it as HF does, drops nonspacing marks.
+    fn flush(&mut self, out: &mut Builder) {
+        if self.segment.is_empty() {
+            return;
+        }
+        let marks_from = usize::from(self.segment[0].class == 0);
+        let marks = &mut self.segment[marks_from..];
+        if !marks.windows(2).all(|w| w[0].class <= w[1].class) {
+            self.sources.clear();
+            self.sources.extend(marks.iter().filter_map(|i| i.source));
+            marks.sort_by_key(|i| i.class);
+            let mut next = self.sources.iter();
+            for item in marks.iter_mut().filter(|i| i.source.is_some()) {
+                item.source = next.next().copied();
+            }
+        }
+        for item in &self.segment {
+            if let Some(span) = item.source {
+                self.last = span;
+            }
+            if !is_nonspacing_mark(item.c) {
+                out.push_lower(item.c, self.last);
+            }
+        }
+        self.segment.clear();
+    }
 }
 
 impl BertNormalizer {
@@ -55,119 +174,142 @@ impl BertNormalizer {
     }
 
     pub fn normalize(&self, text: &str) -> Normalized {
-        if text.is_ascii() && !(self.clean_text && text.bytes().any(is_removed_ascii)) {
-            return self.normalize_ascii(text);
-        }
-        self.normalize_chars(text)
+        self.normalize_ascii(text)
+            .unwrap_or_else(|| self.normalize_chars(text))
     }
 
-    /// ASCII text where no byte is removed: every byte maps to one byte, so the alignment
-    /// is the identity and needs no table (no CJK, nothing to decompose).
-    fn normalize_ascii(&self, text: &str) -> Normalized {
-        let mut out = text.to_owned();
-        if self.lowercase {
-            out.make_ascii_lowercase();
+    /// How this configuration maps ASCII bytes (`REMOVED` for bytes that are dropped).
+    fn ascii_map(&self) -> &'static [u8; 128] {
+        &ASCII_MAPS[usize::from(self.clean_text) * 2 + usize::from(self.lowercase)]
+    }
+
+    /// The fast path: ASCII text where no byte is removed maps byte to byte, so the
+    /// alignment is the identity (no CJK, nothing to decompose). `None` otherwise.
+    fn normalize_ascii(&self, text: &str) -> Option<Normalized> {
+        let map = self.ascii_map();
+        let mut out = Vec::with_capacity(text.len());
+        for &b in text.as_bytes() {
+            let m = *map.get(usize::from(b))?;
+            if m == REMOVED {
+                return None;
+            }
+            out.push(m);
         }
-        if self.clean_text && out.bytes().any(|b| matches!(b, b'\t' | b'\n' | b'\r')) {
-            out = out.replace(['\t', '\n', '\r'], " ");
-        }
-        Normalized {
-            text: out,
+        // ASCII in, ASCII out: always valid UTF-8.
+        let text = String::from_utf8(out).ok()?;
+        Some(Normalized {
+            text,
             alignments: None,
-        }
+        })
     }
 
-    /// The general path: any text, alignments kept unless nothing changed.
+    /// The general path: any text, alignments kept unless they are the identity.
     fn normalize_chars(&self, text: &str) -> Normalized {
-        let strip = self.strips_accents();
-        let mut b = Builder {
+        let map = self.ascii_map();
+        let mut out = Builder {
             text: String::with_capacity(text.len() + text.len() / 4),
             alignments: Vec::with_capacity(text.len() + text.len() / 4),
+            lowercase: self.lowercase,
         };
-        let mut changed = false;
-        for (pos, c) in text.char_indices() {
-            let len = c.len_utf8();
-            let span = (pos as u32, (pos + len) as u32);
-            let before = b.text.len();
-            let mut c = c;
+        let mut nfd = self.strips_accents().then(Nfd::new);
+        let bytes = text.as_bytes();
+        let mut pos = 0;
+        while pos < bytes.len() {
+            let b = bytes[pos];
+            if b < 0x80 {
+                // ASCII: one table lookup, no decomposition, a starter for NFD.
+                let span = (pos as u32, pos as u32 + 1);
+                pos += 1;
+                let m = map[usize::from(b)];
+                if m == REMOVED {
+                    continue;
+                }
+                if let Some(nfd) = nfd.as_mut() {
+                    nfd.flush(&mut out);
+                    nfd.last = span;
+                }
+                out.push(char::from(m), span);
+                continue;
+            }
+            let Some(mut c) = text[pos..].chars().next() else {
+                break;
+            };
+            let span = (pos as u32, (pos + c.len_utf8()) as u32);
+            pos += c.len_utf8();
             if self.clean_text {
-                if c == '\0' || c == '\u{fffd}' || is_bert_control(c) {
-                    changed = true;
+                if c == '\u{fffd}' || is_bert_control(c) {
                     continue;
                 }
                 if is_bert_whitespace(c) {
                     c = ' ';
                 }
             }
-            if self.handle_chinese_chars && is_chinese_char(c) {
-                // HF inserts the spaces as new characters: the one before takes the alignment
-                // of the previous output byte (or (0, 0) at the start), the one after the
-                // ideograph's.
-                let prev = b.alignments.last().copied().unwrap_or((0, 0));
-                b.push(' ', prev);
-                self.push_char(&mut b, c, span, strip);
-                b.push(' ', span);
-                changed = true;
-                continue;
-            }
-            self.push_char(&mut b, c, span, strip);
-            if !changed
-                && (b.text.len() - before != len || b.text[before..] != text[pos..pos + len])
-            {
-                changed = true;
-            }
-        }
-        if !changed {
-            return Normalized {
-                text: b.text,
-                alignments: None,
+            let cjk = self.handle_chinese_chars && is_chinese_char(c);
+            // HF (0.23) aligns both spaces around an ideograph to the ideograph.
+            let mut emit = |ch: char| match nfd.as_mut() {
+                Some(nfd) => nfd.feed(&mut out, ch, span),
+                None => out.push_lower(ch, span),
             };
-        }
-        Normalized {
-            text: b.text,
-            alignments: Some(b.alignments),
-        }
-    }
-
-    /// Strip accents (NFD, drop nonspacing marks) then lowercase one (cleaned) character.
-    #[inline]
-    fn push_char(&self, b: &mut Builder, c: char, span: (u32, u32), strip: bool) {
-        if c.is_ascii() {
-            b.push(
-                if self.lowercase {
-                    c.to_ascii_lowercase()
-                } else {
-                    c
-                },
-                span,
-            );
-        } else if strip {
-            decompose_canonical(c, |d| {
-                if !is_nonspacing_mark(d) {
-                    self.push_lower(b, d, span);
-                }
-            });
-        } else {
-            self.push_lower(b, c, span);
-        }
-    }
-
-    #[inline]
-    fn push_lower(&self, b: &mut Builder, c: char, span: (u32, u32)) {
-        if self.lowercase {
-            for l in c.to_lowercase() {
-                b.push(l, span);
+            if cjk {
+                emit(' ');
+                emit(c);
+                emit(' ');
+            } else {
+                emit(c);
             }
-        } else {
-            b.push(c, span);
+        }
+        if let Some(nfd) = nfd.as_mut() {
+            nfd.flush(&mut out);
+        }
+        let alignments = (!is_identity(text, &out)).then_some(out.alignments);
+        Normalized {
+            text: out.text,
+            alignments,
         }
     }
 }
 
-/// ASCII bytes that `clean_text` removes: controls other than `\t`, `\n`, `\r` (and NUL).
-#[inline]
-fn is_removed_ascii(b: u8) -> bool {
-    (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')) || b == 0x7f
+/// Marks an ASCII byte that `clean_text` removes.
+const REMOVED: u8 = 0xff;
+
+/// ASCII byte maps for (clean_text, lowercase) = index `clean * 2 + lower`.
+const ASCII_MAPS: [[u8; 128]; 4] = [
+    ascii_map(false, false),
+    ascii_map(false, true),
+    ascii_map(true, false),
+    ascii_map(true, true),
+];
+
+/// `clean_text` removes the controls other than `\t`, `\n`, `\r` (NUL included) and turns
+/// those three into spaces; `lowercase` lowercases A-Z.
+const fn ascii_map(clean: bool, lower: bool) -> [u8; 128] {
+    let mut map = [0u8; 128];
+    let mut b = 0;
+    while b < 128 {
+        let byte = b as u8;
+        map[b] = if clean && matches!(byte, b'\t' | b'\n' | b'\r') {
+            b' '
+        } else if clean && (byte < 0x20 || byte == 0x7f) {
+            REMOVED
+        } else if lower {
+            byte.to_ascii_lowercase()
+        } else {
+            byte
+        };
+        b += 1;
+    }
+    map
+}
+
+/// Whether the output is the input with every byte aligned to its own character.
+fn is_identity(text: &str, out: &Builder) -> bool {
+    out.text == text
+        && text.char_indices().all(|(pos, c)| {
+            let span = (pos as u32, (pos + c.len_utf8()) as u32);
+            out.alignments[pos..pos + c.len_utf8()]
+                .iter()
+                .all(|&a| a == span)
+        })
 }
 
 #[cfg(test)]
@@ -262,14 +404,28 @@ mod tests {
     }
 
     #[test]
+    fn reordered_marks_align_by_position_as_hf() {
+        // NFD sorts U+0316 (class 220) after U+1D165 (class 216, a spacing mark, kept): the
+        // kept character takes the span of the first source position of the run (U+0316's).
+        let n = with(false, false, Some(true), false);
+        let (text, spans) = norm(&n, "x\u{316}\u{1d165}\u{345}y");
+        assert_eq!(text, "x\u{1d165}y");
+        assert_eq!(spans, vec![(0, 1), (1, 3), (9, 10)]);
+        // Already in order: its own span.
+        let (text, spans) = norm(&n, "x\u{1d165}\u{316}y");
+        assert_eq!(text, "x\u{1d165}y");
+        assert_eq!(spans, vec![(0, 1), (1, 5), (7, 8)]);
+    }
+
+    #[test]
     fn chinese_characters_get_spaces() {
+        // Both spaces take the ideograph's span (as HF 0.23).
         let (text, spans) = norm(&BertNormalizer::default(), "a中b");
         assert_eq!(text, "a 中 b");
-        assert_eq!(spans, vec![(0, 1), (0, 1), (1, 4), (1, 4), (4, 5)]);
-        // At the start the leading space has the empty span (0, 0).
+        assert_eq!(spans, vec![(0, 1), (1, 4), (1, 4), (1, 4), (4, 5)]);
         let (text, spans) = norm(&BertNormalizer::default(), "中");
         assert_eq!(text, " 中 ");
-        assert_eq!(spans, vec![(0, 0), (0, 3), (0, 3)]);
+        assert_eq!(spans, vec![(0, 3), (0, 3), (0, 3)]);
         // Hiragana and Hangul are not in the CJK ideograph blocks (NFD splits the Hangul
         // syllable into its three jamo, which all keep the syllable's span).
         let (text, spans) = norm(&BertNormalizer::default(), "ひら한");

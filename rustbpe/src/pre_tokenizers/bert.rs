@@ -6,6 +6,27 @@ use crate::normalizers::bert::classes::{is_bert_punc, is_bert_whitespace};
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct BertPreTokenizer;
 
+/// Class of an ASCII byte: part of a word, whitespace (dropped) or punctuation (isolated).
+const WORD: u8 = 0;
+const SPACE: u8 = 1;
+const PUNC: u8 = 2;
+
+const ASCII_CLASS: [u8; 128] = {
+    let mut class = [WORD; 128];
+    let mut b = 0;
+    while b < 128 {
+        let byte = b as u8;
+        // Rust's `char::is_whitespace` for ASCII: space and \t \n \x0b \x0c \r.
+        if byte == b' ' || (byte >= 0x09 && byte <= 0x0d) {
+            class[b] = SPACE;
+        } else if byte.is_ascii_punctuation() {
+            class[b] = PUNC;
+        }
+        b += 1;
+    }
+    class
+};
+
 impl BertPreTokenizer {
     pub fn split(&self, text: &str, out: &mut Vec<(usize, usize)>) {
         let bytes = text.as_bytes();
@@ -14,26 +35,29 @@ impl BertPreTokenizer {
         let mut pos = 0;
         while pos < bytes.len() {
             let b = bytes[pos];
-            // ASCII bytes are classified without decoding; others decode one char.
-            let (len, space, punc) = if b < 0x80 {
-                (
-                    1,
-                    matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c),
-                    b.is_ascii_punctuation(),
-                )
+            // ASCII bytes are classified by table; others decode one char.
+            let (len, class) = if b < 0x80 {
+                (1, ASCII_CLASS[usize::from(b)])
             } else {
                 let c = text[pos..].chars().next().unwrap_or_default();
-                (c.len_utf8(), is_bert_whitespace(c), is_bert_punc(c))
+                let class = if is_bert_whitespace(c) {
+                    SPACE
+                } else if is_bert_punc(c) {
+                    PUNC
+                } else {
+                    WORD
+                };
+                (c.len_utf8(), class)
             };
-            if space || punc {
+            if class == WORD {
+                word.get_or_insert(pos);
+            } else {
                 if let Some(start) = word.take() {
                     out.push((start, pos));
                 }
-                if punc {
+                if class == PUNC {
                     out.push((pos, pos + len));
                 }
-            } else if word.is_none() {
-                word = Some(pos);
             }
             pos += len;
         }

@@ -25,8 +25,8 @@ impl BpeTrainer {
         };
         let to_symbols =
             |word: &str| -> String { word.bytes().map(|b| table[b as usize]).collect() };
-        let out = merges::train(counts, &config, &to_symbols, progress)?;
-        Bpe::new(out.vocab, out.merges)
+        let learned = merges::learn(counts, &config, &to_symbols, progress)?;
+        Ok(Bpe::from_learned(learned.vocab, learned.merges))
     }
 }
 

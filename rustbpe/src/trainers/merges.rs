@@ -98,29 +98,46 @@ impl Vocab {
     }
 }
 
-/// All words as symbol ids, stored back to back; a word shrinks in place when merged.
+/// All words back to back in one array, each as `[len, count_lo, count_hi, symbols...]`; a
+/// word is named by the offset of its header, so visiting a word touches one place in memory
+/// (the merge loop is bound by these cache misses). A word shrinks in place when merged.
 struct Words {
-    symbols: Vec<u32>,
-    start: Vec<u32>,
-    len: Vec<u32>,
-    count: Vec<i64>,
+    data: Vec<u32>,
+}
+
+const HEADER: usize = 3;
+
+/// `(len, count)` of the word at offset `o`.
+#[inline]
+fn header(data: &[u32], o: usize) -> (usize, i64) {
+    let count = u64::from(data[o + 1]) | (u64::from(data[o + 2]) << 32);
+    (data[o] as usize, count as i64)
 }
 
 /// Per-pair bookkeeping: current count and the words that may hold the pair (a superset:
 /// a word can lose the pair without being removed from the list).
-struct Pairs {
-    count: FxHashMap<Pair, i64>,
-    words: FxHashMap<Pair, Vec<u32>>,
+#[derive(Default)]
+struct PairInfo {
+    count: i64,
+    words: Vec<u32>,
 }
 
-impl Pairs {
-    fn add(&mut self, pair: Pair, delta: i64, word: u32) {
-        *self.count.entry(pair).or_insert(0) += delta;
-        let list = self.words.entry(pair).or_default();
-        if list.last() != Some(&word) {
-            list.push(word);
-        }
+type Pairs = FxHashMap<Pair, PairInfo>;
+
+/// Pushes `word` unless it is already the last one (words are visited in order).
+fn push_word(list: &mut Vec<u32>, word: u32) {
+    if list.last() != Some(&word) {
+        list.push(word);
     }
+}
+
+/// The changes of one merge step, gathered in small (cache-hot) maps and applied to the
+/// global pair table once per distinct pair.
+#[derive(Default)]
+struct Step {
+    delta: FxHashMap<Pair, i64>,
+    /// Pairs that gained occurrences (they hold the new token) -> the words holding them.
+    gained: FxHashMap<Pair, Vec<u32>>,
 }
 
 /// Learns merges. `map_word` turns a counted word into its initial symbol characters
@@ -133,6 +150,37 @@ pub fn train(
     map_word: &(dyn Fn(&str) -> String + Sync),
     progress: ProgressFn,
 ) -> crate::Result<MergeOutput> {
+    let learned = learn(counts, config, map_word, progress)?;
+    let merges = learned
+        .merges
+        .iter()
+        .map(|&(a, b, _)| {
+            (
+                learned.vocab[a as usize].clone(),
+                learned.vocab[b as usize].clone(),
+            )
+        })
+        .collect();
+    Ok(MergeOutput {
+        vocab: learned.vocab,
+        merges,
+    })
+}
+
+/// What `learn` returns: the vocab and the merges as ids `(left, right, merged)`.
+pub(crate) struct Learned {
+    pub vocab: Vec<String>,
+    pub merges: Vec<(u32, u32, u32)>,
+}
+
+/// `train` without turning the merges into strings (the BPE trainer builds its model from
+/// the ids directly).
+pub(crate) fn learn(
+    counts: &WordCounts,
+    config: &MergeConfig,
+    map_word: &(dyn Fn(&str) -> String + Sync),
+    progress: ProgressFn,
+) -> crate::Result<Learned> {
     let mapped = map_words(counts, map_word);
     if mapped.iter().all(|(w, _)| w.is_empty()) {
         return Err(Error::Data(
@@ -173,22 +221,25 @@ pub fn train(
     let mut pairs = count_pairs(&words);
 
     let mut queue: BinaryHeap<Entry> = pairs
-        .count
         .iter()
-        .filter(|&(_, &count)| count > 0)
-        .map(|(&pair, &count)| Entry { count, pair })
+        .filter(|&(_, info)| info.count > 0)
+        .map(|(&pair, info)| Entry {
+            count: info.count,
+            pair,
+        })
         .collect();
     let threshold = config.min_frequency.max(1) as i64;
     let prefix = config.continuing_subword_prefix.as_deref();
 
     let total = config.vocab_size.saturating_sub(vocab.tokens.len()) as u64;
     let report_every = (total / 100).max(1) as usize;
-    let mut merges: Vec<(u32, u32)> = Vec::new();
+    let mut merges: Vec<(u32, u32, u32)> = Vec::new();
+    let mut steps = [Step::default(), Step::default()];
     let mut new_pairs: Vec<Pair> = Vec::new();
 
     while vocab.tokens.len() < config.vocab_size {
         let Some(top) = queue.pop() else { break };
-        let current = pairs.count.get(&top.pair).copied().unwrap_or(0);
+        let current = pairs.get(&top.pair).map_or(0, |p| p.count);
         if current != top.count {
             // Stale entry (the pair lost occurrences since it was queued): requeue it with its
             // real count. Counts of queued pairs only go down, so the max stays exact.
@@ -211,25 +262,37 @@ pub fn train(
             prefix,
         );
         let new_id = vocab.get_or_add(&new_token);
-        merges.push((left, right));
+        merges.push((left, right, new_id));
 
-        let holders = pairs.words.remove(&top.pair).unwrap_or_default();
-        pairs.count.remove(&top.pair);
-        new_pairs.clear();
-        for &w in &holders {
-            merge_word(
-                &mut words,
-                w,
-                left,
-                right,
-                new_id,
-                top.pair,
-                &mut pairs,
-                &mut new_pairs,
-            );
+        let mut holders = pairs.remove(&top.pair).map(|p| p.words).unwrap_or_default();
+        if !holders.is_sorted() {
+            // Only after a merge re-created a known token (lists appended): the parallel
+            // split needs sorted offsets.
+            holders.sort_unstable();
+            holders.dedup();
         }
+        merge_words(&mut words, &holders, (left, right, new_id), &mut steps);
+        new_pairs.clear();
+        for step in &mut steps {
+            for (pair, delta) in step.delta.drain() {
+                pairs.entry(pair).or_default().count += delta;
+            }
+            for (pair, list) in step.gained.drain() {
+                let info = pairs.entry(pair).or_default();
+                if info.words.is_empty() {
+                    info.words = list;
+                } else {
+                    // The second half of a parallel step, or a merge that re-creates a known
+                    // token: append (the lists stay sorted in the first case).
+                    info.words.extend(list);
+                }
+                new_pairs.push(pair);
+            }
+        }
+        new_pairs.sort_unstable();
+        new_pairs.dedup();
         for &pair in &new_pairs {
-            let count = pairs.count[&pair];
+            let count = pairs[&pair].count;
             if count >= threshold {
                 queue.push(Entry { count, pair });
             }
@@ -253,16 +316,7 @@ pub fn train(
         return Err(Error::Cancelled);
     }
 
-    let merges = merges
-        .into_iter()
-        .map(|(a, b)| {
-            (
-                vocab.tokens[a as usize].clone(),
-                vocab.tokens[b as usize].clone(),
-            )
-        })
-        .collect();
-    Ok(MergeOutput {
+    Ok(Learned {
         vocab: vocab.tokens,
         merges,
     })
@@ -339,15 +393,12 @@ fn symbolize(words: &[(String, i64)], config: &MergeConfig, vocab: &mut Vocab) -
         }
     }
 
-    let total_chars: usize = words.iter().map(|(w, _)| w.len()).sum();
-    let mut out = Words {
-        symbols: Vec::with_capacity(total_chars),
-        start: Vec::with_capacity(words.len()),
-        len: Vec::with_capacity(words.len()),
-        count: Vec::with_capacity(words.len()),
-    };
+    let total_chars: usize = words.iter().map(|(w, _)| w.len() + HEADER).sum();
+    let mut data: Vec<u32> = Vec::with_capacity(total_chars);
     for (word, count) in words {
-        let start = out.symbols.len();
+        let o = data.len();
+        let count = *count as u64;
+        data.extend([0, count as u32, (count >> 32) as u32]);
         for (i, c) in word.chars().enumerate() {
             let Some(id) = lookup(c, vocab) else { continue };
             let id = if i > 0 && config.continuing_subword_prefix.is_some() {
@@ -355,32 +406,32 @@ fn symbolize(words: &[(String, i64)], config: &MergeConfig, vocab: &mut Vocab) -
             } else {
                 id
             };
-            out.symbols.push(id);
+            data.push(id);
         }
-        let len = out.symbols.len() - start;
+        let len = data.len() - o - HEADER;
         if len < 2 {
             // A single symbol never takes part in a pair.
-            out.symbols.truncate(start);
+            data.truncate(o);
             continue;
         }
-        out.start.push(start as u32);
-        out.len.push(len as u32);
-        out.count.push(*count);
+        data[o] = len as u32;
     }
-    out
+    Words { data }
 }
 
+/// Initial pair counts and holders (before any merge, words are laid out densely).
 fn count_pairs(words: &Words) -> Pairs {
-    let mut pairs = Pairs {
-        count: FxHashMap::default(),
-        words: FxHashMap::default(),
-    };
-    for w in 0..words.start.len() {
-        let start = words.start[w] as usize;
-        let syms = &words.symbols[start..start + words.len[w] as usize];
-        for win in syms.windows(2) {
-            pairs.add(pack(win[0], win[1]), words.count[w], w as u32);
+    let mut pairs = Pairs::default();
+    let data = &words.data;
+    let mut o = 0;
+    while o < data.len() {
+        let (len, count) = header(data, o);
+        for win in data[o + HEADER..o + HEADER + len].windows(2) {
+            let info = pairs.entry(pack(win[0], win[1])).or_default();
+            info.count += count;
+            push_word(&mut info.words, o as u32);
         }
+        o += HEADER + len;
     }
     pairs
 }
@@ -396,37 +447,85 @@ fn merged_token(left: &str, right: &str, prefix: Option<&str>) -> String {
     s
 }
 
-/// Merges every `(left, right)` of word `w` (left to right, no overlaps), updating the pair
-/// counts of the neighbours; pairs that gain occurrences are appended to `new_pairs` once.
-#[allow(clippy::too_many_arguments)]
-fn merge_word(
-    words: &mut Words,
-    w: u32,
-    left: u32,
-    right: u32,
-    new_id: u32,
-    merged: Pair,
-    pairs: &mut Pairs,
-    new_pairs: &mut Vec<Pair>,
-) {
-    let wi = w as usize;
-    let start = words.start[wi] as usize;
-    let n = words.len[wi] as usize;
-    let count = words.count[wi];
-    let syms = &mut words.symbols[start..start + n];
+/// Words fetched ahead of use in a merge step: the visits are random accesses into the word
+/// array, and their cache misses are most of the merge loop's time.
+const PREFETCH_AHEAD: usize = 8;
 
-    let dec = |pair: Pair, pairs: &mut Pairs| {
+#[inline(always)]
+fn prefetch(x: &u32) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch is only a hint; it never faults and the pointer comes from a reference.
+    #[allow(unused_unsafe)]
+    unsafe {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        _mm_prefetch::<_MM_HINT_T0>((x as *const u32).cast());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = x;
+}
+
+/// Below this many words to visit, a merge step runs on one thread.
+const PARALLEL_MIN_WORDS: usize = 2048;
+
+/// One merge step: merges `(left, right)` into `new_id` in every word of `holders` (sorted
+/// word offsets), recording the count changes in `steps`. Large steps are split in two
+/// halves of the word array, merged on two threads (the words are disjoint).
+fn merge_words(words: &mut Words, holders: &[u32], merge: (u32, u32, u32), steps: &mut [Step; 2]) {
+    let [first, second] = steps;
+    if holders.len() < PARALLEL_MIN_WORDS || rayon::current_num_threads() < 2 {
+        merge_range(&mut words.data, 0, holders, merge, first);
+        return;
+    }
+    let k = holders.len() / 2;
+    let split = holders[k] as usize;
+    let (data_a, data_b) = words.data.split_at_mut(split);
+    let (ha, hb) = holders.split_at(k);
+    rayon::join(
+        || merge_range(data_a, 0, ha, merge, first),
+        || merge_range(data_b, split, hb, merge, second),
+    );
+}
+
+/// `merge_word` over the words at `holders`, in a part of the word array that starts at
+/// offset `base`.
+fn merge_range(
+    data: &mut [u32],
+    base: usize,
+    holders: &[u32],
+    merge: (u32, u32, u32),
+    step: &mut Step,
+) {
+    for (i, &w) in holders.iter().enumerate() {
+        if let Some(&ahead) = holders.get(i + PREFETCH_AHEAD) {
+            prefetch(&data[ahead as usize - base]);
+        }
+        let o = w as usize - base;
+        let (len, count) = header(data, o);
+        let syms = &mut data[o + HEADER..o + HEADER + len];
+        data[o] = merge_word(syms, count, w, merge, step) as u32;
+    }
+}
+
+/// Merges every `(left, right)` of one word (left to right, no overlaps), recording the
+/// count changes of the neighbouring pairs in `step`; returns the new length. As in HF, the
+/// merged pair itself is not counted down: it leaves the table.
+fn merge_word(
+    syms: &mut [u32],
+    count: i64,
+    w: u32,
+    (left, right, new_id): (u32, u32, u32),
+    step: &mut Step,
+) -> usize {
+    let n = syms.len();
+    let merged = pack(left, right);
+    let lose = |pair: Pair, step: &mut Step| {
         if pair != merged {
-            if let Some(c) = pairs.count.get_mut(&pair) {
-                *c -= count;
-            }
+            *step.delta.entry(pair).or_insert(0) -= count;
         }
     };
-    let inc = |pair: Pair, pairs: &mut Pairs, new_pairs: &mut Vec<Pair>| {
-        if !pairs.count.contains_key(&pair) {
-            new_pairs.push(pair);
-        }
-        pairs.add(pair, count, w);
+    let gain = |pair: Pair, step: &mut Step| {
+        *step.delta.entry(pair).or_insert(0) += count;
+        push_word(step.gained.entry(pair).or_default(), w);
     };
 
     let (mut i, mut j) = (0, 0);
@@ -434,13 +533,13 @@ fn merge_word(
         if i + 1 < n && syms[i] == left && syms[i + 1] == right {
             if j > 0 {
                 let prev = syms[j - 1];
-                dec(pack(prev, left), pairs);
-                inc(pack(prev, new_id), pairs, new_pairs);
+                lose(pack(prev, left), step);
+                gain(pack(prev, new_id), step);
             }
             if i + 2 < n {
                 let next = syms[i + 2];
-                dec(pack(right, next), pairs);
-                inc(pack(new_id, next), pairs, new_pairs);
+                lose(pack(right, next), step);
+                gain(pack(new_id, next), step);
             }
             syms[j] = new_id;
             i += 2;
@@ -450,7 +549,7 @@ fn merge_word(
         }
         j += 1;
     }
-    words.len[wi] = j as u32;
+    j
 }
 
 #[cfg(test)]
@@ -616,6 +715,23 @@ mod tests {
             out.merges,
             pairs(&[("a", "##b"), ("##a", "##b"), ("ab", "##ab"), ("b", "##a")])
         );
+    }
+
+    #[test]
+    fn merge_result_equal_to_a_special_reuses_its_id() {
+        // As HF: "a"+"b" = "ab" is already the special token 0; the merge is recorded, the
+        // vocab does not grow, and the words now hold id 0. Then (ab,c)=1 -> "abc".
+        let mut cfg = config(10);
+        cfg.special_tokens = vec!["ab".into()];
+        let out = train(
+            &counts(&[("ab", 2), ("abc", 1)]),
+            &cfg,
+            &identity,
+            &no_progress,
+        )
+        .unwrap();
+        assert_eq!(out.vocab, vec!["ab", "a", "b", "c", "abc"]);
+        assert_eq!(out.merges, pairs(&[("a", "b"), ("ab", "c")]));
     }
 
     #[test]

@@ -19,19 +19,24 @@ impl WordCounts {
         F: Fn(&str, &mut dyn FnMut(&str)) + Sync,
     {
         use rayon::prelude::*;
+        // A few chunks per thread: each counts into its own map (few maps to merge, and
+        // enough chunks to balance the threads).
+        let chunk = docs.len().div_ceil(4 * rayon::current_num_threads()).max(1);
         let batch = docs
-            .par_iter()
-            .with_min_len(16)
-            .fold(FxHashMap::<String, u64>::default, |mut map, doc| {
-                words(doc.as_ref(), &mut |w: &str| {
-                    // Borrowed lookup first: most words are already counted, so the key is
-                    // allocated only on first sight.
-                    if let Some(c) = map.get_mut(w) {
-                        *c += 1;
-                    } else {
-                        map.insert(w.to_owned(), 1);
-                    }
-                });
+            .par_chunks(chunk)
+            .map(|chunk| {
+                let mut map = FxHashMap::<String, u64>::default();
+                for doc in chunk {
+                    words(doc.as_ref(), &mut |w: &str| {
+                        // Borrowed lookup first: most words are already counted, so the key
+                        // is allocated only on first sight.
+                        if let Some(c) = map.get_mut(w) {
+                            *c += 1;
+                        } else {
+                            map.insert(w.to_owned(), 1);
+                        }
+                    });
+                }
                 map
             })
             .reduce(FxHashMap::default, merge_maps);
