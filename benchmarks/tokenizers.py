@@ -42,6 +42,14 @@ def shared_data() -> Path:
 
 
 def peak_rss_mb() -> float:
+    # VmHWM is this process's own high-water mark; ru_maxrss would carry over the parent's
+    # RSS through fork + exec on Linux and hide the differences between the tools.
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
