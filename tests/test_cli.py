@@ -1,6 +1,8 @@
 import subprocess
 import sys
 
+import pytest
+
 from workbench.cli import main
 
 
@@ -15,3 +17,15 @@ def test_version_runs_as_module():
     )
     assert out.returncode == 0
     assert out.stdout.startswith("bertbench ")
+
+
+def test_user_error_is_one_line_unless_debugging(tmp_path, capsys, monkeypatch):
+    missing = tmp_path / "no-such-tokenizer.json"
+    monkeypatch.delenv("BERTBENCH_DEBUG", raising=False)
+    assert main(["tokenizer", "encode", str(missing), "hello"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "no-such-tokenizer.json" in err
+
+    monkeypatch.setenv("BERTBENCH_DEBUG", "1")
+    with pytest.raises((FileNotFoundError, ValueError)):
+        main(["tokenizer", "encode", str(missing), "hello"])

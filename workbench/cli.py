@@ -3,12 +3,13 @@
 The parser is assembled from `workbench.commands`: every module there registers its verbs with
 `register(subparsers)` and handles them in `run(args) -> int`. User errors (a bad preset, a
 missing file, a bad checkpoint...) end with a one-line message and a non-zero exit status,
-never a traceback.
+never a traceback (set BERTBENCH_DEBUG=1 to see the traceback of any error).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from bert_engine import __version__
@@ -40,8 +41,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(func(args))
     except Exception as exc:
-        if not isinstance(exc, user_errors()):
-            raise  # a bug: the traceback is what a developer needs
+        # A bug, or a debugging session: the traceback is what a developer needs. (User errors
+        # include ValueError, which a bug can raise too: BERTBENCH_DEBUG shows where.)
+        if not isinstance(exc, user_errors()) or os.environ.get("BERTBENCH_DEBUG"):
+            raise
         print(f"error: {describe_error(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
