@@ -34,8 +34,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     func = getattr(args, "func", None)
-    if args.command is None or func is None:
-        # `bertbench` alone, or a verb group without its sub-verb (`bertbench runs`).
+    if args.command is None:
+        # `bertbench` alone opens the workbench in the terminal.
+        from workbench.commands.ui import run_tui
+
+        func = run_tui
+    elif func is None:
+        # A verb group without its sub-verb (`bertbench runs`).
         (getattr(args, "group_parser", None) or parser).print_help()
         return 0
     try:

@@ -1,0 +1,13 @@
+"""The `bertbench` Textual TUI: one app, one pane per file in `screens/`, messages in
+`messages.py`, styles in `app.tcss`. It calls only `workbench.services`."""
+
+from __future__ import annotations
+
+
+def run_tui(root: str | None = None) -> int:
+    """Open the workbench in the terminal over the workspace `root` (default: see
+    `workbench.services.default_root`)."""
+    from workbench.tui.app import BertbenchApp
+
+    BertbenchApp(root).run()
+    return 0

@@ -1,0 +1,14 @@
+"""The Presets pane."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Static
+
+
+class PresetsPane(Vertical):
+    """Placeholder until the pane is built."""
+
+    def compose(self) -> ComposeResult:
+        yield Static("Presets: coming soon")

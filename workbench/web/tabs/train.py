@@ -1,0 +1,11 @@
+"""The Train tab."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from workbench.services import Services
+
+
+def build(services: Services) -> None:
+    gr.Markdown("Train: coming soon")
