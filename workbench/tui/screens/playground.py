@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.markup import escape
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -116,22 +116,28 @@ class TryPane(Vertical):
         self.query_one("#try-error", Static).update(text)
 
     def _show(self, result: Any) -> None:
+        # rich Text, not markup: tokens such as "[CLS]" would read as markup tags.
         self.result = result
-        lines: list[str] = []
+        out = Text()
         masked: set[int] = set()
+
+        def rows(pairs: list[tuple[str, float]]) -> None:
+            for row in probability_rows(pairs, BAR_WIDTH):
+                out.append(f"\n{row.label:>16} ")
+                out.append(row.bar, style="green")
+                out.append(f" {row.percent}")
+
         if hasattr(result, "probabilities"):  # a Classification
-            lines.append(f"[b]label: {escape(result.label)}[/b]")
-            for row in probability_rows(result.probabilities, BAR_WIDTH):
-                lines.append(f"{escape(row.label):>16} [green]{row.bar}[/green] {row.percent}")
+            out.append(f"label: {result.label}", style="bold")
+            rows(result.probabilities)
         else:  # a FillMaskOutput
             for n, mask in enumerate(result.masks, start=1):
                 masked.add(mask.position)
-                lines.append(f"[b]mask {n}[/b] (token {mask.position})")
-                for row in probability_rows(mask.candidates, BAR_WIDTH):
-                    lines.append(f"{escape(row.label):>16} [green]{row.bar}[/green] {row.percent}")
-        self.query_one("#try-result", Static).update("\n".join(lines))
-        tokens = " ".join(
-            f"[reverse]{escape(t)}[/reverse]" if i in masked else escape(t)
-            for i, t in enumerate(result.tokens)
-        )
-        self.query_one("#try-tokens", Static).update(f"[b]tokens the model saw:[/b] {tokens}")
+                out.append(f"{chr(10) if n > 1 else ''}mask {n} (token {mask.position})", "bold")
+                rows(mask.candidates)
+        self.query_one("#try-result", Static).update(out)
+        tokens = Text("tokens the model saw: ", style="bold")
+        for i, token in enumerate(result.tokens):
+            tokens.append(token, style="reverse" if i in masked else "")
+            tokens.append(" ")
+        self.query_one("#try-tokens", Static).update(tokens)
