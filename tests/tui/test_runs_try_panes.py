@@ -17,7 +17,7 @@ from workbench.tui.widgets.curves import CurvePlot
 
 
 @pytest.fixture(scope="module")
-def workspace(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]:
+def trained_ws(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]:
     tmp = tmp_path_factory.mktemp("tui-runs")
     services = Services(tmp / "ws")
     pre = services.manager.start_pretraining(tiny_preset(tmp), name="pre")
@@ -31,8 +31,8 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]
 
 
 @pytest.mark.asyncio
-async def test_runs_pane_lists_compares_and_exports(workspace: tuple[Path, str, str]) -> None:
-    root, pre, ft = workspace
+async def test_runs_pane_lists_compares_and_exports(trained_ws: tuple[Path, str, str]) -> None:
+    root, pre, ft = trained_ws
     app = BertbenchApp(root=root)
     async with app.run_test(size=(140, 45)) as pilot:
         app.query_one(TabbedContent).active = "runs"
@@ -70,8 +70,8 @@ async def test_runs_pane_lists_compares_and_exports(workspace: tuple[Path, str, 
 
 
 @pytest.mark.asyncio
-async def test_try_pane_classifies_and_fills_masks(workspace: tuple[Path, str, str]) -> None:
-    root, pre, ft = workspace
+async def test_try_pane_classifies_and_fills_masks(trained_ws: tuple[Path, str, str]) -> None:
+    root, pre, ft = trained_ws
     app = BertbenchApp(root=root)
     async with app.run_test(size=(120, 40)) as pilot:
         app.query_one(TabbedContent).active = "try"

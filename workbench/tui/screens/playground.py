@@ -13,6 +13,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.css.query import NoMatches
 from textual.widgets import Button, Input, Select, Static
 
 from workbench.services.live import probability_rows
@@ -46,7 +47,8 @@ class TryPane(Vertical):
             yield Static("", id="try-tokens")
 
     def on_mount(self) -> None:
-        self._list()
+        # After the first frame: listing runs imports the engine, which competes for the GIL.
+        self.call_after_refresh(self._list)
 
     def on_runs_changed(self, message: RunsChanged) -> None:
         message.stop()  # the app forwarded it here; it must not bubble back
@@ -66,7 +68,11 @@ class TryPane(Vertical):
         self.kinds = dict(runs)
         select = self.query_one("#try-run", Select)
         previous = select.value
-        select.set_options([(f"{run} ({kind})", run) for run, kind in runs])
+        try:
+            select.set_options([(f"{run} ({kind})", run) for run, kind in runs])
+        except NoMatches:  # the select is not composed yet: try again after the next refresh
+            self.call_after_refresh(self._set_runs, runs)
+            return
         if previous in self.kinds:
             select.value = previous
 

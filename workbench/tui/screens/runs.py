@@ -13,6 +13,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
 from textual.widgets import Button, DataTable, Select, Static
 
 from workbench.services.live import RUN_COLUMNS, config_rows, run_rows
@@ -60,7 +61,8 @@ class RunsPane(Vertical):
         table.add_column(" ", key="mark", width=1)
         for name in RUN_COLUMNS:
             table.add_column(name, key=name)
-        self.action_refresh()
+        # After the first frame: listing runs imports the engine, which competes for the GIL.
+        self.call_after_refresh(self.action_refresh)
 
     # ------------------------------------------------------------------ listing
     def action_refresh(self) -> None:
@@ -171,7 +173,11 @@ class RunsPane(Vertical):
         select = self.query_one("#runs-metric", Select)
         metrics = sorted(curves)
         previous = select.value
-        select.set_options([(m, m) for m in metrics])
+        try:
+            select.set_options([(m, m) for m in metrics])
+        except NoMatches:  # the select is not composed yet: try again after the next refresh
+            self.call_after_refresh(self._show_curves, curves)
+            return
         wanted = previous if previous in metrics else "train/loss"
         if wanted in metrics:
             select.value = wanted

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from textual.app import RenderResult
 from textual_plotext import PlotextPlot
 
 
@@ -12,6 +15,8 @@ class CurvePlot(PlotextPlot):
         super().__init__(id=id, classes=classes)
         self.title = title
         self.series: dict[str, tuple[list[int], list[float]]] = {}
+        self._version = 0  # bumped by every `show`
+        self._cache: tuple[Any, RenderResult] | None = None
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -31,7 +36,16 @@ class CurvePlot(PlotextPlot):
         """How many points the chart holds (all series)."""
         return sum(len(steps) for steps, _ in self.series.values())
 
+    def render(self) -> RenderResult:
+        # Building the chart is the costly part of a repaint; showing the tab again, or a
+        # repaint caused by a neighbour, reuses the last build while nothing changed.
+        key = (self.size, self._version, self.app.theme, self.theme)
+        if self._cache is None or self._cache[0] != key:
+            self._cache = (key, super().render())
+        return self._cache[1]
+
     def _draw(self) -> None:
+        self._version += 1
         plt = self.plt
         plt.clear_data()
         plt.clear_figure()
