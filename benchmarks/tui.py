@@ -175,7 +175,7 @@ async def key_latency(
                     raise RuntimeError(f"the training run ended: {status.status} {status.error}")
                 await pilot.pause(0.2)
         else:  # the same app with no run: the reference the loaded numbers compare with
-            await pilot.pause(3.0)  # let the panes' first listings (engine import) finish
+            await app.workers.wait_for_complete()  # the panes' first listings (engine import)
 
         def step() -> int:
             return app.services.manager.status(run_id).step if run_id else 0

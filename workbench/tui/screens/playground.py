@@ -18,6 +18,7 @@ from textual.widgets import Button, Input, Select, Static
 
 from workbench.services.live import probability_rows
 from workbench.tui.messages import RunsChanged
+from workbench.tui.screens.train import freeze_loaded_objects
 
 BAR_WIDTH = 30
 TOP_K = 5
@@ -61,6 +62,7 @@ class TryPane(Vertical):
         except Exception as exc:
             self.app.call_from_thread(self._error, f"could not list runs: {exc}")
             return
+        freeze_loaded_objects()  # the engine is imported now
         usable = [r for r in runs if r.kind in HINTS and r.status not in ("running", "paused")]
         self.app.call_from_thread(self._set_runs, [(r.run_id, r.kind) for r in usable])
 

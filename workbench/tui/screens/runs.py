@@ -18,6 +18,7 @@ from textual.widgets import Button, DataTable, Select, Static
 
 from workbench.services.live import RUN_COLUMNS, config_rows, run_rows
 from workbench.tui.messages import RunsChanged, RunStarted
+from workbench.tui.screens.train import freeze_loaded_objects
 from workbench.tui.widgets.curves import CurvePlot
 
 MARK = "●"
@@ -83,6 +84,7 @@ class RunsPane(Vertical):
         except Exception as exc:
             self.app.call_from_thread(self._say, f"could not list runs: {exc}", True)
             return
+        freeze_loaded_objects()  # the engine is imported now
         self.app.call_from_thread(self._fill, runs)
 
     def _fill(self, runs: list[Any]) -> None:

@@ -8,7 +8,9 @@ second, so a flood of fast steps or a slow step never stalls the interface.
 
 from __future__ import annotations
 
+import gc
 import os
+import sys
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -29,6 +31,17 @@ REDRAWS_PER_S = 4
 # by the threads they create, e.g. torch's intra-op pool): a key press wins the CPU at once,
 # while training still gets every cycle the interface leaves idle.
 TRAINING_NICE = 5
+# The interface thread keeps the GIL through a whole repaint (default 5 ms): a training thread
+# calling torch ops asks for it thousands of times a step and would cut every repaint into
+# slices, each waiting for the OS to wake the interface again on a busy machine.
+SWITCH_INTERVAL_S = 0.05
+
+
+def freeze_loaded_objects() -> None:
+    """Move every object alive now out of the garbage collector's reach. Called once the
+    engine (torch) is imported: its ~200k long-lived objects would otherwise make each full
+    collection, which comes every few thousand repaints, freeze the interface for 0.1-0.5 s."""
+    gc.freeze()
 
 
 def lower_priority_of_this_thread(nice: int = TRAINING_NICE) -> None:
@@ -90,7 +103,12 @@ class TrainPane(Vertical):
             yield ProgressBar(total=1, id="train-progress", show_eta=False)
         yield RichLog(id="train-log", wrap=True, max_lines=500)
 
+    def on_unmount(self) -> None:
+        # Hand the frozen objects back, so the interpreter frees them normally at exit.
+        gc.unfreeze()
+
     def on_mount(self) -> None:
+        sys.setswitchinterval(max(sys.getswitchinterval(), SWITCH_INTERVAL_S))
         self.set_interval(1 / REDRAWS_PER_S, self._redraw)
         # After the first frame: listing presets imports the engine, which competes for the GIL.
         self.call_after_refresh(self._load_presets)
@@ -104,6 +122,7 @@ class TrainPane(Vertical):
         except Exception as exc:
             self.app.call_from_thread(self._show_error, f"could not list presets: {exc}")
             return
+        freeze_loaded_objects()  # the engine is imported now
         self.app.call_from_thread(self._set_presets, names)
 
     def _set_presets(self, names: list[str]) -> None:
