@@ -38,9 +38,9 @@ class TryPane(Vertical):
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="try-controls"):
-            yield Select[str]([], prompt="run", id="try-run")
-            yield Input(placeholder="text to try", id="try-text")
-            yield Button("Try", id="try-go", variant="primary")
+            yield Select[str]([], prompt="run", id="try-run", compact=True)
+            yield Input(placeholder="text to try", id="try-text", compact=True)
+            yield Button("Try", id="try-go", variant="primary", compact=True)
         yield Static("pick a run, type text, press enter", id="try-hint", markup=False)
         yield Static("", id="try-error", markup=False)
         with VerticalScroll(id="try-output"):

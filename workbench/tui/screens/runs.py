@@ -44,12 +44,12 @@ class RunsPane(Vertical):
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="runs-actions"):
-            yield Button("Refresh", id="runs-refresh")
-            yield Button("Compare", id="runs-compare", variant="primary")
-            yield Button("Continue", id="runs-continue")
-            yield Button("Export HF", id="runs-export")
-            yield Button("TensorBoard", id="runs-tensorboard")
-            yield Select[str]([], prompt="metric", id="runs-metric", allow_blank=True)
+            yield Button("Refresh", id="runs-refresh", compact=True)
+            yield Button("Compare", id="runs-compare", variant="primary", compact=True)
+            yield Button("Continue", id="runs-continue", compact=True)
+            yield Button("Export HF", id="runs-export", compact=True)
+            yield Button("TensorBoard", id="runs-tensorboard", compact=True)
+            yield Select[str]([], prompt="metric", id="runs-metric", allow_blank=True, compact=True)
         table: DataTable[str] = DataTable(id="runs-table", cursor_type="row", zebra_stripes=True)
         yield table
         yield Static("", id="runs-message", markup=False)

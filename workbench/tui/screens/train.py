@@ -83,12 +83,12 @@ class TrainPane(Vertical):
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="train-controls"):
-            yield Select[str]([], prompt="preset", id="train-preset")
-            yield Button("Pre-train", id="train-pretrain", variant="primary")
-            yield Button("Fine-tune", id="train-finetune")
-            yield Button("Pause", id="train-pause", disabled=True)
-            yield Button("Resume", id="train-resume", disabled=True)
-            yield Button("Stop", id="train-stop", variant="error", disabled=True)
+            yield Select[str]([], prompt="preset", id="train-preset", compact=True)
+            yield Button("Pre-train", id="train-pretrain", variant="primary", compact=True)
+            yield Button("Fine-tune", id="train-finetune", compact=True)
+            yield Button("Pause", id="train-pause", disabled=True, compact=True)
+            yield Button("Resume", id="train-resume", disabled=True, compact=True)
+            yield Button("Stop", id="train-stop", variant="error", disabled=True, compact=True)
         with Horizontal(id="train-body"):
             with Vertical(id="train-charts"):
                 yield CurvePlot("loss", id="train-loss")

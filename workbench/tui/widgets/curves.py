@@ -49,8 +49,9 @@ class CurvePlot(PlotextPlot):
         plt = self.plt
         plt.clear_data()
         plt.clear_figure()
-        plt.title(self.title)
-        plt.xlabel("step")
+        # The title goes on the border and the x axis is always steps: two more rows of
+        # chart where the terminal is small.
+        self.border_title = self.title
         for label, (steps, values) in self.series.items():
             # plotext draws a single point as nothing; a marker makes it visible.
             marker = "braille" if len(steps) > 1 else "dot"
