@@ -9,10 +9,11 @@ import threading
 from pathlib import Path
 
 import pytest
-from textual.widgets import Select, TabbedContent
+from textual.widgets import DataTable, Select, TabbedContent
 from tui_runs_kit import tiny_preset, wait_for
 
 from workbench.tui.app import BertbenchApp
+from workbench.tui.screens.runs import RunsPane
 from workbench.tui.screens.train import TRAINING_NICE, TrainPane
 from workbench.tui.widgets.curves import CurvePlot
 
@@ -50,7 +51,7 @@ async def test_a_short_pretraining_runs_to_the_end(tmp_path: Path) -> None:
 
 
 @pytest.mark.asyncio
-async def test_pause_resume_and_stop_keep_a_checkpoint(tmp_path: Path) -> None:
+async def test_pause_resume_stop_and_continue(tmp_path: Path) -> None:
     app = make_app(tmp_path, pretrain={"max_steps": 3000, "eval_every": 1000})
     async with app.run_test(size=(120, 40)) as pilot:
         app.query_one(TabbedContent).active = "train"
@@ -82,6 +83,25 @@ async def test_pause_resume_and_stop_keep_a_checkpoint(tmp_path: Path) -> None:
         assert status.status == "cancelled"
         assert any((status.run_dir / "checkpoints").iterdir())
         assert any("stopped at step" in line for line in pane.live.log)
+        stopped_at, first = pane.live.step, pane.run_id
+
+        # The Runs pane lists the cancelled run and continues it from its checkpoint; the
+        # Train pane follows the continued run.
+        app.query_one(TabbedContent).active = "runs"
+        runs = app.query_one(RunsPane)
+        table = runs.query_one("#runs-table", DataTable)
+        await wait_for(
+            pilot, lambda: table.row_count == 1 and table.get_row_at(0)[3] == "cancelled"
+        )
+        table.focus()
+        await pilot.press("u")
+        await wait_for(pilot, lambda: pane.run_id not in (None, first) and pane.live.step > 0)
+        assert any("resumed from a checkpoint" in line for line in pane.live.log)
+        assert pane.live.series["train/loss"][0][0] > 1  # it did not start over
+        await pilot.press("x")  # the Runs pane has no stop: the key goes nowhere
+        app.services.manager.stop(pane.run_id, wait=True, timeout=60)
+        await wait_for(pilot, lambda: not pane.live.active)
+        assert pane.live.status == "cancelled" and pane.live.step >= stopped_at
 
 
 @pytest.mark.asyncio

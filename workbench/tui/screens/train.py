@@ -218,7 +218,14 @@ class TrainPane(Vertical):
                 self._unsubscribe()
                 self._unsubscribe = None
             self._redraw()
-            self.app.post_message(RunsChanged())
+            self._announce_end(message.run_id)
+
+    @work(thread=True, group="train-end")
+    def _announce_end(self, run_id: str) -> None:
+        # The last event comes before the run's files are final (summary, checkpoint): tell
+        # the other panes once the training thread has ended.
+        self.app.services.manager.wait(run_id, timeout=120)
+        self.app.post_message(RunsChanged())
 
     # ------------------------------------------------------------------ control
     def _control(self, verb: str) -> None:
