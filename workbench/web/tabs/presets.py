@@ -76,7 +76,14 @@ def build(services: Services) -> None:
             )
             refresh = gr.Button("Refresh", size="sm")
         with gr.Column(scale=1):
-            choice = gr.Dropdown(names(), label="Preset", info="bundled and workspace presets")
+            # Custom values: API callers may name presets the page has not listed; the service
+            # checks every name.
+            choice = gr.Dropdown(
+                names(),
+                label="Preset",
+                info="bundled and workspace presets",
+                allow_custom_value=True,
+            )
             load = gr.Button("Load into the editor", variant="primary")
             duplicate = gr.Button("Duplicate into the workspace")
     status = gr.Markdown()
@@ -103,8 +110,8 @@ def build(services: Services) -> None:
             upload = gr.UploadButton("Upload a preset (.toml)", file_types=[SUFFIX])
     with gr.Accordion("Diff two presets", open=False):
         with gr.Row():
-            diff_a = gr.Dropdown(names(), label="A")
-            diff_b = gr.Dropdown(names(), label="B")
+            diff_a = gr.Dropdown(names(), label="A", allow_custom_value=True)
+            diff_b = gr.Dropdown(names(), label="B", allow_custom_value=True)
             diff_go = gr.Button("Diff")
         diff_table = gr.Dataframe(headers=["setting", "A", "B"], interactive=False)
 
