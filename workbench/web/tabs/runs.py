@@ -23,6 +23,7 @@ from workbench.services.tables import (
 from workbench.web.common import user_errors
 
 DEFAULT_METRIC = "train/loss"
+REFRESH_SECONDS = 10.0
 
 
 def build(services: Services) -> None:
@@ -42,6 +43,8 @@ def build(services: Services) -> None:
         table, headers=list(RUN_COLUMNS), label="Runs (newest first)", interactive=False
     )
     refresh = gr.Button("Refresh", size="sm")
+    # Runs started elsewhere (the Train tab, the CLI, the TUI) appear without a click.
+    ticker = gr.Timer(REFRESH_SECONDS)
     with gr.Row():
         with gr.Column():
             gr.Markdown("### One run")
@@ -73,8 +76,12 @@ def build(services: Services) -> None:
             )
             compare_button = gr.Button("Compare", variant="primary")
             compare_plot = gr.LinePlot(x="step", y="value", color="series", height=300)
-            config_diff = gr.Dataframe(label="Settings that differ", interactive=False)
-            metrics = gr.Dataframe(label="Last and best values", interactive=False)
+            config_diff = gr.Dataframe(
+                headers=["setting"], label="Settings that differ", interactive=False
+            )
+            metrics = gr.Dataframe(
+                headers=["metric"], label="Last and best values", interactive=False
+            )
 
     # ------------------------------------------------------------------ handlers
     def on_list() -> list[Any]:
@@ -126,7 +133,14 @@ def build(services: Services) -> None:
         return library.tensorboard_command(run or None)
 
     # ------------------------------------------------------------------ wiring
-    refresh.click(on_list, None, [runs_table, chosen, selected], api_name="runs_list")
+    gr.on(
+        [refresh.click, ticker.tick],
+        on_list,
+        None,
+        [runs_table, chosen, selected],
+        api_name="runs_list",
+        show_progress="hidden",
+    )
     chosen.change(on_curves, chosen, run_plot, api_name="runs_curves")
     compare_button.click(
         on_compare,

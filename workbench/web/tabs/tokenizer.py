@@ -57,7 +57,7 @@ def build(services: Services) -> None:
                 vocab_size = gr.Number(8000, label="Vocabulary size", precision=0, minimum=16)
                 min_frequency = gr.Number(2, label="Minimum frequency", precision=0, minimum=1)
                 max_documents = gr.Number(
-                    None, label="At most documents", precision=0, info="empty: all"
+                    None, label="At most documents", precision=0, info="0 or empty: all"
                 )
             overwrite = gr.Checkbox(label="Replace a tokenizer of that name")
             with gr.Row():
@@ -79,7 +79,10 @@ def build(services: Services) -> None:
     )
     encode = gr.Button("Tokenize")
     highlight = gr.HighlightedText(
-        label="Tokens (label: token · id)", combine_adjacent=False, show_legend=False
+        label="Tokens (label: token · id)",
+        combine_adjacent=False,
+        show_legend=False,
+        elem_classes=["tokens"],
     )
     with gr.Accordion("Token table", open=False):
         token_table = gr.Dataframe(headers=TOKEN_COLUMNS, interactive=False)
