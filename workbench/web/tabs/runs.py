@@ -12,14 +12,8 @@ import gradio as gr
 import pandas as pd
 
 from workbench.services import Services
-from workbench.services.tables import (
-    RUN_COLUMNS,
-    comparison_metrics,
-    config_diff_rows,
-    curve_points,
-    metric_rows,
-    run_rows,
-)
+from workbench.services.live import RUN_COLUMNS, config_rows, run_rows
+from workbench.services.tables import comparison_metrics, curve_points, metric_rows
 from workbench.web.common import user_errors
 
 DEFAULT_METRIC = "train/loss"
@@ -102,7 +96,8 @@ def build(services: Services) -> None:
         if wanted not in available:
             wanted = available[0] if available else wanted
         series = comparison.curves.get(wanted, {})
-        headers, diff_rows = config_diff_rows(comparison)
+        headers = ["setting", *comparison.runs]
+        diff_rows = config_rows(comparison.config_diff, comparison.runs)
         metric_headers, value_rows = metric_rows(comparison)
         return [
             points(series),
