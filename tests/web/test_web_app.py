@@ -10,7 +10,7 @@ from urllib.request import urlopen
 
 import pytest
 from gradio_client import Client
-from web_kit import WebPanel, rows
+from web_kit import UPLOAD_LIMIT, WebPanel, rows
 
 from workbench.services import Services
 from workbench.web.app import launch
@@ -54,3 +54,15 @@ def test_auth_and_printed_address(tmp_path: Path, capsys: pytest.CaptureFixture[
         client.close()
     finally:
         panel.close()
+
+
+def test_the_server_refuses_oversized_uploads(web: WebPanel) -> None:
+    """Gradio's own limit (max_file_size), checked by the server, not only by the client."""
+    import httpx
+
+    small = httpx.post(web.url + "gradio_api/upload", files={"files": ("a.txt", b"x" * 100)})
+    assert small.status_code == 200
+    big = httpx.post(
+        web.url + "gradio_api/upload", files={"files": ("b.txt", b"x" * (UPLOAD_LIMIT + 1))}
+    )
+    assert big.status_code == 413
