@@ -91,7 +91,7 @@ def test_tensorboard_command(web: WebPanel, finished_runs: list[str]) -> None:
     assert command == web.services.runs.tensorboard_command(finished_runs[0])
 
 
-def test_continue_a_stopped_run(web: WebPanel) -> None:
+def test_continue_a_stopped_run_when_the_device_is_free(web: WebPanel) -> None:
     manager = web.services.manager
     run = manager.start_pretraining(
         "tiny", ["pretrain.max_steps=12", "pretrain.checkpoint_every=2"], name="tiny-stopped"
@@ -101,12 +101,17 @@ def test_continue_a_stopped_run(web: WebPanel) -> None:
     assert stopped.status == "cancelled" and stopped.run_dir is not None
     run_id = stopped.run_dir.name
 
+    # One training per device: while another run holds the CPU, continuing is refused.
+    other = manager.start_pretraining("tiny", ["pretrain.max_steps=1000"], name="tiny-busy")
+    try:
+        with pytest.raises(AppError, match=f"device cpu is busy with {other}"):
+            web.client.predict(run_id, api_name="/runs_continue")
+    finally:
+        manager.stop(other, wait=True, timeout=RUN_LIMIT)
+
     message, table, *_ = web.client.predict(run_id, api_name="/runs_continue")
     managed = message.split("as `")[1].split("`")[0]
-    # While it trains, a second continue of the same run is refused.
-    if manager.status(managed).active:
-        with pytest.raises(AppError, match="already running|busy"):
-            web.client.predict(run_id, api_name="/runs_continue")
+    assert run_id in [r[0] for r in rows(table)]
     final = manager.wait(managed, RUN_LIMIT)
     assert final.status == "finished", final.error
     assert final.run_dir == stopped.run_dir and final.step == 12

@@ -25,7 +25,10 @@ def user_errors(fn: F) -> F:
 
     def message(exc: BaseException) -> str:
         # KeyError quotes its message; the services' own errors define __str__ properly.
-        return str(exc.args[0]) if type(exc) is KeyError and exc.args else str(exc)
+        text = str(exc.args[0]) if type(exc) is KeyError and exc.args else str(exc)
+        if isinstance(exc, RunBusyError):
+            text += " (here: restart the panel with bertbench web --runs-per-device N)"
+        return text
 
     if _is_generator(fn):
 
