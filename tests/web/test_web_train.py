@@ -12,15 +12,8 @@ from typing import Any
 
 import pytest
 from gradio_client import Client
-from train_kit import (
-    dropdown_value,
-    poll_until,
-    running_app,
-    timer_stopped,
-    tiny_overrides,
-    write_corpus,
-    write_task,
-)
+from test_services_kit import write_corpus, write_labelled
+from train_kit import dropdown_value, poll_until, running_app, timer_stopped, tiny_overrides
 
 from workbench.services import Services
 
@@ -65,15 +58,15 @@ def test_a_run_is_followed_to_its_end(pretrained: tuple[str, tuple, tuple]) -> N
     loss_plot, metric_plot, status, log, timer = redraw
     assert status.startswith(f"{run_id}: finished") and "step 12/12" in status
     assert status == last[2]  # the poll that stopped the timer showed the end already
-    train = points(loss_plot, "train")
+    train = points(loss_plot, "train/loss")
     assert [s for s, _ in train] == list(range(1, 13))  # log_every=1: one point per step
     assert all(v > 0 for _, v in train)
-    assert [s for s, _ in points(loss_plot, "validation")] == [4, 8, 12]  # eval_every=4
-    assert [s for s, _ in points(metric_plot, "validation mlm_accuracy")] == [4, 8, 12]
+    assert [s for s, _ in points(loss_plot, "validation/loss")] == [4, 8, 12]  # eval_every=4
+    assert [s for s, _ in points(metric_plot, "validation/mlm_accuracy")] == [4, 8, 12]
     assert all(0 <= v <= 1 for _, v, _ in metric_plot["data"])
     # Preparation (tokenizer, shards) and the notable events are in the log, in order.
     lines = log.splitlines()
-    kinds = ["preparing: tokenizer", "preparing: shards", "started at step 0 of 12", "finished"]
+    kinds = ["tokenizer", "data shards", "started at step 0 of 12", "finished at step 12"]
     found = [next(i for i, line in enumerate(lines) if k in line) for k in kinds]
     assert found == sorted(found)
     assert timer == {"active": False, "__type__": "update"} or timer.get("active") is False
@@ -132,7 +125,7 @@ def test_bad_starts_are_refused_with_the_reason(panel: Panel) -> None:
 def finetuned(panel: Panel, pretrained: tuple[str, tuple, tuple]) -> str:
     """A classifier fine-tuned from the tab (kind fine-tuning) on the pre-training run."""
     pre_dir = panel.services.manager.status(pretrained[0]).run_dir
-    task = write_task(panel.tmp / "task.csv")
+    task = write_labelled(panel.tmp / "task.csv")
     overrides = "\n".join(
         [
             f"finetune.init={pre_dir}",

@@ -1,11 +1,9 @@
-"""Helpers of the Train/Try web tests: a generated corpus and task, tiny-run overrides, an app
-launched on a free port, and polling a run through the API until its timer stops."""
+"""Helpers of the Train/Try web tests: tiny-run overrides, an app launched on a free port,
+and polling a run through the API until its timer stops. (Corpus and task generators: the
+services tests' kit, on the path through conftest.py.)"""
 
 from __future__ import annotations
 
-import csv
-import random
-import socket
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,39 +12,7 @@ from typing import Any
 
 from workbench.services import Services
 
-SUBJECTS = ["the cat", "a dog", "the teacher", "my friend", "the farmer", "a child", "the bird"]
-VERBS = ["sees", "likes", "finds", "carries", "watches", "paints", "visits", "builds"]
-OBJECTS = ["a red ball", "the small house", "an apple", "the long road", "a green hat", "a box"]
-TOPICS = {"animals": ["cat", "dog", "bird", "horse"], "food": ["bread", "apple", "soup", "cheese"]}
 LIMIT = 180.0  # seconds: a safety limit for a tiny run on a busy machine, not a timing check
-
-
-def write_corpus(path: Path, n_docs: int = 60, seed: int = 0) -> Path:
-    rng = random.Random(seed)
-    docs = [
-        "\n".join(
-            f"{rng.choice(SUBJECTS)} {rng.choice(VERBS)} {rng.choice(OBJECTS)}."
-            for _ in range(rng.randint(4, 7))
-        )
-        for _ in range(n_docs)
-    ]
-    path.write_text("\n\n".join(docs) + "\n", encoding="utf-8")
-    return path
-
-
-def write_task(path: Path, n: int = 80, seed: int = 0) -> Path:
-    """A CSV task: the label is the topic of the one keyword among filler words."""
-    rng = random.Random(seed)
-    filler = "the a of and to in was it on for with we they this very some".split()
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["text", "label"])
-        for i in range(n):
-            label = sorted(TOPICS)[i % len(TOPICS)]
-            words = rng.choices(filler, k=5) + [rng.choice(TOPICS[label])]
-            rng.shuffle(words)
-            writer.writerow([" ".join(words), label])
-    return path
 
 
 def tiny_overrides(corpus: Path, cache: Path, max_steps: int = 12) -> str:
@@ -78,23 +44,17 @@ def tiny_overrides(corpus: Path, cache: Path, max_steps: int = 12) -> str:
     return "# a tiny run\n" + "\n".join(lines) + "\n"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def running_app(services: Services) -> Iterator[str]:
     """The panel on 127.0.0.1 at a free port; yields its URL, closes it (and the runs) after."""
     from workbench.web.app import launch
 
-    app = launch(services, port=free_port(), block=False)
+    panel = launch(services, port=0, block=False, quiet=True)
     try:
-        yield f"http://127.0.0.1:{app.server_port}/"
+        yield panel.url
     finally:
         services.close(timeout=LIMIT)
-        app.close()
+        panel.close()
 
 
 def dropdown_value(output: Any) -> Any:

@@ -3,8 +3,6 @@ engine's own event objects and the run library's result types."""
 
 from __future__ import annotations
 
-import math
-
 import pytest
 
 from bert_engine.training.events import (
@@ -19,14 +17,7 @@ from bert_engine.training.events import (
     StepEvent,
 )
 from workbench.services import Classification, FillMaskOutput, MaskFill, ProgressEvent
-from workbench.services.runfeed import (
-    LOG_LINES,
-    RunFeed,
-    format_duration,
-    format_number,
-    parse_overrides,
-    thin,
-)
+from workbench.services.runfeed import RunFeed, parse_overrides, thin
 from workbench.services.tryout import (
     filled_chips,
     label_scores,
@@ -53,14 +44,6 @@ def test_overrides_are_key_value_lines() -> None:
         parse_overrides("=5")
 
 
-def test_durations_and_numbers_read_like_a_clock_and_short() -> None:
-    assert [format_duration(s) for s in (0, 7.4, 754, 3723)] == ["0:00", "0:07", "12:34", "1:02:03"]
-    assert format_duration(None) == format_duration(math.nan) == format_duration(-1) == "?"
-    assert [format_number(v) for v in (3.14159, 0.0012, 12345.6, None)] == [
-        "3.142", "1.2e-03", "12,346", "?",
-    ]  # fmt: skip
-
-
 def test_thinning_keeps_the_ends_and_spreads_evenly() -> None:
     steps = list(range(1, 101))
     values = [float(s * s) for s in steps]
@@ -72,68 +55,59 @@ def test_thinning_keeps_the_ends_and_spreads_evenly() -> None:
     assert thin(steps[:5], values[:5], 10) == (steps[:5], values[:5])
 
 
-def test_a_run_folds_into_curves_status_and_log() -> None:
+def test_a_run_folds_into_two_charts_and_a_status_line() -> None:
     feed = RunFeed(run_id="pretrain-1")
-    assert feed.status_text() == "pretrain-1: idle · step 0"
     changed = feed.apply(
         [
             ProgressEvent("tokenizer count", 60, 0),
-            ProgressEvent("tokenizer merge", 10, 100),
             ProgressEvent("tokenizer merge", 90, 100),
             ProgressEvent("shards", 5, 10),
         ]
     )
-    assert not changed and feed.status == "preparing"
-    assert feed.status_text() == "pretrain-1: preparing · shards 5/10"
-    assert [line.split("  ", 1)[1] for line in feed.log] == [
-        "preparing: tokenizer count",
-        "preparing: tokenizer merge",
-        "preparing: shards",
-    ]  # fmt: skip one line per stage, not per progress tick
+    assert not changed and feed.status == "preparing" and not feed.ended
+    assert feed.status_text() == "pretrain-1: preparing · building data shards 5/10"
 
     assert not feed.apply([StartedEvent(step=0, total_steps=10)])
     assert feed.apply([step(1, 5.0), step(2, 4.0)])
     text = feed.status_text()
-    assert text.startswith("pretrain-1: running · step 2/10 (20%) · loss 4 · lr 5.00e-04")
-    assert "grad norm 1 · 1,234 tokens/s · ETA 0:16" in text
+    assert text.startswith("pretrain-1: running · step 2/10 · loss 4 · lr 5.00e-04")
+    assert "grad norm 1 · tokens/s 1,234 · ETA" in text
 
     metrics = {"loss": 4.5, "accuracy": 0.25, "perplexity": 90.0, "mlm_loss": 4.4}
     assert feed.apply([EvalEvent(step=2, metrics=metrics)])
-    assert feed.losses == {"train": ([1, 2], [5.0, 4.0]), "validation": ([2], [4.5])}
+    assert feed.loss_series() == {
+        "train/loss": ([1, 2], [5.0, 4.0]),
+        "validation/loss": ([2], [4.5]),
+    }
     # Perplexity and partial losses stay out of the 0..1 chart (they are in the log).
-    assert feed.metrics == {"validation accuracy": ([2], [0.25])}
-    assert "perplexity 90" in feed.log[-1]
-    assert feed.loss_rows() == [(1, 5.0, "train"), (2, 4.0, "train"), (2, 4.5, "validation")]
-    assert feed.metric_rows() == [(2, 0.25, "validation accuracy")]
+    assert feed.metric_series() == {"validation/accuracy": ([2], [0.25])}
+    assert "perplexity 90" in feed.live.log[-1]
 
     feed.apply([PausedEvent(step=2)])
     assert feed.status_text().startswith("pretrain-1: paused · step 2/10")
     feed.apply([ResumedEvent(step=2), step(3, 3.5)])
     path = "/ws/runs/tiny/checkpoints/step-000003"
     feed.apply([CheckpointEvent(step=3, path=path), CancelledEvent(step=3, checkpoint=path)])
-    assert feed.ended and feed.status == "cancelled"
+    assert feed.ended and feed.status == "cancelled" and feed.checkpoint == path
     text = feed.status_text()
     assert text.startswith("pretrain-1: cancelled · step 3/10") and "ETA" not in text
-    assert text.endswith("trained for 0:06 · checkpoint step-000003")
-    assert feed.log[-1].endswith("stopped at step 3; step-000003")
+    assert text.endswith(" · checkpoint step-000003")
+    # Polling again with another run id starts over.
 
 
-def test_failures_and_nan_losses() -> None:
+def test_failures_say_why_and_long_curves_are_thinned() -> None:
     feed = RunFeed(run_id="pretrain-2")
-    feed.apply([StartedEvent(step=0, total_steps=10), step(1, 5.0), step(2, math.nan)])
-    assert feed.loss_rows() == [(1, 5.0, "train")]  # a NaN cannot be drawn
-    feed.apply([FailedEvent(step=2, reason="loss is NaN at step 2")])
+    feed.apply([StartedEvent(step=0, total_steps=5000)])
+    feed.apply(step(n, 10.0 / n, 5000) for n in range(1, 3001))
+    steps, values = feed.loss_series(max_points=50)["train/loss"]
+    assert len(steps) == 50 and steps[0] == 1 and steps[-1] == 3000
+    assert values == [10.0 / s for s in steps]
+    feed.apply([FailedEvent(step=3000, reason="loss is NaN at step 3000")])
     assert feed.ended
-    assert feed.status_text() == "pretrain-2: failed at step 2: loss is NaN at step 2"
+    assert feed.status_text() == "pretrain-2: failed at step 3000: loss is NaN at step 3000"
     done = RunFeed(run_id="x")
     done.apply([StartedEvent(step=0, total_steps=2), step(2, 1.0, 2), FinishedEvent(step=2)])
-    assert done.status == "finished" and "finished at step 2 (completed)" in done.log[-1]
-
-
-def test_the_log_is_bounded() -> None:
-    feed = RunFeed(run_id="r")
-    feed.apply(ProgressEvent(f"stage {i}", i, 0) for i in range(LOG_LINES + 50))
-    assert len(feed.log) == LOG_LINES and feed.log[-1].endswith(f"stage {LOG_LINES + 49}")
+    assert done.status == "finished" and "ETA" not in done.status_text()
 
 
 def test_playground_views() -> None:

@@ -13,7 +13,8 @@ import gradio as gr
 import pandas as pd
 
 from workbench.services import RunBusyError, Services, UnknownRunError
-from workbench.services.runfeed import Row, RunFeed, parse_overrides
+from workbench.services.runfeed import RunFeed, Series, parse_overrides
+from workbench.services.tables import curve_points
 
 KINDS = ("pre-training", "fine-tuning")
 POLL_S = 1.0  # seconds between two polls of a running run's events
@@ -53,7 +54,7 @@ def build(services: Services) -> None:
     status = gr.Textbox(label="Status", interactive=False, elem_id="train-status")
     with gr.Row():
         loss_plot = gr.LinePlot(
-            _frame([]),
+            _frame({}),
             x="step",
             y="value",
             color="series",
@@ -63,7 +64,7 @@ def build(services: Services) -> None:
             elem_id="train-loss-plot",
         )
         metric_plot = gr.LinePlot(
-            _frame([]),
+            _frame({}),
             x="step",
             y="value",
             color="series",
@@ -198,21 +199,23 @@ def _is_active(services: Services, run_id: str) -> bool:
         return False
 
 
-def _frame(rows: list[Row]) -> pd.DataFrame:
+def _frame(series: dict[str, Series]) -> pd.DataFrame:
+    """Long form (step, value, series): one colour per series on a LinePlot."""
+    points = curve_points(series)
     return pd.DataFrame(
         {
-            "step": pd.Series([r[0] for r in rows], dtype="int64"),
-            "value": pd.Series([r[1] for r in rows], dtype="float64"),
-            "series": pd.Series([r[2] for r in rows], dtype="str"),
+            "step": pd.Series([p["step"] for p in points], dtype="int64"),
+            "value": pd.Series([p["value"] for p in points], dtype="float64"),
+            "series": pd.Series([p["series"] for p in points], dtype="str"),
         }
     )
 
 
 def _show(state: RunFeed, curves: bool) -> tuple[Any, ...]:
     """Plots (only when they changed), status, log and the state itself."""
-    loss = _frame(state.loss_rows()) if curves else gr.skip()
-    metric = _frame(state.metric_rows()) if curves else gr.skip()
-    return loss, metric, state.status_text(), "\n".join(state.log), state
+    loss = _frame(state.loss_series()) if curves else gr.skip()
+    metric = _frame(state.metric_series()) if curves else gr.skip()
+    return loss, metric, state.status_text(), "\n".join(state.live.log), state
 
 
 def _idle(state: RunFeed) -> tuple[Any, ...]:
