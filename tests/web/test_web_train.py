@@ -55,9 +55,9 @@ def points(plot: dict[str, Any], series: str) -> list[tuple[int, float]]:
 
 def test_a_run_is_followed_to_its_end(pretrained: tuple[str, tuple, tuple]) -> None:
     run_id, last, redraw = pretrained
-    loss_plot, metric_plot, status, log, timer = redraw
+    _, loss_plot, metric_plot, status, log, timer = redraw
     assert status.startswith(f"{run_id}: finished") and "step 12/12" in status
-    assert status == last[2]  # the poll that stopped the timer showed the end already
+    assert status == last[3]  # the poll that stopped the timer showed the end already
     train = points(loss_plot, "train/loss")
     assert [s for s, _ in train] == list(range(1, 13))  # log_every=1: one point per step
     assert all(v > 0 for _, v in train)
@@ -79,7 +79,7 @@ def test_pause_resume_stop_and_busy_and_reattach(
 
     def at_step(n: int) -> Any:
         return lambda out: (
-            ": running" in out[2] and int(out[2].split("step ")[1].split("/")[0]) >= n
+            ": running" in out[3] and int(out[3].split("step ")[1].split("/")[0]) >= n
         )
 
     poll_until(panel.client, run_id, at_step(2))
@@ -92,14 +92,14 @@ def test_pause_resume_stop_and_busy_and_reattach(
     assert dropdown_value(reattached[1]) == run_id and reattached[-1]["active"] is True
 
     panel.client.predict(run_id, api_name="/train_pause")
-    paused = poll_until(panel.client, run_id, lambda out: ": paused" in out[2])
-    step = int(paused[2].split("step ")[1].split("/")[0])
+    paused = poll_until(panel.client, run_id, lambda out: ": paused" in out[3])
+    step = int(paused[3].split("step ")[1].split("/")[0])
     panel.client.predict(run_id, api_name="/train_resume")
     poll_until(panel.client, run_id, at_step(step + 1))
 
     panel.client.predict(run_id, api_name="/train_stop")
     end = poll_until(panel.client, run_id, timer_stopped)
-    status, log = end[2], end[3]
+    status, log = end[3], end[4]
     assert status.startswith(f"{run_id}: cancelled") and "checkpoint step-" in status
     assert "paused at step" in log and "resumed at step" in log and "stopped at step" in log
     checkpoint = status.split("checkpoint ")[1]
@@ -140,8 +140,8 @@ def finetuned(panel: Panel, pretrained: tuple[str, tuple, tuple]) -> str:
     )
     run_id = panel.start(overrides, kind="fine-tuning", preset="classify-quickstart")
     end = poll_until(panel.client, run_id, timer_stopped)
-    assert end[2].startswith(f"{run_id}: finished"), end[2]
-    assert "loaded" in end[3]  # the workflow's message on how the model was initialised
+    assert end[3].startswith(f"{run_id}: finished"), end[3]
+    assert "loaded" in end[4]  # the workflow's message on how the model was initialised
     run_dir = panel.services.manager.status(run_id).run_dir
     assert run_dir is not None
     return run_dir.name

@@ -65,14 +65,14 @@ def dropdown_value(output: Any) -> Any:
 def poll_until(client: Any, run_id: str, done: Any, limit: float = LIMIT) -> tuple[Any, ...]:
     """Call /train_poll (what the page's timer does) until `done(outputs)`; the last outputs.
 
-    Outputs: loss plot, metric plot, status, log, timer."""
+    Outputs: run list, loss plot, metric plot, status, log, timer."""
     deadline = time.monotonic() + limit
     while True:
         outputs = tuple(client.predict(run_id, api_name="/train_poll"))
         if done(outputs):
             return outputs
         if time.monotonic() > deadline:
-            raise AssertionError(f"run {run_id} not there before the safety limit: {outputs[2]}")
+            raise AssertionError(f"run {run_id} not there before the safety limit: {outputs[3]}")
         time.sleep(0.2)
 
 

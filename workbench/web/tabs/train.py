@@ -7,6 +7,8 @@ A reloaded page re-attaches to the newest active run (or any run picked in the d
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 import gradio as gr
@@ -21,7 +23,7 @@ POLL_S = 1.0  # seconds between two polls of a running run's events
 
 
 def build(services: Services) -> None:
-    feed = gr.State(RunFeed())
+    feed = gr.State(Watch())
     with gr.Row():
         preset = gr.Dropdown(
             _preset_names(services),
@@ -29,19 +31,21 @@ def build(services: Services) -> None:
             label="Preset",
             allow_custom_value=True,  # checked in start(): presets saved later are listed too
             scale=2,
+            elem_id="train-preset",
         )
-        kind = gr.Radio(list(KINDS), value=KINDS[0], label="Kind", scale=2)
+        kind = gr.Radio(list(KINDS), value=KINDS[0], label="Kind", scale=2, elem_id="train-kind")
         name = gr.Textbox(label="Run name (optional)", placeholder="the preset's name", scale=2)
     overrides = gr.Textbox(
         label="Overrides (key=value, one per line)",
         placeholder="pretrain.max_steps=200\nmodel.num_layers=2",
         lines=3,
+        elem_id="train-overrides",
     )
     with gr.Row():
-        start_btn = gr.Button("Start", variant="primary")
-        pause_btn = gr.Button("Pause")
-        resume_btn = gr.Button("Resume")
-        stop_btn = gr.Button("Stop", variant="stop")
+        start_btn = gr.Button("Start", variant="primary", elem_id="train-start")
+        pause_btn = gr.Button("Pause", elem_id="train-pause")
+        resume_btn = gr.Button("Resume", elem_id="train-resume")
+        stop_btn = gr.Button("Stop", variant="stop", elem_id="train-stop")
     with gr.Row():
         run = gr.Dropdown(
             [],
@@ -49,12 +53,13 @@ def build(services: Services) -> None:
             label="Run (this session's trainings; pick one to follow it)",
             allow_custom_value=True,  # a run id; checked by the manager
             scale=4,
+            elem_id="train-run",
         )
         refresh_btn = gr.Button("Refresh", scale=1)
     status = gr.Textbox(label="Status", interactive=False, elem_id="train-status")
     with gr.Row():
         loss_plot = gr.LinePlot(
-            _frame({}),
+            None,
             x="step",
             y="value",
             color="series",
@@ -64,7 +69,7 @@ def build(services: Services) -> None:
             elem_id="train-loss-plot",
         )
         metric_plot = gr.LinePlot(
-            _frame({}),
+            None,
             x="step",
             y="value",
             color="series",
@@ -73,14 +78,17 @@ def build(services: Services) -> None:
             height=320,
             elem_id="train-metric-plot",
         )
-    log = gr.Textbox(label="Log", lines=8, max_lines=12, interactive=False, autoscroll=True)
+    log = gr.Textbox(
+        label="Log", lines=8, max_lines=12, interactive=False, autoscroll=True, elem_id="train-log"
+    )
     timer = gr.Timer(POLL_S, active=False)
 
-    shown = [loss_plot, metric_plot, status, log, feed, timer]
+    # Client outputs of start/poll/attach: run, loss plot, metric plot, status, log, timer.
+    shown = [run, loss_plot, metric_plot, status, log, feed, timer]
 
     def start(
         preset_name: str | None, kind_name: str, run_name: str, override_text: str
-    ) -> tuple[Any, ...]:
+    ) -> Iterator[tuple[Any, ...]]:
         names = _preset_names(services)
         if not preset_name or preset_name not in names:
             raise gr.Error(
@@ -105,45 +113,29 @@ def build(services: Services) -> None:
             raise gr.Error(
                 f"could not start {kind_name} with {preset_name}: {exc}", print_exception=False
             ) from exc
-        fresh = RunFeed()
-        fresh.follow(services.manager, run_id)
         gr.Info(f"{run_id} started")
-        return (_run_choices(services, run_id), *_show(fresh, True), gr.Timer(active=True))
+        yield from _follow(services, run_id, Watch(), redraw=True)
 
-    def poll(run_id: str | None, state: RunFeed, redraw: bool = False) -> tuple[Any, ...]:
-        if not run_id:
-            return gr.skip(), gr.skip(), "no run selected", "", state, gr.Timer(active=False)
-        try:
-            changed = state.follow(services.manager, run_id)
-        except UnknownRunError as exc:
-            gr.Warning(str(exc))
-            return gr.skip(), gr.skip(), str(exc), "", state, gr.Timer(active=False)
-        return (*_show(state, changed or redraw), gr.Timer(active=not state.ended))
+    def tick(run_id: str | None, watch: Watch) -> Iterator[tuple[Any, ...]]:
+        yield from _follow(services, run_id, watch)
 
-    def tick(run_id: str | None, state: RunFeed) -> tuple[Any, ...]:
-        return poll(run_id, state)
-
-    def attach(run_id: str | None) -> tuple[Any, ...]:
+    def attach(run_id: str | None) -> Iterator[tuple[Any, ...]]:
         """Follow another run from its first event."""
-        return poll(run_id, RunFeed(), redraw=True)
+        yield from _follow(services, run_id, Watch(), redraw=True)
 
-    def refresh(state: RunFeed) -> tuple[Any, ...]:
+    def refresh(watch: Watch) -> Iterator[tuple[Any, ...]]:
         """Re-list presets and runs; with no active run followed, follow the newest active."""
-        current = state.run_id
+        current = watch.feed.run_id
         if current is None or not _is_active(services, current):
             active = services.manager.runs(active_only=True)
             if active:
-                current = active[-1].run_id
-                state = RunFeed()
-        outputs = poll(current, state, redraw=True) if current else _idle(state)
-        return (
-            gr.Dropdown(choices=_preset_names(services)),
-            _run_choices(services, current),
-            *outputs,
-        )
+                current, watch = active[-1].run_id, Watch()
+        presets = gr.Dropdown(choices=_preset_names(services))
+        for outputs in _follow(services, current, watch, redraw=True):
+            yield (presets, *outputs)
 
-    def on_load() -> tuple[Any, ...]:
-        return refresh(RunFeed())
+    def on_load() -> Iterator[tuple[Any, ...]]:
+        yield from refresh(Watch())
 
     def control(action: str) -> Any:
         def act(run_id: str | None) -> str:
@@ -164,11 +156,11 @@ def build(services: Services) -> None:
 
         return act
 
-    start_btn.click(start, [preset, kind, name, overrides], [run, *shown], api_name="train_start")
+    start_btn.click(start, [preset, kind, name, overrides], shown, api_name="train_start")
     timer.tick(tick, [run, feed], shown, api_name="train_poll", show_progress="hidden")
     run.input(attach, [run], shown, api_name="train_attach")
-    refresh_btn.click(refresh, [feed], [preset, run, *shown], api_name="train_runs")
-    gr.on(None, on_load, None, [preset, run, *shown], api_name="train_reattach")
+    refresh_btn.click(refresh, [feed], [preset, *shown], api_name="train_runs")
+    gr.on(None, on_load, None, [preset, *shown], api_name="train_reattach")
     for button, action in ((pause_btn, "pause"), (resume_btn, "resume"), (stop_btn, "stop")):
         button.click(control(action), [run], [status], api_name=f"train_{action}")
 
@@ -199,6 +191,53 @@ def _is_active(services: Services, run_id: str) -> bool:
         return False
 
 
+@dataclass
+class Watch:
+    """One browser session's view of a run: the feed, what the charts drew, the last status."""
+
+    feed: RunFeed = field(default_factory=RunFeed)
+    drawn: dict[str, tuple[str, ...]] = field(default_factory=dict)  # chart -> series names
+    status: str = ""
+
+
+def _follow(
+    services: Services, run_id: str | None, watch: Watch, *, redraw: bool = False
+) -> Iterator[tuple[Any, ...]]:
+    """Fetch the run's new events and yield the outputs (run list, charts, status, log,
+    state, timer). The timer stays on until the run has ended."""
+    if not run_id:
+        yield _run_choices(services, None), None, None, "no run selected", "", watch, _timer(False)
+        return
+    try:
+        changed = watch.feed.follow(services.manager, run_id) or redraw
+    except UnknownRunError as exc:
+        gr.Warning(str(exc))
+        yield gr.skip(), gr.skip(), gr.skip(), str(exc), "", watch, _timer(False)
+        return
+    feed = watch.feed
+    charts = {"loss": feed.loss_series(), "metric": feed.metric_series()}
+    if changed:
+        # A chart fixes its colours (legend) when it first draws: for a series that appears
+        # later (validation after the first steps), clear it first, so it draws anew.
+        stale = {
+            k: bool(watch.drawn.get(k)) and tuple(v) != watch.drawn[k] for k, v in charts.items()
+        }
+        if any(stale.values()):
+            clear = [None if stale[k] else gr.skip() for k in charts]
+            yield gr.skip(), *clear, gr.skip(), gr.skip(), watch, gr.skip()
+        watch.drawn = {k: tuple(v) for k, v in charts.items()}
+        plots = [_frame(v) if v else None for v in charts.values()]
+    else:
+        plots = [gr.skip(), gr.skip()]
+    runs = _run_choices(services, run_id) if feed.status != watch.status or redraw else gr.skip()
+    watch.status = feed.status
+    yield runs, *plots, feed.status_text(), "\n".join(feed.live.log), watch, _timer(not feed.ended)
+
+
+def _timer(active: bool) -> Any:
+    return gr.Timer(active=active)
+
+
 def _frame(series: dict[str, Series]) -> pd.DataFrame:
     """Long form (step, value, series): one colour per series on a LinePlot."""
     points = curve_points(series)
@@ -209,14 +248,3 @@ def _frame(series: dict[str, Series]) -> pd.DataFrame:
             "series": pd.Series([p["series"] for p in points], dtype="str"),
         }
     )
-
-
-def _show(state: RunFeed, curves: bool) -> tuple[Any, ...]:
-    """Plots (only when they changed), status, log and the state itself."""
-    loss = _frame(state.loss_series()) if curves else gr.skip()
-    metric = _frame(state.metric_series()) if curves else gr.skip()
-    return loss, metric, state.status_text(), "\n".join(state.live.log), state
-
-
-def _idle(state: RunFeed) -> tuple[Any, ...]:
-    return (*_show(state, True), gr.Timer(active=False))
