@@ -130,7 +130,7 @@ def test_playground_views() -> None:
     ]  # fmt: skip
     assert mask_scores(out) == [{"cat": 0.5, "dog": 0.25}, {"ball": 0.6, "hat": 0.1}]
     assert filled_chips(out) == [
-        ("[CLS]", "special"), ("the", "word"), ("cat", "mask 1"), ("sees", "word"),
-        ("ball", "mask 2"), ("[SEP]", "special"),
+        ("[CLS]", "special"), ("the", "word"), ("cat", "guess"), ("sees", "word"),
+        ("ball", "guess"), ("[SEP]", "special"),
     ]  # fmt: skip
     assert token_chips(out.tokens, "[MASK]")[2] == ("[MASK]", "mask")

@@ -55,16 +55,10 @@ def mask_rows(output: FillMaskOutput) -> list[MaskRow]:
 
 
 def filled_chips(output: FillMaskOutput) -> list[Chip]:
-    """The input's tokens with each mask replaced by its best guess, tagged "mask 1",
-    "mask 2"...; other tokens tagged by kind as in `token_chips`."""
-    best = {
-        m.position: (i, m.candidates[0][0]) for i, m in enumerate(output.masks, 1) if m.candidates
-    }
-    chips: list[Chip] = []
-    for position, token in enumerate(output.tokens):
-        if position in best:
-            number, guess = best[position]
-            chips.append((guess, f"mask {number}"))
-        else:
-            chips.append((token, token_kind(token)))
-    return chips
+    """The input's tokens with each mask replaced by its best guess, tagged "guess"; other
+    tokens tagged by kind as in `token_chips`."""
+    best = {m.position: m.candidates[0][0] for m in output.masks if m.candidates}
+    return [
+        (best[position], "guess") if position in best else (token, token_kind(token))
+        for position, token in enumerate(output.tokens)
+    ]

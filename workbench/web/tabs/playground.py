@@ -54,7 +54,10 @@ def build(services: Services) -> None:
         top_k = gr.Slider(1, 20, value=5, step=1, label="Predictions per mask", scale=1)
     fill_btn = gr.Button("Fill", variant="primary")
     filled = gr.HighlightedText(
-        label="Best guess for each mask", show_legend=False, show_inline_category=True
+        label="Best guess for each mask",
+        color_map={**{k: v for k, v in CHIP_COLORS.items() if k != "mask"}, "guess": "#ef4444"},
+        show_legend=True,
+        show_inline_category=False,
     )
     with gr.Row():
         mask_labels = [
@@ -118,7 +121,8 @@ def build(services: Services) -> None:
             else gr.Label(value=None, visible=False)
             for i in range(MAX_MASK_LABELS)
         ]
-        return (filled_chips(out), [list(row) for row in mask_rows(out)], *labels)
+        table = [[n, rank, token, round(p, 4)] for n, rank, token, p in mask_rows(out)]
+        return (filled_chips(out), table, *labels)
 
     refresh_btn.click(list_runs, None, [ft_run, pre_run], api_name="try_runs")
     gr.on(None, list_runs, None, [ft_run, pre_run], api_name="try_runs_on_load")
