@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+from pathlib import Path
 
 import pytest
 
@@ -68,3 +70,18 @@ def test_a_non_numeric_port_is_refused_by_the_parser(capsys: pytest.CaptureFixtu
     with pytest.raises(SystemExit):
         parse("--port", "http")
     assert "--port" in capsys.readouterr().err
+
+
+def test_gradio_cache_goes_into_the_workspace(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # (set then deleted: the monkeypatch restores the variable's first state afterwards)
+    monkeypatch.setenv(ui.GRADIO_CACHE_ENV, "unset")
+    monkeypatch.delenv(ui.GRADIO_CACHE_ENV)
+    options = ui.web_options(parse("--workspace", str(tmp_path / "ws"), "--runs-per-device", "3"))
+    services = ui.web_services(options)
+    assert services.workspace.root == (tmp_path / "ws").resolve()
+    assert services.manager.max_per_device == 3
+    assert services.workspace.max_upload_bytes == 20 * 1024 * 1024
+    cache = Path(os.environ[ui.GRADIO_CACHE_ENV])
+    assert cache.parent == services.workspace.root

@@ -19,3 +19,8 @@ class WebPanel(NamedTuple):
 def rows(table: Any) -> list[list[Any]]:
     """The rows of a Dataframe output as gradio_client returns it ({"headers", "data"})."""
     return [list(r) for r in table["data"]] if isinstance(table, dict) else list(table)
+
+
+def points(plot: Any) -> list[dict[str, Any]]:
+    """The points of a LinePlot output as gradio_client returns it ({"columns", "data"})."""
+    return [dict(zip(plot["columns"], row, strict=True)) for row in plot["data"]]

@@ -113,3 +113,16 @@ def test_run_rows() -> None:
     assert run_rows([info]) == [
         ("tiny-1", "finetune", "finished", "6/6", "accuracy 0.875", "0.25")
     ]
+
+
+def test_the_log_keeps_its_last_lines_and_counts_all() -> None:
+    from workbench.services import MessageEvent
+    from workbench.services.live import LOG_LIMIT
+
+    live = LiveRun()
+    for i in range(LOG_LIMIT + 5):
+        live.apply(MessageEvent(f"line {i}"))
+    assert len(live.log) == LOG_LIMIT and live.log_count == LOG_LIMIT + 5
+    assert live.new_log_lines(LOG_LIMIT + 3) == [f"line {LOG_LIMIT + 3}", f"line {LOG_LIMIT + 4}"]
+    assert live.new_log_lines(0) == live.log  # older lines are gone
+    assert live.new_log_lines(live.log_count) == []

@@ -1,4 +1,4 @@
-"""The UI tables: run rows, long-form curves, comparison and diff rows, token highlights."""
+"""The UI tables: long-form curves, comparison and preset diff rows, token highlights."""
 
 from __future__ import annotations
 
@@ -7,36 +7,14 @@ from pathlib import Path
 
 from test_services_kit import sentences
 
-from workbench.services import Comparison, RunInfo, Services
+from workbench.services import Comparison, Services
 from workbench.services.tables import (
     comparison_metrics,
-    config_diff_rows,
     curve_points,
     highlight_segments,
     metric_rows,
     preset_diff_rows,
-    run_rows,
 )
-
-
-def info(run_id: str, kind: str, best: dict[str, float], step: int, total: int | None) -> RunInfo:
-    return RunInfo(
-        run_id, Path(run_id), run_id.split("-")[0], kind, "finished", step, total, best, {}, None
-    )
-
-
-def test_run_rows_show_progress_and_the_main_metric() -> None:
-    rows = run_rows(
-        [
-            info("a-1", "pretrain", {"train/loss": 2.0, "validation/loss": 2.512345}, 40, 100),
-            info("b-1", "finetune", {"validation/accuracy": 0.75}, 7, None),
-            info("c-1", "unknown", {}, 0, None),
-        ]
-    )
-    assert rows[0] == ["a-1", "a", "pretrain", "finished", "40/100", "validation/loss", 2.5123]
-    # No validation loss: the first metric it has.
-    assert rows[1][4:] == ["7", "validation/accuracy", 0.75]
-    assert rows[2][4:] == ["0", "", None]
 
 
 def test_curve_points_are_long_form_and_skip_non_finite_values() -> None:
@@ -61,9 +39,6 @@ def test_comparison_rows() -> None:
     )
     # Shared metrics only, losses first.
     assert comparison_metrics(comparison) == ["validation/loss", "train/lr"]
-    headers, rows = config_diff_rows(comparison)
-    assert headers == ["setting", "a", "b"]
-    assert rows == [["model.size", "t", "s"], ["pretrain.lr", "0.001", "—"]]
     headers, rows = metric_rows(comparison)
     assert headers == ["metric", "a last", "a best", "b last", "b best"]
     assert rows == [["validation/loss", 2.0, 1.5, 3.0, None]]

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import os
 from dataclasses import dataclass
 from typing import Any
 
 from workbench.commands._common import CliError
+
+GRADIO_CACHE_ENV = "GRADIO_TEMP_DIR"
+GRADIO_CACHE = ".gradio"  # a hidden folder of the workspace root
 
 
 def register(subparsers: Any) -> None:
@@ -91,16 +95,29 @@ def web_options(args: argparse.Namespace) -> WebOptions:
     )
 
 
-def run_web(args: argparse.Namespace) -> int:
-    options = web_options(args)
+def web_services(options: WebOptions) -> Any:
+    """The workspace's `Services`, and Gradio's file cache moved into the workspace.
+
+    Gradio keeps a copy of every uploaded and downloaded file in its cache folder, by default
+    the shared /tmp/gradio; inside the workspace, the panel's files stay in the one folder the
+    user chose (and out of other users' reach on a shared GPU box). Gradio reads the variable
+    when it is imported, so this runs before the panel's modules load."""
     from workbench.services import Services, default_root
-    from workbench.web.app import launch
 
     services = Services(
         options.workspace or default_root(),
         max_per_device=options.runs_per_device,
         max_upload_bytes=options.max_upload_bytes,
     )
+    os.environ.setdefault(GRADIO_CACHE_ENV, str(services.workspace.root / GRADIO_CACHE))
+    return services
+
+
+def run_web(args: argparse.Namespace) -> int:
+    options = web_options(args)
+    services = web_services(options)
+    from workbench.web.app import launch
+
     if options.host not in ("127.0.0.1", "localhost", "::1") and options.auth is None:
         print(
             f"warning: listening on {options.host} without --auth: anyone who can reach this "

@@ -187,6 +187,7 @@ class LiveRun:
     series: dict[str, tuple[list[int], list[float]]] = field(default_factory=dict)
     log: list[str] = field(default_factory=list)
     version: int = 0  # bumped by every event: a UI redraws only when it changed
+    log_count: int = 0  # lines ever logged (`log` keeps the last LOG_LIMIT)
 
     def apply(self, event: Any) -> None:
         kind = getattr(event, "kind", None)
@@ -233,7 +234,13 @@ class LiveRun:
 
     def _log(self, line: str) -> None:
         self.log.append(line)
+        self.log_count += 1
         del self.log[:-LOG_LIMIT]
+
+    def new_log_lines(self, seen: int) -> list[str]:
+        """The lines logged after the first `seen` (a UI's count of lines already shown)."""
+        fresh = min(self.log_count - seen, len(self.log))
+        return self.log[len(self.log) - fresh :] if fresh > 0 else []
 
     @property
     def active(self) -> bool:

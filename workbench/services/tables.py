@@ -1,41 +1,15 @@
-"""Plain tables for the UIs: rows of runs, comparisons and preset diffs, curves in long form,
-and the text segments of a token highlight. Both the web panel and the TUI draw these, so the
-formatting lives here once (no UI imports, no torch)."""
+"""Plain tables for the UIs: comparison metrics and preset diffs, curves in long form (one
+row per point, the shape a plot with a colour per series takes), and the text segments of a
+token highlight. The runs table and config diff rows are in `live.py` (run_rows,
+config_rows). No UI imports, no torch."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from workbench.services.runs import Comparison, RunInfo
+from workbench.services.runs import Comparison
 from workbench.services.tokenizers import TokenSpan
-
-RUN_COLUMNS = ("run", "name", "kind", "status", "step", "best metric", "best value")
-# The metric shown first for each kind of run (lower is better for both).
-MAIN_METRIC = {"pretrain": "validation/loss", "finetune": "validation/loss"}
-
-
-def run_rows(runs: Iterable[RunInfo]) -> list[list[Any]]:
-    """One row per run (RUN_COLUMNS): step as "40/100", the main best metric."""
-    out = []
-    for info in runs:
-        metric = MAIN_METRIC.get(info.kind, "validation/loss")
-        if metric not in info.best and info.best:
-            metric = sorted(info.best)[0]
-        value = info.best.get(metric)
-        step = f"{info.step}/{info.total_steps}" if info.total_steps else str(info.step)
-        out.append(
-            [
-                info.run_id,
-                info.name,
-                info.kind,
-                info.status,
-                step,
-                metric if value is not None else "",
-                _round(value),
-            ]
-        )
-    return out
 
 
 def curve_points(
@@ -58,16 +32,6 @@ def comparison_metrics(comparison: Comparison) -> list[str]:
     """The metrics of a comparison that at least two runs share, losses first."""
     shared = [m for m, runs in comparison.curves.items() if len(runs) >= 2]
     return sorted(shared, key=lambda m: ("loss" not in m, m))
-
-
-def config_diff_rows(comparison: Comparison) -> tuple[list[str], list[list[Any]]]:
-    """(headers, rows): one row per differing setting, one column per run."""
-    headers = ["setting", *comparison.runs]
-    rows = [
-        [key, *(_cell(values.get(run)) for run in comparison.runs)]
-        for key, values in sorted(comparison.config_diff.items())
-    ]
-    return headers, rows
 
 
 def metric_rows(comparison: Comparison) -> tuple[list[str], list[list[Any]]]:

@@ -26,7 +26,11 @@ TABS = (
 )
 
 THEME = gr.themes.Soft(primary_hue="indigo", secondary_hue="slate")
-CSS = "footer {display: none !important}"
+CSS = """
+footer {display: none !important}
+/* Token labels show the token as the tokenizer wrote it ("the", "##ing"), not upper-cased. */
+.tokens .label, .tokens .label-input {text-transform: none !important}
+"""
 
 
 def build_app(services: Services) -> gr.Blocks:

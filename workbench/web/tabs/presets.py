@@ -18,6 +18,7 @@ from workbench.web.common import uploaded, user_errors
 
 LIST_COLUMNS = ["name", "origin", "description"]
 ERROR_COLUMNS = ["field", "line", "message"]
+START = "quickstart"
 
 
 def build(services: Services) -> None:
@@ -53,8 +54,8 @@ def build(services: Services) -> None:
 
     def summary(check: Validation) -> str:
         if check.ok:
-            return "✅ valid preset"
-        return f"❌ {len(check.errors)} problem(s): see the table below"
+            return "**Valid preset.**"
+        return f"**{len(check.errors)} problem(s)** — see the table below."
 
     def form_of(check: Validation) -> list[Any]:
         """Form values (and the included sections) of a valid preset; unchanged otherwise."""
@@ -62,6 +63,15 @@ def build(services: Services) -> None:
             return [gr.update()] * (len(fields) + 1)
         values = forms.preset_values(check.preset, fields)
         return [forms.present_sections(check.preset), *(values[f.path] for f in fields)]
+
+    # The page opens on the quickstart preset: editor and form show the same preset.
+    start = presets.validate_text(presets.text(START)) if START in names() else None
+    start_text = presets.text(START) if start is not None else ""
+    start_values: dict[str, Any] = {}
+    start_sections: list[str] = []
+    if start is not None and start.ok and start.preset is not None:
+        start_values = forms.preset_values(start.preset, fields)
+        start_sections = forms.present_sections(start.preset)
 
     # ------------------------------------------------------------------ layout
     with gr.Row():
@@ -76,22 +86,40 @@ def build(services: Services) -> None:
             )
             refresh = gr.Button("Refresh", size="sm")
         with gr.Column(scale=1):
-            choice = gr.Dropdown(names(), label="Preset", info="bundled and workspace presets")
+            # Custom values: API callers may name presets the page has not listed; the service
+            # checks every name.
+            choice = gr.Dropdown(
+                names(),
+                value=START if start is not None else None,
+                label="Preset",
+                info="bundled and workspace presets",
+                allow_custom_value=True,
+            )
             load = gr.Button("Load into the editor", variant="primary")
             duplicate = gr.Button("Duplicate into the workspace")
     status = gr.Markdown()
     with gr.Row():
         with gr.Column(scale=1):
             # Gradio's code editor has no TOML mode: plain text, with line numbers.
-            editor = gr.Code(language=None, label="TOML", lines=24, interactive=True)
+            editor = gr.Code(
+                start_text,
+                language=None,
+                label="TOML",
+                lines=24,
+                interactive=True,
+                wrap_lines=True,
+            )
             validate = gr.Button("Validate")
             verdict = gr.Markdown()
             problems = gr.Dataframe(headers=ERROR_COLUMNS, label="Problems", interactive=False)
         with gr.Column(scale=1):
             included = gr.CheckboxGroup(
-                sections, label="Optional sections", info="include these tables in the preset"
+                sections,
+                value=start_sections,
+                label="Optional sections",
+                info="include these tables in the preset",
             )
-            widgets = _form(fields)
+            widgets = _form(fields, start_values)
     with gr.Row():
         with gr.Column():
             save_name = gr.Textbox(label="Save as", placeholder="my-experiment", max_lines=1)
@@ -103,8 +131,8 @@ def build(services: Services) -> None:
             upload = gr.UploadButton("Upload a preset (.toml)", file_types=[SUFFIX])
     with gr.Accordion("Diff two presets", open=False):
         with gr.Row():
-            diff_a = gr.Dropdown(names(), label="A")
-            diff_b = gr.Dropdown(names(), label="B")
+            diff_a = gr.Dropdown(names(), label="A", allow_custom_value=True)
+            diff_b = gr.Dropdown(names(), label="B", allow_custom_value=True)
             diff_go = gr.Button("Diff")
         diff_table = gr.Dataframe(headers=["setting", "A", "B"], interactive=False)
 
@@ -209,7 +237,7 @@ def build(services: Services) -> None:
     diff_go.click(on_diff, [diff_a, diff_b], diff_table, api_name="preset_diff")
 
 
-def _form(fields: list[FieldSpec]) -> list[Any]:
+def _form(fields: list[FieldSpec], values: dict[str, Any]) -> list[Any]:
     """One widget per field, grouped in an accordion per section."""
     widgets: list[Any] = []
     by_section: dict[str, list[FieldSpec]] = {}
@@ -217,14 +245,16 @@ def _form(fields: list[FieldSpec]) -> list[Any]:
         by_section.setdefault(spec.section or "general", []).append(spec)
     for section, specs in by_section.items():
         with gr.Accordion(f"[{section}]" if section != "general" else "general", open=False):
-            widgets.extend(_widget(spec) for spec in specs)
+            widgets.extend(_widget(spec, values.get(spec.path)) for spec in specs)
     return widgets
 
 
-def _widget(spec: FieldSpec) -> Any:
+def _widget(spec: FieldSpec, value: Any = None) -> Any:
+    """A widget showing `value` (the schema default when None)."""
     info = spec.help + _bounds(spec)
     label = spec.path
-    value = forms.to_form(spec.default, spec)
+    if value is None:
+        value = forms.to_form(spec.default, spec)
     if spec.type == "boolean" and spec.optional:
         return gr.Radio(list(forms.TRISTATE), value=value, label=label, info=info)
     if spec.type == "boolean":
