@@ -1,7 +1,8 @@
 """The Train tab: start a pre-training or fine-tuning run from a preset and watch it live.
 
 A `gr.Timer` polls the run's event history (`manager.events_since`) through a `RunFeed`
-kept per browser session in `gr.State`; the timer switches itself off when the run ends.
+(services/runfeed.py), kept per browser session in `gr.State` (a `Watch`); the timer switches
+itself off when the run ends.
 A reloaded page re-attaches to the newest active run (or any run picked in the dropdown).
 """
 
@@ -23,7 +24,7 @@ POLL_S = 1.0  # seconds between two polls of a running run's events
 
 
 def build(services: Services) -> None:
-    feed = gr.State(Watch())
+    watch = gr.State(Watch())
     with gr.Row():
         preset = gr.Dropdown(
             _preset_names(services),
@@ -84,7 +85,7 @@ def build(services: Services) -> None:
     timer = gr.Timer(POLL_S, active=False)
 
     # Client outputs of start/poll/attach: run, loss plot, metric plot, status, log, timer.
-    shown = [run, loss_plot, metric_plot, status, log, feed, timer]
+    shown = [run, loss_plot, metric_plot, status, log, watch, timer]
 
     def start(
         preset_name: str | None, kind_name: str, run_name: str, override_text: str
@@ -157,9 +158,9 @@ def build(services: Services) -> None:
         return act
 
     start_btn.click(start, [preset, kind, name, overrides], shown, api_name="train_start")
-    timer.tick(tick, [run, feed], shown, api_name="train_poll", show_progress="hidden")
+    timer.tick(tick, [run, watch], shown, api_name="train_poll", show_progress="hidden")
     run.input(attach, [run], shown, api_name="train_attach")
-    refresh_btn.click(refresh, [feed], [preset, *shown], api_name="train_runs")
+    refresh_btn.click(refresh, [watch], [preset, *shown], api_name="train_runs")
     gr.on(None, on_load, None, [preset, *shown], api_name="train_reattach")
     for button, action in ((pause_btn, "pause"), (resume_btn, "resume"), (stop_btn, "stop")):
         button.click(control(action), [run], [status], api_name=f"train_{action}")
@@ -218,9 +219,11 @@ def _follow(
     charts = {"loss": feed.loss_series(), "metric": feed.metric_series()}
     if changed:
         # A chart fixes its colours (legend) when it first draws: for a series that appears
-        # later (validation after the first steps), clear it first, so it draws anew.
+        # later (validation after the first steps), or another run's, clear it first, so it
+        # draws anew.
         stale = {
-            k: bool(watch.drawn.get(k)) and tuple(v) != watch.drawn[k] for k, v in charts.items()
+            k: redraw or (bool(watch.drawn.get(k)) and tuple(v) != watch.drawn[k])
+            for k, v in charts.items()
         }
         if any(stale.values()):
             clear = [None if stale[k] else gr.skip() for k in charts]
