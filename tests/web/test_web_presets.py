@@ -149,3 +149,24 @@ def test_duplicate_and_diff(web: WebPanel) -> None:
         "name",
         "(no difference)",
     )
+
+
+def test_saving_over_a_bundled_name_warns(web: WebPanel) -> None:
+    text = web.services.presets.text("tiny")
+    job = web.client.submit(text, "quickstart", False, api_name="/preset_save")
+    try:
+        message, table, *_ = job.result()
+        assert "quickstart.toml" in message
+        origins = {r[0]: r[1] for r in rows(table)}
+        assert origins["quickstart"] == "workspace"
+        assert origins["quickstart (shadowed)"] == "bundled"
+        logs = []
+        while not job.communicator.updates.empty():  # every update the server streamed
+            update = job.communicator.updates.get_nowait()
+            if getattr(update, "log", None):
+                logs.append(update.log)
+        assert any(
+            "hides the bundled preset" in text and level == "warning" for text, level in logs
+        ), logs
+    finally:
+        web.services.presets.delete("quickstart")

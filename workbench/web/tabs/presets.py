@@ -166,9 +166,19 @@ def build(services: Services) -> None:
 
         return [preset_toml(check.preset, presets.folder), summary(check), errors_table(check)]
 
+    def warn_if_shadowing(stem: str) -> None:
+        """A workspace preset named like a bundled one hides it: say so (a toast)."""
+        hidden = [e for e in presets.list() if e.name == stem and e.origin != "workspace"]
+        if hidden:
+            gr.Warning(
+                f"the workspace preset {stem!r} now hides the {hidden[0].origin} preset of the "
+                "same name; save under another name to keep both in view"
+            )
+
     @user_errors
     def on_save(text: str, name: str, replace: bool) -> list[Any]:
         path = presets.save(text or "", (name or "").strip(), overwrite=bool(replace))
+        warn_if_shadowing(path.stem)
         return [f"Saved `{path.name}` in the workspace presets.", *listing()]
 
     @user_errors
@@ -193,6 +203,7 @@ def build(services: Services) -> None:
     def on_upload(file: Any) -> list[Any]:
         filename, data = uploaded(file)
         path = presets.upload(filename, data)
+        warn_if_shadowing(path.stem)
         return [f"Uploaded and saved `{path.name}` (valid).", *listing()]
 
     @user_errors
