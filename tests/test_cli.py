@@ -6,9 +6,11 @@ import pytest
 from workbench.cli import main
 
 
-def test_help_lists_program(capsys):
+def test_without_a_terminal_bare_command_prints_help(capsys):
+    # Under pytest stdout is captured (not a TTY), so the TUI must not open.
     assert main([]) == 0
-    assert "bertbench" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "bertbench" in out and "tui" in out and "web" in out
 
 
 def test_version_runs_as_module():

@@ -34,8 +34,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     func = getattr(args, "func", None)
-    if args.command is None:
-        # `bertbench` alone opens the workbench in the terminal.
+    if args.command is None and sys.stdin.isatty() and sys.stdout.isatty():
+        # `bertbench` alone opens the workbench in a terminal; piped or scripted, it prints help.
         from workbench.commands.ui import run_tui
 
         func = run_tui

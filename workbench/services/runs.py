@@ -176,6 +176,30 @@ class RunLibrary:
         export_hf(predictor.model, folder, tokenizer=predictor.tokenizer)
         return folder
 
+    def export_zip(
+        self, run: str | Path, name: str | None = None, *, overwrite: bool = False
+    ) -> Path:
+        """`export_hf`, then that folder as one file to download: `exports/<name>.zip`, whose
+        entries sit under `<name>/` (written to a temp file, then renamed)."""
+        import os
+        import tempfile
+        import zipfile
+
+        folder = self.export_hf(run, name, overwrite=overwrite)
+        target = folder.with_name(folder.name + ".zip")
+        fd, tmp = tempfile.mkstemp(dir=folder.parent, prefix=f".{folder.name}.", suffix=".part")
+        os.close(fd)
+        try:
+            with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
+                for file in sorted(folder.rglob("*")):
+                    if file.is_file():
+                        archive.write(file, Path(folder.name) / file.relative_to(folder))
+            os.replace(tmp, target)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        return target
+
     def tensorboard_command(self, run: str | Path | None = None, port: int = 6006) -> str:
         """The shell command that shows one run's (or every run's) scalars in TensorBoard."""
         logdir = self.path(run) / "tensorboard" if run is not None else self.workspace.runs_dir

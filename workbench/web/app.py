@@ -1,16 +1,21 @@
-"""build_app / launch: the Gradio Blocks of the web panel."""
+"""build_app / launch: the Gradio Blocks of the web panel.
+
+Safe by default (docs/web.md): it listens on 127.0.0.1, never opens a share link, sends no
+analytics, limits upload sizes (Gradio rejects larger files before the handler runs, the
+workspace checks again), serves downloads only from the workspace's exports/ folder, and every
+name typed in a form goes through the workspace's name check, so files land only inside it.
+"""
 
 from __future__ import annotations
 
-import os
+# (the package __init__, imported first, turns Gradio's analytics off before gradio loads)
+import socket
+from dataclasses import dataclass
 
 import gradio as gr
 
 from workbench.services import Services
 from workbench.web.tabs import playground, presets, runs, tokenizer, train
-
-# Privacy by default: no usage statistics leave the machine.
-os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 TABS = (
     ("Presets", presets.build),
@@ -20,14 +25,42 @@ TABS = (
     ("Try", playground.build),
 )
 
+THEME = gr.themes.Soft(primary_hue="indigo", secondary_hue="slate")
+CSS = """
+footer {display: none !important}
+/* Token labels show the token as the tokenizer wrote it ("the", "##ing"), not upper-cased. */
+.tokens .label, .tokens .label-input {text-transform: none !important}
+"""
+
 
 def build_app(services: Services) -> gr.Blocks:
     with gr.Blocks(title="bertbench", analytics_enabled=False) as app:
-        gr.Markdown("# bertbench")
+        gr.Markdown(
+            f"# bertbench\nWorkspace: `{services.workspace.root}` — runs, presets, tokenizers "
+            "and exports are read from and written to this folder only."
+        )
         for title, build in TABS:
             with gr.Tab(title):
                 build(services)
     return app
+
+
+@dataclass
+class Panel:
+    """A launched panel: the Blocks (call `close()` to stop serving) and its address."""
+
+    app: gr.Blocks
+    url: str
+
+    def close(self) -> None:
+        self.app.close()
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nothing listens on now (for tests and `--port 0`)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
 
 
 def launch(
@@ -37,13 +70,42 @@ def launch(
     port: int = 7860,
     auth: tuple[str, str] | None = None,
     block: bool = True,
-) -> gr.Blocks:
+    quiet: bool = False,
+) -> Panel:
+    """Serve the panel. `block=False` returns once the server listens (tests); `block=True`
+    serves until Ctrl+C, then stops every run (each writes a checkpoint first)."""
     app = build_app(services)
-    app.queue().launch(
+    if port == 0:
+        port = free_port(host)
+    exports = services.workspace.area("exports")
+    app.queue(default_concurrency_limit=4).launch(
         server_name=host,
         server_port=port,
         auth=auth,
         share=False,
-        prevent_thread_lock=not block,
+        prevent_thread_lock=True,
+        quiet=True,
+        show_error=True,
+        theme=THEME,
+        css=CSS,
+        max_file_size=services.workspace.max_upload_bytes,
+        # Downloads are files the panel wrote into exports/; nothing else of the disk is served.
+        allowed_paths=[str(exports)],
+        ssr_mode=False,
     )
-    return app
+    url = app.local_url or f"http://{host}:{port}/"
+    panel = Panel(app, url)
+    if not quiet:
+        print(f"bertbench web panel: {url}  (workspace {services.workspace.root})", flush=True)
+        if host in ("127.0.0.1", "localhost"):
+            print(
+                f"From another machine: ssh -L {port}:127.0.0.1:{port} <this host>, then open "
+                f"http://127.0.0.1:{port}/ there. Ctrl+C stops the panel.",
+                flush=True,
+            )
+    if block:
+        try:
+            app.block_thread()
+        finally:
+            services.close()
+    return panel

@@ -1,11 +1,148 @@
-"""The Try tab."""
+"""The Try tab: classify text with a fine-tuned run, fill [MASK] with a pre-training run.
+
+Any run directory in the workspace works, whoever trained it (the CLI, the TUI, this panel);
+predictors are cached per run by the service, so trying one sentence after another is quick.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 import gradio as gr
 
 from workbench.services import Services
+from workbench.services.tryout import (
+    filled_chips,
+    label_scores,
+    mask_rows,
+    mask_scores,
+    token_chips,
+)
+
+MAX_MASK_LABELS = 4  # one probability widget per mask for the first few; the table has all
+CHIP_COLORS = {"special": "#9ca3af", "piece": "#f59e0b", "word": "#60a5fa", "mask": "#ef4444"}
 
 
 def build(services: Services) -> None:
-    gr.Markdown("Try: coming soon")
+    gr.Markdown("### Classify with a fine-tuned run")
+    with gr.Row():
+        ft_run = gr.Dropdown([], label="Fine-tuned run", allow_custom_value=True, scale=4)
+        refresh_btn = gr.Button("Refresh runs", scale=1)
+    with gr.Row():
+        text = gr.Textbox(label="Text", lines=2, scale=3)
+        pair = gr.Textbox(label="Second text (optional, for sentence-pair tasks)", lines=2, scale=2)
+    classify_btn = gr.Button("Classify", variant="primary")
+    with gr.Row():
+        label = gr.Label(label="Label probabilities", num_top_classes=10, scale=1)
+        seen = gr.HighlightedText(
+            label="Tokens the model saw",
+            color_map=CHIP_COLORS,
+            show_legend=True,
+            show_inline_category=False,
+            scale=2,
+        )
+
+    gr.Markdown("### Fill [MASK] with a pre-training run")
+    pre_run = gr.Dropdown([], label="Pre-training run", allow_custom_value=True)
+    with gr.Row():
+        masked = gr.Textbox(
+            label="Text with [MASK] where a word is hidden",
+            placeholder="the cat [MASK] a red ball",
+            lines=2,
+            scale=4,
+        )
+        top_k = gr.Slider(1, 20, value=5, step=1, label="Predictions per mask", scale=1)
+    fill_btn = gr.Button("Fill", variant="primary")
+    filled = gr.HighlightedText(
+        label="Best guess for each mask",
+        color_map={**{k: v for k, v in CHIP_COLORS.items() if k != "mask"}, "guess": "#ef4444"},
+        show_legend=True,
+        show_inline_category=False,
+    )
+    with gr.Row():
+        mask_labels = [
+            gr.Label(label=f"Mask {i}", num_top_classes=20, visible=False)
+            for i in range(1, MAX_MASK_LABELS + 1)
+        ]
+    table = gr.Dataframe(
+        headers=["mask", "rank", "token", "probability"],
+        datatype=["number", "number", "str", "number"],
+        label="All predictions",
+        interactive=False,
+    )
+
+    def list_runs() -> tuple[Any, Any]:
+        runs = services.runs.list()
+        ft = [(_label(r), r.run_id) for r in runs if r.kind == "finetune"]
+        pre = [(_label(r), r.run_id) for r in runs if r.kind == "pretrain"]
+        return (
+            gr.Dropdown(choices=ft, value=ft[0][1] if ft else None),
+            gr.Dropdown(choices=pre, value=pre[0][1] if pre else None),
+        )
+
+    def classify(run: str | None, sentence: str, second: str) -> tuple[Any, Any]:
+        if not run:
+            raise gr.Error(
+                "pick a fine-tuned run first (train one in the Train tab)", print_exception=False
+            )
+        if not sentence.strip():
+            raise gr.Error("type a text to classify", print_exception=False)
+        try:
+            result = services.runs.classify(run, sentence, second.strip() or None)
+        except Exception as exc:  # unknown run, not a classifier, unreadable checkpoint
+            raise gr.Error(f"cannot classify with {run}: {exc}", print_exception=False) from exc
+        return label_scores(result), token_chips(result.tokens)
+
+    def mask_token(run: str | None) -> Any:
+        if not run:
+            return gr.Textbox()
+        try:
+            token = services.runs.mask_token(run)
+        except Exception as exc:
+            raise gr.Error(f"cannot load {run}: {exc}", print_exception=False) from exc
+        return gr.Textbox(
+            label=f"Text with {token} where a word is hidden",
+            placeholder=f"the cat {token} a red ball",
+        )
+
+    def fill(run: str | None, sentence: str, k: float) -> tuple[Any, ...]:
+        if not run:
+            raise gr.Error(
+                "pick a pre-training run first (train one in the Train tab)", print_exception=False
+            )
+        try:
+            out = services.runs.fill_mask(run, sentence, top_k=int(k))
+        except Exception as exc:  # no mask in the text, a classifier run, unknown run
+            raise gr.Error(f"cannot fill masks with {run}: {exc}", print_exception=False) from exc
+        scores = mask_scores(out)
+        labels = [
+            gr.Label(value=scores[i], visible=True)
+            if i < len(scores)
+            else gr.Label(value=None, visible=False)
+            for i in range(MAX_MASK_LABELS)
+        ]
+        table = [[n, rank, token, round(p, 4)] for n, rank, token, p in mask_rows(out)]
+        return (filled_chips(out), table, *labels)
+
+    refresh_btn.click(list_runs, None, [ft_run, pre_run], api_name="try_runs")
+    gr.on(None, list_runs, None, [ft_run, pre_run], api_name="try_runs_on_load")
+    gr.on(
+        [classify_btn.click, text.submit],
+        classify,
+        [ft_run, text, pair],
+        [label, seen],
+        api_name="try_classify",
+    )
+    pre_run.change(mask_token, [pre_run], [masked], api_name="try_mask_token")
+    gr.on(
+        [fill_btn.click, masked.submit],
+        fill,
+        [pre_run, masked, top_k],
+        [filled, table, *mask_labels],
+        api_name="try_fill_mask",
+    )
+
+
+def _label(run: Any) -> str:
+    total = f"/{run.total_steps}" if run.total_steps else ""
+    return f"{run.run_id} · {run.status} · step {run.step}{total}"

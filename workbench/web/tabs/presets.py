@@ -1,11 +1,297 @@
-"""The Presets tab."""
+"""The Presets tab: list, a form drawn from the schema and a TOML editor kept in sync,
+validation with field and line, save as, download, upload, duplicate, diff.
+
+API names: /presets_list, /preset_load, /preset_validate, /preset_form_to_toml, /preset_save,
+/preset_download, /preset_upload, /preset_duplicate, /preset_diff."""
 
 from __future__ import annotations
 
-import gradio as gr
+from typing import Any
 
-from workbench.services import Services
+import gradio as gr
+import pandas as pd
+
+from workbench.services import Services, Validation, forms
+from workbench.services.presets import SUFFIX, FieldSpec
+from workbench.services.tables import preset_diff_rows
+from workbench.web.common import uploaded, user_errors
+
+LIST_COLUMNS = ["name", "origin", "description"]
+ERROR_COLUMNS = ["field", "line", "message"]
+START = "quickstart"
 
 
 def build(services: Services) -> None:
-    gr.Markdown("Presets: coming soon")
+    presets = services.presets
+    fields = forms.editable(presets.form_fields())
+    sections = forms.optional_sections()
+
+    def names() -> list[str]:
+        return [e.name for e in presets.list() if not e.shadowed]
+
+    def listing() -> tuple[pd.DataFrame, Any, Any, Any]:
+        entries = presets.list()
+        table = pd.DataFrame(
+            [
+                [e.name + (" (shadowed)" if e.shadowed else ""), e.origin, e.description]
+                for e in entries
+            ],
+            columns=LIST_COLUMNS,
+        )
+        choices = [e.name for e in entries if not e.shadowed]
+        return (
+            table,
+            gr.update(choices=choices),
+            gr.update(choices=choices),
+            gr.update(choices=choices),
+        )
+
+    def errors_table(check: Validation) -> pd.DataFrame:
+        return pd.DataFrame(
+            [[e.path or "(preset)", e.line, e.message] for e in check.errors],
+            columns=ERROR_COLUMNS,
+        )
+
+    def summary(check: Validation) -> str:
+        if check.ok:
+            return "**Valid preset.**"
+        return f"**{len(check.errors)} problem(s)** — see the table below."
+
+    def form_of(check: Validation) -> list[Any]:
+        """Form values (and the included sections) of a valid preset; unchanged otherwise."""
+        if not check.ok or check.preset is None:
+            return [gr.update()] * (len(fields) + 1)
+        values = forms.preset_values(check.preset, fields)
+        return [forms.present_sections(check.preset), *(values[f.path] for f in fields)]
+
+    # The page opens on the quickstart preset: editor and form show the same preset.
+    start = presets.validate_text(presets.text(START)) if START in names() else None
+    start_text = presets.text(START) if start is not None else ""
+    start_values: dict[str, Any] = {}
+    start_sections: list[str] = []
+    if start is not None and start.ok and start.preset is not None:
+        start_values = forms.preset_values(start.preset, fields)
+        start_sections = forms.present_sections(start.preset)
+
+    # ------------------------------------------------------------------ layout
+    with gr.Row():
+        with gr.Column(scale=2):
+            # A callable value is re-read on every page load.
+            table = gr.Dataframe(
+                lambda: listing()[0],
+                headers=LIST_COLUMNS,
+                label="Presets",
+                interactive=False,
+                wrap=True,
+            )
+            refresh = gr.Button("Refresh", size="sm")
+        with gr.Column(scale=1):
+            # Custom values: API callers may name presets the page has not listed; the service
+            # checks every name.
+            choice = gr.Dropdown(
+                names(),
+                value=START if start is not None else None,
+                label="Preset",
+                info="bundled and workspace presets",
+                allow_custom_value=True,
+            )
+            load = gr.Button("Load into the editor", variant="primary")
+            duplicate = gr.Button("Duplicate into the workspace")
+    status = gr.Markdown()
+    with gr.Row():
+        with gr.Column(scale=1):
+            # Gradio's code editor has no TOML mode: plain text, with line numbers.
+            editor = gr.Code(
+                start_text,
+                language=None,
+                label="TOML",
+                lines=24,
+                interactive=True,
+                wrap_lines=True,
+            )
+            validate = gr.Button("Validate")
+            verdict = gr.Markdown()
+            problems = gr.Dataframe(headers=ERROR_COLUMNS, label="Problems", interactive=False)
+        with gr.Column(scale=1):
+            included = gr.CheckboxGroup(
+                sections,
+                value=start_sections,
+                label="Optional sections",
+                info="include these tables in the preset",
+            )
+            widgets = _form(fields, start_values)
+    with gr.Row():
+        with gr.Column():
+            save_name = gr.Textbox(label="Save as", placeholder="my-experiment", max_lines=1)
+            overwrite = gr.Checkbox(label="Replace a workspace preset of that name")
+            save = gr.Button("Save", variant="primary")
+        with gr.Column():
+            download = gr.Button("Download the editor's TOML")
+            download_file = gr.File(label="Download", interactive=False)
+            upload = gr.UploadButton("Upload a preset (.toml)", file_types=[SUFFIX])
+    with gr.Accordion("Diff two presets", open=False):
+        with gr.Row():
+            diff_a = gr.Dropdown(names(), label="A", allow_custom_value=True)
+            diff_b = gr.Dropdown(names(), label="B", allow_custom_value=True)
+            diff_go = gr.Button("Diff")
+        diff_table = gr.Dataframe(headers=["setting", "A", "B"], interactive=False)
+
+    choosers = [choice, diff_a, diff_b]
+    list_outputs = [table, *choosers]
+    form_outputs = [included, *widgets]
+
+    # ------------------------------------------------------------------ handlers
+    @user_errors
+    def on_load(name: str) -> list[Any]:
+        if not name:
+            raise gr.Error("choose a preset first", print_exception=False)
+        text = presets.text(name)
+        check = presets.validate_text(text)
+        return [text, summary(check), errors_table(check), *form_of(check)]
+
+    @user_errors
+    def on_validate(text: str) -> list[Any]:
+        check = presets.validate_text(text or "")
+        return [summary(check), errors_table(check), *form_of(check)]
+
+    @user_errors
+    def on_form(chosen: list[str], *values: Any) -> list[Any]:
+        data = forms.form_data(
+            dict(zip([f.path for f in fields], values, strict=True)), fields, chosen
+        )
+        check = presets.validate_form(data)
+        if not check.ok or check.preset is None:
+            return [gr.update(), summary(check), errors_table(check)]
+        from bert_engine.presets import preset_toml
+
+        return [preset_toml(check.preset, presets.folder), summary(check), errors_table(check)]
+
+    def warn_if_shadowing(stem: str) -> None:
+        """A workspace preset named like a bundled one hides it: say so (a toast)."""
+        hidden = [e for e in presets.list() if e.name == stem and e.origin != "workspace"]
+        if hidden:
+            gr.Warning(
+                f"the workspace preset {stem!r} now hides the {hidden[0].origin} preset of the "
+                "same name; save under another name to keep both in view"
+            )
+
+    @user_errors
+    def on_save(text: str, name: str, replace: bool) -> list[Any]:
+        path = presets.save(text or "", (name or "").strip(), overwrite=bool(replace))
+        warn_if_shadowing(path.stem)
+        return [f"Saved `{path.name}` in the workspace presets.", *listing()]
+
+    @user_errors
+    def on_download(text: str, name: str) -> str:
+        check = presets.validate_text(text or "")
+        if not check.ok or check.preset is None:
+            raise gr.Error(
+                "fix the problems first: "
+                + "; ".join(f"{e.path or 'preset'}: {e.message}" for e in check.errors),
+                print_exception=False,
+            )
+        from bert_engine.presets import preset_toml
+
+        stem = (name or "").strip() or check.preset.name
+        # Downloads are served from exports/ only; the name is checked like any other.
+        path = services.workspace.write_text(
+            "exports", stem.removesuffix(SUFFIX) + SUFFIX, preset_toml(check.preset)
+        )
+        return str(path)
+
+    @user_errors
+    def on_upload(file: Any) -> list[Any]:
+        filename, data = uploaded(file)
+        path = presets.upload(filename, data)
+        warn_if_shadowing(path.stem)
+        return [f"Uploaded and saved `{path.name}` (valid).", *listing()]
+
+    @user_errors
+    def on_duplicate(name: str) -> list[Any]:
+        if not name:
+            raise gr.Error("choose a preset to duplicate", print_exception=False)
+        path = presets.duplicate(name)
+        return [f"Copied `{name}` to `{path.name}` in the workspace presets.", *listing()]
+
+    @user_errors
+    def on_diff(a: str, b: str) -> pd.DataFrame:
+        if not a or not b:
+            raise gr.Error("choose two presets to compare", print_exception=False)
+        rows = preset_diff_rows(presets.diff(a, b))
+        return pd.DataFrame(rows or [["(no difference)", "", ""]], columns=["setting", a, b])
+
+    # ------------------------------------------------------------------ wiring
+    refresh.click(listing, None, list_outputs, api_name="presets_list")
+    load.click(on_load, choice, [editor, verdict, problems, *form_outputs], api_name="preset_load")
+    gr.on(
+        [editor.input, validate.click],
+        on_validate,
+        editor,
+        [verdict, problems, *form_outputs],
+        api_name="preset_validate",
+        trigger_mode="always_last",
+    )
+    gr.on(
+        [included.input, *(w.input for w in widgets)],
+        on_form,
+        [included, *widgets],
+        [editor, verdict, problems],
+        api_name="preset_form_to_toml",
+        trigger_mode="always_last",
+    )
+    save.click(
+        on_save, [editor, save_name, overwrite], [status, *list_outputs], api_name="preset_save"
+    )
+    download.click(on_download, [editor, save_name], download_file, api_name="preset_download")
+    upload.upload(on_upload, upload, [status, *list_outputs], api_name="preset_upload")
+    duplicate.click(on_duplicate, choice, [status, *list_outputs], api_name="preset_duplicate")
+    diff_go.click(on_diff, [diff_a, diff_b], diff_table, api_name="preset_diff")
+
+
+def _form(fields: list[FieldSpec], values: dict[str, Any]) -> list[Any]:
+    """One widget per field, grouped in an accordion per section."""
+    widgets: list[Any] = []
+    by_section: dict[str, list[FieldSpec]] = {}
+    for spec in fields:
+        by_section.setdefault(spec.section or "general", []).append(spec)
+    for section, specs in by_section.items():
+        with gr.Accordion(f"[{section}]" if section != "general" else "general", open=False):
+            widgets.extend(_widget(spec, values.get(spec.path)) for spec in specs)
+    return widgets
+
+
+def _widget(spec: FieldSpec, value: Any = None) -> Any:
+    """A widget showing `value` (the schema default when None)."""
+    info = spec.help + _bounds(spec)
+    label = spec.path
+    if value is None:
+        value = forms.to_form(spec.default, spec)
+    if spec.type == "boolean" and spec.optional:
+        return gr.Radio(list(forms.TRISTATE), value=value, label=label, info=info)
+    if spec.type == "boolean":
+        return gr.Checkbox(value=bool(value), label=label, info=info)
+    if spec.type == "choice":
+        return gr.Dropdown(list(spec.choices), value=value, label=label, info=info)
+    if spec.type in ("integer", "number"):
+        # Bounds are shown, not enforced by the widget: the preset validation reports a value
+        # out of range at its field, like every other problem.
+        return gr.Number(
+            value=value, label=label, info=info, precision=0 if spec.type == "integer" else None
+        )
+    return gr.Textbox(value=value, label=label, info=info, max_lines=1)
+
+
+def _bounds(spec: FieldSpec) -> str:
+    parts = []
+    if spec.minimum is not None:
+        parts.append(f"≥ {spec.minimum:g}")
+    if spec.exclusive_minimum is not None:
+        parts.append(f"> {spec.exclusive_minimum:g}")
+    if spec.maximum is not None:
+        parts.append(f"≤ {spec.maximum:g}")
+    if spec.exclusive_maximum is not None:
+        parts.append(f"< {spec.exclusive_maximum:g}")
+    extra = " and ".join(parts)
+    if spec.optional:
+        extra = f"{extra}; may be left empty" if extra else "may be left empty"
+    return f" ({extra})" if extra else ""

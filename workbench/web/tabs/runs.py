@@ -1,11 +1,156 @@
-"""The Runs tab."""
+"""The Runs tab: every run of the workspace, comparison (overlaid curves, config diff,
+metrics), continue, HuggingFace export as a download, the TensorBoard command.
+
+API names: /runs_list, /runs_curves, /runs_compare, /runs_continue, /runs_export,
+/runs_tensorboard."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import gradio as gr
+import pandas as pd
 
 from workbench.services import Services
+from workbench.services.live import RUN_COLUMNS, config_rows, run_rows
+from workbench.services.tables import comparison_metrics, curve_points, metric_rows
+from workbench.web.common import user_errors
+
+DEFAULT_METRIC = "train/loss"
+REFRESH_SECONDS = 10.0
 
 
 def build(services: Services) -> None:
-    gr.Markdown("Runs: coming soon")
+    library = services.runs
+
+    def table() -> pd.DataFrame:
+        return pd.DataFrame(run_rows(library.list()), columns=list(RUN_COLUMNS))
+
+    def run_ids() -> list[str]:
+        return [info.run_id for info in library.list()]
+
+    def points(series: dict[str, tuple[list[int], list[float]]]) -> pd.DataFrame:
+        return pd.DataFrame(curve_points(series), columns=["step", "value", "series"])
+
+    # ------------------------------------------------------------------ layout
+    runs_table = gr.Dataframe(
+        table, headers=list(RUN_COLUMNS), label="Runs (newest first)", interactive=False
+    )
+    refresh = gr.Button("Refresh", size="sm")
+    # Runs started elsewhere (the Train tab, the CLI, the TUI) appear without a click.
+    ticker = gr.Timer(REFRESH_SECONDS)
+    with gr.Row():
+        with gr.Column():
+            gr.Markdown("### One run")
+            # Custom values: API callers name any run id; the service checks every name.
+            chosen = gr.Dropdown(run_ids(), label="Run", allow_custom_value=True)
+            run_plot = gr.LinePlot(x="step", y="value", color="series", title="Losses", height=260)
+            with gr.Row():
+                continue_button = gr.Button("Continue from the latest checkpoint")
+                tensorboard_button = gr.Button("TensorBoard command")
+            tensorboard = gr.Textbox(label="TensorBoard", interactive=False, buttons=["copy"])
+            with gr.Row():
+                export_name = gr.Textbox(
+                    label="Export name", placeholder="(the run id)", max_lines=1
+                )
+                export_overwrite = gr.Checkbox(label="Replace an export of that name")
+            export_button = gr.Button("Export for HuggingFace (zip)")
+            export_file = gr.File(label="Download", interactive=False)
+            action = gr.Markdown()
+        with gr.Column():
+            gr.Markdown("### Compare")
+            selected = gr.Dropdown(
+                run_ids(),
+                multiselect=True,
+                label="Runs to compare (two or more)",
+                allow_custom_value=True,
+            )
+            metric = gr.Dropdown(
+                [DEFAULT_METRIC], value=DEFAULT_METRIC, label="Metric", allow_custom_value=True
+            )
+            compare_button = gr.Button("Compare", variant="primary")
+            compare_plot = gr.LinePlot(x="step", y="value", color="series", height=300)
+            config_diff = gr.Dataframe(
+                headers=["setting"], label="Settings that differ", interactive=False
+            )
+            metrics = gr.Dataframe(
+                headers=["metric"], label="Last and best values", interactive=False
+            )
+
+    # ------------------------------------------------------------------ handlers
+    def on_list() -> list[Any]:
+        ids = run_ids()
+        return [table(), gr.update(choices=ids), gr.update(choices=ids)]
+
+    @user_errors
+    def on_curves(run: str) -> pd.DataFrame | None:
+        if not run:
+            return None
+        curves = library.curves(run)
+        return points({k: v for k, v in curves.items() if k.endswith("loss")})
+
+    @user_errors
+    def on_compare(runs: list[str], wanted: str) -> list[Any]:
+        comparison = library.compare(list(runs or []))
+        available = comparison_metrics(comparison)
+        if wanted not in available:
+            wanted = available[0] if available else wanted
+        series = comparison.curves.get(wanted, {})
+        headers = ["setting", *comparison.runs]
+        diff_rows = config_rows(comparison.config_diff, comparison.runs)
+        metric_headers, value_rows = metric_rows(comparison)
+        return [
+            points(series),
+            gr.update(choices=available, value=wanted),
+            pd.DataFrame(diff_rows, columns=headers),
+            pd.DataFrame(value_rows, columns=metric_headers),
+        ]
+
+    @user_errors
+    def on_continue(run: str) -> list[Any]:
+        if not run:
+            raise gr.Error("choose a run to continue", print_exception=False)
+        managed = services.manager.continue_run(run)
+        return [
+            f"Continuing `{run}` as `{managed}`: follow it in the Train tab or refresh here.",
+            *on_list(),
+        ]
+
+    @user_errors
+    def on_export(run: str, name: str, replace: bool) -> list[Any]:
+        if not run:
+            raise gr.Error("choose a run to export", print_exception=False)
+        archive = library.export_zip(run, (name or "").strip() or None, overwrite=bool(replace))
+        return [str(archive), f"Exported `{run}` to `exports/{archive.stem}/` and zipped it."]
+
+    @user_errors
+    def on_tensorboard(run: str) -> str:
+        return library.tensorboard_command(run or None)
+
+    # ------------------------------------------------------------------ wiring
+    gr.on(
+        [refresh.click, ticker.tick],
+        on_list,
+        None,
+        [runs_table, chosen, selected],
+        api_name="runs_list",
+        show_progress="hidden",
+    )
+    chosen.change(on_curves, chosen, run_plot, api_name="runs_curves")
+    compare_button.click(
+        on_compare,
+        [selected, metric],
+        [compare_plot, metric, config_diff, metrics],
+        api_name="runs_compare",
+    )
+    continue_button.click(
+        on_continue, chosen, [action, runs_table, chosen, selected], api_name="runs_continue"
+    )
+    export_button.click(
+        on_export,
+        [chosen, export_name, export_overwrite],
+        [export_file, action],
+        api_name="runs_export",
+        concurrency_limit=1,  # one export at a time: each loads a model
+    )
+    tensorboard_button.click(on_tensorboard, chosen, tensorboard, api_name="runs_tensorboard")

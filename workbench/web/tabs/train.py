@@ -1,11 +1,253 @@
-"""The Train tab."""
+"""The Train tab: start a pre-training or fine-tuning run from a preset and watch it live.
+
+A `gr.Timer` polls the run's event history (`manager.events_since`) through a `RunFeed`
+(services/runfeed.py), kept per browser session in `gr.State` (a `Watch`); the timer switches
+itself off when the run ends.
+A reloaded page re-attaches to the newest active run (or any run picked in the dropdown).
+"""
 
 from __future__ import annotations
 
-import gradio as gr
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
 
-from workbench.services import Services
+import gradio as gr
+import pandas as pd
+
+from workbench.services import RunBusyError, Services, UnknownRunError
+from workbench.services.runfeed import RunFeed, Series, parse_overrides
+from workbench.services.tables import curve_points
+
+KINDS = ("pre-training", "fine-tuning")
+POLL_S = 1.0  # seconds between two polls of a running run's events
 
 
 def build(services: Services) -> None:
-    gr.Markdown("Train: coming soon")
+    watch = gr.State(Watch())
+    with gr.Row():
+        preset = gr.Dropdown(
+            _preset_names(services),
+            value=_default_preset(services),
+            label="Preset",
+            allow_custom_value=True,  # checked in start(): presets saved later are listed too
+            scale=2,
+            elem_id="train-preset",
+        )
+        kind = gr.Radio(list(KINDS), value=KINDS[0], label="Kind", scale=2, elem_id="train-kind")
+        name = gr.Textbox(label="Run name (optional)", placeholder="the preset's name", scale=2)
+    overrides = gr.Textbox(
+        label="Overrides (key=value, one per line)",
+        placeholder="pretrain.max_steps=200\nmodel.num_layers=2",
+        lines=3,
+        elem_id="train-overrides",
+    )
+    with gr.Row():
+        start_btn = gr.Button("Start", variant="primary", elem_id="train-start")
+        pause_btn = gr.Button("Pause", elem_id="train-pause")
+        resume_btn = gr.Button("Resume", elem_id="train-resume")
+        stop_btn = gr.Button("Stop", variant="stop", elem_id="train-stop")
+    with gr.Row():
+        run = gr.Dropdown(
+            [],
+            value=None,
+            label="Run (this session's trainings; pick one to follow it)",
+            allow_custom_value=True,  # a run id; checked by the manager
+            scale=4,
+            elem_id="train-run",
+        )
+        refresh_btn = gr.Button("Refresh", scale=1)
+    status = gr.Textbox(label="Status", interactive=False, elem_id="train-status")
+    with gr.Row():
+        loss_plot = gr.LinePlot(
+            None,
+            x="step",
+            y="value",
+            color="series",
+            title="Loss",
+            y_title="loss",
+            height=320,
+            elem_id="train-loss-plot",
+        )
+        metric_plot = gr.LinePlot(
+            None,
+            x="step",
+            y="value",
+            color="series",
+            title="Validation metrics",
+            y_title="value",
+            height=320,
+            elem_id="train-metric-plot",
+        )
+    log = gr.Textbox(
+        label="Log", lines=8, max_lines=12, interactive=False, autoscroll=True, elem_id="train-log"
+    )
+    timer = gr.Timer(POLL_S, active=False)
+
+    # Client outputs of start/poll/attach: run, loss plot, metric plot, status, log, timer.
+    shown = [run, loss_plot, metric_plot, status, log, watch, timer]
+
+    def start(
+        preset_name: str | None, kind_name: str, run_name: str, override_text: str
+    ) -> Iterator[tuple[Any, ...]]:
+        names = _preset_names(services)
+        if not preset_name or preset_name not in names:
+            raise gr.Error(
+                f"no preset {preset_name!r}; pick one of: {', '.join(names)}",
+                print_exception=False,
+            )
+        if kind_name not in KINDS:
+            raise gr.Error(
+                f"kind must be one of {', '.join(KINDS)}, got {kind_name!r}", print_exception=False
+            )
+        try:
+            changes = parse_overrides(override_text or "")
+            begin = (
+                services.manager.start_pretraining
+                if kind_name == KINDS[0]
+                else services.manager.start_finetuning
+            )
+            run_id = begin(preset_name, changes, name=run_name.strip() or None)
+        except RunBusyError as exc:
+            raise gr.Error(f"cannot start a second training: {exc}", print_exception=False) from exc
+        except Exception as exc:  # bad preset, bad override, missing table: say which
+            raise gr.Error(
+                f"could not start {kind_name} with {preset_name}: {exc}", print_exception=False
+            ) from exc
+        gr.Info(f"{run_id} started")
+        yield from _follow(services, run_id, Watch(), redraw=True)
+
+    def tick(run_id: str | None, watch: Watch) -> Iterator[tuple[Any, ...]]:
+        yield from _follow(services, run_id, watch)
+
+    def attach(run_id: str | None) -> Iterator[tuple[Any, ...]]:
+        """Follow another run from its first event."""
+        yield from _follow(services, run_id, Watch(), redraw=True)
+
+    def refresh(watch: Watch) -> Iterator[tuple[Any, ...]]:
+        """Re-list presets and runs; with no active run followed, follow the newest active."""
+        current = watch.feed.run_id
+        if current is None or not _is_active(services, current):
+            active = services.manager.runs(active_only=True)
+            if active:
+                current, watch = active[-1].run_id, Watch()
+        presets = gr.Dropdown(choices=_preset_names(services))
+        for outputs in _follow(services, current, watch, redraw=True):
+            yield (presets, *outputs)
+
+    def on_load() -> Iterator[tuple[Any, ...]]:
+        yield from refresh(Watch())
+
+    def control(action: str) -> Any:
+        def act(run_id: str | None) -> str:
+            if not run_id:
+                raise gr.Error(
+                    "no run selected: start one or pick one in the Run list", print_exception=False
+                )
+            try:
+                getattr(services.manager, action)(run_id)
+                snapshot = services.manager.status(run_id)
+            except UnknownRunError as exc:
+                raise gr.Error(str(exc), print_exception=False) from exc
+            if not snapshot.active:
+                raise gr.Error(f"{run_id} already ended ({snapshot.status})", print_exception=False)
+            done = {"pause": "pausing", "resume": "resuming", "stop": "stopping (checkpoint first)"}
+            gr.Info(f"{run_id}: {done[action]}")
+            return f"{run_id}: {done[action]}"
+
+        return act
+
+    start_btn.click(start, [preset, kind, name, overrides], shown, api_name="train_start")
+    timer.tick(tick, [run, watch], shown, api_name="train_poll", show_progress="hidden")
+    run.input(attach, [run], shown, api_name="train_attach")
+    refresh_btn.click(refresh, [watch], [preset, *shown], api_name="train_runs")
+    gr.on(None, on_load, None, [preset, *shown], api_name="train_reattach")
+    for button, action in ((pause_btn, "pause"), (resume_btn, "resume"), (stop_btn, "stop")):
+        button.click(control(action), [run], [status], api_name=f"train_{action}")
+
+
+def _preset_names(services: Services) -> list[str]:
+    names: list[str] = []
+    for entry in services.presets.list():
+        if entry.name not in names:
+            names.append(entry.name)
+    return names
+
+
+def _default_preset(services: Services) -> str | None:
+    names = _preset_names(services)
+    return "quickstart" if "quickstart" in names else (names[0] if names else None)
+
+
+def _run_choices(services: Services, value: str | None) -> Any:
+    runs = list(reversed(services.manager.runs()))  # newest first
+    choices = [(f"{r.run_id} · {r.name} · {r.status}", r.run_id) for r in runs]
+    return gr.Dropdown(choices=choices, value=value)
+
+
+def _is_active(services: Services, run_id: str) -> bool:
+    try:
+        return services.manager.status(run_id).active
+    except UnknownRunError:
+        return False
+
+
+@dataclass
+class Watch:
+    """One browser session's view of a run: the feed, what the charts drew, the last status."""
+
+    feed: RunFeed = field(default_factory=RunFeed)
+    drawn: dict[str, tuple[str, ...]] = field(default_factory=dict)  # chart -> series names
+    status: str = ""
+
+
+def _follow(
+    services: Services, run_id: str | None, watch: Watch, *, redraw: bool = False
+) -> Iterator[tuple[Any, ...]]:
+    """Fetch the run's new events and yield the outputs (run list, charts, status, log,
+    state, timer). The timer stays on until the run has ended."""
+    if not run_id:
+        yield _run_choices(services, None), None, None, "no run selected", "", watch, _timer(False)
+        return
+    try:
+        changed = watch.feed.follow(services.manager, run_id) or redraw
+    except UnknownRunError as exc:
+        gr.Warning(str(exc))
+        yield gr.skip(), gr.skip(), gr.skip(), str(exc), "", watch, _timer(False)
+        return
+    feed = watch.feed
+    charts = {"loss": feed.loss_series(), "metric": feed.metric_series()}
+    if changed:
+        # A chart fixes its colours (legend) when it first draws: for a series that appears
+        # later (validation after the first steps), or another run's, clear it first, so it
+        # draws anew.
+        stale = {
+            k: redraw or (bool(watch.drawn.get(k)) and tuple(v) != watch.drawn[k])
+            for k, v in charts.items()
+        }
+        if any(stale.values()):
+            clear = [None if stale[k] else gr.skip() for k in charts]
+            yield gr.skip(), *clear, gr.skip(), gr.skip(), watch, gr.skip()
+        watch.drawn = {k: tuple(v) for k, v in charts.items()}
+        plots = [_frame(v) if v else None for v in charts.values()]
+    else:
+        plots = [gr.skip(), gr.skip()]
+    runs = _run_choices(services, run_id) if feed.status != watch.status or redraw else gr.skip()
+    watch.status = feed.status
+    yield runs, *plots, feed.status_text(), "\n".join(feed.live.log), watch, _timer(not feed.ended)
+
+
+def _timer(active: bool) -> Any:
+    return gr.Timer(active=active)
+
+
+def _frame(series: dict[str, Series]) -> pd.DataFrame:
+    """Long form (step, value, series): one colour per series on a LinePlot."""
+    points = curve_points(series)
+    return pd.DataFrame(
+        {
+            "step": pd.Series([p["step"] for p in points], dtype="int64"),
+            "value": pd.Series([p["value"] for p in points], dtype="float64"),
+            "series": pd.Series([p["series"] for p in points], dtype="str"),
+        }
+    )

@@ -1,0 +1,91 @@
+"""The Train tab in a real browser (Playwright driving Debian's chromium): open the page, start
+a tiny run, wait until the live curves are drawn, and take the screenshot the README shows.
+
+Skips when /usr/bin/chromium is missing, unless BERTBENCH_REQUIRE_BROWSER=1 (set by .ci/run,
+which installs chromium): then a missing browser fails the test. BERTBENCH_UPDATE_SCREENSHOTS=1
+also writes the screenshot to docs/images/web-train.png.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from test_services_kit import tiny_preset
+from train_kit import LIMIT, running_app
+
+from workbench.services import Services
+
+CHROMIUM = Path(os.environ.get("BERTBENCH_CHROMIUM", "/usr/bin/chromium"))
+SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "images" / "web-train.png"
+LINE = "path[aria-roledescription='line mark']"
+
+
+def chromium() -> Path:
+    if CHROMIUM.is_file():
+        return CHROMIUM
+    reason = f"no browser at {CHROMIUM}; install it with `apt-get install -y chromium`"
+    if os.environ.get("BERTBENCH_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"{reason} (BERTBENCH_REQUIRE_BROWSER=1: the browser test must run)")
+    pytest.skip(reason)
+
+
+def test_train_tab_draws_live_curves_in_a_browser(tmp_path: Path) -> None:
+    executable = chromium()
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=LIMIT * 1000)  # a safety limit for a busy machine
+
+    services = Services(tmp_path / "ws")
+    # 40 steps, evaluated every 10: a curve worth a screenshot, still seconds on a CPU.
+    steps = {"max_steps": 40, "eval_every": 10, "checkpoint_every": 20}
+    services.presets.save(tiny_preset(tmp_path, pretrain=steps), "tiny")
+    shot = tmp_path / "web-train.png"
+    with running_app(services) as url, sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=str(executable),
+            headless=True,
+            # CI runs as root, where chromium's sandbox cannot start; small /dev/shm in containers.
+            args=["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"],
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 1000})
+            page.set_default_timeout(LIMIT * 1000)
+            page.goto(url)
+            page.get_by_role("tab", name="Train").click()
+            preset = page.locator("#train-preset input")
+            preset.click()
+            preset.fill("tiny")
+            preset.press("Enter")
+            expect(preset).to_have_value("tiny")
+            page.locator("#train-start").click()
+
+            status = page.locator("#train-status textarea")
+            expect(status).to_have_value(_contains("pretrain-1: finished · step 40/40"))
+            # The timer's last polls draw both series of both charts, with their legends.
+            loss, metric = page.locator("#train-loss-plot"), page.locator("#train-metric-plot")
+            expect(loss.locator(LINE)).to_have_count(2)
+            expect(metric.locator(LINE)).to_have_count(2)
+            expect(loss.locator(".role-legend-label")).to_have_text(
+                ["train/loss", "validation/loss"]
+            )
+            for path in loss.locator(LINE).all() + metric.locator(LINE).all():
+                # A drawn line: a move and at least one segment (40 train points, 4 evals).
+                assert path.get_attribute("d").count("L") >= 3
+            log = page.locator("#train-log textarea")
+            expect(log).to_have_value(_contains("finished at step 40"))
+            page.screenshot(path=str(shot), full_page=True)
+        finally:
+            browser.close()
+    data = shot.read_bytes()
+    assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 20_000
+    if os.environ.get("BERTBENCH_UPDATE_SCREENSHOTS") == "1":
+        SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+        SCREENSHOT.write_bytes(data)
+
+
+def _contains(text: str) -> object:
+    import re
+
+    return re.compile(re.escape(text))

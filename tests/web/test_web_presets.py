@@ -1,0 +1,172 @@
+"""The Presets tab through its API: list, load, validate with field and line, form -> TOML,
+save and reload, traversal names, uploads (valid, bad TOML, schema violation, oversized),
+duplicate, diff."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import tomllib
+from gradio_client import handle_file
+from gradio_client.exceptions import AppError
+from web_kit import UPLOAD_LIMIT, WebPanel, rows
+
+
+def preset_names(web: WebPanel) -> list[str]:
+    table = web.client.predict(api_name="/presets_list")[0]
+    return [row[0] for row in rows(table)]
+
+
+def test_lists_bundled_and_workspace_presets(web: WebPanel) -> None:
+    listed = {row[0]: row[1] for row in rows(web.client.predict(api_name="/presets_list")[0])}
+    expected = {e.name: e.origin for e in web.services.presets.list() if not e.shadowed}
+    assert listed == expected
+    assert listed["quickstart"] == "bundled" and listed["tiny"] == "workspace"
+
+
+def test_validation_points_at_field_and_line(web: WebPanel) -> None:
+    lines = web.services.presets.text("tiny").splitlines()
+    section = lines.index("[pretrain]")
+    line = next(i for i in range(section, len(lines)) if lines[i].startswith("lr ="))
+    lines[line] = "lr = -1"
+    text = "\n".join(lines)
+    line += 1  # lines count from 1
+    verdict, problems, *_ = web.client.predict(text, api_name="/preset_validate")
+    assert "problem" in verdict
+    [(field, at, message)] = rows(problems)
+    assert (field, at) == ("pretrain.lr", line)
+    assert "greater than 0" in message
+
+    verdict, problems, *_ = web.client.predict("[model\nsize = 1", api_name="/preset_validate")
+    [(field, at, message)] = rows(problems)
+    assert at == 1 and "not valid TOML" in message
+
+
+def test_load_fills_the_form_and_the_form_writes_toml(web: WebPanel) -> None:
+    text, verdict, problems, sections, *values = web.client.predict("tiny", api_name="/preset_load")
+    assert text.strip() == web.services.presets.text("tiny").strip()  # the editor trims
+    assert verdict == "**Valid preset.**" and rows(problems) == []
+    fields = [f for f in web.services.presets.form_fields() if f.path != "extends"]
+    form = dict(zip([f.path for f in fields], values, strict=True))
+    assert form["pretrain.max_steps"] == 6 and form["model.hidden_size"] == 32
+    assert sections == []
+    # Edit one field as the form would and get the TOML back.
+    form["pretrain.max_steps"] = 9
+    toml, verdict, _ = web.client.predict(sections, *form.values(), api_name="/preset_form_to_toml")
+    assert verdict == "**Valid preset.**"
+    data = tomllib.loads(toml)
+    assert data["pretrain"]["max_steps"] == 9
+    assert data["model"]["hidden_size"] == 32
+    # A value out of bounds in the form: reported at its field, the TOML is left as it was.
+    form["pretrain.max_steps"] = 0
+    _, verdict, problems = web.client.predict(
+        sections, *form.values(), api_name="/preset_form_to_toml"
+    )
+    assert "problem" in verdict
+    assert [r[0] for r in rows(problems)] == ["pretrain.max_steps"]
+
+
+def test_save_and_reload(web: WebPanel) -> None:
+    text = web.services.presets.text("tiny").replace("max_steps = 6", "max_steps = 7")
+    message, table, *_ = web.client.predict(text, "tiny-seven", False, api_name="/preset_save")
+    assert "tiny-seven.toml" in message
+    assert "tiny-seven" in [r[0] for r in rows(table)]
+    assert (web.services.workspace.root / "presets" / "tiny-seven.toml").is_file()
+    reloaded = web.client.predict("tiny-seven", api_name="/preset_load")[0]
+    assert tomllib.loads(reloaded)["pretrain"]["max_steps"] == 7
+    # Saving again under the same name needs the overwrite box.
+    with pytest.raises(AppError, match="already exists"):
+        web.client.predict(text, "tiny-seven", False, api_name="/preset_save")
+    web.client.predict(text, "tiny-seven", True, api_name="/preset_save")
+
+
+@pytest.mark.parametrize("name", ["../x", "..", "/etc/passwd", "a/b", "con"])
+def test_traversal_and_bad_names_are_refused(web: WebPanel, name: str) -> None:
+    root = web.services.workspace.root
+    before = sorted(p for p in root.parent.rglob("*") if p.suffix == ".toml")
+    text = web.services.presets.text("tiny")
+    with pytest.raises(AppError, match="name") as info:
+        web.client.predict(text, name, False, api_name="/preset_save")
+    assert (
+        "use letters" in str(info.value)
+        or "pick another" in str(info.value)
+        or ("absolute" in str(info.value))
+    )
+    after = sorted(p for p in root.parent.rglob("*") if p.suffix == ".toml")
+    assert after == before
+    with pytest.raises(AppError):
+        web.client.predict(text, name, api_name="/preset_download")
+
+
+def test_upload_saves_a_valid_preset(web: WebPanel, tmp_path: Path) -> None:
+    source = tmp_path / "shared-one.toml"
+    source.write_text(web.services.presets.text("tiny"), encoding="utf-8")
+    message, table, *_ = web.client.predict(handle_file(source), api_name="/preset_upload")
+    assert "shared-one.toml" in message
+    assert "shared-one" in [r[0] for r in rows(table)]
+    assert web.services.presets.load("shared-one").pretrain.max_steps == 6
+
+
+def test_malformed_uploads_are_refused(web: WebPanel, tmp_path: Path) -> None:
+    bad_toml = tmp_path / "broken.toml"
+    bad_toml.write_text("[model\nsize = 'tiny'\n", encoding="utf-8")
+    with pytest.raises(AppError, match="not valid TOML"):
+        web.client.predict(handle_file(bad_toml), api_name="/preset_upload")
+    schema = tmp_path / "schema.toml"
+    schema.write_text("[pretrain]\nmax_steps = 'many'\nwarp_speed = 9\n", encoding="utf-8")
+    with pytest.raises(AppError) as info:
+        web.client.predict(handle_file(schema), api_name="/preset_upload")
+    assert "pretrain.max_steps" in str(info.value) and "pretrain.warp_speed" in str(info.value)
+    presets = web.services.workspace.root / "presets"
+    assert not (presets / "broken.toml").exists() and not (presets / "schema.toml").exists()
+
+
+def test_oversized_upload_is_refused(web: WebPanel, tmp_path: Path) -> None:
+    big = tmp_path / "big.toml"
+    big.write_text("# padding\n" * (UPLOAD_LIMIT // 10 + 1), encoding="utf-8")
+    with pytest.raises(ValueError, match="maximum file size"):
+        web.client.predict(handle_file(big), api_name="/preset_upload")
+    assert not (web.services.workspace.root / "presets" / "big.toml").exists()
+
+
+def test_download_writes_the_editor_toml_into_exports(web: WebPanel) -> None:
+    text = web.services.presets.text("tiny")
+    downloaded = Path(web.client.predict(text, "tiny-share", api_name="/preset_download"))
+    assert downloaded.name == "tiny-share.toml"
+    assert tomllib.loads(downloaded.read_text(encoding="utf-8"))["name"] == "tiny"
+    assert (web.services.workspace.root / "exports" / "tiny-share.toml").is_file()
+
+
+def test_duplicate_and_diff(web: WebPanel) -> None:
+    message, table, *_ = web.client.predict("tiny", api_name="/preset_duplicate")
+    copy = next(r[0] for r in rows(table) if r[0].startswith("tiny-copy"))
+    assert copy in message
+    diff = rows(web.client.predict("tiny", "quickstart", api_name="/preset_diff"))
+    expected = web.services.presets.diff("tiny", "quickstart")
+    assert {r[0] for r in diff} == set(expected)
+    assert rows(web.client.predict("tiny", copy, api_name="/preset_diff"))[0][0] in (
+        "name",
+        "(no difference)",
+    )
+
+
+def test_saving_over_a_bundled_name_warns(web: WebPanel) -> None:
+    text = web.services.presets.text("tiny")
+    job = web.client.submit(text, "quickstart", False, api_name="/preset_save")
+    try:
+        message, table, *_ = job.result()
+        assert "quickstart.toml" in message
+        origins = {r[0]: r[1] for r in rows(table)}
+        assert origins["quickstart"] == "workspace"
+        assert origins["quickstart (shadowed)"] == "bundled"
+        logs = []
+        while not job.communicator.updates.empty():  # every update the server streamed
+            update = job.communicator.updates.get_nowait()
+            if getattr(update, "log", None):
+                logs.append(update.log)
+        assert any(
+            "hides the bundled preset" in text and level == "warning" for text, level in logs
+        ), logs
+    finally:
+        web.services.presets.delete("quickstart")

@@ -1,0 +1,117 @@
+"""The Runs tab through its API, on tiny real runs: list, curves, compare (overlaid curves,
+config diff), export as a zip, TensorBoard command, continue a stopped run."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import pytest
+from gradio_client.exceptions import AppError
+from test_services_kit import wait_until
+from web_kit import RUN_LIMIT, WebPanel, points, rows
+
+
+def same_curve(drawn: list[tuple[int, float]], steps: list[int], values: list[float]) -> bool:
+    """The plotted points are the curve's (the plot's JSON rounds values to 10 digits)."""
+    return [s for s, _ in drawn] == steps and [v for _, v in drawn] == pytest.approx(values)
+
+
+def test_list_shows_finished_runs(web: WebPanel, finished_runs: list[str]) -> None:
+    table = rows(web.client.predict(api_name="/runs_list")[0])
+    by_id = {r[0]: r for r in table}
+    for run in finished_runs:
+        info = next(i for i in web.services.runs.list() if i.run_id == run)
+        assert by_id[run][1:4] == ["pretrain", "finished", f"{info.step}/{info.total_steps}"]
+        metric, value = by_id[run][4].split()
+        assert metric == "loss"
+        assert float(value) == pytest.approx(info.best["validation/loss"], rel=1e-3)
+
+
+def test_curves_of_one_run(web: WebPanel, finished_runs: list[str]) -> None:
+    plot = web.client.predict(finished_runs[0], api_name="/runs_curves")
+    steps, losses = web.services.runs.curves(finished_runs[0])["train/loss"]
+    drawn = [(p["step"], p["value"]) for p in points(plot) if p["series"] == "train/loss"]
+    assert same_curve(drawn, steps, losses)
+
+
+def test_compare_overlays_curves_and_diffs_configs(web: WebPanel, finished_runs: list[str]) -> None:
+    plot, metric, diff, values = web.client.predict(
+        finished_runs, "validation/loss", api_name="/runs_compare"
+    )
+    comparison = web.services.runs.compare(finished_runs)
+    by_run: dict[str, list[tuple[int, float]]] = {}
+    for point in points(plot):
+        by_run.setdefault(point["series"], []).append((point["step"], point["value"]))
+    assert set(by_run) == set(finished_runs)  # one colour per run
+    for run in finished_runs:
+        steps, losses = comparison.curves["validation/loss"][run]
+        assert same_curve(by_run[run], steps, losses)
+    diff_rows = {r[0]: r[1:] for r in rows(diff)}
+    assert diff_rows["pretrain.lr"] == ["0.001", "0.003"]
+    assert diff["headers"] == ["setting", *finished_runs]
+    assert "validation/loss" in [r[0] for r in rows(values)]
+    # A metric the runs lack falls back to one they share.
+    plot, metric, *_ = web.client.predict(finished_runs, "no/such", api_name="/runs_compare")
+    # (an update of the metric chooser: the metrics both runs have, losses first)
+    assert metric["value"] == "train/loss"
+    assert "validation/loss" in [c[0] for c in metric["choices"]]
+
+
+def test_compare_needs_two_distinct_runs(web: WebPanel, finished_runs: list[str]) -> None:
+    with pytest.raises(AppError, match="at least two"):
+        web.client.predict(finished_runs[:1], "train/loss", api_name="/runs_compare")
+    with pytest.raises(AppError, match="contains '..'"):
+        web.client.predict([finished_runs[0], "../.."], "train/loss", api_name="/runs_compare")
+
+
+def test_export_downloads_a_zip_of_the_hf_folder(web: WebPanel, finished_runs: list[str]) -> None:
+    downloaded, message = web.client.predict(
+        finished_runs[0], "tiny-export", False, api_name="/runs_export"
+    )
+    assert "exports/tiny-export/" in message
+    exports = web.services.workspace.root / "exports"
+    with zipfile.ZipFile(downloaded) as archive:
+        names = set(archive.namelist())
+    on_disk = {
+        str(Path("tiny-export") / p.relative_to(exports / "tiny-export"))
+        for p in (exports / "tiny-export").rglob("*")
+        if p.is_file()
+    }
+    assert names == on_disk
+    assert {"tiny-export/config.json", "tiny-export/model.safetensors"} <= names
+    with pytest.raises(AppError, match="already exists"):
+        web.client.predict(finished_runs[0], "tiny-export", False, api_name="/runs_export")
+    with pytest.raises(AppError, match="contains '..'"):
+        web.client.predict(finished_runs[0], "../out", False, api_name="/runs_export")
+
+
+def test_tensorboard_command(web: WebPanel, finished_runs: list[str]) -> None:
+    command = web.client.predict(finished_runs[0], api_name="/runs_tensorboard")
+    assert command == web.services.runs.tensorboard_command(finished_runs[0])
+
+
+def test_continue_a_stopped_run_when_the_device_is_free(web: WebPanel) -> None:
+    manager = web.services.manager
+    run = manager.start_pretraining(
+        "tiny", ["pretrain.max_steps=12", "pretrain.checkpoint_every=2"], name="tiny-stopped"
+    )
+    wait_until(lambda: manager.status(run).step >= 3 or not manager.status(run).active)
+    stopped = manager.stop(run, wait=True, timeout=RUN_LIMIT)
+    assert stopped.status == "cancelled" and stopped.run_dir is not None
+    run_id = stopped.run_dir.name
+
+    # One training per device: while another run holds the CPU, continuing is refused.
+    other = manager.start_pretraining("tiny", ["pretrain.max_steps=1000"], name="tiny-busy")
+    try:
+        with pytest.raises(AppError, match=f"device cpu is busy with {other}"):
+            web.client.predict(run_id, api_name="/runs_continue")
+    finally:
+        manager.stop(other, wait=True, timeout=RUN_LIMIT)
+
+    message, table, *_ = web.client.predict(run_id, api_name="/runs_continue")
+    managed = message.split("as `")[1].split("`")[0]
+    assert run_id in [r[0] for r in rows(table)]
+    final = manager.wait(managed, RUN_LIMIT)
+    assert final.status == "finished", final.error
+    assert final.run_dir == stopped.run_dir and final.step == 12

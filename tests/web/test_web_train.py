@@ -1,0 +1,204 @@
+"""The Train and Try tabs driven through their API with gradio_client, on tiny real runs:
+a pre-training run polled to its end, a run paused, resumed and stopped (checkpoint written),
+a second start refused while one trains, a page reload re-attaching, fine-tuning started from
+the tab, then classify and fill-mask on those runs."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from gradio_client import Client
+from test_services_kit import write_corpus, write_labelled
+from train_kit import dropdown_value, poll_until, running_app, timer_stopped, tiny_overrides
+
+from workbench.services import Services
+
+
+class Panel:
+    def __init__(self, services: Services, url: str, tmp: Path) -> None:
+        self.services, self.url, self.tmp = services, url, tmp
+        self.client = Client(url, verbose=False)
+        self.corpus = write_corpus(tmp / "corpus.txt")
+        self.cache = tmp / "cache"
+
+    def start(self, overrides: str, kind: str = "pre-training", preset: str = "quickstart") -> str:
+        out = self.client.predict(preset, kind, "", overrides, api_name="/train_start")
+        return str(dropdown_value(out[0]))
+
+
+@pytest.fixture(scope="module")
+def panel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Panel]:
+    tmp = tmp_path_factory.mktemp("web-train")
+    services = Services(tmp / "ws")
+    with running_app(services) as url:
+        yield Panel(services, url, tmp)
+
+
+@pytest.fixture(scope="module")
+def pretrained(panel: Panel) -> tuple[str, tuple[Any, ...], tuple[Any, ...]]:
+    """A tiny pre-training run started from the tab and polled until the timer stopped:
+    (manager run id, last poll outputs, a full redraw after the end)."""
+    run_id = panel.start(tiny_overrides(panel.corpus, panel.cache, max_steps=12))
+    last = poll_until(panel.client, run_id, timer_stopped)
+    redraw = tuple(panel.client.predict(run_id, api_name="/train_attach"))
+    return run_id, last, redraw
+
+
+def points(plot: dict[str, Any], series: str) -> list[tuple[int, float]]:
+    assert plot["columns"] == ["step", "value", "series"]
+    return [(step, value) for step, value, name in plot["data"] if name == series]
+
+
+def test_a_run_is_followed_to_its_end(pretrained: tuple[str, tuple, tuple]) -> None:
+    run_id, last, redraw = pretrained
+    _, loss_plot, metric_plot, status, log, timer = redraw
+    assert status.startswith(f"{run_id}: finished") and "step 12/12" in status
+    assert status == last[3]  # the poll that stopped the timer showed the end already
+    train = points(loss_plot, "train/loss")
+    assert [s for s, _ in train] == list(range(1, 13))  # log_every=1: one point per step
+    assert all(v > 0 for _, v in train)
+    assert [s for s, _ in points(loss_plot, "validation/loss")] == [4, 8, 12]  # eval_every=4
+    assert [s for s, _ in points(metric_plot, "validation/mlm_accuracy")] == [4, 8, 12]
+    assert all(0 <= v <= 1 for _, v, _ in metric_plot["data"])
+    # Preparation (tokenizer, shards) and the notable events are in the log, in order.
+    lines = log.splitlines()
+    kinds = ["tokenizer", "data shards", "started at step 0 of 12", "finished at step 12"]
+    found = [next(i for i, line in enumerate(lines) if k in line) for k in kinds]
+    assert found == sorted(found)
+    assert timer == {"active": False, "__type__": "update"} or timer.get("active") is False
+
+
+def test_pause_resume_stop_and_busy_and_reattach(
+    panel: Panel, pretrained: tuple[str, tuple, tuple]
+) -> None:
+    run_id = panel.start(tiny_overrides(panel.corpus, panel.cache, max_steps=5000))
+
+    def at_step(n: int) -> Any:
+        return lambda out: (
+            ": running" in out[3] and int(out[3].split("step ")[1].split("/")[0]) >= n
+        )
+
+    poll_until(panel.client, run_id, at_step(2))
+    # One training per device: the second start names the active run.
+    with pytest.raises(Exception, match=f"busy with {run_id}"):
+        panel.start(tiny_overrides(panel.corpus, panel.cache))
+    # A page reload (a new browser session) re-attaches to the active run.
+    fresh = Client(panel.url, verbose=False)
+    reattached = fresh.predict(api_name="/train_reattach")
+    assert dropdown_value(reattached[1]) == run_id and reattached[-1]["active"] is True
+
+    panel.client.predict(run_id, api_name="/train_pause")
+    paused = poll_until(panel.client, run_id, lambda out: ": paused" in out[3])
+    step = int(paused[3].split("step ")[1].split("/")[0])
+    panel.client.predict(run_id, api_name="/train_resume")
+    poll_until(panel.client, run_id, at_step(step + 1))
+
+    panel.client.predict(run_id, api_name="/train_stop")
+    end = poll_until(panel.client, run_id, timer_stopped)
+    status, log = end[3], end[4]
+    assert status.startswith(f"{run_id}: cancelled") and "checkpoint step-" in status
+    assert "paused at step" in log and "resumed at step" in log and "stopped at step" in log
+    checkpoint = status.split("checkpoint ")[1]
+    run_dir = panel.services.manager.status(run_id).run_dir
+    assert run_dir is not None and (run_dir / "checkpoints" / checkpoint).is_dir()
+    # Controls on an ended run say so.
+    with pytest.raises(Exception, match="already ended"):
+        panel.client.predict(run_id, api_name="/train_pause")
+
+
+def test_bad_starts_are_refused_with_the_reason(panel: Panel) -> None:
+    with pytest.raises(Exception, match="line 2 .* not key=value"):
+        panel.start("pretrain.max_steps=3\nmax_steps 3\n")
+    with pytest.raises(Exception, match="no preset '../../etc/passwd'"):
+        panel.start("", preset="../../etc/passwd")
+    with pytest.raises(Exception, match=r"no \[finetune\] and \[classification\]"):
+        panel.start("", kind="fine-tuning")
+    with pytest.raises(Exception, match="no run 'pretrain-99'"):
+        panel.client.predict("pretrain-99", api_name="/train_stop")
+
+
+@pytest.fixture(scope="module")
+def finetuned(panel: Panel, pretrained: tuple[str, tuple, tuple]) -> str:
+    """A classifier fine-tuned from the tab (kind fine-tuning) on the pre-training run."""
+    pre_dir = panel.services.manager.status(pretrained[0]).run_dir
+    task = write_labelled(panel.tmp / "task.csv")
+    overrides = "\n".join(
+        [
+            f"finetune.init={pre_dir}",
+            "finetune.epochs=2",
+            "finetune.device=cpu",
+            "finetune.precision=fp32",
+            f"classification.train={task}",
+            "classification.max_seq_len=32",
+            "classification.batch_size=16",
+            "tracking.tensorboard=false",
+        ]
+    )
+    run_id = panel.start(overrides, kind="fine-tuning", preset="classify-quickstart")
+    end = poll_until(panel.client, run_id, timer_stopped)
+    assert end[3].startswith(f"{run_id}: finished"), end[3]
+    assert "loaded" in end[4]  # the workflow's message on how the model was initialised
+    run_dir = panel.services.manager.status(run_id).run_dir
+    assert run_dir is not None
+    return run_dir.name
+
+
+def test_try_lists_runs_by_kind(
+    panel: Panel, pretrained: tuple[str, tuple, tuple], finetuned: str
+) -> None:
+    pre_dir = panel.services.manager.status(pretrained[0]).run_dir
+    ft_choices, pre_choices = panel.client.predict(api_name="/try_runs")
+    assert [value for _, value in ft_choices["choices"]] == [finetuned]
+    assert pre_dir is not None and pre_dir.name in [value for _, value in pre_choices["choices"]]
+
+
+def test_classify_shows_probabilities_and_tokens(panel: Panel, finetuned: str) -> None:
+    text = "the dog was very happy"
+    label, tokens = panel.client.predict(finetuned, text, "", api_name="/try_classify")
+    confidences = {c["label"]: c["confidence"] for c in label["confidences"]}
+    assert sorted(confidences) == ["animals", "food"]
+    assert sum(confidences.values()) == pytest.approx(1.0, abs=1e-5)
+    assert label["label"] == max(confidences, key=confidences.__getitem__)
+    expected = panel.services.runs.classify(finetuned, text)
+    assert label["label"] == expected.label
+    chips = [(c["token"], c["class_or_confidence"]) for c in tokens]
+    assert chips[0] == ("[CLS]", "special") and chips[-1] == ("[SEP]", "special")
+    assert "".join(t.removeprefix("##") for t, _ in chips[1:-1]) == text.replace(" ", "")
+    with pytest.raises(Exception, match="cannot classify"):
+        panel.client.predict("../outside", text, "", api_name="/try_classify")
+
+
+def test_fill_mask_shows_top_predictions_per_mask(
+    panel: Panel, pretrained: tuple[str, tuple, tuple]
+) -> None:
+    run_dir = panel.services.manager.status(pretrained[0]).run_dir
+    assert run_dir is not None
+    run = run_dir.name
+    textbox = panel.client.predict(run, api_name="/try_mask_token")
+    mask = panel.services.runs.mask_token(run)
+    assert mask in textbox["label"]
+    text = f"the cat {mask} a red ball {mask}"
+    filled, table, first, second, third, fourth = panel.client.predict(
+        run, text, 3, api_name="/try_fill_mask"
+    )
+    expected = panel.services.runs.fill_mask(run, text, top_k=3)
+    rows = [tuple(row) for row in table["data"]]
+    assert [(m, r) for m, r, _, _ in rows] == [(1, 1), (1, 2), (1, 3), (2, 1), (2, 2), (2, 3)]
+    for number, m in enumerate(expected.masks, 1):
+        got = [(t, p) for n, _, t, p in rows if n == number]
+        assert [t for t, _ in got] == [t for t, _ in m.candidates]
+        assert [p for _, p in got] == pytest.approx([p for _, p in m.candidates], abs=5e-5)
+    for widget, m in ((first, expected.masks[0]), (second, expected.masks[1])):
+        assert widget["visible"] is True
+        assert widget["value"]["label"] == m.candidates[0][0]
+    assert third["visible"] is False and fourth["visible"] is False
+    chips = [(c["token"], c["class_or_confidence"]) for c in filled]
+    guesses = [i for i, (_, kind) in enumerate(chips) if kind == "guess"]
+    assert guesses == [m.position for m in expected.masks]  # each mask, in its place
+    assert [chips[i][0] for i in guesses] == [m.candidates[0][0] for m in expected.masks]
+    with pytest.raises(Exception, match="no " + re.escape(mask)):
+        panel.client.predict(run, "no hidden word here", 3, api_name="/try_fill_mask")

@@ -1,0 +1,137 @@
+"""RunFeed: follow a run by polling, for a UI that asks rather than listens (the web panel's
+timer). It keeps the cursor into `manager.events_since` and folds the new events into a
+`live.LiveRun` — the same curves, figures and log the TUI builds from pushed events — and
+splits the curves into the two charts the Train views draw: losses, and the 0..1 validation
+metrics (accuracy, F1). No UI imports here; everything is plain lists and strings.
+
+    feed = RunFeed()
+    changed = feed.follow(manager, run_id)    # on every timer tick
+    feed.loss_series(), feed.metric_series(), feed.status_text(), feed.live.log, feed.ended
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from workbench.services.live import LiveRun
+
+if TYPE_CHECKING:
+    from workbench.services.manager import RunManager
+
+TERMINAL = ("finished", "failed", "cancelled")
+MAX_POINTS = 1000  # per series handed to a chart; older points are thinned, not dropped
+
+# A series: parallel lists of steps and values.
+Series = tuple[list[int], list[float]]
+
+
+def parse_overrides(text: str) -> list[str]:
+    """`key=value` lines from a text box (blank lines and `#` comments skipped)."""
+    out = []
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        key, sep, _ = line.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(
+                f"override line {number} ({line!r}) is not key=value; "
+                "write e.g. pretrain.max_steps=100, one setting per line"
+            )
+        out.append(line)
+    return out
+
+
+def thin(steps: Sequence[int], values: Sequence[float], max_points: int = MAX_POINTS) -> Series:
+    """At most `max_points` evenly spread points, always keeping the first and the last, so a
+    long run's chart stays cheap to send every second."""
+    n = len(steps)
+    if n <= max_points or max_points < 2:
+        return list(steps), list(values)
+    stride = (n - 1) / (max_points - 1)
+    picks = sorted({round(i * stride) for i in range(max_points)} | {n - 1})
+    return [steps[i] for i in picks], [values[i] for i in picks]
+
+
+@dataclass
+class RunFeed:
+    """What one UI session knows of one run; update it with `follow` (or `apply`)."""
+
+    run_id: str | None = None
+    cursor: int = 0  # for manager.events_since
+    status: str = "idle"  # the manager's word: also "stopping", which has no event
+    checkpoint: str | None = None  # the latest checkpoint written
+    run_dir: str | None = None
+    live: LiveRun = field(default_factory=LiveRun)
+
+    @property
+    def ended(self) -> bool:
+        return self.status in TERMINAL
+
+    def follow(self, manager: RunManager, run_id: str) -> bool:
+        """Fetch and fold the events since the last call; True when a curve got a point.
+
+        Another run id than before starts over (a fresh feed for that run)."""
+        if run_id != self.run_id:
+            self.run_id, self.cursor, self.checkpoint, self.run_dir = run_id, 0, None, None
+            self.live = LiveRun()
+        events, self.cursor = manager.events_since(run_id, self.cursor)
+        changed = self.apply(events)
+        snapshot = manager.status(run_id)
+        self.status = snapshot.status
+        if snapshot.run_dir is not None:
+            self.run_dir = str(snapshot.run_dir)
+        return changed
+
+    def apply(self, events: Sequence[object]) -> bool:
+        points = sum(len(s) for s, _ in self.live.series.values())
+        for event in events:
+            self.live.apply(event)
+            path = getattr(event, "path", None) or getattr(event, "checkpoint", None)
+            if isinstance(path, str):
+                self.checkpoint = path
+        self.status = self.live.status  # follow() then takes the manager's word
+        return sum(len(s) for s, _ in self.live.series.values()) != points
+
+    # ------------------------------------------------------------------ showing
+    def loss_series(self, max_points: int = MAX_POINTS) -> dict[str, Series]:
+        """Train and evaluation losses ("train/loss", "validation/loss"), for one chart."""
+        return {
+            name: thin(*points, max_points)
+            for name, points in self.live.series.items()
+            if name.endswith("/loss") and name.count("/") == 1
+        }
+
+    def metric_series(self, max_points: int = MAX_POINTS) -> dict[str, Series]:
+        """Evaluation metrics on a 0..1 scale (accuracy, F1): perplexity and the partial
+        losses would squash them, so those stay in the log and the status."""
+        return {
+            name: thin(*points, max_points)
+            for name, points in self.live.series.items()
+            if not name.startswith("train/") and "loss" not in name and "perplexity" not in name
+        }
+
+    def status_text(self) -> str:
+        """One line: what the run does now and how far it is."""
+        if self.run_id is None:
+            return "no run selected"
+        head = f"{self.run_id}: {self.status}"
+        live = self.live
+        if self.status == "failed":
+            return f"{head} at step {live.step}: {live.error or 'unknown error'}"
+        if self.status == "preparing":
+            what, done, total = live.progress()
+            return (
+                f"{head} · {what} {done:,}/{total:,}" if total > 0 else f"{head} · {what} {done:,}"
+            )
+        figures = [
+            f"{name} {value}"
+            for name, value in live.figures()
+            if name != "status" and value != "-" and not (name == "ETA" and self.ended)
+        ]
+        if self.status == "cancelled" and self.checkpoint:
+            figures.append(f"checkpoint {Path(self.checkpoint).name}")
+        return " · ".join([head, *figures])

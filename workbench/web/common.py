@@ -1,0 +1,71 @@
+"""Small helpers every tab uses: service errors as Gradio messages, uploaded-file reading."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import gradio as gr
+
+from workbench.services import RunBusyError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# The errors the services raise on bad input: their messages say what and how to fix it, so
+# they go to the user verbatim. Anything else is a bug and keeps its traceback in the log.
+# RunBusyError: a second training on a busy device; OSError: a file the user named is missing.
+USER_ERRORS: tuple[type[BaseException], ...] = (ValueError, KeyError, OSError, RunBusyError)
+
+
+def user_errors(fn: F) -> F:
+    """Turn the services' input errors into `gr.Error` (a red toast in the browser, an
+    `AppError` carrying the same message for gradio_client)."""
+
+    def message(exc: BaseException) -> str:
+        # KeyError quotes its message; the services' own errors define __str__ properly.
+        text = str(exc.args[0]) if type(exc) is KeyError and exc.args else str(exc)
+        if isinstance(exc, RunBusyError):
+            text += " (here: restart the panel with bertbench web --runs-per-device N)"
+        return text
+
+    if _is_generator(fn):
+
+        @functools.wraps(fn)
+        def gen_wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                yield from fn(*args, **kwargs)
+            except gr.Error:
+                raise
+            except USER_ERRORS as exc:
+                raise gr.Error(message(exc), print_exception=False) from exc
+
+        return gen_wrapper  # type: ignore[return-value]
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except gr.Error:
+            raise
+        except USER_ERRORS as exc:
+            raise gr.Error(message(exc), print_exception=False) from exc
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _is_generator(fn: Callable[..., Any]) -> bool:
+    import inspect
+
+    return inspect.isgeneratorfunction(fn)
+
+
+def uploaded(file: Any) -> tuple[str, bytes]:
+    """(original file name, content) of a `gr.File` / `gr.UploadButton` value.
+
+    Gradio stores each upload in its own cache folder under the name the user's file had."""
+    if file is None:
+        raise gr.Error("no file received; choose a file first", print_exception=False)
+    path = Path(file if isinstance(file, str) else getattr(file, "name", file["path"]))
+    return path.name, path.read_bytes()
