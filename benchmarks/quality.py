@@ -96,7 +96,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--batch-size", type=int, help="fine-tuning batch size")
     ap.add_argument("--max-seq-len", type=int, default=64, help="fine-tuning sequence length")
     ap.add_argument("--device", help="cpu, cuda, auto")
-    ap.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
+    ap.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="torch threads per process (default: torch's; on a busy machine 1 is much faster)",
+    )
+    ap.add_argument("--jobs", type=int, default=1, help="fine-tuning runs in parallel processes")
     ap.add_argument("--out", default=None, help="runs folder (default: a temporary folder)")
     args = ap.parse_args(argv)
     for key, value in PROFILES["gpu" if args.gpu else "cpu"].items():
@@ -131,11 +137,11 @@ def run_pretraining(args: argparse.Namespace, wiki: Path, runs: Path) -> tuple[P
             f"data.batch_size={args.pretrain_batch}",
             f"data.max_seq_len={args.pretrain_seq_len}",
             f"pretrain.max_steps={max_steps}",
-            f"pretrain.warmup_steps={args.warmup}",
+            f"pretrain.warmup_steps={min(args.warmup, max_steps)}",
             "pretrain.schedule=constant",
             f"pretrain.lr={args.pretrain_lr}",
-            "pretrain.eval_every=500",
-            "pretrain.checkpoint_every=1000",
+            f"pretrain.eval_every={min(500, max_steps)}",
+            f"pretrain.checkpoint_every={min(1000, max_steps)}",
             f"pretrain.device={args.device}",
             f"pretrain.precision={args.precision}",
             f"tracking.runs_dir={runs}",
@@ -163,6 +169,51 @@ def run_pretraining(args: argparse.Namespace, wiki: Path, runs: Path) -> tuple[P
     return run, time.perf_counter() - t0
 
 
+def finetune_one(job: dict[str, Any]) -> tuple[dict[str, Any], float]:
+    """One fine-tuning of the grid: (results.json, seconds). A top-level function so that a
+    process pool can run it."""
+    import torch
+
+    from bert_engine.inference import read_bert_config, read_run_tokenizer
+    from bert_engine.training.finetune import (
+        ClassificationDataSettings,
+        FinetuneSettings,
+        finetune,
+        read_results,
+    )
+
+    if job["threads"]:
+        torch.set_num_threads(job["threads"])
+    tokenizer = read_run_tokenizer(job["run"])
+    config = read_bert_config(job["run"], tokenizer.vocab_size)
+    label, lr = job["label"], job["lr"]
+    settings = FinetuneSettings(
+        init=job["init"],
+        epochs=job["epochs"],
+        lr=lr,
+        device=job["device"],
+        precision=job["precision"],
+        eval_metric="accuracy",
+    )
+    print(f"fine-tuning ({label}, lr {lr:g}) on Rotten Tomatoes ...", flush=True)
+    t = time.perf_counter()
+    ft_run = finetune(
+        settings,
+        data=ClassificationDataSettings.model_validate(job["data"]),
+        runs_dir=job["runs"],
+        name=f"quality-{label.replace(' ', '-')}-lr{lr:g}",
+        tokenizer=tokenizer if job["init"] == "random" else None,
+        model_config=config,
+    )
+    res = read_results(ft_run)
+    print(
+        f"  {label}, lr {lr:g}: validation accuracy {res.get('best_value') or float('nan'):.1%} "
+        f"(step {res.get('best_step')}), test {res.get('test', {}).get('accuracy', 0):.1%}",
+        flush=True,
+    )
+    return res, time.perf_counter() - t
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     data = shared_data()
@@ -178,12 +229,7 @@ def main(argv: list[str] | None = None) -> int:
         torch.set_num_threads(args.threads)
     from bert_engine.inference import read_bert_config, read_run_tokenizer
     from bert_engine.tracking import read_summary
-    from bert_engine.training.finetune import (
-        ClassificationDataSettings,
-        FinetuneSettings,
-        finetune,
-        read_results,
-    )
+    from bert_engine.training.finetune import ClassificationDataSettings
 
     runs = Path(args.out or tempfile.mkdtemp(prefix="bertbench-quality-"))
     if args.pretrained:
@@ -201,35 +247,36 @@ def main(argv: list[str] | None = None) -> int:
         max_seq_len=args.max_seq_len,
         batch_size=args.batch_size,
     )
+    jobs = [
+        {
+            "label": label,
+            "init": init,
+            "lr": lr,
+            "epochs": args.epochs,
+            "device": args.device,
+            "precision": "auto" if args.precision == "bf16" else "fp32",
+            "data": classification.model_dump(mode="json"),
+            "runs": str(runs),
+            "run": str(run),
+            "threads": args.threads,
+        }
+        for label, init in (("pre-trained", str(run)), ("random init", "random"))
+        for lr in args.lr_grid
+    ]
     # (label, lr) -> (results.json, seconds)
     grid: dict[tuple[str, float], tuple[dict[str, Any], float]] = {}
-    for label, init in (("pre-trained", str(run)), ("random init", "random")):
-        for lr in args.lr_grid:
-            settings = FinetuneSettings(
-                init=init,
-                epochs=args.epochs,
-                lr=lr,
-                device=args.device,
-                precision="auto" if args.precision == "bf16" else "fp32",
-                eval_metric="accuracy",
-            )
-            print(f"fine-tuning ({label}, lr {lr:g}) on Rotten Tomatoes ...", flush=True)
-            t = time.perf_counter()
-            ft_run = finetune(
-                settings,
-                data=classification,
-                runs_dir=runs,
-                name=f"quality-{label.replace(' ', '-')}-lr{lr:g}",
-                tokenizer=tokenizer if init == "random" else None,
-                model_config=config,
-            )
-            res = read_results(ft_run)
-            grid[label, lr] = (res, time.perf_counter() - t)
-            print(
-                f"  validation accuracy {res.get('best_value', float('nan')):.1%} "
-                f"(step {res.get('best_step')}), test {res['test']['accuracy']:.1%}",
-                flush=True,
-            )
+    if args.jobs > 1:
+        # Separate processes (spawned: no forked torch state), each with its own threads.
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(args.jobs, mp_context=context) as pool:
+            for job, outcome in zip(jobs, pool.map(finetune_one, jobs), strict=True):
+                grid[job["label"], job["lr"]] = outcome
+    else:
+        for job in jobs:
+            grid[job["label"], job["lr"]] = finetune_one(job)
     report(args, run, summary, tokenizer, config, pre_s, grid, runs)
     return 0
 

@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from bert_engine.files import atomic_write_json
+from bert_engine.training.early_stopping import EarlyStopping
 
 log = logging.getLogger(__name__)
 
@@ -498,28 +499,6 @@ def initialise(
     )
 
 
-# ----------------------------------------------------------------------------- early stopping
-class EarlyStopping:
-    """Counts evaluations without improvement of the chosen metric."""
-
-    def __init__(self, metric: str, patience: int | None) -> None:
-        self.metric, self.patience = metric, patience
-        self.mode = "min" if metric == "loss" else "max"
-        self.best: float | None = None
-        self.bad = 0
-
-    def update(self, value: float) -> bool:
-        """Records one evaluation; True when training should stop."""
-        better = self.best is None or (
-            value < self.best if self.mode == "min" else value > self.best
-        )
-        if better:
-            self.best, self.bad = value, 0
-        else:
-            self.bad += 1
-        return self.patience is not None and self.bad >= self.patience
-
-
 # ----------------------------------------------------------------------------- finetune
 def finetune(
     preset_or_settings: Any,
@@ -554,7 +533,7 @@ def finetune(
     from bert_engine.data.classification import LabelVocab, encode_examples
     from bert_engine.inference import BERT_CONFIG_FILE, LABELS_FILE, TOKENIZER_FILE
     from bert_engine.modeling import BertConfig, BertForSequenceClassification
-    from bert_engine.tracking import Tracker, create_run, read_config, read_events
+    from bert_engine.tracking import Tracker, create_run, read_config
     from bert_engine.training import (
         CheckpointManager,
         EvalEvent,
@@ -644,7 +623,6 @@ def finetune(
         best_metric=f"validation/{s.eval_metric}",
         best_mode=mode,
     )
-    stopper = EarlyStopping(s.eval_metric, s.patience)
     holder: dict[str, Trainer] = {}
     eval_dir = run_dir / EVAL_DIR
     eval_dir.mkdir(exist_ok=True)
@@ -657,18 +635,8 @@ def finetune(
             _report(result, labels.labels, "validation", trainer.step),
             durable=False,
         )
-        if stopper.update(float(result[s.eval_metric])) and trainer.step < total:
-            # Early stop: end the run at this step, which the trainer then checkpoints and
-            # finishes normally (a stop request would mark the run "cancelled").
-            say(
-                f"early stopping at epoch {trainer.step // steps_per_epoch}: "
-                f"validation {s.eval_metric} did not improve for {stopper.bad} epoch(s)"
-            )
-            trainer.config.total_steps = trainer.step
-            early["stopped"] = True
         return {k: float(result[k]) for k in ("loss", "accuracy", "macro_f1")}
 
-    early = {"stopped": False}
     trainer = Trainer(
         model,
         optimizer,
@@ -687,29 +655,28 @@ def finetune(
         checkpoints=checkpoints,
         control=control or RunControl(),
         listeners=listeners,
+        # The trainer ends the run as "finished" (reason "early_stopped") after `patience`
+        # epochs without improvement; its counters travel in the checkpoints for resume.
+        early_stopping=EarlyStopping(s.eval_metric, s.patience, mode),
     )
     holder["trainer"] = trainer
     if resume is not None:
         trainer.resume()
-        # Replay the early-stopping counter from the evaluations the resumed branch made.
-        for event in read_events(run_dir):
-            if (
-                isinstance(event, EvalEvent)
-                and event.split == "validation"
-                and event.step <= trainer.step
-            ):
-                value = event.metrics.get(s.eval_metric)
-                if value is not None:
-                    stopper.update(float(value))
     with Tracker(run_dir, tensorboard=plan.tensorboard) as tracker:
         trainer.bus.add(tracker)
         outcome = trainer.run()
+        stopped_early = outcome.reason == "early_stopped"
+        if stopped_early:
+            say(
+                f"early stopping at epoch {outcome.step // steps_per_epoch}: validation "
+                f"{s.eval_metric} did not improve for {s.patience} epoch(s)"
+            )
         results: dict[str, Any] = {
             "status": outcome.status,
             "steps": outcome.step,
             "epochs": outcome.step / steps_per_epoch,
             "steps_per_epoch": steps_per_epoch,
-            "stopped_early": early["stopped"],
+            "stopped_early": stopped_early,
             "eval_metric": s.eval_metric,
             "init": init_text,
             "examples": {k: len(v) for k, v in encoded.items()},
