@@ -274,6 +274,7 @@ class Tracker:
         self._writer = SummaryWriter(
             str(self.run_dir / TENSORBOARD_DIR), purge_step=purge_step, flush_secs=10
         )
+
     def _append(self, event: Event) -> None:
         if self._metrics is None:  # an event before `started`: still recorded
             self._metrics = open(self.run_dir / METRICS_FILE, "a", encoding="utf-8")  # noqa: SIM115
