@@ -49,7 +49,7 @@ PROFILES: dict[str, dict[str, Any]] = {
         "device": "cpu",
         "precision": "fp32",
         "epochs": 3,
-        "lrs": "1e-4,3e-4,1e-3",
+        "lrs": "3e-4,1e-3,3e-3",
         "batch_size": 32,
     },
     "gpu": {

@@ -132,6 +132,16 @@ class FinetuneSettings(BaseModel):
         default=0.1, ge=0.0, lt=1.0, description="Dropout before the classification layer."
     )
     keep_last: int = Field(default=1, ge=1, le=100, description="Newest checkpoints to keep.")
+    reinit_layers: int = Field(
+        default=0,
+        ge=0,
+        le=128,
+        description="Re-initialise the top N encoder layers (and the pooler) of a pre-trained "
+        "model before fine-tuning (Zhang et al. 2021, 'Revisiting few-sample BERT "
+        "fine-tuning'). Helps when the top layers are specialised to the pre-training task, "
+        "e.g. after a very short pre-training whose encoder has only learned to predict "
+        "frequent tokens; the embeddings and lower layers are kept.",
+    )
 
 
 # ============================================================================ the workflow
@@ -365,6 +375,7 @@ class Initialised:
     loaded: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     unused: list[str] = field(default_factory=list)
+    reinitialised: list[str] = field(default_factory=list)
 
     def describe(self) -> str:
         if self.source == "random":
@@ -374,7 +385,32 @@ class Initialised:
             text += f"; newly initialised: {', '.join(self.missing)}"
         if self.unused:
             text += f"; not used: {', '.join(self.unused)}"
+        if self.reinitialised:
+            text += f"; re-initialised: {', '.join(self.reinitialised)}"
         return text
+
+
+def reinit_top_layers(model: Any, n: int) -> list[str]:
+    """Gives the top `n` encoder layers and the pooler of a BertForSequenceClassification
+    BERT's fresh initialisation; returns the parameter names touched."""
+    from functools import partial
+
+    from bert_engine.modeling.models import init_weights
+
+    layers = model.bert.encoder.layers
+    if n > len(layers):
+        raise FinetuneError(
+            f"reinit_layers = {n} but the model has only {len(layers)} encoder layers; use at "
+            f"most {len(layers)}"
+        )
+    modules = [(f"bert.encoder.layers.{i}", layers[i]) for i in range(len(layers) - n, len(layers))]
+    if model.bert.pooler is not None:
+        modules.append(("bert.pooler", model.bert.pooler))
+    names: list[str] = []
+    for prefix, module in modules:
+        module.apply(partial(init_weights, std=model.config.initializer_range))
+        names += [f"{prefix}.{name}" for name, _ in module.named_parameters()]
+    return names
 
 
 def _is_hf_folder(path: Path) -> bool:
@@ -434,14 +470,32 @@ def initialise(
     plan: FinetunePlan, labels: Sequence[str], train_texts: Sequence[str], tokenizer: Any = None
 ) -> Initialised:
     """Builds the classifier: from a pre-training run, a HF folder, or random weights."""
-    from bert_engine.modeling import BertConfig, BertForSequenceClassification
-    from bert_engine.tokenizers import WordPieceTokenizer, load_tokenizer
+    from bert_engine.tokenizers import load_tokenizer
 
     s = plan.settings
     kind, path = resolve_init(s.init, plan.runs_dir)
     options = {"label_names": list(labels), "classifier_dropout": s.classifier_dropout}
     if tokenizer is None and s.tokenizer:
         tokenizer = load_tokenizer(s.tokenizer)
+    init = _initialise(plan, kind, path, options, labels, train_texts, tokenizer)
+    if s.reinit_layers and kind != "random":
+        init.reinitialised = reinit_top_layers(init.model, s.reinit_layers)
+    return init
+
+
+def _initialise(
+    plan: FinetunePlan,
+    kind: str,
+    path: Path | None,
+    options: dict[str, Any],
+    labels: Sequence[str],
+    train_texts: Sequence[str],
+    tokenizer: Any,
+) -> Initialised:
+    from bert_engine.modeling import BertConfig, BertForSequenceClassification
+    from bert_engine.tokenizers import WordPieceTokenizer, load_tokenizer
+
+    s = plan.settings
     if kind == "run":
         assert path is not None
         run_tok, config, ckpt, weights = _classifier_weights_from_run(path, s.checkpoint)
@@ -593,6 +647,7 @@ def finetune(
                 "loaded": init.loaded,
                 "missing": init.missing,
                 "unused": init.unused,
+                "reinitialised": init.reinitialised,
             },
         )
     say(init_text)
