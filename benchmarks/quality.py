@@ -50,6 +50,7 @@ PROFILES: dict[str, dict[str, Any]] = {
         "precision": "fp32",
         "epochs": 3,
         "lrs": "3e-4,1e-3,3e-3",
+        "reinit": "0,2",
         "batch_size": 32,
     },
     "gpu": {
@@ -66,6 +67,7 @@ PROFILES: dict[str, dict[str, Any]] = {
         "precision": "bf16",
         "epochs": 3,
         "lrs": "3e-5,1e-4,3e-4",
+        "reinit": "0",
         "batch_size": 32,
     },
 }
@@ -93,6 +95,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--precision", help="fp32, bf16 (CUDA), auto")
     ap.add_argument("--epochs", type=int, help="fine-tuning epochs")
     ap.add_argument("--lrs", help="fine-tuning learning rates tried on both sides, comma separated")
+    ap.add_argument(
+        "--reinit",
+        help="for the pre-trained side, also try re-initialising this many top encoder layers "
+        "(comma separated; 0: keep all); chosen on validation with the lr",
+    )
     ap.add_argument("--batch-size", type=int, help="fine-tuning batch size")
     ap.add_argument("--max-seq-len", type=int, default=64, help="fine-tuning sequence length")
     ap.add_argument("--device", help="cpu, cuda, auto")
@@ -109,8 +116,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         if getattr(args, key) is None:
             setattr(args, key, value)
     args.lr_grid = [float(x) for x in str(args.lrs).split(",") if x.strip()]
-    if not args.lr_grid:
-        ap.error("--lrs needs at least one learning rate")
+    args.reinit_grid = [int(x) for x in str(args.reinit).split(",") if x.strip()]
+    if not args.lr_grid or not args.reinit_grid:
+        ap.error("--lrs and --reinit need at least one value each")
     if args.steps is not None and args.steps < 1:
         ap.error("--steps must be a positive number of steps")
     return args
@@ -186,7 +194,7 @@ def finetune_one(job: dict[str, Any]) -> tuple[dict[str, Any], float]:
         torch.set_num_threads(job["threads"])
     tokenizer = read_run_tokenizer(job["run"])
     config = read_bert_config(job["run"], tokenizer.vocab_size)
-    label, lr = job["label"], job["lr"]
+    label, lr, reinit = job["label"], job["lr"], job["reinit"]
     settings = FinetuneSettings(
         init=job["init"],
         epochs=job["epochs"],
@@ -194,20 +202,22 @@ def finetune_one(job: dict[str, Any]) -> tuple[dict[str, Any], float]:
         device=job["device"],
         precision=job["precision"],
         eval_metric="accuracy",
+        reinit_layers=reinit,
     )
-    print(f"fine-tuning ({label}, lr {lr:g}) on Rotten Tomatoes ...", flush=True)
+    what = f"{label}, lr {lr:g}" + (f", top {reinit} layers re-initialised" if reinit else "")
+    print(f"fine-tuning ({what}) on Rotten Tomatoes ...", flush=True)
     t = time.perf_counter()
     ft_run = finetune(
         settings,
         data=ClassificationDataSettings.model_validate(job["data"]),
         runs_dir=job["runs"],
-        name=f"quality-{label.replace(' ', '-')}-lr{lr:g}",
+        name=f"quality-{label.replace(' ', '-')}-lr{lr:g}" + (f"-reinit{reinit}" if reinit else ""),
         tokenizer=tokenizer if job["init"] == "random" else None,
         model_config=config,
     )
     res = read_results(ft_run)
     print(
-        f"  {label}, lr {lr:g}: validation accuracy {res.get('best_value') or float('nan'):.1%} "
+        f"  {what}: validation accuracy {res.get('best_value') or float('nan'):.1%} "
         f"(step {res.get('best_step')}), test {res.get('test', {}).get('accuracy', 0):.1%}",
         flush=True,
     )
@@ -252,6 +262,7 @@ def main(argv: list[str] | None = None) -> int:
             "label": label,
             "init": init,
             "lr": lr,
+            "reinit": reinit,
             "epochs": args.epochs,
             "device": args.device,
             "precision": "auto" if args.precision == "bf16" else "fp32",
@@ -261,10 +272,11 @@ def main(argv: list[str] | None = None) -> int:
             "threads": args.threads,
         }
         for label, init in (("pre-trained", str(run)), ("random init", "random"))
+        for reinit in (args.reinit_grid if init != "random" else [0])
         for lr in args.lr_grid
     ]
-    # (label, lr) -> (results.json, seconds)
-    grid: dict[tuple[str, float], tuple[dict[str, Any], float]] = {}
+    # (label, lr, reinit) -> (results.json, seconds)
+    grid: dict[tuple[str, float, int], tuple[dict[str, Any], float]] = {}
     if args.jobs > 1:
         # Separate processes (spawned: no forked torch state), each with its own threads.
         import multiprocessing
@@ -273,10 +285,10 @@ def main(argv: list[str] | None = None) -> int:
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(args.jobs, mp_context=context) as pool:
             for job, outcome in zip(jobs, pool.map(finetune_one, jobs), strict=True):
-                grid[job["label"], job["lr"]] = outcome
+                grid[job["label"], job["lr"], job["reinit"]] = outcome
     else:
         for job in jobs:
-            grid[job["label"], job["lr"]] = finetune_one(job)
+            grid[job["label"], job["lr"], job["reinit"]] = finetune_one(job)
     report(args, run, summary, tokenizer, config, pre_s, grid, runs)
     return 0
 
@@ -288,7 +300,7 @@ def report(
     tokenizer: Any,
     config: Any,
     pre_s: float,
-    grid: dict[tuple[str, float], tuple[dict[str, Any], float]],
+    grid: dict[tuple[str, float, int], tuple[dict[str, Any], float]],
     runs: Path,
 ) -> None:
     import torch
@@ -327,24 +339,31 @@ def report(
         f"fine-tuning: {args.epochs} epochs, batch {args.batch_size}, max_seq_len "
         f"{args.max_seq_len}, best epoch by validation accuracy; lr grid "
         + ", ".join(f"{lr:g}" for lr in args.lr_grid)
+        + "; pre-trained side also with the top "
+        + " or ".join(str(n) for n in args.reinit_grid)
+        + " encoder layers re-initialised"
     )
     print()
-    print("| init | lr | validation acc. | test accuracy | macro-F1 | fine-tune time |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    print(
+        "| init | lr | re-init layers | validation acc. | test accuracy | macro-F1 | "
+        "fine-tune time |"
+    )
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     chosen: dict[str, float] = {}
     for label in ("pre-trained", "random init"):
-        rows = {lr: grid[label, lr] for lr in args.lr_grid}
-        best_lr = max(rows, key=lambda lr: rows[lr][0].get("best_value") or 0.0)
-        for lr, (res, secs) in rows.items():
+        rows = {(lr, n): v for (lab, lr, n), v in grid.items() if lab == label}
+        # The best validation accuracy picks the configuration; the test split is only read.
+        best = max(rows, key=lambda key: rows[key][0].get("best_value") or 0.0)
+        for (lr, n), (res, secs) in rows.items():
             test = res.get("test", {})
-            mark = " **(selected)**" if lr == best_lr else ""
+            mark = " **(selected)**" if (lr, n) == best else ""
             print(
-                f"| {label}{mark} | {lr:g} | {res.get('best_value') or float('nan'):.1%} | "
+                f"| {label}{mark} | {lr:g} | {n} | {res.get('best_value') or float('nan'):.1%} | "
                 f"{test.get('accuracy', float('nan')):.1%} | "
                 f"{test.get('macro_f1', float('nan')):.3f} | {secs:.0f} s |"
             )
-        chosen[label] = rows[best_lr][0].get("test", {}).get("accuracy", float("nan"))
-    print(f"| TF-IDF + LR (reference) | | | {TFIDF_LR_ACCURACY:.1%} | | |")
+        chosen[label] = rows[best][0].get("test", {}).get("accuracy", float("nan"))
+    print(f"| TF-IDF + LR (reference) | | | | {TFIDF_LR_ACCURACY:.1%} | | |")
     a, b = chosen["pre-trained"], chosen["random init"]
     print(
         f"\ntest accuracy at the lr chosen on validation: pre-trained {a:.1%}, random init "
