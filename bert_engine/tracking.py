@@ -203,6 +203,7 @@ class Tracker:
         self._lock = threading.Lock()
         self._metrics: IO[str] | None = None
         self._writer: Any = None
+        self._ended = False  # a terminal event came (and closed the files)
         self._heartbeat: threading.Thread | None = None
         self._stop_heartbeat = threading.Event()
         self._last_summary_write = 0.0
@@ -240,6 +241,7 @@ class Tracker:
     def __call__(self, event: Event) -> None:
         with self._lock:
             if isinstance(event, StartedEvent):
+                self._ended = False
                 self._open(event)
             self._append(event)
             self._update(event)
@@ -248,6 +250,7 @@ class Tracker:
             if urgent or time.monotonic() - self._last_summary_write >= self.summary_every_s:
                 self._write_summary()
             if event.kind in TERMINAL_EVENTS:
+                self._ended = True
                 self._close_files()
         if event.kind in TERMINAL_EVENTS:
             self._stop_heartbeat_thread()
@@ -256,19 +259,21 @@ class Tracker:
         if self._metrics is None:
             self._metrics = open(self.run_dir / METRICS_FILE, "a", encoding="utf-8")  # noqa: SIM115
         if self.tensorboard and self._writer is None:
-            from torch.utils.tensorboard import SummaryWriter  # slow import: only when used
-
             # On resume, drop TensorBoard points past the checkpoint (an abandoned branch).
-            purge = event.step + 1 if event.resumed else None
-            self._writer = SummaryWriter(
-                str(self.run_dir / TENSORBOARD_DIR), purge_step=purge, flush_secs=10
-            )
+            self._open_writer(purge_step=event.step + 1 if event.resumed else None)
         if self._heartbeat is None or not self._heartbeat.is_alive():
             self._stop_heartbeat.clear()
             self._heartbeat = threading.Thread(
                 target=self._beat, name=f"heartbeat-{self.run_dir.name}", daemon=True
             )
             self._heartbeat.start()
+
+    def _open_writer(self, purge_step: int | None = None) -> None:
+        from torch.utils.tensorboard import SummaryWriter  # slow import: only when used
+
+        self._writer = SummaryWriter(
+            str(self.run_dir / TENSORBOARD_DIR), purge_step=purge_step, flush_secs=10
+        )
 
     def _append(self, event: Event) -> None:
         if self._metrics is None:  # an event before `started`: still recorded
@@ -328,11 +333,18 @@ class Tracker:
                 best[name] = {"value": value, "step": step, "mode": mode}
 
     def _scalars(self, event: Event) -> None:
+        scalars = {
+            k: v for k, v in event_scalars(event).items() if v is not None and math.isfinite(v)
+        }
+        if self._writer is None and scalars and self.tensorboard and self._ended:
+            # An event after the terminal one (a fine-tuning run's test evaluation): the
+            # terminal event closed the writer; reopen it so that TensorBoard has every curve
+            # metrics.jsonl has. `close()` closes it again.
+            self._open_writer()
         if self._writer is None:
             return
-        for tag, value in event_scalars(event).items():
-            if value is not None and math.isfinite(value):
-                self._writer.add_scalar(tag, value, event.step)
+        for tag, value in scalars.items():
+            self._writer.add_scalar(tag, value, event.step)
         if isinstance(event, EvalEvent):
             self._writer.flush()
 

@@ -16,6 +16,7 @@ from bert_engine.training.checkpoint import (
 )
 from bert_engine.training.control import RunControl, stop_on_interrupt
 from bert_engine.training.device import DeviceError, autocast, resolve_precision, select_device
+from bert_engine.training.early_stopping import EarlyStopping
 from bert_engine.training.events import (
     CancelledEvent,
     CheckpointEvent,
@@ -42,6 +43,7 @@ __all__ = [
     "CheckpointInfo",
     "CheckpointManager",
     "DeviceError",
+    "EarlyStopping",
     "EvalEvent",
     "Event",
     "EventBus",

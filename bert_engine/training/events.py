@@ -109,7 +109,8 @@ class FinishedEvent(Event):
     kind: ClassVar[str] = "finished"
     step: int
     elapsed_s: float = 0.0
-    # "completed" (reached total_steps) or "data_exhausted" (a one-shot iterator ran dry).
+    # "completed" (reached total_steps), "data_exhausted" (a one-shot iterator ran dry) or
+    # "early_stopped" (the Trainer's early stopping saw no improvement for `patience` evals).
     reason: str = "completed"
     checkpoint: str | None = None
     time: float = field(default_factory=_now)

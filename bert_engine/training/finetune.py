@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from bert_engine.files import atomic_write_json
+from bert_engine.training.early_stopping import EarlyStopping
 
 log = logging.getLogger(__name__)
 
@@ -131,6 +132,16 @@ class FinetuneSettings(BaseModel):
         default=0.1, ge=0.0, lt=1.0, description="Dropout before the classification layer."
     )
     keep_last: int = Field(default=1, ge=1, le=100, description="Newest checkpoints to keep.")
+    reinit_layers: int = Field(
+        default=0,
+        ge=0,
+        le=128,
+        description="Re-initialise the top N encoder layers (and the pooler) of a pre-trained "
+        "model before fine-tuning (Zhang et al. 2021, 'Revisiting few-sample BERT "
+        "fine-tuning'). Helps when the top layers are specialised to the pre-training task, "
+        "e.g. after a very short pre-training whose encoder has only learned to predict "
+        "frequent tokens; the embeddings and lower layers are kept.",
+    )
 
 
 # ============================================================================ the workflow
@@ -364,6 +375,7 @@ class Initialised:
     loaded: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     unused: list[str] = field(default_factory=list)
+    reinitialised: list[str] = field(default_factory=list)
 
     def describe(self) -> str:
         if self.source == "random":
@@ -373,7 +385,32 @@ class Initialised:
             text += f"; newly initialised: {', '.join(self.missing)}"
         if self.unused:
             text += f"; not used: {', '.join(self.unused)}"
+        if self.reinitialised:
+            text += f"; re-initialised: {', '.join(self.reinitialised)}"
         return text
+
+
+def reinit_top_layers(model: Any, n: int) -> list[str]:
+    """Gives the top `n` encoder layers and the pooler of a BertForSequenceClassification
+    BERT's fresh initialisation; returns the parameter names touched."""
+    from functools import partial
+
+    from bert_engine.modeling.models import init_weights
+
+    layers = model.bert.encoder.layers
+    if n > len(layers):
+        raise FinetuneError(
+            f"reinit_layers = {n} but the model has only {len(layers)} encoder layers; use at "
+            f"most {len(layers)}"
+        )
+    modules = [(f"bert.encoder.layers.{i}", layers[i]) for i in range(len(layers) - n, len(layers))]
+    if model.bert.pooler is not None:
+        modules.append(("bert.pooler", model.bert.pooler))
+    names: list[str] = []
+    for prefix, module in modules:
+        module.apply(partial(init_weights, std=model.config.initializer_range))
+        names += [f"{prefix}.{name}" for name, _ in module.named_parameters()]
+    return names
 
 
 def _is_hf_folder(path: Path) -> bool:
@@ -433,14 +470,32 @@ def initialise(
     plan: FinetunePlan, labels: Sequence[str], train_texts: Sequence[str], tokenizer: Any = None
 ) -> Initialised:
     """Builds the classifier: from a pre-training run, a HF folder, or random weights."""
-    from bert_engine.modeling import BertConfig, BertForSequenceClassification
-    from bert_engine.tokenizers import WordPieceTokenizer, load_tokenizer
+    from bert_engine.tokenizers import load_tokenizer
 
     s = plan.settings
     kind, path = resolve_init(s.init, plan.runs_dir)
     options = {"label_names": list(labels), "classifier_dropout": s.classifier_dropout}
     if tokenizer is None and s.tokenizer:
         tokenizer = load_tokenizer(s.tokenizer)
+    init = _initialise(plan, kind, path, options, labels, train_texts, tokenizer)
+    if s.reinit_layers and kind != "random":
+        init.reinitialised = reinit_top_layers(init.model, s.reinit_layers)
+    return init
+
+
+def _initialise(
+    plan: FinetunePlan,
+    kind: str,
+    path: Path | None,
+    options: dict[str, Any],
+    labels: Sequence[str],
+    train_texts: Sequence[str],
+    tokenizer: Any,
+) -> Initialised:
+    from bert_engine.modeling import BertConfig, BertForSequenceClassification
+    from bert_engine.tokenizers import WordPieceTokenizer, load_tokenizer
+
+    s = plan.settings
     if kind == "run":
         assert path is not None
         run_tok, config, ckpt, weights = _classifier_weights_from_run(path, s.checkpoint)
@@ -498,28 +553,6 @@ def initialise(
     )
 
 
-# ----------------------------------------------------------------------------- early stopping
-class EarlyStopping:
-    """Counts evaluations without improvement of the chosen metric."""
-
-    def __init__(self, metric: str, patience: int | None) -> None:
-        self.metric, self.patience = metric, patience
-        self.mode = "min" if metric == "loss" else "max"
-        self.best: float | None = None
-        self.bad = 0
-
-    def update(self, value: float) -> bool:
-        """Records one evaluation; True when training should stop."""
-        better = self.best is None or (
-            value < self.best if self.mode == "min" else value > self.best
-        )
-        if better:
-            self.best, self.bad = value, 0
-        else:
-            self.bad += 1
-        return self.patience is not None and self.bad >= self.patience
-
-
 # ----------------------------------------------------------------------------- finetune
 def finetune(
     preset_or_settings: Any,
@@ -554,7 +587,7 @@ def finetune(
     from bert_engine.data.classification import LabelVocab, encode_examples
     from bert_engine.inference import BERT_CONFIG_FILE, LABELS_FILE, TOKENIZER_FILE
     from bert_engine.modeling import BertConfig, BertForSequenceClassification
-    from bert_engine.tracking import Tracker, create_run, read_config, read_events
+    from bert_engine.tracking import Tracker, create_run, read_config
     from bert_engine.training import (
         CheckpointManager,
         EvalEvent,
@@ -614,6 +647,7 @@ def finetune(
                 "loaded": init.loaded,
                 "missing": init.missing,
                 "unused": init.unused,
+                "reinitialised": init.reinitialised,
             },
         )
     say(init_text)
@@ -644,7 +678,6 @@ def finetune(
         best_metric=f"validation/{s.eval_metric}",
         best_mode=mode,
     )
-    stopper = EarlyStopping(s.eval_metric, s.patience)
     holder: dict[str, Trainer] = {}
     eval_dir = run_dir / EVAL_DIR
     eval_dir.mkdir(exist_ok=True)
@@ -657,18 +690,8 @@ def finetune(
             _report(result, labels.labels, "validation", trainer.step),
             durable=False,
         )
-        if stopper.update(float(result[s.eval_metric])) and trainer.step < total:
-            # Early stop: end the run at this step, which the trainer then checkpoints and
-            # finishes normally (a stop request would mark the run "cancelled").
-            say(
-                f"early stopping at epoch {trainer.step // steps_per_epoch}: "
-                f"validation {s.eval_metric} did not improve for {stopper.bad} epoch(s)"
-            )
-            trainer.config.total_steps = trainer.step
-            early["stopped"] = True
         return {k: float(result[k]) for k in ("loss", "accuracy", "macro_f1")}
 
-    early = {"stopped": False}
     trainer = Trainer(
         model,
         optimizer,
@@ -687,29 +710,28 @@ def finetune(
         checkpoints=checkpoints,
         control=control or RunControl(),
         listeners=listeners,
+        # The trainer ends the run as "finished" (reason "early_stopped") after `patience`
+        # epochs without improvement; its counters travel in the checkpoints for resume.
+        early_stopping=EarlyStopping(s.eval_metric, s.patience, mode),
     )
     holder["trainer"] = trainer
     if resume is not None:
         trainer.resume()
-        # Replay the early-stopping counter from the evaluations the resumed branch made.
-        for event in read_events(run_dir):
-            if (
-                isinstance(event, EvalEvent)
-                and event.split == "validation"
-                and event.step <= trainer.step
-            ):
-                value = event.metrics.get(s.eval_metric)
-                if value is not None:
-                    stopper.update(float(value))
     with Tracker(run_dir, tensorboard=plan.tensorboard) as tracker:
         trainer.bus.add(tracker)
         outcome = trainer.run()
+        stopped_early = outcome.reason == "early_stopped"
+        if stopped_early:
+            say(
+                f"early stopping at epoch {outcome.step // steps_per_epoch}: validation "
+                f"{s.eval_metric} did not improve for {s.patience} epoch(s)"
+            )
         results: dict[str, Any] = {
             "status": outcome.status,
             "steps": outcome.step,
             "epochs": outcome.step / steps_per_epoch,
             "steps_per_epoch": steps_per_epoch,
-            "stopped_early": early["stopped"],
+            "stopped_early": stopped_early,
             "eval_metric": s.eval_metric,
             "init": init_text,
             "examples": {k: len(v) for k, v in encoded.items()},

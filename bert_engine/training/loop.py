@@ -39,6 +39,7 @@ from bert_engine.training.device import (
     resolve_precision,
     select_device,
 )
+from bert_engine.training.early_stopping import EarlyStopping
 from bert_engine.training.events import (
     CancelledEvent,
     CheckpointEvent,
@@ -167,8 +168,12 @@ class Trainer:
         control: RunControl | None = None,
         listeners: Iterable[Listener] = (),
         is_main_process: bool = True,
+        early_stopping: EarlyStopping | None = None,
     ) -> None:
+        if early_stopping is not None and evaluate is None:
+            raise TrainingError("early stopping needs an `evaluate` callback to watch a metric")
         self.config = config
+        self.early_stopping = early_stopping
         self.device = select_device(device)
         self.precision = resolve_precision(config.precision, self.device)
         self.model = model.to(self.device)
@@ -228,6 +233,8 @@ class Trainer:
         self.examples_seen = int(state.get("examples_seen", 0))
         self.elapsed_s = float(state.get("elapsed_s", 0.0))
         self.last_eval = dict(state.get("last_eval") or {})
+        if self.early_stopping is not None and state.get("early_stopping"):
+            self.early_stopping.load_state_dict(state["early_stopping"])
         self._pending_rng = loaded.rng_state
         load_data_state = getattr(self.train_data, "load_state_dict", None)
         if loaded.data_state is not None and callable(load_data_state):
@@ -303,16 +310,20 @@ class Trainer:
                     eta = session_s / done * (cfg.total_steps - self.step)
                     self._emit(window.event(self, eta))
                     window = _Window()
+                stop_early = False
                 if self.evaluate is not None and (
                     (cfg.eval_every and self.step % cfg.eval_every == 0)
                     or self.step == cfg.total_steps
                 ):
                     self._run_eval()
+                    stop_early = self._stop_early()
                 final = self.step == cfg.total_steps
                 if (cfg.checkpoint_every and self.step % cfg.checkpoint_every == 0) or (
                     final and cfg.checkpoint_on_finish
                 ):
                     self._save(train_loss=last_loss)
+                if stop_early and not final:
+                    return self._finish(reason="early_stopped", last_loss=last_loss)
             return self._finish(reason="completed", last_loss=last_loss)
         except KeyboardInterrupt:
             # Mid-step: the in-memory state is inconsistent, so only existing checkpoints count.
@@ -454,8 +465,24 @@ class Trainer:
         self.last_eval = metrics
         self._emit(EvalEvent(step=self.step, metrics=metrics, split=self.config.eval_split))
 
+    def _stop_early(self) -> bool:
+        """Feeds the evaluation just made to the early stopping; True: end the run now."""
+        if self.early_stopping is None:
+            return False
+        value = self.last_eval.get(self.early_stopping.metric)
+        if value is None:
+            raise TrainingError(
+                f"early stopping watches {self.early_stopping.metric!r} but the evaluation "
+                f"returned only {', '.join(sorted(self.last_eval)) or 'nothing'}; pick one of "
+                "those metrics"
+            )
+        return self.early_stopping.update(value)
+
     def _trainer_state(self) -> dict[str, Any]:
         return {
+            "early_stopping": (
+                self.early_stopping.state_dict() if self.early_stopping is not None else None
+            ),
             "epoch": self.epoch,
             "batches_in_epoch": self.batches_in_epoch,
             "tokens_seen": self.tokens_seen,

@@ -518,3 +518,86 @@ def test_bf16_request_is_a_no_op_off_cuda(tmp_path):
     trainer.run()
     assert trainer.scaler is None and bf16.of("started")[0].precision == "bf16"
     assert losses(bf16) == losses(fp32)
+
+
+def _scripted_accuracy(holder, values):
+    """An evaluation whose accuracy at step s is values[s]: the early stopping sees a known
+    sequence whatever the model does."""
+    return lambda model: {"accuracy": values[holder["trainer"].step]}
+
+
+def test_early_stopping_finishes_after_patience_evaluations_without_improvement(tmp_path):
+    from bert_engine.training import EarlyStopping
+
+    # Evaluations every 2 steps: 0.5, 0.6 (best), 0.55, 0.6 (not better) -> patience 2 ends
+    # the run at step 8 of 20; the later 0.9 is never reached.
+    values = {2: 0.5, 4: 0.6, 6: 0.55, 8: 0.6, 10: 0.9}
+    holder, rec = {}, Recorder()
+    trainer = make_trainer(tmp_path, total_steps=20, eval_every=2, listeners=[rec])
+    trainer.evaluate = _scripted_accuracy(holder, values)
+    trainer.early_stopping = EarlyStopping("accuracy", patience=2)
+    holder["trainer"] = trainer
+    result = trainer.run()
+    assert (result.status, result.step, result.reason) == ("finished", 8, "early_stopped")
+    assert [e.step for e in rec.of("eval")] == [2, 4, 6, 8]
+    (finished,) = rec.of("finished")
+    assert finished.reason == "early_stopped" and finished.checkpoint.endswith("step-000008")
+    assert (tmp_path / "checkpoints" / "step-000008").is_dir()
+
+
+def test_early_stopping_counters_survive_a_resume(tmp_path):
+    from bert_engine.training import EarlyStopping
+
+    values = {2: 0.5, 4: 0.6, 6: 0.55, 8: 0.6, 10: 0.9}
+    control = RunControl()
+    holder = {}
+
+    def stop_after_step_6(event):
+        if event.kind == "checkpoint" and event.step == 6:
+            control.stop()
+
+    first = make_trainer(
+        tmp_path,
+        total_steps=20,
+        eval_every=2,
+        checkpoint_every=2,
+        control=control,
+        listeners=[stop_after_step_6],
+    )
+    first.evaluate = _scripted_accuracy(holder, values)
+    first.early_stopping = EarlyStopping("accuracy", patience=2)
+    holder["trainer"] = first
+    assert first.run().status == "cancelled" and first.step == 6
+    assert first.early_stopping.bad == 1
+
+    # A fresh trainer (fresh counters) resumed from step 6 stops at step 8 like the
+    # uninterrupted run, because the counters came back with the checkpoint.
+    second = make_trainer(tmp_path, total_steps=20, eval_every=2, checkpoint_every=2)
+    second.evaluate = _scripted_accuracy(holder, values)
+    second.early_stopping = EarlyStopping("accuracy", patience=2)
+    holder["trainer"] = second
+    second.resume()
+    assert (second.early_stopping.best, second.early_stopping.bad) == (0.6, 1)
+    result = second.run()
+    assert (result.step, result.reason) == (8, "early_stopped")
+
+
+def test_early_stopping_on_a_metric_the_evaluation_lacks_is_a_clear_error(tmp_path):
+    from bert_engine.training import EarlyStopping
+
+    holder = {}
+    trainer = make_trainer(tmp_path, total_steps=6, eval_every=2)
+    trainer.evaluate = _scripted_accuracy(holder, {2: 0.5})
+    trainer.early_stopping = EarlyStopping("macro_f1", patience=1)
+    holder["trainer"] = trainer
+    with pytest.raises(TrainingError, match="watches 'macro_f1'.*returned only accuracy"):
+        trainer.run()
+    with pytest.raises(TrainingError, match="needs an `evaluate`"):
+        Trainer(
+            TinyLM(),
+            build_optimizer(TinyLM(), lr=1e-3),
+            [],
+            TrainerConfig(total_steps=1),
+            device="cpu",
+            early_stopping=EarlyStopping("loss", 1),
+        )

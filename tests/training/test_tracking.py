@@ -308,3 +308,22 @@ def test_non_finite_values_never_reach_the_files(tmp_path):
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert "train/loss" not in summary["last"]
     assert torch.isfinite(torch.tensor(summary["last"]["train/lr"]))
+
+
+def test_an_evaluation_after_the_end_reaches_tensorboard(tmp_path):
+    # A fine-tuning run evaluates its best model on the test split after `finished`.
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    from bert_engine.training import EvalEvent, FinishedEvent, StartedEvent
+
+    run = create_run(tmp_path, "late", CONFIG)
+    with Tracker(run, heartbeat_s=60) as tracker:
+        tracker(StartedEvent(step=0, total_steps=3))
+        tracker(EvalEvent(step=3, metrics={"accuracy": 0.5}, split="validation"))
+        tracker(FinishedEvent(step=3))
+        tracker(EvalEvent(step=2, metrics={"accuracy": 0.75, "loss": 0.4}, split="test"))
+    acc = EventAccumulator(str(run / "tensorboard"))
+    acc.Reload()
+    assert [(s.step, s.value) for s in acc.Scalars("test/accuracy")] == [(2, 0.75)]
+    assert [(s.step, s.value) for s in acc.Scalars("validation/accuracy")] == [(3, 0.5)]
+    assert [e.kind for e in read_events(run)] == ["started", "eval", "finished", "eval"]

@@ -288,3 +288,51 @@ def test_init_from_one_of_our_runs_by_preset_name(tmp_path: Path) -> None:
     assert init["source"] == f"run:{pre / 'checkpoints' / 'step-000007'}"
     assert "nsp.dense.weight" in init["unused"] and "classifier.dense.weight" in init["missing"]
     assert read_config(run)["finetune"]["init"] == str(pre.resolve())
+
+
+def test_reinit_layers_refreshes_the_top_layers_and_keeps_the_rest(tmp_path: Path) -> None:
+    import torch
+
+    from bert_engine.modeling import BertForPreTraining
+    from bert_engine.modeling.hf import export_hf
+    from bert_engine.training.finetune import initialise, plan_of
+
+    task, tok, _ = _pretraining_source(tmp_path)
+    layers = 2
+    config = tiny_config().model_copy(update={"vocab_size": tok.vocab_size, "num_layers": 2})  # type: ignore[attr-defined]
+    torch.manual_seed(2)
+    model = BertForPreTraining(config)
+    with torch.no_grad():  # recognisable, non-initial weights
+        for p in model.parameters():
+            p.add_(torch.randn_like(p) * 0.05)
+    export_hf(model, tmp_path / "hf", tokenizer=tok)
+    pretrained = model.state_dict()
+    top = f"bert.encoder.layers.{layers - 1}."
+    plan = plan_of(_settings(init=str(tmp_path / "hf"), reinit_layers=1), data=_data(task))
+    init = initialise(plan, ["a", "b"], [])
+    state = init.model.state_dict()
+    assert init.reinitialised and all(
+        n.startswith((top, "bert.pooler.")) for n in init.reinitialised
+    )
+    assert {n for n in state if n.startswith((top, "bert.pooler."))} == set(init.reinitialised)
+    for name, value in state.items():
+        if name.startswith("classifier."):
+            continue
+        if name in init.reinitialised:
+            # BERT's fresh init: unit LayerNorm gains, zero biases, small normal weights.
+            assert not torch.equal(value, pretrained[name]), name
+            if name.endswith("norm.weight"):
+                assert torch.equal(value, torch.ones_like(value)), name
+            elif name.endswith("bias"):
+                assert torch.equal(value, torch.zeros_like(value)), name
+            else:
+                assert abs(float(value.std()) - 0.02) < 0.01, name
+        else:
+            assert torch.equal(value, pretrained[name]), name
+    assert "re-initialised" in init.describe()
+
+    too_many = plan_of(
+        _settings(init=str(tmp_path / "hf"), reinit_layers=layers + 1), data=_data(task)
+    )
+    with pytest.raises(FinetuneError, match=f"only {layers} encoder layers"):
+        initialise(too_many, ["a", "b"], [])
