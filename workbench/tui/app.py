@@ -1,17 +1,26 @@
-"""BertbenchApp: the workbench in the terminal, one tab per pane."""
+"""BertbenchApp: the workbench in the terminal, one tab per pane.
+
+Start-up stays fast: nothing here imports torch. Every pane loads its data in a thread worker
+after the first frame, so the app is drawn before the engine is imported.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
+from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import Footer, Header, TabbedContent, TabPane
 
 from workbench.services import Services, default_root
 from workbench.tui.messages import PresetChosen, RunEvent, RunsChanged, RunStarted
+from workbench.tui.screens.help import HelpScreen
 from workbench.tui.screens.playground import TryPane
 from workbench.tui.screens.presets import PresetsPane
+from workbench.tui.screens.quit import QuitScreen
 from workbench.tui.screens.runs import RunsPane
 from workbench.tui.screens.tokenizer import TokenizerPane
 from workbench.tui.screens.train import TrainPane
@@ -24,6 +33,9 @@ TABS = (
     ("try", "Try", TryPane),
 )
 
+DARK_THEME = "textual-dark"
+LIGHT_THEME = "textual-light"
+
 
 class BertbenchApp(App[None]):
     CSS_PATH = "app.tcss"
@@ -33,34 +45,105 @@ class BertbenchApp(App[None]):
             Binding(str(i), f"show_tab('{tab_id}')", title, show=False)
             for i, (tab_id, title, _) in enumerate(TABS, start=1)
         ),
-        Binding("q", "quit", "Quit"),
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("f1", "help", "Help", show=False),
+        Binding("ctrl+t", "toggle_theme", "Theme"),
+        Binding(
+            "escape", "leave_field", "leave a text box (number keys switch tabs again)", show=False
+        ),
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+        Binding("q", "quit", "Quit", show=False),
     ]
 
     def __init__(self, root: str | Path | None = None, services: Services | None = None) -> None:
         super().__init__()
         self.services = services or Services(root or default_root())
+        self.theme = DARK_THEME
+        self.quitting = False
 
     def compose(self) -> ComposeResult:
         yield Header()
         with TabbedContent(initial="presets"):
-            for tab_id, title, pane in TABS:
-                with TabPane(title, id=tab_id):
+            for number, (tab_id, title, pane) in enumerate(TABS, start=1):
+                # The number in the title is the key that opens the tab.
+                with TabPane(f"{number} {title}", id=tab_id):
                     yield pane(id=f"{tab_id}-pane")
         yield Footer()
 
+    def on_mount(self) -> None:
+        self.sub_title = self.services.workspace.root.name
+
+    # ------------------------------------------------------------------ actions
     def action_show_tab(self, tab_id: str) -> None:
         self.query_one(TabbedContent).active = tab_id
 
-    # Cross-pane messages: the app forwards them to the panes that care.
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            panes = {
+                f"{number} {title}": list(pane.BINDINGS)
+                for number, (_, title, pane) in enumerate(TABS, start=1)
+            }
+            self.push_screen(HelpScreen(str(self.services.workspace.root), panes))
+
+    def action_toggle_theme(self) -> None:
+        self.theme = LIGHT_THEME if self.current_theme.dark else DARK_THEME
+
+    def action_leave_field(self) -> None:
+        """Escape from a text box gives the number keys back to tab switching."""
+        if self.screen is self.screen_stack[0]:
+            self.set_focus(None)
+
+    async def action_quit(self) -> None:
+        """Quit; with a run training, first ask: stop it (it checkpoints) or go back."""
+        if self.quitting:
+            return
+        active = self.services.manager.runs(active_only=True)
+        if not active:
+            self.exit()
+            return
+        if isinstance(self.screen, QuitScreen):
+            return
+
+        def chosen(stop: bool | None) -> None:
+            if stop:
+                self.stop_runs_and_exit()
+
+        self.push_screen(QuitScreen(active), chosen)
+
+    @work(thread=True, exclusive=True, group="quit")
+    def stop_runs_and_exit(self) -> None:
+        """Stop every run (each writes a checkpoint first), then leave. Runs in a thread so
+        the notice stays on screen while the checkpoints are written."""
+        self.quitting = True
+        count = len(self.services.manager.runs(active_only=True))
+        self.call_from_thread(
+            self.notify,
+            f"stopping {count} run{'s' if count != 1 else ''}… each writes a checkpoint first",
+            title="Quitting",
+            timeout=60,
+        )
+        self.services.manager.stop_all(wait=True)
+        self.call_from_thread(self.exit)
+
+    # ------------------------------------------------------------------ cross-pane messages
+    # The app forwards them to the panes that care.
     def on_preset_chosen(self, message: PresetChosen) -> None:
-        self.query_one(TrainPane).post_message(PresetChosen(message.name))
+        forward(self.query_one(TrainPane), PresetChosen(message.name))
+        self.action_show_tab("train")
 
     def on_run_started(self, message: RunStarted) -> None:
-        self.query_one(TrainPane).post_message(RunStarted(message.run_id))
+        forward(self.query_one(TrainPane), RunStarted(message.run_id))
 
     def on_run_event(self, message: RunEvent) -> None:
-        self.query_one(TrainPane).post_message(RunEvent(message.run_id, message.event))
+        forward(self.query_one(TrainPane), RunEvent(message.run_id, message.event))
 
     def on_runs_changed(self, message: RunsChanged) -> None:
         for pane in (self.query_one(RunsPane), self.query_one(TryPane)):
-            pane.post_message(RunsChanged())
+            forward(pane, RunsChanged())
+
+
+def forward(pane: Widget, message: Message) -> None:
+    """Deliver `message` to `pane` only: stopped before posting, it does not bubble back up
+    to the app (which would forward it again)."""
+    message.stop()
+    pane.post_message(message)
