@@ -181,11 +181,17 @@ class PresetsPane(Vertical):
             index = next(
                 (i for i, e in enumerate(entries) if e.path == select or e.name == select), 0
             )
-        if first_time:
-            options.focus()
+        if first_time and self.app.focused is None and self._tab_active():
+            options.focus()  # focusing in a hidden tab would switch back to it
         if entries:
             options.highlighted = index
             self.open_entry(entries[index])
+
+    def _tab_active(self) -> bool:
+        from textual.widgets import TabbedContent
+
+        tabs = self.app.query(TabbedContent)
+        return bool(tabs) and tabs.first().active == "presets"
 
     def open_entry(self, entry: PresetEntry) -> None:
         self.current = entry
