@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from test_services_kit import sentences
 
-from tests.workbench.test_services_kit import sentences
 from workbench.services import Services
 from workbench.services.views import (
     bar,

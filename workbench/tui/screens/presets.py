@@ -9,6 +9,7 @@ open small modal screens; "use" hands the preset to the Train pane.
 from __future__ import annotations
 
 from pathlib import Path
+from types import NoneType
 from typing import Any
 
 from textual import on, work
@@ -16,7 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widget import Widget
-from textual.widgets import Button, Input, Label, OptionList, Select, Static
+from textual.widgets import Button, Input, Label, OptionList, Select, Static, Tabs
 from textual.widgets.option_list import Option
 
 from workbench.services import FieldSpec, PresetEntry, Validation
@@ -88,10 +89,10 @@ class FieldRow(Vertical):
     def set_text(self, text: str) -> None:
         editor = self.editor
         if isinstance(editor, Select):
-            if text == "":
-                editor.clear() if self.spec.optional else None
-            else:
+            if text:
                 editor.value = text
+            elif self.spec.optional:
+                editor.clear()
         else:
             editor.value = text
 
@@ -101,7 +102,11 @@ class FieldRow(Vertical):
 
 
 class PresetsPane(Vertical):
-    """Browse, edit, save as, duplicate, diff, and use presets."""
+    """Browse, edit, save as, duplicate, diff, and use presets.
+
+    The form shows one section (table) at a time, picked in the list under the presets:
+    few widgets at once keeps it quick, and a section fits a small terminal. The texts of
+    every field live in `self.texts`, so switching section keeps the edits."""
 
     BINDINGS = [
         Binding("u", "use", "Use for training"),
@@ -116,23 +121,27 @@ class PresetsPane(Vertical):
         self.entries: list[PresetEntry] = []
         self.fields: list[FieldSpec] = []
         self.sections: list[FormSection] = []
+        self.section = ""  # the section on screen
         self.current: PresetEntry | None = None
-        self.loaded: dict[str, str] = {}  # field texts as loaded: edits are differences
+        self.texts: dict[str, str] = {}  # every field of the present sections, as edited
+        self.loaded: dict[str, str] = {}  # the same as loaded: edits are the differences
         self.validation: Validation | None = None
+        self.errors: dict[str, list[str]] = {}
         self._version = 0  # edits counter: a slow validation never overrides a newer one
-        self._filling = False
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="presets-main"):
             with Vertical(id="preset-side"):
                 yield Label("Presets", classes="pane-title")
                 yield OptionList(id="preset-list", compact=True)
+                yield Label("Sections", classes="pane-title")
+                yield OptionList(id="preset-sections", compact=True)
             with Vertical(id="preset-detail"):
                 with Horizontal(id="preset-toolbar"):
-                    yield Button("Use (u)", id="preset-use", variant="success", compact=True)
-                    yield Button("Save as (s)", id="preset-save", compact=True)
-                    yield Button("Duplicate (d)", id="preset-duplicate", compact=True)
-                    yield Button("Diff (c)", id="preset-diff", compact=True)
+                    yield Button("Use", id="preset-use", variant="success", compact=True)
+                    yield Button("Save as", id="preset-save", compact=True)
+                    yield Button("Duplicate", id="preset-duplicate", compact=True)
+                    yield Button("Diff", id="preset-diff", compact=True)
                 yield Static("loading presets…", id="preset-title", markup=False)
                 yield Static("", id="preset-status", markup=False)
                 yield VerticalScroll(id="preset-form")
@@ -152,7 +161,7 @@ class PresetsPane(Vertical):
             return
         self.app.call_from_thread(self._show_list, entries, fields, select)
 
-    async def _show_list(
+    def _show_list(
         self, entries: list[PresetEntry], fields: list[FieldSpec], select: str | Path | None
     ) -> None:
         first_time = not self.fields
@@ -163,26 +172,13 @@ class PresetsPane(Vertical):
             Option(f"{e.name} · {e.origin}" + (" (shadowed)" if e.shadowed else ""), id=f"p{i}")
             for i, e in enumerate(entries)
         )
-        if first_time:
-            form = self.query_one("#preset-form", VerticalScroll)
-            widgets: list[Widget] = []
-            for section in form_sections(fields):
-                title = f"[{section.name}]" if section.name else "preset"
-                widgets.append(
-                    Label(title, classes="section-title", id=f"sec-{section.name}", markup=False)
-                )
-                widgets.append(
-                    Static("", classes="section-absent", id=f"absent-{section.name or 'top'}")
-                )
-                widgets.extend(FieldRow(spec) for spec in section.fields)
-            await form.mount_all(widgets)
+        if first_time and self._tab_active() and isinstance(self.app.focused, (Tabs, NoneType)):
+            options.focus()  # focusing in a hidden tab would switch back to it
         index = 0
         if select is not None:
             index = next(
                 (i for i, e in enumerate(entries) if e.path == select or e.name == select), 0
             )
-        if first_time and self.app.focused is None and self._tab_active():
-            options.focus()  # focusing in a hidden tab would switch back to it
         if entries:
             options.highlighted = index
             self.open_entry(entries[index])
@@ -209,60 +205,99 @@ class PresetsPane(Vertical):
             return
         self.app.call_from_thread(self._fill, entry, values)
 
-    def _fill(self, entry: PresetEntry, values: dict[str, Any]) -> None:
+    async def _fill(self, entry: PresetEntry, values: dict[str, Any]) -> None:
         if entry is not self.current:
             return
         self.sections = form_sections(self.fields, values)
-        self._filling = True
-        texts: dict[str, str] = {}
-        for section in self.sections:
-            absent = self.query_one(f"#absent-{section.name or 'top'}", Static)
-            absent.update(
-                ""
-                if section.present
-                else f"not in this preset (a {section.name} preset has a [{section.name}] table)"
-            )
-            absent.display = not section.present
-            for spec in section.fields:
-                row = self.query_one(f"#row-{field_id(spec.path)}", FieldRow)
-                row.display = section.present
-                row.show_error(None)
-                if section.present:
-                    text = field_text(field_value(values, spec))
-                    row.set_text(text)
-                    texts[spec.path] = text
-        self.loaded = texts
-        self.call_after_refresh(self._filled)
+        self.texts = {
+            spec.path: field_text(field_value(values, spec))
+            for section in self.sections
+            if section.present
+            for spec in section.fields
+        }
+        self.loaded = dict(self.texts)
+        self.errors = {}
         description = str(values.get("description") or "")
         self.query_one("#preset-title", Static).update(
             f"{entry.name} · {entry.origin}" + (f" — {description}" if description else "")
         )
+        self._section_list()
+        await self.show_section(self.section)
         self.validate_now()
 
-    def _filled(self) -> None:
-        self._filling = False
+    # ------------------------------------------------------------------ sections
+    def _section_list(self) -> None:
+        options = self.query_one("#preset-sections", OptionList)
+        highlighted = options.highlighted
+        options.clear_options()
+        for section in self.sections:
+            label = section.name or "preset"
+            count = sum(len(self.errors.get(spec.path, ())) for spec in section.fields)
+            if not section.present:
+                label += " (absent)"
+            elif count:
+                label += f" ✗{count}"
+            options.add_option(Option(label, id=f"s-{section.name}"))
+        index = next(
+            (i for i, s in enumerate(self.sections) if s.name == self.section), highlighted
+        )
+        options.highlighted = index
+
+    @on(OptionList.OptionHighlighted, "#preset-sections")
+    async def _section_picked(self, event: OptionList.OptionHighlighted) -> None:
+        name = (event.option_id or "s-").removeprefix("s-")
+        if name != self.section:
+            await self.show_section(name)
+
+    async def show_section(self, name: str) -> None:
+        """Put the fields of section `name` on screen, with their texts and errors."""
+        section = next((s for s in self.sections if s.name == name), None)
+        if section is None:
+            return
+        self.section = name
+        form = self.query_one("#preset-form", VerticalScroll)
+        await form.remove_children()
+        title = f"[{name}]" if name else "preset"
+        widgets: list[Widget] = [Label(title, classes="section-title", markup=False)]
+        if not section.present:
+            widgets.append(
+                Static(
+                    f"This preset has no [{name}] table: it is used by "
+                    f"{'fine-tuning' if name in ('finetune', 'classification') else 'runs'} "
+                    "presets (see classify-quickstart).",
+                    classes="section-absent",
+                    markup=False,
+                )
+            )
+        else:
+            widgets.extend(FieldRow(spec) for spec in section.fields)
+        await form.mount_all(widgets)
+        for row in form.query(FieldRow):
+            row.set_text(self.texts.get(row.spec.path, ""))
+            messages = self.errors.get(row.spec.path)
+            row.show_error("; ".join(messages) if messages else None)
+        form.scroll_home(animate=False)
 
     # ------------------------------------------------------------------ editing
-    def texts(self) -> dict[str, str]:
-        return {
-            row.spec.path: row.text()
-            for row in self.query(FieldRow)
-            if row.display and row.spec.path in self.loaded
-        }
-
     @property
     def dirty(self) -> bool:
-        return bool(self.loaded) and self.texts() != self.loaded
+        return bool(self.loaded) and self.texts != self.loaded
 
     @on(Input.Changed, ".field-input")
     @on(Select.Changed, ".field-input")
-    def _edited(self) -> None:
-        if self.current is not None and self.loaded:
+    def _edited(self, event: Input.Changed | Select.Changed) -> None:
+        path = path_of(event.control.id)
+        if path is None or path not in self.texts:
+            return
+        row = next((r for r in self.query(FieldRow) if r.spec.path == path), None)
+        text = row.text() if row is not None else ""
+        if text != self.texts[path]:
+            self.texts[path] = text
             self.validate_now()
 
     def validate_now(self) -> None:
         self._version += 1
-        self.validate(self._version, self.texts())
+        self.validate(self._version, dict(self.texts))
 
     @work(thread=True, exclusive=True, group="presets-validate")
     def validate(self, version: int, texts: dict[str, str]) -> None:
@@ -274,27 +309,25 @@ class PresetsPane(Vertical):
         if version != self._version:
             return
         self.validation = result
-        by_path: dict[str, list[str]] = {}
+        self.errors = {}
         for error in result.errors:
-            by_path.setdefault(error.path, []).append(error.message)
-        others: list[str] = []
-        rows = {row.spec.path: row for row in self.query(FieldRow)}
-        for path, row in rows.items():
-            messages = by_path.get(path)
+            self.errors.setdefault(error.path, []).append(error.message)
+        for row in self.query(FieldRow):
+            messages = self.errors.get(row.spec.path)
             row.show_error("; ".join(messages) if messages else None)
-        for path, messages in by_path.items():
-            if path not in rows or not rows[path].display:
-                others += [f"{path or 'preset'}: {m}" for m in messages]
+        self._section_list()
         edited = " · edited" if self.dirty else ""
         if result.ok:
             self._status(f"✓ valid{edited}")
-        else:
-            where = ", ".join(e.path or "preset" for e in result.errors)
-            text = f"✗ {len(result.errors)} problem{'s' if len(result.errors) != 1 else ''}"
-            text += f" at {where}{edited}"
-            if others:
-                text += "\n" + "\n".join(others)
-            self._status(text, error=True)
+            return
+        shown = {row.spec.path for row in self.query(FieldRow)}
+        text = f"✗ {len(result.errors)} problem{'s' if len(result.errors) != 1 else ''}{edited}"
+        elsewhere = [
+            f"{e.path or 'preset'}: {e.message}" for e in result.errors if e.path not in shown
+        ]
+        if elsewhere:
+            text += "; in other sections: " + " | ".join(elsewhere)
+        self._status(text, error=True)
 
     def _status(self, text: str, *, error: bool = False) -> None:
         status = self.query_one("#preset-status", Static)
