@@ -13,7 +13,18 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.widget import Widget
-from textual.widgets import Footer, Header, TabbedContent, TabPane
+from textual.widgets import (
+    Button,
+    DataTable,
+    Footer,
+    Header,
+    ListView,
+    OptionList,
+    TabbedContent,
+    TabPane,
+    Tabs,
+    Tree,
+)
 
 from workbench.services import Services, default_root
 from workbench.tui.messages import PresetChosen, RunEvent, RunsChanged, RunStarted
@@ -32,6 +43,9 @@ TABS = (
     ("runs", "Runs", RunsPane),
     ("try", "Try", TryPane),
 )
+
+# Widgets that do not take typed digits: focusing one keeps the number keys for tabs.
+QUIET_FOCUS = (OptionList, DataTable, Button, ListView, Tree)
 
 DARK_THEME = "textual-dark"
 LIGHT_THEME = "textual-light"
@@ -75,7 +89,32 @@ class BertbenchApp(App[None]):
 
     # ------------------------------------------------------------------ actions
     def action_show_tab(self, tab_id: str) -> None:
-        self.query_one(TabbedContent).active = tab_id
+        tabs = self.query_one(TabbedContent)
+        if tabs.active != tab_id:
+            # Focus left on a widget of the tab being hidden would move to one of its
+            # siblings and switch straight back: drop it first; `_focus_pane` places it.
+            self.set_focus(None)
+            tabs.active = tab_id
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id:
+            self.call_after_refresh(self._focus_pane, event.pane.id)
+
+    def _focus_pane(self, tab_id: str) -> None:
+        """Move focus into the tab just shown, unless it is already there.
+
+        Focus left in a hidden tab would wander to another widget of that tab and switch
+        back to it. The first list, table or button gets it (not a text box, so the number
+        keys keep switching tabs); with none, the tab bar."""
+        pane = self.query_one(TabbedContent).get_pane(tab_id)
+        focused = self.focused
+        if focused is not None and (focused is pane or pane in focused.ancestors):
+            return
+        for widget in self.screen.focus_chain:
+            if pane in widget.ancestors and isinstance(widget, QUIET_FOCUS):
+                widget.focus()
+                return
+        self.query_one(TabbedContent).query_one(Tabs).focus()
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
