@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from textual.widgets import TabbedContent
-from tui_kit import settle, tiny_overrides, write_corpus
+from tui_kit import settle, started, tiny_overrides, write_corpus
 
 from workbench.tui.app import TABS, BertbenchApp
 from workbench.tui.screens.help import HelpScreen
@@ -25,6 +25,7 @@ def test_importing_the_app_does_not_import_torch() -> None:
 async def test_number_keys_visit_every_tab(workspace: Path) -> None:
     app = BertbenchApp(root=workspace)
     async with app.run_test(size=(80, 24)) as pilot:
+        await started(pilot)
         tabs = app.query_one(TabbedContent)
         seen = []
         for number in range(len(TABS), 0, -1):
@@ -44,6 +45,7 @@ async def test_number_keys_visit_every_tab(workspace: Path) -> None:
 async def test_help_lists_the_keys_of_the_app_and_the_panes(workspace: Path) -> None:
     app = BertbenchApp(root=workspace)
     async with app.run_test(size=(80, 24)) as pilot:
+        await started(pilot)
         await pilot.press("f1")
         assert isinstance(app.screen, HelpScreen)
         text = str(app.screen.query_one("#help-text").render())
@@ -61,6 +63,7 @@ async def test_help_lists_the_keys_of_the_app_and_the_panes(workspace: Path) -> 
 async def test_theme_toggles_between_dark_and_light(workspace: Path) -> None:
     app = BertbenchApp(root=workspace)
     async with app.run_test(size=(80, 24)) as pilot:
+        await started(pilot)
         assert app.current_theme.dark
         background = app.screen.styles.background
         await pilot.press("ctrl+t")
@@ -75,6 +78,7 @@ async def test_theme_toggles_between_dark_and_light(workspace: Path) -> None:
 async def test_quit_without_runs_exits_at_once(workspace: Path) -> None:
     app = BertbenchApp(root=workspace)
     async with app.run_test(size=(80, 24)) as pilot:
+        await started(pilot)
         await pilot.press("ctrl+q")
         await settle(pilot, lambda: not app.is_running)
     assert app.return_code == 0
@@ -92,6 +96,7 @@ async def test_quit_with_an_active_run_asks_and_stops_it_with_a_checkpoint(
         "quickstart", tiny_overrides(corpus, workspace / "cache", max_steps=100_000)
     )
     async with app.run_test(size=(80, 24)) as pilot:
+        await started(pilot)
         run_id = manager.start_pretraining(preset)
         await settle(pilot, lambda: manager.status(run_id).step >= 2, limit=120)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import tomllib
 from textual.widgets import DataTable, Input, OptionList, Static, TabbedContent
-from tui_kit import idle, settle
+from tui_kit import idle, settle, started
 
 from workbench.tui.app import BertbenchApp
 from workbench.tui.screens.preset_diff import DiffScreen
@@ -37,6 +37,7 @@ def row(pane: PresetsPane, path: str) -> FieldRow:
 async def test_lists_bundled_presets_and_shows_the_form(workspace: Path) -> None:
     app = BertbenchApp(root=workspace)
     async with app.run_test(size=(100, 30)) as pilot:
+        await started(pilot)
         pane = app.query_one(PresetsPane)
         await open_preset(pilot, pane, "quickstart")
         bundled = {e.name for e in app.services.presets.list() if e.origin == "bundled"}
@@ -60,6 +61,7 @@ async def test_lists_bundled_presets_and_shows_the_form(workspace: Path) -> None
 async def test_an_invalid_edit_shows_the_error_at_the_field(workspace: Path) -> None:
     app = BertbenchApp(root=workspace)
     async with app.run_test(size=(100, 30)) as pilot:
+        await started(pilot)
         pane = app.query_one(PresetsPane)
         await open_preset(pilot, pane, "quickstart")
         await show_section(pilot, pane, "data")
@@ -90,6 +92,7 @@ async def test_an_invalid_edit_shows_the_error_at_the_field(workspace: Path) -> 
 async def test_save_as_writes_the_edited_preset_and_rejects_a_bad_name(workspace: Path) -> None:
     app = BertbenchApp(root=workspace)
     async with app.run_test(size=(100, 30)) as pilot:
+        await started(pilot)
         pane = app.query_one(PresetsPane)
         await open_preset(pilot, pane, "quickstart")
         await show_section(pilot, pane, "pretrain")
@@ -124,6 +127,7 @@ async def test_save_as_writes_the_edited_preset_and_rejects_a_bad_name(workspace
 async def test_duplicate_diff_and_use(workspace: Path) -> None:
     app = BertbenchApp(root=workspace)
     async with app.run_test(size=(100, 30)) as pilot:
+        await started(pilot)
         pane = app.query_one(PresetsPane)
         await open_preset(pilot, pane, "quickstart")
         pane.query_one("#preset-list").focus()

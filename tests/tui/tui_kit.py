@@ -65,6 +65,12 @@ async def settle(pilot: Pilot, condition: Callable[[], bool], limit: float = 60.
     await idle(pilot, limit)
 
 
+async def started(pilot: Pilot) -> None:
+    """Wait for start-up to finish: the first tab shown and focused (a key pressed before
+    that can be undone by the tab widget's own start-up)."""
+    await settle(pilot, lambda: getattr(pilot.app.focused, "id", None) == "preset-list")
+
+
 async def idle(pilot: Pilot, limit: float = 60.0) -> None:
     """Wait until no worker is pending or running (cancelled ones are fine)."""
     from textual.worker import WorkerState

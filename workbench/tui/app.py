@@ -51,6 +51,23 @@ DARK_THEME = "textual-dark"
 LIGHT_THEME = "textual-light"
 
 
+class PaneTabs(TabbedContent):
+    """TabbedContent that follows focus into a tab only while the focus is still there.
+
+    Textual shows the tab of a newly focused widget through a message; one that arrives
+    after the user already picked another tab (a number key right after start-up) would
+    switch back. Checking that the focus is still inside the tab drops such stale ones."""
+
+    def _on_tab_pane_focused(self, event: TabPane.Focused) -> None:
+        focused = self.app.focused
+        if focused is not None and (
+            focused is event.tab_pane or event.tab_pane in focused.ancestors
+        ):
+            super()._on_tab_pane_focused(event)
+        else:
+            event.stop()
+
+
 class BertbenchApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "bertbench"
@@ -77,7 +94,7 @@ class BertbenchApp(App[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        with TabbedContent(initial="presets"):
+        with PaneTabs(initial="presets"):
             for number, (tab_id, title, pane) in enumerate(TABS, start=1):
                 # The number in the title is the key that opens the tab.
                 with TabPane(f"{number} {title}", id=tab_id):
@@ -106,15 +123,20 @@ class BertbenchApp(App[None]):
         Focus left in a hidden tab would wander to another widget of that tab and switch
         back to it. The first list, table or button gets it (not a text box, so the number
         keys keep switching tabs); with none, the tab bar."""
-        pane = self.query_one(TabbedContent).get_pane(tab_id)
+        tabs = self.query_one(TabbedContent)
+        if tabs.active != tab_id:
+            return  # another tab was picked meanwhile
+        pane = tabs.get_pane(tab_id)
         focused = self.focused
         if focused is not None and (focused is pane or pane in focused.ancestors):
             return
         for widget in self.screen.focus_chain:
             if pane in widget.ancestors and isinstance(widget, QUIET_FOCUS):
-                widget.focus()
+                # Not widget.focus(): that is deferred, and a tab key pressed meanwhile
+                # would be undone by it.
+                self.screen.set_focus(widget)
                 return
-        self.query_one(TabbedContent).query_one(Tabs).focus()
+        self.screen.set_focus(tabs.query_one(Tabs))
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

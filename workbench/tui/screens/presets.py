@@ -9,7 +9,6 @@ open small modal screens; "use" hands the preset to the Train pane.
 from __future__ import annotations
 
 from pathlib import Path
-from types import NoneType
 from typing import Any
 
 from textual import on, work
@@ -17,7 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widget import Widget
-from textual.widgets import Button, Input, Label, OptionList, Select, Static, Tabs
+from textual.widgets import Button, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
 from workbench.services import FieldSpec, PresetEntry, Validation
@@ -164,7 +163,6 @@ class PresetsPane(Vertical):
     def _show_list(
         self, entries: list[PresetEntry], fields: list[FieldSpec], select: str | Path | None
     ) -> None:
-        first_time = not self.fields
         self.entries, self.fields = entries, fields
         options = self.query_one("#preset-list", OptionList)
         options.clear_options()
@@ -172,8 +170,6 @@ class PresetsPane(Vertical):
             Option(f"{e.name} · {e.origin}" + (" (shadowed)" if e.shadowed else ""), id=f"p{i}")
             for i, e in enumerate(entries)
         )
-        if first_time and self._tab_active() and isinstance(self.app.focused, (Tabs, NoneType)):
-            options.focus()  # focusing in a hidden tab would switch back to it
         index = 0
         if select is not None:
             index = next(
@@ -182,12 +178,6 @@ class PresetsPane(Vertical):
         if entries:
             options.highlighted = index
             self.open_entry(entries[index])
-
-    def _tab_active(self) -> bool:
-        from textual.widgets import TabbedContent
-
-        tabs = self.app.query(TabbedContent)
-        return bool(tabs) and tabs.first().active == "presets"
 
     def open_entry(self, entry: PresetEntry) -> None:
         self.current = entry
