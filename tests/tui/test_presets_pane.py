@@ -77,9 +77,13 @@ async def test_an_invalid_edit_shows_the_error_at_the_field(workspace: Path) -> 
         # The section list counts the error; other sections keep no marks.
         labels = [str(o.prompt) for o in pane.query_one("#preset-sections", OptionList).options]
         assert "data ✗1" in labels and not any("✗" in x for x in labels if x != "data ✗1")
-        # Save as refuses while the form is invalid.
+        # Save as refuses while the form is invalid, and takes the cursor to the error.
+        await show_section(pilot, pane, "model")
         await pilot.press("escape", "s")
         assert not isinstance(app.screen, SaveAsScreen)
+        await settle(pilot, lambda: pane.section == "data")
+        batch = row(pane, "data.batch_size")
+        assert app.focused is batch.editor
         # Fixing it clears the error; switching section and back keeps the edit.
         batch.editor.value = "12"
         await settle(pilot, lambda: not batch.has_class("-invalid"))

@@ -117,8 +117,8 @@ class BertbenchApp(App[None]):
         if event.pane.id:
             self.call_after_refresh(self._focus_pane, event.pane.id)
 
-    def _focus_pane(self, tab_id: str) -> None:
-        """Move focus into the tab just shown, unless it is already there.
+    def _focus_pane(self, tab_id: str, *, keep: bool = True) -> None:
+        """Move focus into the tab just shown, unless it is already there (`keep`).
 
         Focus left in a hidden tab would wander to another widget of that tab and switch
         back to it. The first list, table or button gets it (not a text box, so the number
@@ -128,7 +128,7 @@ class BertbenchApp(App[None]):
             return  # another tab was picked meanwhile
         pane = tabs.get_pane(tab_id)
         focused = self.focused
-        if focused is not None and (focused is pane or pane in focused.ancestors):
+        if keep and focused is not None and (focused is pane or pane in focused.ancestors):
             return
         for widget in self.screen.focus_chain:
             if pane in widget.ancestors and isinstance(widget, QUIET_FOCUS):
@@ -152,7 +152,7 @@ class BertbenchApp(App[None]):
     def action_leave_field(self) -> None:
         """Escape from a text box gives the number keys back to tab switching."""
         if self.screen is self.screen_stack[0]:
-            self.set_focus(None)
+            self._focus_pane(self.query_one(TabbedContent).active, keep=False)
 
     async def action_quit(self) -> None:
         """Quit; with a run training, first ask: stop it (it checkpoints) or go back."""

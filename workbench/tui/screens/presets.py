@@ -268,6 +268,20 @@ class PresetsPane(Vertical):
             row.show_error("; ".join(messages) if messages else None)
         form.scroll_home(animate=False)
 
+    async def goto_field(self, path: str) -> None:
+        """Show the section of `path` and put the cursor in its field."""
+        section = path.rsplit(".", 1)[0] if "." in path else ""
+        names = [s.name for s in self.sections]
+        if section not in names:
+            return
+        if section != self.section:
+            await self.show_section(section)
+            self.query_one("#preset-sections", OptionList).highlighted = names.index(section)
+        rows = [r for r in self.query(FieldRow) if r.spec.path == path]
+        if rows:
+            rows[0].editor.focus()
+            rows[0].scroll_visible(animate=False)
+
     # ------------------------------------------------------------------ editing
     @property
     def dirty(self) -> bool:
@@ -383,6 +397,8 @@ class PresetsPane(Vertical):
                 "each is shown under its field",
                 severity="error",
             )
+            if result is not None and result.errors:
+                self.call_later(self.goto_field, result.errors[0].path)
             return None
         return result.preset
 

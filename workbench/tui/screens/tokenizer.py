@@ -135,6 +135,7 @@ class TokenizerPane(Vertical):
 
     def on_mount(self) -> None:
         self.query_one("#tok-path-line").display = False
+        self.query_one("#tok-progress").display = False  # shown while a tokenizer trains
         self.refresh_sources()
         self.load_list()
 
@@ -277,7 +278,9 @@ class TokenizerPane(Vertical):
         self.job = job
         self.query_one("#tok-cancel", Button).disabled = False
         self.query_one("#tok-train", Button).disabled = True
-        self.query_one("#tok-progress", ProgressBar).update(total=None, progress=0)
+        bar = self.query_one("#tok-progress", ProgressBar)
+        bar.update(total=None, progress=0)
+        bar.display = True
         self._job_text(f"training {name}…")
         self.timer = self.set_interval(0.1, self._poll)
 
