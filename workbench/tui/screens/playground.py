@@ -1,14 +1,149 @@
-"""The Try pane."""
+"""The Try pane: ask a run what it learned.
+
+A fine-tuned run classifies the text (label probabilities as bars, and the tokens the model
+saw); a pre-training run fills every `[MASK]` in the text with its top predictions. Loading a
+model imports torch and reads the checkpoint, so predictions run in a worker.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
 from textual.app import ComposeResult
-from textual.containers import Vertical
-from textual.widgets import Static
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.css.query import NoMatches
+from textual.widgets import Button, Input, Select, Static
+
+from workbench.services.live import probability_rows
+from workbench.tui.messages import RunsChanged
+
+BAR_WIDTH = 30
+TOP_K = 5
+HINTS = {
+    "finetune": "a classifier: type any text and press enter",
+    "pretrain": "a pre-trained model: type text with [MASK] where a word is missing",
+}
 
 
 class TryPane(Vertical):
-    """Placeholder until the pane is built."""
+    """Run picker, text input, and the model's answer."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.kinds: dict[str, str] = {}  # run id -> pretrain / finetune
+        self.result: Any = None  # the last Classification or FillMaskOutput
 
     def compose(self) -> ComposeResult:
-        yield Static("Try: coming soon")
+        with Horizontal(id="try-controls"):
+            yield Select[str]([], prompt="run", id="try-run")
+            yield Input(placeholder="text to try", id="try-text")
+            yield Button("Try", id="try-go", variant="primary")
+        yield Static("pick a run, type text, press enter", id="try-hint", markup=False)
+        yield Static("", id="try-error", markup=False)
+        with VerticalScroll(id="try-output"):
+            yield Static("", id="try-result")
+            yield Static("", id="try-tokens")
+
+    def on_mount(self) -> None:
+        # After the first frame: listing runs imports the engine, which competes for the GIL.
+        self.call_after_refresh(self._list)
+
+    def on_runs_changed(self, message: RunsChanged) -> None:
+        message.stop()  # the app forwarded it here; it must not bubble back
+        self._list()
+
+    @work(thread=True, exclusive=True, group="try-list")
+    def _list(self) -> None:
+        try:
+            runs = self.app.services.runs.list()
+        except Exception as exc:
+            self.app.call_from_thread(self._error, f"could not list runs: {exc}")
+            return
+        usable = [r for r in runs if r.kind in HINTS and r.status not in ("running", "paused")]
+        self.app.call_from_thread(self._set_runs, [(r.run_id, r.kind) for r in usable])
+
+    def _set_runs(self, runs: list[tuple[str, str]]) -> None:
+        self.kinds = dict(runs)
+        select = self.query_one("#try-run", Select)
+        previous = select.value
+        try:
+            select.set_options([(f"{run} ({kind})", run) for run, kind in runs])
+        except NoMatches:  # the select is not composed yet: try again after the next refresh
+            self.call_after_refresh(self._set_runs, runs)
+            return
+        if previous in self.kinds:
+            select.value = previous
+
+    @on(Select.Changed, "#try-run")
+    def _run_changed(self, event: Select.Changed) -> None:
+        kind = self.kinds.get(event.value) if isinstance(event.value, str) else None
+        self.query_one("#try-hint", Static).update(HINTS.get(kind or "", "pick a run"))
+        if kind == "pretrain" and not self.query_one("#try-text", Input).value:
+            self.query_one("#try-text", Input).value = "the cat [MASK] a red ball."
+
+    @on(Input.Submitted, "#try-text")
+    @on(Button.Pressed, "#try-go")
+    def submit(self) -> None:
+        run = self.query_one("#try-run", Select).value
+        text = self.query_one("#try-text", Input).value
+        if not isinstance(run, str):
+            self._error("pick a run first")
+            return
+        if not text.strip():
+            self._error("type some text first")
+            return
+        self._error("")
+        self.query_one("#try-result", Static).update(f"asking {run}... (loading the model)")
+        self._predict(run, self.kinds.get(run, "pretrain"), text)
+
+    @work(thread=True, exclusive=True, group="try-predict")
+    def _predict(self, run: str, kind: str, text: str) -> None:
+        runs = self.app.services.runs
+        try:
+            if kind == "finetune":
+                result: Any = runs.classify(run, text)
+            else:
+                mask = runs.mask_token(run)
+                if mask not in text:
+                    raise ValueError(f"the text has no {mask}; put {mask} where a word is missing")
+                result = runs.fill_mask(run, text, top_k=TOP_K)
+        except Exception as exc:
+            self.app.call_from_thread(self._failed, f"{run}: {exc}")
+            return
+        self.app.call_from_thread(self._show, result)
+
+    def _failed(self, text: str) -> None:
+        self.query_one("#try-result", Static).update("")
+        self._error(text)
+
+    def _error(self, text: str) -> None:
+        self.query_one("#try-error", Static).update(text)
+
+    def _show(self, result: Any) -> None:
+        # rich Text, not markup: tokens such as "[CLS]" would read as markup tags.
+        self.result = result
+        out = Text()
+        masked: set[int] = set()
+
+        def rows(pairs: list[tuple[str, float]]) -> None:
+            for row in probability_rows(pairs, BAR_WIDTH):
+                out.append(f"\n{row.label:>16} ")
+                out.append(row.bar, style="green")
+                out.append(f" {row.percent}")
+
+        if hasattr(result, "probabilities"):  # a Classification
+            out.append(f"label: {result.label}", style="bold")
+            rows(result.probabilities)
+        else:  # a FillMaskOutput
+            for n, mask in enumerate(result.masks, start=1):
+                masked.add(mask.position)
+                out.append(f"{chr(10) if n > 1 else ''}mask {n} (token {mask.position})", "bold")
+                rows(mask.candidates)
+        self.query_one("#try-result", Static).update(out)
+        tokens = Text("tokens the model saw: ", style="bold")
+        for i, token in enumerate(result.tokens):
+            tokens.append(token, style="reverse" if i in masked else "")
+            tokens.append(" ")
+        self.query_one("#try-tokens", Static).update(tokens)

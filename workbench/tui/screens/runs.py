@@ -1,14 +1,253 @@
-"""The Runs pane."""
+"""The Runs pane: every run in the workspace, whoever started it.
+
+Mark two or more rows (space) to overlay their curves and see the settings that differ;
+continue a stopped run, export one to the HuggingFace format, or show its TensorBoard command.
+Everything that reads runs imports the engine or touches the disk, so it runs in workers.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
+from textual import on, work
 from textual.app import ComposeResult
-from textual.containers import Vertical
-from textual.widgets import Static
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
+from textual.widgets import Button, DataTable, Select, Static
+
+from workbench.services.live import RUN_COLUMNS, config_rows, run_rows
+from workbench.tui.messages import RunsChanged, RunStarted
+from workbench.tui.widgets.curves import CurvePlot
+
+MARK = "●"
 
 
 class RunsPane(Vertical):
-    """Placeholder until the pane is built."""
+    """A table of runs; the curves and config diff of the marked (or highlighted) runs."""
+
+    BINDINGS = [
+        Binding("space", "mark", "Mark"),
+        Binding("c", "compare", "Compare"),
+        Binding("u", "continue_run", "Continue"),
+        Binding("e", "export", "Export HF"),
+        Binding("b", "tensorboard", "TensorBoard"),
+        Binding("g", "refresh", "Refresh"),
+    ]
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.runs: list[Any] = []  # RunInfo, as listed
+        self.marked: list[str] = []  # run ids, in the order they were marked
+        self.curves: dict[str, dict[str, tuple[list[int], list[float]]]] = {}  # metric -> run
 
     def compose(self) -> ComposeResult:
-        yield Static("Runs: coming soon")
+        with Horizontal(id="runs-actions"):
+            yield Button("Refresh", id="runs-refresh")
+            yield Button("Compare", id="runs-compare", variant="primary")
+            yield Button("Continue", id="runs-continue")
+            yield Button("Export HF", id="runs-export")
+            yield Button("TensorBoard", id="runs-tensorboard")
+            yield Select[str]([], prompt="metric", id="runs-metric", allow_blank=True)
+        table: DataTable[str] = DataTable(id="runs-table", cursor_type="row", zebra_stripes=True)
+        yield table
+        yield Static("", id="runs-message", markup=False)
+        with Horizontal(id="runs-detail"):
+            yield CurvePlot("curves", id="runs-plot")
+            yield DataTable(id="runs-diff", cursor_type="none")
+
+    def on_mount(self) -> None:
+        table = self.query_one("#runs-table", DataTable)
+        table.add_column(" ", key="mark", width=1)
+        for name in RUN_COLUMNS:
+            table.add_column(name, key=name)
+        # After the first frame: listing runs imports the engine, which competes for the GIL.
+        self.call_after_refresh(self.action_refresh)
+
+    # ------------------------------------------------------------------ listing
+    def action_refresh(self) -> None:
+        self._list()
+
+    @on(Button.Pressed, "#runs-refresh")
+    def _refresh_pressed(self) -> None:
+        self.action_refresh()
+
+    def on_runs_changed(self, message: RunsChanged) -> None:
+        message.stop()  # the app forwarded it here; it must not bubble back
+        self.action_refresh()
+
+    @work(thread=True, exclusive=True, group="runs-list")
+    def _list(self) -> None:
+        try:
+            runs = self.app.services.runs.list()
+        except Exception as exc:
+            self.app.call_from_thread(self._say, f"could not list runs: {exc}", True)
+            return
+        self.app.call_from_thread(self._fill, runs)
+
+    def _fill(self, runs: list[Any]) -> None:
+        self.runs = runs
+        ids = {r.run_id for r in runs}
+        self.marked = [m for m in self.marked if m in ids]
+        table = self.query_one("#runs-table", DataTable)
+        current = self._current()
+        table.clear()
+        for run, row in zip(runs, run_rows(runs), strict=True):
+            mark = MARK if run.run_id in self.marked else ""
+            table.add_row(mark, *row, key=run.run_id)
+        if current in ids:
+            table.move_cursor(row=table.get_row_index(current))
+        if not runs:
+            self._say("no runs yet: start one in the Train tab (or `bertbench pretrain`)")
+
+    def _current(self) -> str | None:
+        table = self.query_one("#runs-table", DataTable)
+        if table.row_count == 0:
+            return None
+        key = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
+        return str(key) if key is not None else None
+
+    def _say(self, text: str, error: bool = False) -> None:
+        self.query_one("#runs-message", Static).update(text)
+        self.set_class(error, "-error")
+
+    # ------------------------------------------------------------------ marking, curves
+    def action_mark(self) -> None:
+        run = self._current()
+        if run is None:
+            return
+        if run in self.marked:
+            self.marked.remove(run)
+        else:
+            self.marked.append(run)
+        table = self.query_one("#runs-table", DataTable)
+        table.update_cell(run, "mark", MARK if run in self.marked else "")
+        self._say(f"marked: {', '.join(self.marked)}" if self.marked else "")
+
+    @on(DataTable.RowHighlighted, "#runs-table")
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if len(self.marked) < 2 and event.row_key.value is not None:
+            self._load_curves(str(event.row_key.value))
+
+    @work(thread=True, exclusive=True, group="runs-curves")
+    def _load_curves(self, run: str) -> None:
+        try:
+            curves = self.app.services.runs.curves(run)
+        except Exception as exc:
+            self.app.call_from_thread(self._say, f"could not read {run}: {exc}", True)
+            return
+        self.app.call_from_thread(self._show_curves, {m: {run: c} for m, c in curves.items()})
+
+    def action_compare(self) -> None:
+        if len(self.marked) < 2:
+            self._say("mark two or more runs with space, then compare (c)", True)
+            return
+        self._compare(list(self.marked))
+
+    @on(Button.Pressed, "#runs-compare")
+    def _compare_pressed(self) -> None:
+        self.action_compare()
+
+    @work(thread=True, exclusive=True, group="runs-curves")
+    def _compare(self, runs: list[str]) -> None:
+        try:
+            comparison = self.app.services.runs.compare(runs)
+        except Exception as exc:
+            self.app.call_from_thread(self._say, f"could not compare: {exc}", True)
+            return
+        self.app.call_from_thread(self._show_comparison, comparison)
+
+    def _show_comparison(self, comparison: Any) -> None:
+        diff = self.query_one("#runs-diff", DataTable)
+        diff.clear(columns=True)
+        diff.add_column("setting")
+        for run in comparison.runs:
+            diff.add_column(run)
+        rows = config_rows(comparison.config_diff, comparison.runs)
+        diff.add_rows(rows or [("(same settings)", *("" for _ in comparison.runs))])
+        self._show_curves(comparison.curves)
+        self._say(f"comparing {', '.join(comparison.runs)}: {len(rows)} settings differ")
+
+    def _show_curves(self, curves: dict[str, dict[str, tuple[list[int], list[float]]]]) -> None:
+        self.curves = curves
+        select = self.query_one("#runs-metric", Select)
+        metrics = sorted(curves)
+        previous = select.value
+        try:
+            select.set_options([(m, m) for m in metrics])
+        except NoMatches:  # the select is not composed yet: try again after the next refresh
+            self.call_after_refresh(self._show_curves, curves)
+            return
+        wanted = previous if previous in metrics else "train/loss"
+        if wanted in metrics:
+            select.value = wanted
+        self._plot(wanted if wanted in metrics else (metrics[0] if metrics else None))
+
+    @on(Select.Changed, "#runs-metric")
+    def _metric_changed(self, event: Select.Changed) -> None:
+        if isinstance(event.value, str):
+            self._plot(event.value)
+
+    def _plot(self, metric: str | None) -> None:
+        series = self.curves.get(metric, {}) if metric else {}
+        self.query_one("#runs-plot", CurvePlot).show(series, title=metric or "curves")
+
+    # ------------------------------------------------------------------ actions on one run
+    def _target(self) -> str | None:
+        run = self._current()
+        if run is None:
+            self._say("no run selected", True)
+        return run
+
+    def action_continue_run(self) -> None:
+        run = self._target()
+        if run is not None:
+            self._continue(run)
+
+    @on(Button.Pressed, "#runs-continue")
+    def _continue_pressed(self) -> None:
+        self.action_continue_run()
+
+    @work(thread=True, exclusive=True, group="runs-continue")
+    def _continue(self, run: str) -> None:
+        try:
+            run_id = self.app.services.manager.continue_run(run)
+        except Exception as exc:
+            self.app.call_from_thread(self._say, f"could not continue {run}: {exc}", True)
+            return
+        self.app.call_from_thread(self._say, f"continuing {run} as {run_id}: see the Train tab")
+        self.app.post_message(RunStarted(run_id))
+
+    def action_export(self) -> None:
+        run = self._target()
+        if run is not None:
+            self._say(f"exporting {run}...")
+            self._export(run)
+
+    @on(Button.Pressed, "#runs-export")
+    def _export_pressed(self) -> None:
+        self.action_export()
+
+    @work(thread=True, exclusive=True, group="runs-export")
+    def _export(self, run: str) -> None:
+        try:
+            folder = self.app.services.runs.export_hf(run, overwrite=True)
+        except Exception as exc:
+            self.app.call_from_thread(self._say, f"could not export {run}: {exc}", True)
+            return
+        self.app.call_from_thread(self._say, f"exported {run} (HuggingFace format) to {folder}")
+
+    def action_tensorboard(self) -> None:
+        run = self._target()
+        if run is None:
+            return
+        try:
+            command = self.app.services.runs.tensorboard_command(run)
+        except Exception as exc:
+            self._say(f"no TensorBoard command for {run}: {exc}", True)
+            return
+        self._say(f"TensorBoard: {command}")
+
+    @on(Button.Pressed, "#runs-tensorboard")
+    def _tensorboard_pressed(self) -> None:
+        self.action_tensorboard()

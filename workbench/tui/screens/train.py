@@ -1,14 +1,281 @@
-"""The Train pane."""
+"""The Train pane: start pre-training or fine-tuning from a preset and watch it learn.
+
+The manager trains in its own thread and calls our subscriber there for every event; the
+subscriber only posts a `RunEvent` (thread-safe). The pane folds events into a `LiveRun`
+(workbench.services.live) at once but redraws on a timer, at most `REDRAWS_PER_S` times a
+second, so a flood of fast steps or a slow step never stalls the interface.
+"""
 
 from __future__ import annotations
 
+import os
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from textual import on, work
 from textual.app import ComposeResult
-from textual.containers import Vertical
-from textual.widgets import Static
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
+from textual.widgets import Button, Label, ProgressBar, RichLog, Select, Static
+
+from workbench.services.live import LiveRun
+from workbench.tui.messages import PresetChosen, RunEvent, RunsChanged, RunStarted
+from workbench.tui.widgets.curves import CurvePlot
+
+REDRAWS_PER_S = 4
+# Training threads run this much nicer than the interface (Linux: per-thread nice, inherited
+# by the threads they create, e.g. torch's intra-op pool): a key press wins the CPU at once,
+# while training still gets every cycle the interface leaves idle.
+TRAINING_NICE = 5
+
+
+def lower_priority_of_this_thread(nice: int = TRAINING_NICE) -> None:
+    """Make the calling thread (a training thread) nicer; a no-op where not supported."""
+    if (
+        nice <= 0
+        or not hasattr(os, "setpriority")
+        or threading.current_thread() is threading.main_thread()
+    ):
+        return
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + nice))
+    except OSError:  # not permitted or not per-thread here: training just keeps its priority
+        pass
 
 
 class TrainPane(Vertical):
-    """Placeholder until the pane is built."""
+    """Preset + start buttons, live curves, figures, progress bar and log of one run."""
+
+    BINDINGS = [
+        Binding("t", "start('pretrain')", "Pre-train"),
+        Binding("f", "start('finetune')", "Fine-tune"),
+        Binding("p", "pause", "Pause"),
+        Binding("r", "resume", "Resume"),
+        Binding("x", "stop", "Stop"),
+    ]
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.run_id: str | None = None
+        self.live = LiveRun()
+        self._unsubscribe: Callable[[], None] | None = None
+        self._drawn = -1  # live.version last drawn
+        self._logged = 0  # live.log lines already written
+        self._wanted: str | None = None  # a preset chosen before the list was loaded
+        self._presets: list[str] = []
+        self._figures = ""  # the figures text on screen
 
     def compose(self) -> ComposeResult:
-        yield Static("Train: coming soon")
+        with Horizontal(id="train-controls"):
+            yield Select[str]([], prompt="preset", id="train-preset")
+            yield Button("Pre-train", id="train-pretrain", variant="primary")
+            yield Button("Fine-tune", id="train-finetune")
+            yield Button("Pause", id="train-pause", disabled=True)
+            yield Button("Resume", id="train-resume", disabled=True)
+            yield Button("Stop", id="train-stop", variant="error", disabled=True)
+        with Horizontal(id="train-body"):
+            with Vertical(id="train-charts"):
+                yield CurvePlot("loss", id="train-loss")
+                yield CurvePlot("evaluation", id="train-eval")
+            with Vertical(id="train-side"):
+                yield Static("no run yet", id="train-run")
+                yield Static("", id="train-figures")
+                yield Static("", id="train-error", markup=False)
+        with Horizontal(id="train-progress-row"):
+            yield Label("idle", id="train-progress-label")
+            # A known total from the start: an indeterminate bar animates (repaints) nonstop.
+            yield ProgressBar(total=1, id="train-progress", show_eta=False)
+        yield RichLog(id="train-log", wrap=True, max_lines=500)
+
+    def on_mount(self) -> None:
+        self.set_interval(1 / REDRAWS_PER_S, self._redraw)
+        # After the first frame: listing presets imports the engine, which competes for the GIL.
+        self.call_after_refresh(self._load_presets)
+
+    # ------------------------------------------------------------------ presets
+    @work(thread=True, exclusive=True, group="train-presets")
+    def _load_presets(self) -> None:
+        # Listing presets imports the engine (seconds): never on the UI thread.
+        try:
+            names = [entry.name for entry in self.app.services.presets.list()]
+        except Exception as exc:
+            self.app.call_from_thread(self._show_error, f"could not list presets: {exc}")
+            return
+        self.app.call_from_thread(self._set_presets, names)
+
+    def _set_presets(self, names: list[str]) -> None:
+        try:
+            self.query_one("#train-preset", Select).set_options([(n, n) for n in names])
+        except NoMatches:  # the select is not composed yet: try again after the next refresh
+            self.call_after_refresh(self._set_presets, names)
+            return
+        self._presets = list(names)
+        wanted = self._wanted or ("quickstart" if "quickstart" in names else None)
+        if wanted is not None:
+            self._choose(wanted)
+
+    def _choose(self, name: str) -> None:
+        select = self.query_one("#train-preset", Select)
+        if name not in self._presets:
+            self._presets.append(name)
+            select.set_options([(n, n) for n in self._presets])
+        select.value = name
+
+    def on_preset_chosen(self, message: PresetChosen) -> None:
+        message.stop()  # the app forwarded it here; it must not bubble back
+        self._wanted = message.name
+        self._choose(message.name)
+
+    # ------------------------------------------------------------------ starting
+    def action_start(self, kind: str) -> None:
+        preset = self.query_one("#train-preset", Select).value
+        if not isinstance(preset, str):
+            self._show_error("choose a preset first (the list at the top, or the Presets tab)")
+            return
+        if self.live.active and self.run_id is not None:
+            self._show_error(f"{self.run_id} is still training; stop it first (x)")
+            return
+        self._show_error("")
+        self.query_one("#train-run", Static).update(f"starting {kind} from {preset}...")
+        self._start(kind, preset)
+
+    @on(Button.Pressed, "#train-pretrain")
+    def _pretrain_pressed(self) -> None:
+        self.action_start("pretrain")
+
+    @on(Button.Pressed, "#train-finetune")
+    def _finetune_pressed(self) -> None:
+        self.action_start("finetune")
+
+    @work(thread=True, exclusive=True, group="train-start")
+    def _start(self, kind: str, preset: str) -> None:
+        # Loading the preset and checking the device import torch: not on the UI thread.
+        manager = self.app.services.manager
+        try:
+            if kind == "pretrain":
+                run_id = manager.start_pretraining(preset)
+            else:
+                run_id = manager.start_finetuning(preset)
+        except Exception as exc:
+            self.app.call_from_thread(self._show_error, f"could not start: {exc}")
+            self.app.call_from_thread(self.query_one("#train-run", Static).update, "no run started")
+            return
+        self.app.post_message(RunStarted(run_id))
+
+    def on_run_started(self, message: RunStarted) -> None:
+        message.stop()
+        self.follow(message.run_id)
+
+    def follow(self, run_id: str) -> None:
+        """Show `run_id` (a run the manager trains): replay its history, then live events."""
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+        self.run_id, self.live = run_id, LiveRun()
+        self._drawn, self._logged, self._figures = -1, 0, ""
+        self.query_one("#train-log", RichLog).clear()
+        self._show_error("")
+        app = self.app
+        reniced: set[int] = set()
+
+        def deliver(event: Any) -> None:  # runs on the training thread
+            if threading.get_ident() not in reniced:  # the first event of this thread
+                reniced.add(threading.get_ident())
+                lower_priority_of_this_thread()
+            app.post_message(RunEvent(run_id, event))
+
+        self._unsubscribe = app.services.manager.subscribe(run_id, deliver)
+        self._redraw()
+
+    def on_run_event(self, message: RunEvent) -> None:
+        message.stop()
+        if message.run_id != self.run_id:
+            return
+        self.live.apply(message.event)
+        if not self.live.active:
+            if self._unsubscribe is not None:
+                self._unsubscribe()
+                self._unsubscribe = None
+            self._redraw()
+            self.app.post_message(RunsChanged())
+
+    # ------------------------------------------------------------------ control
+    def _control(self, verb: str) -> None:
+        if self.run_id is None or not self.live.active:
+            self.notify("no run is training", severity="warning")
+            return
+        try:
+            getattr(self.app.services.manager, verb)(self.run_id)
+        except Exception as exc:
+            self._show_error(f"{verb} failed: {exc}")
+            return
+        self.query_one("#train-log", RichLog).write(
+            f"{verb} requested (takes effect after the step)"
+        )
+
+    def action_pause(self) -> None:
+        self._control("pause")
+
+    def action_resume(self) -> None:
+        self._control("resume")
+
+    def action_stop(self) -> None:
+        self._control("stop")
+
+    @on(Button.Pressed, "#train-pause")
+    def _pause_pressed(self) -> None:
+        self.action_pause()
+
+    @on(Button.Pressed, "#train-resume")
+    def _resume_pressed(self) -> None:
+        self.action_resume()
+
+    @on(Button.Pressed, "#train-stop")
+    def _stop_pressed(self) -> None:
+        self.action_stop()
+
+    # ------------------------------------------------------------------ drawing
+    def _show_error(self, text: str) -> None:
+        self.query_one("#train-error", Static).update(text)
+        self.set_class(bool(text), "-has-error")
+
+    def _redraw(self) -> None:
+        live = self.live
+        if self.run_id is None:
+            return
+        # The figures every tick (the ETA counts down); the rest only when events arrived.
+        text = "\n".join(f"[b]{name}[/b] {value}" for name, value in live.figures())
+        if text != self._figures:  # an update repaints even when nothing changed
+            self._figures = text
+            self.query_one("#train-figures", Static).update(text)
+        if live.version == self._drawn:
+            return
+        self._drawn = live.version
+        self.query_one("#train-run", Static).update(f"[b]{self.run_id}[/b]")
+        loss = {"train": live.series["train/loss"]} if "train/loss" in live.series else {}
+        for name in live.eval_metrics():
+            if name.endswith("/loss"):
+                loss[name.split("/")[0]] = live.series[name]
+        self.query_one("#train-loss", CurvePlot).show(loss)
+        others = [n for n in live.eval_metrics() if not n.endswith("/loss")]
+        self.query_one("#train-eval", CurvePlot).show(
+            {n: live.series[n] for n in others}, title="evaluation " + ", ".join(others)
+        )
+        what, done, total = live.progress()
+        bar = self.query_one("#train-progress", ProgressBar)
+        bar.update(total=max(total, 1), progress=done)
+        self.query_one("#train-progress-label", Label).update(f"{live.status}: {what}")
+        log = self.query_one("#train-log", RichLog)
+        for line in live.new_log_lines(self._logged):
+            log.write(line)
+        self._logged = live.log_count
+        if live.error:
+            self._show_error(f"run failed: {live.error}")
+        for button, enabled in (
+            ("#train-pause", live.status in ("running", "preparing", "starting")),
+            ("#train-resume", live.status == "paused"),
+            ("#train-stop", live.active),
+        ):
+            self.query_one(button, Button).disabled = not enabled

@@ -1,0 +1,111 @@
+"""The Runs and Try panes over a workspace holding two real tiny runs: a pre-training run and
+a classifier fine-tuned from it (trained once for the module, through the services)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.widgets import DataTable, Input, Select, TabbedContent
+from tui_runs_kit import finetune_sections, tiny_preset, wait_for
+
+from workbench.services import Services
+from workbench.tui.app import BertbenchApp
+from workbench.tui.screens.playground import TryPane
+from workbench.tui.screens.runs import RunsPane
+from workbench.tui.widgets.curves import CurvePlot
+
+
+@pytest.fixture(scope="module")
+def trained_ws(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]:
+    tmp = tmp_path_factory.mktemp("tui-runs")
+    services = Services(tmp / "ws")
+    pre = services.manager.start_pretraining(tiny_preset(tmp), name="pre")
+    pre_status = services.manager.wait(pre, 120)
+    assert pre_status.status == "finished", pre_status.error
+    ft_preset = tiny_preset(tmp, **finetune_sections(tmp, str(pre_status.run_dir)))
+    ft = services.manager.start_finetuning(ft_preset, name="classifier")
+    ft_status = services.manager.wait(ft, 120)
+    assert ft_status.status == "finished", ft_status.error
+    return tmp / "ws", pre_status.run_dir.name, ft_status.run_dir.name
+
+
+@pytest.mark.asyncio
+async def test_runs_pane_lists_compares_and_exports(trained_ws: tuple[Path, str, str]) -> None:
+    root, pre, ft = trained_ws
+    app = BertbenchApp(root=root)
+    async with app.run_test(size=(140, 45)) as pilot:
+        app.query_one(TabbedContent).active = "runs"
+        pane = app.query_one(RunsPane)
+        table = pane.query_one("#runs-table", DataTable)
+        await wait_for(pilot, lambda: table.row_count == 2)
+        rows = {str(k.value): table.get_row(k) for k in table.rows}
+        assert rows[pre][1:4] == [pre, "pretrain", "finished"]
+        assert rows[ft][1:4] == [ft, "finetune", "finished"]
+        assert rows[ft][5].startswith(("accuracy", "macro_f1"))
+        # The highlighted run's own curves are drawn.
+        plot = pane.query_one("#runs-plot", CurvePlot)
+        await wait_for(pilot, lambda: plot.points > 0)
+        table.focus()
+        await pilot.press("space", "down", "space", "c")
+        assert pane.marked == [table.coordinate_to_cell_key((0, 0)).row_key.value, pane.marked[1]]
+        await wait_for(pilot, lambda: set(plot.series) == {pre, ft})
+        # Both runs logged a training loss: the overlay holds both curves.
+        assert pane.query_one("#runs-metric", Select).value == "train/loss"
+        diff = pane.query_one("#runs-diff", DataTable)
+        settings = {diff.get_row_at(i)[0]: diff.get_row_at(i)[1:] for i in range(diff.row_count)}
+        assert "finetune.epochs" in settings
+        values = dict(zip(pane.marked, settings["finetune.epochs"], strict=True))
+        assert values == {pre: "-", ft: "2"}
+        # TensorBoard command and export of the highlighted run.
+        current = pane._current()
+        await pilot.press("b")
+        message = pane.query_one("#runs-message")
+        assert f"tensorboard --logdir {root / 'runs' / current / 'tensorboard'}" in str(
+            message.render()
+        )
+        await pilot.press("e")
+        await wait_for(pilot, lambda: "exported" in str(message.render()))
+        assert (root / "exports" / current / "config.json").is_file()
+
+
+@pytest.mark.asyncio
+async def test_try_pane_classifies_and_fills_masks(trained_ws: tuple[Path, str, str]) -> None:
+    root, pre, ft = trained_ws
+    app = BertbenchApp(root=root)
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.query_one(TabbedContent).active = "try"
+        pane = app.query_one(TryPane)
+        await wait_for(pilot, lambda: len(pane.kinds) == 2)
+        pane.query_one("#try-run", Select).value = ft
+        text = pane.query_one("#try-text", Input)
+        text.value = "the cat was very happy"
+        text.focus()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: pane.result is not None)
+        result = pane.result
+        labels = [label for label, _ in result.probabilities]
+        assert sorted(labels) == ["animals", "food"]
+        assert abs(sum(p for _, p in result.probabilities) - 1.0) < 1e-5
+        shown = str(pane.query_one("#try-result").render())
+        assert f"label: {result.label}" in shown and "%" in shown and "█" in shown
+        tokens = str(pane.query_one("#try-tokens").render())
+        assert "[CLS]" in tokens and "cat" in tokens
+
+        pane.result = None
+        pane.query_one("#try-run", Select).value = pre
+        text.value = "the cat [MASK] a red ball."
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: pane.result is not None)
+        masks = pane.result.masks
+        assert len(masks) == 1 and pane.result.tokens[masks[0].position] == "[MASK]"
+        assert len(masks[0].candidates) == 5
+        shown = str(pane.query_one("#try-result").render())
+        assert "mask 1" in shown and masks[0].candidates[0][0] in shown
+
+        # Text without a mask for a pre-training run: a clear error, no traceback.
+        pane.result = None
+        text.value = "no mask here"
+        await pilot.press("enter")
+        error = pane.query_one("#try-error")
+        await wait_for(pilot, lambda: "has no [MASK]" in str(error.render()))

@@ -1,0 +1,99 @@
+"""The Train pane against real tiny runs: start from a preset, watch the curve fill, pause,
+resume and stop."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+from textual.widgets import Select, TabbedContent
+from tui_runs_kit import tiny_preset, wait_for
+
+from workbench.tui.app import BertbenchApp
+from workbench.tui.screens.train import TRAINING_NICE, TrainPane
+from workbench.tui.widgets.curves import CurvePlot
+
+
+def make_app(tmp_path: Path, **sections: dict) -> BertbenchApp:
+    app = BertbenchApp(root=tmp_path / "ws")
+    app.services.presets.save(tiny_preset(tmp_path, **sections), "tiny")
+    return app
+
+
+@pytest.mark.asyncio
+async def test_a_short_pretraining_runs_to_the_end(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.query_one(TabbedContent).active = "train"
+        pane = app.query_one(TrainPane)
+        select = pane.query_one("#train-preset", Select)
+        await wait_for(pilot, lambda: "tiny" in pane._presets)
+        select.value = "tiny"
+        await pilot.pause()
+        await pilot.click("#train-pretrain")
+        await wait_for(pilot, lambda: pane.run_id is not None and not pane.live.active)
+        await pilot.pause(0.5)  # one more redraw tick
+        assert pane.live.status == "finished", pane.live.error
+        loss = pane.query_one("#train-loss", CurvePlot)
+        # Every logged step is on the chart, the validation loss beside it.
+        assert loss.series["train"][0] == list(range(1, 7))
+        assert len(loss.series["validation"][0]) >= 1
+        assert loss.points == 6 + len(loss.series["validation"][0])
+        figures = str(pane.query_one("#train-figures").render())
+        assert "finished" in figures and "6/6" in figures
+        status = app.services.manager.status(pane.run_id)
+        assert status.status == "finished" and status.run_dir is not None
+        assert (status.run_dir / "config.toml").is_file()
+
+
+@pytest.mark.asyncio
+async def test_pause_resume_and_stop_keep_a_checkpoint(tmp_path: Path) -> None:
+    app = make_app(tmp_path, pretrain={"max_steps": 3000, "eval_every": 1000})
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.query_one(TabbedContent).active = "train"
+        pane = app.query_one(TrainPane)
+        await wait_for(pilot, lambda: "tiny" in pane._presets)
+        pane.query_one("#train-preset", Select).value = "tiny"
+        await pilot.pause()
+        await pilot.click("#train-pretrain")
+        await wait_for(pilot, lambda: pane.live.step >= 2)
+        await pilot.click("#train-pause")
+        await wait_for(pilot, lambda: pane.live.status == "paused")
+        paused_at = pane.live.step
+        # The training thread runs nicer than the interface (Linux), so keys win the CPU.
+        if sys.platform == "linux":
+            (thread,) = [t for t in threading.enumerate() if t.name == f"bertbench-{pane.run_id}"]
+            base = os.getpriority(os.PRIO_PROCESS, 0)
+            nice = os.getpriority(os.PRIO_PROCESS, thread.native_id)
+            assert nice == min(19, base + TRAINING_NICE)
+        await pilot.pause(0.3)
+        assert pane.live.step == paused_at  # no step while paused
+        assert not pane.query_one("#train-resume").disabled
+        pane.focus()
+        await pilot.press("r")
+        await wait_for(pilot, lambda: pane.live.step > paused_at)
+        await pilot.press("x")
+        await wait_for(pilot, lambda: not pane.live.active)
+        assert pane.live.status == "cancelled"
+        status = app.services.manager.status(pane.run_id)
+        assert status.status == "cancelled"
+        assert any((status.run_dir / "checkpoints").iterdir())
+        assert any("stopped at step" in line for line in pane.live.log)
+
+
+@pytest.mark.asyncio
+async def test_a_preset_without_finetune_tables_shows_a_clear_error(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.query_one(TabbedContent).active = "train"
+        pane = app.query_one(TrainPane)
+        await wait_for(pilot, lambda: "tiny" in pane._presets)
+        pane.query_one("#train-preset", Select).value = "tiny"
+        await pilot.pause()
+        await pilot.click("#train-finetune")
+        error = pane.query_one("#train-error")
+        await wait_for(pilot, lambda: "finetune" in str(error.render()))
+        assert "could not start" in str(error.render()) and pane.run_id is None
