@@ -21,6 +21,35 @@ def test_importing_the_app_does_not_import_torch() -> None:
     assert out.stdout.strip() == "False"
 
 
+POOL_IN_APP = """
+import asyncio, concurrent.futures, multiprocessing, sys
+from workbench.tui.app import BertbenchApp
+
+async def main() -> None:
+    app = BertbenchApp(root=sys.argv[1])
+    async with app.run_test() as pilot:
+        await pilot.pause(0.5)
+        ctx = multiprocessing.get_context("spawn")
+        with concurrent.futures.ProcessPoolExecutor(1, mp_context=ctx) as pool:
+            print("pool says", pool.submit(abs, -3).result())
+
+asyncio.run(main())
+"""
+
+
+def test_process_pools_work_inside_the_app(workspace: Path) -> None:
+    # Textual's stand-in stderr has no file descriptor; the engine tokenizes corpora in
+    # "spawn" worker processes, whose resource tracker needs one (a fresh process, so no
+    # tracker started by an earlier test hides the problem).
+    out = subprocess.run(
+        [sys.executable, "-c", POOL_IN_APP, str(workspace)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert "pool says 3" in out.stdout, out.stderr[-2000:]
+
+
 @pytest.mark.asyncio
 async def test_number_keys_visit_every_tab(workspace: Path) -> None:
     app = BertbenchApp(root=workspace)

@@ -6,6 +6,7 @@ after the first frame, so the app is drawn before the engine is imported.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from textual import work
@@ -103,6 +104,7 @@ class BertbenchApp(App[None]):
 
     def on_mount(self) -> None:
         self.sub_title = self.services.workspace.root.name
+        self.call_after_refresh(start_resource_tracker)
 
     # ------------------------------------------------------------------ actions
     def action_show_tab(self, tab_id: str) -> None:
@@ -201,6 +203,23 @@ class BertbenchApp(App[None]):
     def on_runs_changed(self, message: RunsChanged) -> None:
         for pane in (self.query_one(RunsPane), self.query_one(TryPane)):
             forward(pane, RunsChanged())
+
+
+def start_resource_tracker() -> None:
+    """Start multiprocessing's resource tracker with the real stderr.
+
+    Textual replaces `sys.stderr` with an object whose file descriptor is -1. The tracker,
+    started by the first "spawn" process pool (the engine tokenizes a corpus in worker
+    processes), hands `sys.stderr`'s descriptor to its process, and that fails ("bad value(s)
+    in fds_to_keep"): every run with `data.workers` > 1 would fail in the TUI. Started here,
+    once, with the process's own stderr, later pools reuse it."""
+    import multiprocessing.resource_tracker
+    from contextlib import redirect_stderr
+
+    if sys.__stderr__ is None:
+        return
+    with redirect_stderr(sys.__stderr__):
+        multiprocessing.resource_tracker.ensure_running()
 
 
 def forward(pane: Widget, message: Message) -> None:
