@@ -74,8 +74,10 @@ async def settle(pilot: Pilot) -> None:
     await pilot.pause(0.5)
 
 
-def shoot(app: BertbenchApp, out: Path, pane: str) -> None:
-    app.set_focus(None)  # no blinking cursor in the picture
+async def shoot(pilot: Pilot, out: Path, pane: str) -> None:
+    app = pilot.app
+    app.set_focus(None)  # no text cursor in the picture
+    await pilot.pause(0.3)
     path = app.save_screenshot(f"tui-{pane}.svg", str(out))
     print(f"wrote {path}")
 
@@ -101,7 +103,7 @@ async def drive(workspace: Path, out: Path, size: tuple[int, int]) -> None:
         await pilot.click("#tok-text")
         await pilot.press(*"Tokenizers cut unfamiliar words into pieces.")
         await settle(pilot)
-        shoot(app, out, "tokenizer")
+        await shoot(pilot, out, "tokenizer")
 
         # Train: pre-train the small BERT chosen on the Presets pane.
         print("pre-training…")
@@ -125,7 +127,7 @@ async def drive(workspace: Path, out: Path, size: tuple[int, int]) -> None:
         if status.status != "finished":
             raise SystemExit(f"screenshots: pre-training {status.status}: {status.error}")
         await settle(pilot)
-        shoot(app, out, "train")
+        await shoot(pilot, out, "train")
 
         # Presets: the preset the run used, its [pretrain] section.
         await pilot.press("1")
@@ -133,7 +135,7 @@ async def drive(workspace: Path, out: Path, size: tuple[int, int]) -> None:
         presets.query_one("#preset-sections", OptionList).highlighted = sections.index("pretrain")
         await wait(pilot, lambda: presets.section == "pretrain")
         await settle(pilot)
-        shoot(app, out, "presets")
+        await shoot(pilot, out, "presets")
 
         # Fine-tune the pre-trained model on the built-in classification task.
         print("fine-tuning…")
@@ -159,7 +161,7 @@ async def drive(workspace: Path, out: Path, size: tuple[int, int]) -> None:
         runs = app.query_one("RunsPane")
         runs.action_refresh()
         await settle(pilot)
-        shoot(app, out, "runs")
+        await shoot(pilot, out, "runs")
 
         # Try: classify a sentence with the fine-tuned run.
         await pilot.press("5")
@@ -174,7 +176,7 @@ async def drive(workspace: Path, out: Path, size: tuple[int, int]) -> None:
         await pilot.click("#try-go")
         await wait(pilot, lambda: bool(str(try_pane.query_one("#try-result").render()).strip()))
         await settle(pilot)
-        shoot(app, out, "try")
+        await shoot(pilot, out, "try")
         app.exit()
 
 
