@@ -9,5 +9,11 @@ def run_tui(root: str | None = None) -> int:
     `workbench.services.default_root`)."""
     from workbench.tui.app import BertbenchApp
 
-    BertbenchApp(root).run()
+    app = BertbenchApp(root)
+    try:
+        app.run()
+    finally:
+        # However the app ended (quit, Ctrl+C, a crash), runs still training checkpoint
+        # before their threads stop: no work is lost.
+        app.services.close()
     return 0

@@ -1,17 +1,38 @@
-"""BertbenchApp: the workbench in the terminal, one tab per pane."""
+"""BertbenchApp: the workbench in the terminal, one tab per pane.
+
+Start-up stays fast: nothing here imports torch. Every pane loads its data in a thread worker
+after the first frame, so the app is drawn before the engine is imported.
+"""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
+from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.widgets import Footer, Header, TabbedContent, TabPane
+from textual.message import Message
+from textual.widget import Widget
+from textual.widgets import (
+    Button,
+    DataTable,
+    Footer,
+    Header,
+    ListView,
+    OptionList,
+    TabbedContent,
+    TabPane,
+    Tabs,
+    Tree,
+)
 
 from workbench.services import Services, default_root
 from workbench.tui.messages import PresetChosen, RunEvent, RunsChanged, RunStarted
+from workbench.tui.screens.help import HelpScreen
 from workbench.tui.screens.playground import TryPane
 from workbench.tui.screens.presets import PresetsPane
+from workbench.tui.screens.quit import QuitScreen
 from workbench.tui.screens.runs import RunsPane
 from workbench.tui.screens.tokenizer import TokenizerPane
 from workbench.tui.screens.train import TrainPane
@@ -24,6 +45,29 @@ TABS = (
     ("try", "Try", TryPane),
 )
 
+# Widgets that do not take typed digits: focusing one keeps the number keys for tabs.
+QUIET_FOCUS = (OptionList, DataTable, Button, ListView, Tree)
+
+DARK_THEME = "textual-dark"
+LIGHT_THEME = "textual-light"
+
+
+class PaneTabs(TabbedContent):
+    """TabbedContent that follows focus into a tab only while the focus is still there.
+
+    Textual shows the tab of a newly focused widget through a message; one that arrives
+    after the user already picked another tab (a number key right after start-up) would
+    switch back. Checking that the focus is still inside the tab drops such stale ones."""
+
+    def _on_tab_pane_focused(self, event: TabPane.Focused) -> None:
+        focused = self.app.focused
+        if focused is not None and (
+            focused is event.tab_pane or event.tab_pane in focused.ancestors
+        ):
+            super()._on_tab_pane_focused(event)
+        else:
+            event.stop()
+
 
 class BertbenchApp(App[None]):
     CSS_PATH = "app.tcss"
@@ -33,34 +77,153 @@ class BertbenchApp(App[None]):
             Binding(str(i), f"show_tab('{tab_id}')", title, show=False)
             for i, (tab_id, title, _) in enumerate(TABS, start=1)
         ),
-        Binding("q", "quit", "Quit"),
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("f1", "help", "Help", show=False),
+        Binding("ctrl+t", "toggle_theme", "Theme"),
+        Binding(
+            "escape", "leave_field", "leave a text box (number keys switch tabs again)", show=False
+        ),
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+        Binding("q", "quit", "Quit", show=False),
     ]
 
     def __init__(self, root: str | Path | None = None, services: Services | None = None) -> None:
         super().__init__()
         self.services = services or Services(root or default_root())
+        self.theme = DARK_THEME
+        self.quitting = False
 
     def compose(self) -> ComposeResult:
         yield Header()
-        with TabbedContent(initial="presets"):
-            for tab_id, title, pane in TABS:
-                with TabPane(title, id=tab_id):
+        with PaneTabs(initial="presets"):
+            for number, (tab_id, title, pane) in enumerate(TABS, start=1):
+                # The number in the title is the key that opens the tab.
+                with TabPane(f"{number} {title}", id=tab_id):
                     yield pane(id=f"{tab_id}-pane")
         yield Footer()
 
-    def action_show_tab(self, tab_id: str) -> None:
-        self.query_one(TabbedContent).active = tab_id
+    def on_mount(self) -> None:
+        self.sub_title = self.services.workspace.root.name
+        self.call_after_refresh(start_resource_tracker)
 
-    # Cross-pane messages: the app forwards them to the panes that care.
+    # ------------------------------------------------------------------ actions
+    def action_show_tab(self, tab_id: str) -> None:
+        tabs = self.query_one(TabbedContent)
+        if tabs.active != tab_id:
+            # Focus left on a widget of the tab being hidden would move to one of its
+            # siblings and switch straight back: drop it first; `_focus_pane` places it.
+            self.set_focus(None)
+            tabs.active = tab_id
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id:
+            self.call_after_refresh(self._focus_pane, event.pane.id)
+
+    def _focus_pane(self, tab_id: str, *, keep: bool = True) -> None:
+        """Move focus into the tab just shown, unless it is already there (`keep`).
+
+        Focus left in a hidden tab would wander to another widget of that tab and switch
+        back to it. The first list, table or button gets it (not a text box, so the number
+        keys keep switching tabs); with none, the tab bar."""
+        tabs = self.query_one(TabbedContent)
+        if tabs.active != tab_id:
+            return  # another tab was picked meanwhile
+        pane = tabs.get_pane(tab_id)
+        focused = self.focused
+        if keep and focused is not None and (focused is pane or pane in focused.ancestors):
+            return
+        for widget in self.screen.focus_chain:
+            if pane in widget.ancestors and isinstance(widget, QUIET_FOCUS):
+                # Not widget.focus(): that is deferred, and a tab key pressed meanwhile
+                # would be undone by it.
+                self.screen.set_focus(widget)
+                return
+        self.screen.set_focus(tabs.query_one(Tabs))
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            panes = {
+                f"{number} {title}": list(pane.BINDINGS)
+                for number, (_, title, pane) in enumerate(TABS, start=1)
+            }
+            self.push_screen(HelpScreen(str(self.services.workspace.root), panes))
+
+    def action_toggle_theme(self) -> None:
+        self.theme = LIGHT_THEME if self.current_theme.dark else DARK_THEME
+
+    def action_leave_field(self) -> None:
+        """Escape from a text box gives the number keys back to tab switching."""
+        if self.screen is self.screen_stack[0]:
+            self._focus_pane(self.query_one(TabbedContent).active, keep=False)
+
+    async def action_quit(self) -> None:
+        """Quit; with a run training, first ask: stop it (it checkpoints) or go back."""
+        if self.quitting:
+            return
+        active = self.services.manager.runs(active_only=True)
+        if not active:
+            self.exit()
+            return
+        if isinstance(self.screen, QuitScreen):
+            return
+
+        def chosen(stop: bool | None) -> None:
+            if stop:
+                self.stop_runs_and_exit()
+
+        self.push_screen(QuitScreen(active), chosen)
+
+    @work(thread=True, exclusive=True, group="quit")
+    def stop_runs_and_exit(self) -> None:
+        """Stop every run (each writes a checkpoint first), then leave. Runs in a thread so
+        the notice stays on screen while the checkpoints are written."""
+        self.quitting = True
+        count = len(self.services.manager.runs(active_only=True))
+        self.call_from_thread(
+            self.notify,
+            f"stopping {count} run{'s' if count != 1 else ''}… each writes a checkpoint first",
+            title="Quitting",
+            timeout=60,
+        )
+        self.services.manager.stop_all(wait=True)
+        self.call_from_thread(self.exit)
+
+    # ------------------------------------------------------------------ cross-pane messages
+    # The app forwards them to the panes that care.
     def on_preset_chosen(self, message: PresetChosen) -> None:
-        self.query_one(TrainPane).post_message(PresetChosen(message.name))
+        forward(self.query_one(TrainPane), PresetChosen(message.name))
+        self.action_show_tab("train")
 
     def on_run_started(self, message: RunStarted) -> None:
-        self.query_one(TrainPane).post_message(RunStarted(message.run_id))
+        forward(self.query_one(TrainPane), RunStarted(message.run_id))
 
     def on_run_event(self, message: RunEvent) -> None:
-        self.query_one(TrainPane).post_message(RunEvent(message.run_id, message.event))
+        forward(self.query_one(TrainPane), RunEvent(message.run_id, message.event))
 
     def on_runs_changed(self, message: RunsChanged) -> None:
         for pane in (self.query_one(RunsPane), self.query_one(TryPane)):
-            pane.post_message(RunsChanged())
+            forward(pane, RunsChanged())
+
+
+def start_resource_tracker() -> None:
+    """Start multiprocessing's resource tracker with the real stderr.
+
+    Textual replaces `sys.stderr` with an object whose file descriptor is -1. The tracker,
+    started by the first "spawn" process pool (the engine tokenizes a corpus in worker
+    processes), hands `sys.stderr`'s descriptor to its process, and that fails ("bad value(s)
+    in fds_to_keep"): every run with `data.workers` > 1 would fail in the TUI. Started here,
+    once, with the process's own stderr, later pools reuse it."""
+    import multiprocessing.resource_tracker
+    from contextlib import redirect_stderr
+
+    if sys.__stderr__ is None:
+        return
+    with redirect_stderr(sys.__stderr__):
+        multiprocessing.resource_tracker.ensure_running()
+
+
+def forward(pane: Widget, message: Message) -> None:
+    """Deliver `message` to `pane` only: stopped before posting, it does not bubble back up
+    to the app (which would forward it again)."""
+    message.stop()
+    pane.post_message(message)

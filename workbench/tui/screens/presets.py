@@ -1,14 +1,446 @@
-"""The Presets pane."""
+"""The Presets pane: a list of presets on the left, the chosen one as a form on the right.
+
+The form is generated from the preset schema (`services.presets.form_fields()`): one row per
+setting with its help text and limits. Every edit is validated in a worker against the same
+schema the CLI uses; errors appear under the field they are about. Save as, duplicate and diff
+open small modal screens; "use" hands the preset to the Train pane.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
+from textual import on, work
 from textual.app import ComposeResult
-from textual.containers import Vertical
-from textual.widgets import Static
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widget import Widget
+from textual.widgets import Button, Input, Label, OptionList, Select, Static
+from textual.widgets.option_list import Option
+
+from workbench.services import FieldSpec, PresetEntry, Validation
+from workbench.services.views import (
+    FormSection,
+    bounds_text,
+    field_text,
+    field_value,
+    form_data,
+    form_sections,
+)
+from workbench.tui.messages import PresetChosen
+from workbench.tui.screens.preset_diff import DiffScreen
+from workbench.tui.screens.preset_save import SaveAsScreen
+
+
+def field_id(path: str) -> str:
+    return "field-" + path.replace(".", "--")
+
+
+def path_of(widget_id: str | None) -> str | None:
+    if not widget_id or not widget_id.startswith("field-"):
+        return None
+    return widget_id.removeprefix("field-").replace("--", ".")
+
+
+class FieldRow(Vertical):
+    """One setting: key and editor on a line, help below, the error (if any) under it."""
+
+    def __init__(self, spec: FieldSpec) -> None:
+        super().__init__(classes="field-row", id=f"row-{field_id(spec.path)}")
+        self.spec = spec
+
+    def compose(self) -> ComposeResult:
+        spec = self.spec
+        with Horizontal(classes="field-line"):
+            yield Label(spec.key, classes="field-key")
+            if spec.type in ("choice", "boolean"):
+                choices = spec.choices if spec.type == "choice" else ("true", "false")
+                yield Select(
+                    [(str(c), str(c)) for c in choices],
+                    allow_blank=spec.optional,
+                    prompt="(default)",
+                    id=field_id(spec.path),
+                    compact=True,
+                    classes="field-input",
+                )
+            else:
+                default = field_text(spec.default)
+                yield Input(
+                    placeholder=f"default: {default}" if default else "(empty)",
+                    id=field_id(spec.path),
+                    compact=True,
+                    classes="field-input",
+                )
+        yield Static(f"{spec.help} [{bounds_text(spec)}]", classes="field-help", markup=False)
+        yield Static("", classes="field-error", markup=False)
+
+    @property
+    def editor(self) -> Input | Select[str]:
+        return self.query_one(".field-input")  # type: ignore[return-value]
+
+    def text(self) -> str:
+        editor = self.editor
+        if isinstance(editor, Select):
+            return "" if editor.is_blank() else str(editor.value)
+        return editor.value
+
+    def set_text(self, text: str) -> None:
+        editor = self.editor
+        if isinstance(editor, Select):
+            if text:
+                editor.value = text
+            elif self.spec.optional:
+                editor.clear()
+        else:
+            editor.value = text
+
+    def show_error(self, message: str | None) -> None:
+        self.query_one(".field-error", Static).update(message or "")
+        self.set_class(bool(message), "-invalid")
 
 
 class PresetsPane(Vertical):
-    """Placeholder until the pane is built."""
+    """Browse, edit, save as, duplicate, diff, and use presets.
+
+    The form shows one section (table) at a time, picked in the list under the presets:
+    few widgets at once keeps it quick, and a section fits a small terminal. The texts of
+    every field live in `self.texts`, so switching section keeps the edits."""
+
+    BINDINGS = [
+        Binding("u", "use", "Use for training"),
+        Binding("s,ctrl+s", "save_as", "Save as", key_display="s"),
+        Binding("d", "duplicate", "Duplicate"),
+        Binding("c", "diff", "Diff"),
+        Binding("r", "reload", "Reload", show=False),
+    ]
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.entries: list[PresetEntry] = []
+        self.fields: list[FieldSpec] = []
+        self.sections: list[FormSection] = []
+        self.section = ""  # the section on screen
+        self.current: PresetEntry | None = None
+        self.texts: dict[str, str] = {}  # every field of the present sections, as edited
+        self.loaded: dict[str, str] = {}  # the same as loaded: edits are the differences
+        self.validation: Validation | None = None
+        self.errors: dict[str, list[str]] = {}
+        self._version = 0  # edits counter: a slow validation never overrides a newer one
 
     def compose(self) -> ComposeResult:
-        yield Static("Presets: coming soon")
+        with Horizontal(id="presets-main"):
+            with Vertical(id="preset-side"):
+                yield Label("Presets", classes="pane-title")
+                yield OptionList(id="preset-list", compact=True)
+                yield Label("Sections", classes="pane-title")
+                yield OptionList(id="preset-sections", compact=True)
+            with Vertical(id="preset-detail"):
+                with Horizontal(id="preset-toolbar"):
+                    yield Button("Use", id="preset-use", variant="success", compact=True)
+                    yield Button("Save as", id="preset-save", compact=True)
+                    yield Button("Duplicate", id="preset-duplicate", compact=True)
+                    yield Button("Diff", id="preset-diff", compact=True)
+                yield Static("loading presets…", id="preset-title", markup=False)
+                yield Static("", id="preset-status", markup=False)
+                yield VerticalScroll(id="preset-form")
+
+    def on_mount(self) -> None:
+        self.load_presets()
+
+    # ------------------------------------------------------------------ loading
+    @work(thread=True, exclusive=True, group="presets-list")
+    def load_presets(self, select: str | Path | None = None) -> None:
+        services = self.app.services  # type: ignore[attr-defined]
+        try:
+            entries = services.presets.list()
+            fields = self.fields or services.presets.form_fields()
+        except Exception as exc:  # shown, never a crash: the pane stays usable
+            self.app.call_from_thread(self._status, f"cannot list presets: {exc}", error=True)
+            return
+        self.app.call_from_thread(self._show_list, entries, fields, select)
+
+    def _show_list(
+        self, entries: list[PresetEntry], fields: list[FieldSpec], select: str | Path | None
+    ) -> None:
+        self.entries, self.fields = entries, fields
+        options = self.query_one("#preset-list", OptionList)
+        options.clear_options()
+        options.add_options(
+            Option(f"{e.name} · {e.origin}" + (" (shadowed)" if e.shadowed else ""), id=f"p{i}")
+            for i, e in enumerate(entries)
+        )
+        index = 0
+        if select is not None:
+            index = next(
+                (i for i, e in enumerate(entries) if e.path == select or e.name == select), 0
+            )
+        if entries:
+            options.highlighted = index
+            self.open_entry(entries[index])
+
+    def open_entry(self, entry: PresetEntry) -> None:
+        self.current = entry
+        self._status("loading…")
+        self.query_one("#preset-title", Static).update(f"{entry.name} · {entry.origin}")
+        self.load_preset(entry)
+
+    @work(thread=True, exclusive=True, group="presets-load")
+    def load_preset(self, entry: PresetEntry) -> None:
+        services = self.app.services  # type: ignore[attr-defined]
+        try:
+            values = services.presets.load(entry.path).model_dump(mode="json")
+        except Exception as exc:
+            self.app.call_from_thread(self._status, f"cannot load {entry.name}: {exc}", error=True)
+            return
+        self.app.call_from_thread(self._fill, entry, values)
+
+    async def _fill(self, entry: PresetEntry, values: dict[str, Any]) -> None:
+        if entry is not self.current:
+            return
+        self.sections = form_sections(self.fields, values)
+        self.texts = {
+            spec.path: field_text(field_value(values, spec))
+            for section in self.sections
+            if section.present
+            for spec in section.fields
+        }
+        self.loaded = dict(self.texts)
+        self.errors = {}
+        description = str(values.get("description") or "")
+        self.query_one("#preset-title", Static).update(
+            f"{entry.name} · {entry.origin}" + (f" — {description}" if description else "")
+        )
+        self._section_list()
+        await self.show_section(self.section)
+        self.validate_now()
+
+    # ------------------------------------------------------------------ sections
+    def _section_list(self) -> None:
+        options = self.query_one("#preset-sections", OptionList)
+        highlighted = options.highlighted
+        options.clear_options()
+        for section in self.sections:
+            label = section.name or "preset"
+            count = sum(len(self.errors.get(spec.path, ())) for spec in section.fields)
+            if not section.present:
+                label += " (absent)"
+            elif count:
+                label += f" ✗{count}"
+            options.add_option(Option(label, id=f"s-{section.name}"))
+        index = next(
+            (i for i, s in enumerate(self.sections) if s.name == self.section), highlighted
+        )
+        options.highlighted = index
+
+    @on(OptionList.OptionHighlighted, "#preset-sections")
+    async def _section_picked(self, event: OptionList.OptionHighlighted) -> None:
+        name = (event.option_id or "s-").removeprefix("s-")
+        if name != self.section:
+            await self.show_section(name)
+
+    async def show_section(self, name: str) -> None:
+        """Put the fields of section `name` on screen, with their texts and errors."""
+        section = next((s for s in self.sections if s.name == name), None)
+        if section is None:
+            return
+        self.section = name
+        form = self.query_one("#preset-form", VerticalScroll)
+        await form.remove_children()
+        title = f"[{name}]" if name else "preset"
+        widgets: list[Widget] = [Label(title, classes="section-title", markup=False)]
+        if not section.present:
+            widgets.append(
+                Static(
+                    f"This preset has no [{name}] table: it is used by "
+                    f"{'fine-tuning' if name in ('finetune', 'classification') else 'runs'} "
+                    "presets (see classify-quickstart).",
+                    classes="section-absent",
+                    markup=False,
+                )
+            )
+        else:
+            widgets.extend(FieldRow(spec) for spec in section.fields)
+        await form.mount_all(widgets)
+        for row in form.query(FieldRow):
+            row.set_text(self.texts.get(row.spec.path, ""))
+            messages = self.errors.get(row.spec.path)
+            row.show_error("; ".join(messages) if messages else None)
+        form.scroll_home(animate=False)
+
+    async def goto_field(self, path: str) -> None:
+        """Show the section of `path` and put the cursor in its field."""
+        section = path.rsplit(".", 1)[0] if "." in path else ""
+        names = [s.name for s in self.sections]
+        if section not in names:
+            return
+        if section != self.section:
+            await self.show_section(section)
+            self.query_one("#preset-sections", OptionList).highlighted = names.index(section)
+        rows = [r for r in self.query(FieldRow) if r.spec.path == path]
+        if rows:
+            rows[0].editor.focus()
+            rows[0].scroll_visible(animate=False)
+
+    # ------------------------------------------------------------------ editing
+    @property
+    def dirty(self) -> bool:
+        return bool(self.loaded) and self.texts != self.loaded
+
+    @on(Input.Changed, ".field-input")
+    @on(Select.Changed, ".field-input")
+    def _edited(self, event: Input.Changed | Select.Changed) -> None:
+        path = path_of(event.control.id)
+        if path is None or path not in self.texts:
+            return
+        row = next((r for r in self.query(FieldRow) if r.spec.path == path), None)
+        text = row.text() if row is not None else ""
+        if text != self.texts[path]:
+            self.texts[path] = text
+            self.validate_now()
+
+    def validate_now(self) -> None:
+        self._version += 1
+        self.validate(self._version, dict(self.texts))
+
+    @work(thread=True, exclusive=True, group="presets-validate")
+    def validate(self, version: int, texts: dict[str, str]) -> None:
+        services = self.app.services  # type: ignore[attr-defined]
+        result = services.presets.validate_form(form_data(self.sections, texts))
+        self.app.call_from_thread(self._show_validation, version, result)
+
+    def _show_validation(self, version: int, result: Validation) -> None:
+        if version != self._version:
+            return
+        self.validation = result
+        self.errors = {}
+        for error in result.errors:
+            self.errors.setdefault(error.path, []).append(error.message)
+        for row in self.query(FieldRow):
+            messages = self.errors.get(row.spec.path)
+            row.show_error("; ".join(messages) if messages else None)
+        self._section_list()
+        edited = " · edited" if self.dirty else ""
+        if result.ok:
+            self._status(f"✓ valid{edited}")
+            return
+        shown = {row.spec.path for row in self.query(FieldRow)}
+        text = f"✗ {len(result.errors)} problem{'s' if len(result.errors) != 1 else ''}{edited}"
+        elsewhere = [
+            f"{e.path or 'preset'}: {e.message}" for e in result.errors if e.path not in shown
+        ]
+        if elsewhere:
+            text += "; in other sections: " + " | ".join(elsewhere)
+        self._status(text, error=True)
+
+    def _status(self, text: str, *, error: bool = False) -> None:
+        status = self.query_one("#preset-status", Static)
+        status.update(text)
+        status.set_class(error, "-error")
+
+    # ------------------------------------------------------------------ the list
+    @on(OptionList.OptionHighlighted, "#preset-list")
+    def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        entry = self._entry(event.option_id)
+        if entry is None or entry is self.current:
+            return
+        if self.dirty:
+            self.notify(
+                f"Enter opens {entry.name}; your edits to {self.current.name} are not saved "
+                "(s saves them as a new preset)",
+                severity="warning",
+            )
+            return
+        self.open_entry(entry)
+
+    @on(OptionList.OptionSelected, "#preset-list")
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        entry = self._entry(event.option_id)
+        if entry is not None and entry is not self.current:
+            self.open_entry(entry)
+
+    def _entry(self, option_id: str | None) -> PresetEntry | None:
+        if not option_id:
+            return None
+        index = int(option_id[1:])
+        return self.entries[index] if index < len(self.entries) else None
+
+    # ------------------------------------------------------------------ actions
+    @on(Button.Pressed, "#preset-toolbar Button")
+    def _button(self, event: Button.Pressed) -> None:
+        action = {
+            "preset-use": self.action_use,
+            "preset-save": self.action_save_as,
+            "preset-duplicate": self.action_duplicate,
+            "preset-diff": self.action_diff,
+        }[event.button.id or ""]
+        action()
+
+    def action_use(self) -> None:
+        entry = self.current
+        if entry is None:
+            return
+        if self.dirty:
+            self.notify(
+                "The Train pane uses the preset as saved; save your edits first (s)",
+                severity="warning",
+            )
+        # A shadowed preset's name means the workspace one: hand over its file instead.
+        self.post_message(PresetChosen(str(entry.path) if entry.shadowed else entry.name))
+
+    def _valid_preset(self) -> Any:
+        result = self.validation
+        if result is None or not result.ok or result.preset is None:
+            count = len(result.errors) if result else 0
+            self.notify(
+                f"Fix the {count} problem{'s' if count != 1 else ''} first: "
+                "each is shown under its field",
+                severity="error",
+            )
+            if result is not None and result.errors:
+                self.call_later(self.goto_field, result.errors[0].path)
+            return None
+        return result.preset
+
+    def action_save_as(self) -> None:
+        preset = self._valid_preset()
+        if preset is None or self.current is None:
+            return
+        services = self.app.services  # type: ignore[attr-defined]
+        suggestion = services.workspace.unique_name("presets", f"{self.current.name}-edit")
+
+        def save(name: str) -> Path:
+            return services.presets.save(preset, name)
+
+        def saved(path: Path | None) -> None:
+            if path is not None:
+                self.notify(f"saved {path.name} in the workspace presets")
+                self.load_presets(select=path)
+
+        self.app.push_screen(SaveAsScreen(suggestion, save), saved)
+
+    def action_duplicate(self) -> None:
+        if self.current is not None:
+            self.duplicate(self.current)
+
+    @work(thread=True, exclusive=True, group="presets-write")
+    def duplicate(self, entry: PresetEntry) -> None:
+        services = self.app.services  # type: ignore[attr-defined]
+        try:
+            path = services.presets.duplicate(entry.path)
+        except Exception as exc:
+            self.app.call_from_thread(
+                self.notify, f"cannot duplicate {entry.name}: {exc}", severity="error"
+            )
+            return
+        self.app.call_from_thread(self.notify, f"duplicated {entry.name} as {path.stem}")
+        self.app.call_from_thread(self.load_presets, path)
+
+    def action_diff(self) -> None:
+        if self.current is None or len(self.entries) < 2:
+            return
+        edited = self.validation.preset if self.validation and self.dirty else None
+        self.app.push_screen(DiffScreen(self.entries, self.current, edited))
+
+    def action_reload(self) -> None:
+        self.load_presets(select=self.current.path if self.current else None)

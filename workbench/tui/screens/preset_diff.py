@@ -1,0 +1,89 @@
+"""Diff two presets side by side: the settings that differ, one row each."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, DataTable, Label, Select, Static
+
+from workbench.services import PresetEntry
+from workbench.services.views import field_text
+
+
+class DiffScreen(ModalScreen[None]):
+    """`left` (its edited form when `edited` is given) against any other preset."""
+
+    BINDINGS = [Binding("escape", "close", "Close")]
+
+    def __init__(self, entries: list[PresetEntry], left: PresetEntry, edited: Any = None) -> None:
+        super().__init__()
+        self.entries = entries
+        self.left = left
+        self.edited = edited
+
+    def compose(self) -> ComposeResult:
+        others = [(f"{e.name} · {e.origin}", i) for i, e in enumerate(self.entries)]
+        first_other = next(i for i, e in enumerate(self.entries) if e is not self.left)
+        title = self.left.name + (" (edited)" if self.edited is not None else "")
+        with Vertical(id="diff-box", classes="modal-box"):
+            with Horizontal(id="diff-pick"):
+                yield Label(f"{title}  vs ", classes="modal-title")
+                yield Select(
+                    others, value=first_other, allow_blank=False, id="diff-other", compact=True
+                )
+            yield Static("", id="diff-summary", markup=False)
+            yield DataTable(id="diff-table", zebra_stripes=True, cursor_type="row")
+            with Horizontal(classes="modal-buttons"):
+                yield Button("Close (Esc)", id="diff-close", compact=True)
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns("setting", self.left.name, "other")
+        self.compare(self.query_one("#diff-other", Select).value)
+
+    @on(Select.Changed, "#diff-other")
+    def _other(self, event: Select.Changed) -> None:
+        if isinstance(event.value, int):
+            self.compare(event.value)
+
+    @work(thread=True, exclusive=True)
+    def compare(self, index: Any) -> None:
+        other = self.entries[int(index)]
+        services = self.app.services  # type: ignore[attr-defined]
+        try:
+            left = self.edited or services.presets.load(self.left.path)
+            right = services.presets.load(other.path)
+            rows = services.presets.diff(left, right)
+        except Exception as exc:
+            self.app.call_from_thread(self._show, other, {}, f"cannot compare: {exc}")
+            return
+        self.app.call_from_thread(self._show, other, rows, None)
+
+    def _show(
+        self, other: PresetEntry, rows: dict[str, tuple[Any, Any]], error: str | None
+    ) -> None:
+        table = self.query_one(DataTable)
+        table.clear(columns=True)
+        table.add_columns("setting", self.left.name, other.name)
+        for key, (a, b) in rows.items():
+            table.add_row(key, _cell(a), _cell(b), key=key)
+        summary = error or (
+            f"{len(rows)} setting{'s differ' if len(rows) != 1 else ' differs'}"
+            if rows
+            else "the two presets are the same"
+        )
+        self.query_one("#diff-summary", Static).update(summary)
+
+    @on(Button.Pressed, "#diff-close")
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+def _cell(value: Any) -> str:
+    text = field_text(value) if value is not None else "—"
+    return text if len(text) <= 60 else text[:57] + "…"
