@@ -7,7 +7,6 @@ from test_services_kit import sentences
 
 from workbench.services import Services
 from workbench.services.views import (
-    bar,
     bounds_text,
     field_text,
     field_value,
@@ -115,11 +114,7 @@ def test_token_segments_merge_overlapping_spans() -> None:
     assert [(s.text, s.index) for s in segments] == [("a", 0), ("ñ", 1), ("b", 3)]
 
 
-def test_bars() -> None:
-    assert bar(10, 10, 4) == "████"
-    assert bar(0, 10, 4) == ""
-    assert len(bar(5, 10, 4)) == 2
-    assert bar(1, 10, 4) in ("▍", "▌")  # 0.4 cells: three or four eighths
+def test_histogram_bars() -> None:
     rows = histogram_rows({3: 5, 1: 10})
     assert [r[0] for r in rows] == [1, 3]
     assert len(rows[0][2]) == 20 and 9 <= len(rows[1][2]) <= 11

@@ -10,6 +10,7 @@ from typing import Any
 
 from workbench.services.runs import Comparison
 from workbench.services.tokenizers import TokenSpan
+from workbench.services.views import token_segments
 
 
 def curve_points(
@@ -54,28 +55,15 @@ def preset_diff_rows(diff: Mapping[str, tuple[Any, Any]]) -> list[list[Any]]:
 
 
 def highlight_segments(text: str, spans: Sequence[TokenSpan]) -> list[tuple[str, str | None]]:
-    """The text cut into (piece, label) segments for a token highlight: each token's piece of
-    the input labelled "token · id", the text between tokens (spaces) unlabelled, special
-    tokens ([CLS], [SEP]), which cover no input, shown as their own text.
-
-    Where tokens overlap or go backwards (a byte-level piece inside a character), the piece is
-    shown once, on the first token that reaches it."""
-    segments: list[tuple[str, str | None]] = []
-    cursor = 0
-    for span in spans:
-        label = f"{span.token} · {span.id}"
-        if span.special or span.end <= span.start:
-            segments.append((span.token, label))
-            continue
-        start = max(span.start, cursor)
-        if start > cursor:
-            segments.append((text[cursor:start], None))
-        if span.end > start:
-            segments.append((text[start : span.end], label))
-            cursor = span.end
-    if cursor < len(text):
-        segments.append((text[cursor:], None))
-    return segments
+    """`views.token_segments` as (piece, label) pairs for a highlighted-text widget: each
+    token's piece labelled "token · id", text between tokens (spaces) unlabelled."""
+    return [
+        (
+            seg.text,
+            None if seg.index is None else f"{spans[seg.index].token} · {spans[seg.index].id}",
+        )
+        for seg in token_segments(text, spans)
+    ]
 
 
 def _round(value: float | None, digits: int = 4) -> float | None:

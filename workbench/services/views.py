@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from workbench.services.live import bar
 from workbench.services.presets import FieldSpec
 from workbench.services.tokenizers import TokenSpan
 
@@ -175,16 +176,10 @@ def token_segments(text: str, spans: Sequence[TokenSpan]) -> list[TokenSegment]:
 
 
 # ----------------------------------------------------------------------------- bars
-def bar(value: float, maximum: float, width: int) -> str:
-    """A horizontal bar of `width` cells at most, in eighth-cell steps."""
-    if maximum <= 0 or value <= 0 or width <= 0:
-        return ""
-    eighths = round(min(value / maximum, 1.0) * width * 8)
-    full, rest = divmod(eighths, 8)
-    return "█" * full + ("" if rest == 0 else " ▏▎▍▌▋▊▉"[rest])
-
-
 def histogram_rows(histogram: Mapping[int, int], width: int = 20) -> list[tuple[int, int, str]]:
     """`(key, count, bar)` per bucket of a histogram such as `VocabStats.length_histogram`."""
     top = max(histogram.values(), default=0)
-    return [(key, count, bar(count, top, width)) for key, count in sorted(histogram.items())]
+    return [
+        (key, count, bar(count / top if top else 0.0, width).rstrip())
+        for key, count in sorted(histogram.items())
+    ]
