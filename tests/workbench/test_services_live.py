@@ -44,7 +44,7 @@ def test_scalars_match_the_engine_names() -> None:
 
 def test_live_run_builds_curves_progress_and_log() -> None:
     live = LiveRun()
-    live.apply(ProgressEvent("merge", 5, 20))
+    live.apply(ProgressEvent("tokenizer merge", 5, 20))  # the manager's stage name
     assert live.status == "preparing"
     assert live.progress() == ("training the tokenizer", 5, 20)
     live.apply(StartedEvent(step=0, total_steps=10))
@@ -55,6 +55,9 @@ def test_live_run_builds_curves_progress_and_log() -> None:
     assert live.series["train/loss"] == ([1, 2, 3], [5.0, 4.0, 3.5])
     assert live.series["validation/loss"] == ([3], [3.9])
     assert live.eval_metrics() == ["validation/loss", "validation/accuracy"]
+    live.apply(EvalEvent(step=3, metrics={"perplexity": 49.0, "mlm_loss": 3.9}))
+    assert list(live.loss_curves()) == ["train/loss", "validation/loss"]
+    assert list(live.metric_curves()) == ["validation/accuracy"]  # no perplexity: other scale
     assert live.progress() == ("steps", 3, 10)
     figures = dict(live.figures(now=live.eta_at))
     assert figures["step"] == "3/10" and figures["loss"] == "3.5" and figures["ETA"] == "10s"

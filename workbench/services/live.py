@@ -26,8 +26,8 @@ LOG_LIMIT = 500  # lines kept in a live log; older lines are dropped
 
 # Progress stages the manager reports while it prepares a run, in words.
 STAGES = {
-    "count": "counting words for the tokenizer",
-    "merge": "training the tokenizer",
+    "tokenizer count": "counting words for the tokenizer",
+    "tokenizer merge": "training the tokenizer",
     "shards": "building data shards",
 }
 
@@ -256,6 +256,23 @@ class LiveRun:
         """Names of the evaluation curves ('validation/loss', ...), loss first."""
         names = [n for n in self.series if not n.startswith("train/")]
         return sorted(names, key=lambda n: (not n.endswith("/loss"), n))
+
+    def loss_curves(self) -> dict[str, tuple[list[int], list[float]]]:
+        """Train and evaluation losses ("train/loss", "validation/loss"), for one chart."""
+        return {
+            name: points
+            for name, points in self.series.items()
+            if name.endswith("/loss") and name.count("/") == 1
+        }
+
+    def metric_curves(self) -> dict[str, tuple[list[int], list[float]]]:
+        """Evaluation metrics on a 0..1 scale (accuracy, F1), for a second chart: perplexity
+        and the partial losses would squash them, so those stay in the log and the figures."""
+        return {
+            name: points
+            for name, points in self.series.items()
+            if not name.startswith("train/") and "loss" not in name and "perplexity" not in name
+        }
 
     def figures(self, now: float | None = None) -> list[tuple[str, str]]:
         """(name, value) pairs of the latest numbers; the ETA counts down between steps."""

@@ -98,21 +98,12 @@ class RunFeed:
 
     # ------------------------------------------------------------------ showing
     def loss_series(self, max_points: int = MAX_POINTS) -> dict[str, Series]:
-        """Train and evaluation losses ("train/loss", "validation/loss"), for one chart."""
-        return {
-            name: thin(*points, max_points)
-            for name, points in self.live.series.items()
-            if name.endswith("/loss") and name.count("/") == 1
-        }
+        """Train and evaluation losses, thinned for one chart (`LiveRun.loss_curves`)."""
+        return {name: thin(*p, max_points) for name, p in self.live.loss_curves().items()}
 
     def metric_series(self, max_points: int = MAX_POINTS) -> dict[str, Series]:
-        """Evaluation metrics on a 0..1 scale (accuracy, F1): perplexity and the partial
-        losses would squash them, so those stay in the log and the status."""
-        return {
-            name: thin(*points, max_points)
-            for name, points in self.live.series.items()
-            if not name.startswith("train/") and "loss" not in name and "perplexity" not in name
-        }
+        """0..1 evaluation metrics, thinned for a second chart (`LiveRun.metric_curves`)."""
+        return {name: thin(*p, max_points) for name, p in self.live.metric_curves().items()}
 
     def status_text(self) -> str:
         """One line: what the run does now and how far it is."""

@@ -88,10 +88,13 @@ class RunsPane(Vertical):
         self.app.call_from_thread(self._fill, runs)
 
     def _fill(self, runs: list[Any]) -> None:
+        try:
+            table = self.query_one("#runs-table", DataTable)
+        except NoMatches:  # the list arrived while the app was closing
+            return
         self.runs = runs
         ids = {r.run_id for r in runs}
         self.marked = [m for m in self.marked if m in ids]
-        table = self.query_one("#runs-table", DataTable)
         current = self._current()
         table.clear()
         for run, row in zip(runs, run_rows(runs), strict=True):

@@ -280,14 +280,11 @@ class TrainPane(Vertical):
             return
         self._drawn = live.version
         self.query_one("#train-run", Static).update(f"[b]{self.run_id}[/b]")
-        loss = {"train": live.series["train/loss"]} if "train/loss" in live.series else {}
-        for name in live.eval_metrics():
-            if name.endswith("/loss"):
-                loss[name.split("/")[0]] = live.series[name]
+        loss = {name.split("/")[0]: points for name, points in live.loss_curves().items()}
         self.query_one("#train-loss", CurvePlot).show(loss)
-        others = [n for n in live.eval_metrics() if not n.endswith("/loss")]
+        metrics = live.metric_curves()
         self.query_one("#train-eval", CurvePlot).show(
-            {n: live.series[n] for n in others}, title="evaluation " + ", ".join(others)
+            metrics, title="evaluation " + ", ".join(n.split("/")[-1] for n in metrics)
         )
         what, done, total = live.progress()
         bar = self.query_one("#train-progress", ProgressBar)
