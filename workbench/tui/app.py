@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from textual import work
+from textual import events, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.message import Message
@@ -28,6 +28,7 @@ from textual.widgets import (
 )
 
 from workbench.services import Services, default_root
+from workbench.tui.idle_gc import IdleCollector
 from workbench.tui.messages import PresetChosen, RunEvent, RunsChanged, RunStarted
 from workbench.tui.screens.help import HelpScreen
 from workbench.tui.screens.playground import TryPane
@@ -92,6 +93,7 @@ class BertbenchApp(App[None]):
         self.services = services or Services(root or default_root())
         self.theme = DARK_THEME
         self.quitting = False
+        self.idle_gc = IdleCollector()
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -105,6 +107,18 @@ class BertbenchApp(App[None]):
     def on_mount(self) -> None:
         self.sub_title = self.services.workspace.root.name
         self.call_after_refresh(start_resource_tracker)
+        self.idle_gc.start()
+        self.set_interval(0.5, self.idle_gc.tick)
+
+    def on_unmount(self) -> None:
+        self.idle_gc.stop()
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(
+            event, (events.Key, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp)
+        ):
+            self.idle_gc.touch()
+        await super().on_event(event)
 
     # ------------------------------------------------------------------ actions
     def action_show_tab(self, tab_id: str) -> None:
