@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from textual.widgets import DataTable, Input, Select, TabbedContent
+from textual.widgets import DataTable, Input, Select, Static, TabbedContent
 from tui_runs_kit import finetune_sections, tiny_preset, wait_for
 
 from workbench.services import Services
@@ -41,6 +41,13 @@ async def test_runs_pane_lists_compares_and_exports(trained_ws: tuple[Path, str,
         await wait_for(pilot, lambda: table.row_count == 2)
         rows = {str(k.value): table.get_row(k) for k in table.rows}
         assert rows[pre][1:4] == [pre, "pretrain", "finished"]
+        # An empty listing (a first launch) says so; the next listing with runs clears it.
+        message = pane.query_one("#runs-message", Static)
+        pane._fill([])
+        assert "no runs yet" in str(message.content)
+        pane.action_refresh()
+        await wait_for(pilot, lambda: table.row_count == 2)
+        assert "no runs yet" not in str(message.content)
         assert rows[ft][1:4] == [ft, "finetune", "finished"]
         assert rows[ft][5].startswith(("accuracy", "macro_f1"))
         # The highlighted run's own curves are drawn.

@@ -104,6 +104,8 @@ class RunsPane(Vertical):
             table.move_cursor(row=table.get_row_index(current))
         if not runs:
             self._say("no runs yet: start one in the Train tab (or `bertbench pretrain`)")
+        elif not self.marked:
+            self._say("")  # drop an earlier "no runs yet"
 
     def _current(self) -> str | None:
         table = self.query_one("#runs-table", DataTable)
