@@ -3,13 +3,13 @@ the workspace (runs of a few seconds), and waiting on a Pilot for a condition.""
 
 from __future__ import annotations
 
-import csv
 import random
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from test_services_kit import write_labelled
 from textual.pilot import Pilot
 
 WORDS = {
@@ -17,7 +17,6 @@ WORDS = {
     "verbs": ["sees", "likes", "finds", "carries", "watches", "paints"],
     "objects": ["a red ball", "the small house", "an apple", "the long road", "a green hat"],
 }
-TOPICS = {"animals": ["cat", "dog", "bird", "horse"], "food": ["bread", "apple", "soup", "cheese"]}
 
 
 def write_corpus(path: Path, n_docs: int = 60, seed: int = 0) -> Path:
@@ -31,21 +30,6 @@ def write_corpus(path: Path, n_docs: int = 60, seed: int = 0) -> Path:
         for _ in range(n_docs)
     ]
     path.write_text("\n\n".join(docs) + "\n", encoding="utf-8")
-    return path
-
-
-def write_labelled(path: Path, n: int = 80, seed: int = 0) -> Path:
-    """A CSV task: the label is the topic of the one keyword among filler words."""
-    rng = random.Random(seed)
-    filler = "the a of and to in was it on for with we they this very some".split()
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["text", "label"])
-        for i in range(n):
-            label = sorted(TOPICS)[i % len(TOPICS)]
-            words = rng.choices(filler, k=5) + [rng.choice(TOPICS[label])]
-            rng.shuffle(words)
-            writer.writerow([" ".join(words), label])
     return path
 
 

@@ -12,17 +12,11 @@ BERT whose pre-training takes seconds on a CPU, see tests/workbench/test_service
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-
-# The tiny preset and corpus helpers of the services tests, shared rather than copied.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workbench"))
-
-from test_services_kit import tiny_preset  # noqa: E402
-from web_kit import RUN_LIMIT, UPLOAD_LIMIT, WebPanel  # noqa: E402
+from test_services_kit import tiny_preset  # shared through tests/conftest.py
+from web_kit import RUN_LIMIT, UPLOAD_LIMIT, WebPanel
 
 from workbench.services import Services  # noqa: E402
 
