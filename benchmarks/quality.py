@@ -46,6 +46,7 @@ PROFILES: dict[str, dict[str, Any]] = {
         "pretrain_lr": 1e-3,
         "pretrain_batch": 32,
         "pretrain_seq_len": 128,
+        "pack": False,
         "warmup": 200,
         "dropout": 0.0,
         "device": "cpu",
@@ -63,6 +64,7 @@ PROFILES: dict[str, dict[str, Any]] = {
         "pretrain_lr": 5e-4,
         "pretrain_batch": 128,
         "pretrain_seq_len": 128,
+        "pack": True,
         "warmup": 500,
         "dropout": 0.1,
         "device": "cuda",
@@ -92,6 +94,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--pretrain-lr", type=float, help="pre-training peak learning rate")
     ap.add_argument("--pretrain-batch", type=int, help="pre-training sequences per step")
     ap.add_argument("--pretrain-seq-len", type=int, help="pre-training sequence length")
+    ap.add_argument(
+        "--pack",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="pre-training rows packed full (MLM only; no padding) instead of BERT's segments",
+    )
     ap.add_argument("--warmup", type=int, help="pre-training warm-up steps (then constant)")
     ap.add_argument("--dropout", type=float, help="hidden and attention dropout of the model")
     ap.add_argument("--precision", help="fp32, bf16 (CUDA), auto")
@@ -142,6 +150,7 @@ def build_preset(args: argparse.Namespace, wiki: Path, runs: Path) -> Any:
             f"tokenizer.vocab_size={args.vocab}",
             f"data.batch_size={args.pretrain_batch}",
             f"data.max_seq_len={args.pretrain_seq_len}",
+            f"data.pack={str(bool(args.pack)).lower()}",
             f"pretrain.max_steps={max_steps}",
             f"pretrain.warmup_steps={min(args.warmup, max_steps)}",
             "pretrain.schedule=constant",
