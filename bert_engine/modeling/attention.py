@@ -117,9 +117,19 @@ def resolve_backend(backend: str, q: torch.Tensor, dropout_p: float) -> str:
             )
         return backend
     half = q.dtype in (torch.float16, torch.bfloat16)
-    if q.is_cuda and half and dropout_p == 0.0:
+    if q.is_cuda and half and dropout_p == 0.0 and varlen_available():
         return "varlen"
     return "sdpa"
+
+
+def varlen_available() -> bool:
+    """torch's varlen flash attention (`torch.nn.attention.varlen`) arrived after torch 2.4, our
+    lowest supported version; "auto" falls back to SDPA without it."""
+    try:
+        from torch.nn.attention.varlen import varlen_attn  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def unpadded_attention(
@@ -133,6 +143,11 @@ def unpadded_attention(
     """q, k, v: [tokens, heads, head_size] -> attention output [tokens, heads, head_size]."""
     kind = resolve_backend(backend, q, dropout_p)
     if kind == "varlen":
+        if not varlen_available():
+            raise ValueError(
+                f"attention backend 'varlen' needs torch.nn.attention.varlen, which torch "
+                f"{torch.__version__} lacks; upgrade torch or use attention_backend='auto'"
+            )
         from torch.nn.attention.varlen import varlen_attn
 
         cu = where.cu_seqlens

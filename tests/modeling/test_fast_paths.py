@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -14,7 +16,12 @@ from bert_engine.modeling import (
     BertModel,
     compile_model,
 )
-from bert_engine.modeling.attention import Unpadded, resolve_backend, unpadded_attention
+from bert_engine.modeling.attention import (
+    Unpadded,
+    resolve_backend,
+    unpadded_attention,
+    varlen_available,
+)
 
 NO_DROPOUT = dict(hidden_dropout=0.0, attention_dropout=0.0)
 
@@ -223,6 +230,18 @@ def test_backend_choice_and_errors():
         resolve_backend("flex", qkv.requires_grad_(), 0.0)
     with pytest.raises(ValueError, match="attention_backend"):
         BertModel(small_config(), attention_backend="magic")
+
+
+def test_varlen_missing_from_torch_gives_a_clear_error(monkeypatch):
+    # torch 2.4 (our lowest) has no torch.nn.attention.varlen: "auto" must not pick it, and an
+    # explicit choice must say what to do instead of failing on an import deep in a forward.
+    assert varlen_available()  # the torch this suite runs on has it
+    monkeypatch.setitem(sys.modules, "torch.nn.attention.varlen", None)
+    assert not varlen_available()
+    q = torch.zeros(6, 2, 8)
+    where = Unpadded.from_mask(torch.tensor([[1, 1, 1, 1], [1, 1, 0, 0]]))
+    with pytest.raises(ValueError, match="upgrade torch or use attention_backend='auto'"):
+        unpadded_attention(q, q, q, where, 0.0, "varlen")
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="varlen and flex need CUDA")

@@ -113,9 +113,7 @@ def test_run_rows() -> None:
         step=6, total_steps=6, best={"validation/accuracy": 0.875, "validation/loss": 0.3},
         last={"train/loss": 0.25}, managed_id=None,
     )  # fmt: skip
-    assert run_rows([info]) == [
-        ("tiny-1", "finetune", "finished", "6/6", "accuracy 0.875", "0.25")
-    ]
+    assert run_rows([info]) == [("tiny-1", "finetune", "finished", "6/6", "accuracy 0.875", "0.25")]
 
 
 def test_the_log_keeps_its_last_lines_and_counts_all() -> None:
