@@ -11,6 +11,7 @@ Both give BERT's math: softmax(q k^T / sqrt(head_size)) v over the real tokens o
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -110,6 +111,11 @@ def resolve_backend(backend: str, q: torch.Tensor, dropout_p: float) -> str:
                 f"attention backend {backend!r} has no attention dropout; set "
                 "attention_dropout=0 in the model config or use attention_backend='sdpa'"
             )
+        if backend == "flex" and not _importable("torch.nn.attention.flex_attention"):
+            raise ValueError(
+                f"attention backend 'flex' needs FlexAttention (torch >= 2.5); torch "
+                f"{torch.__version__} lacks it: upgrade torch or use attention_backend='auto'"
+            )
         if backend == "flex" and not q.is_cuda and q.requires_grad:
             raise ValueError(
                 "FlexAttention has no backward on CPU; train with attention_backend='sdpa' "
@@ -125,8 +131,12 @@ def resolve_backend(backend: str, q: torch.Tensor, dropout_p: float) -> str:
 def varlen_available() -> bool:
     """torch's varlen flash attention (`torch.nn.attention.varlen`) arrived after torch 2.4, our
     lowest supported version; "auto" falls back to SDPA without it."""
+    return _importable("torch.nn.attention.varlen")
+
+
+def _importable(module: str) -> bool:
     try:
-        from torch.nn.attention.varlen import varlen_attn  # noqa: F401
+        importlib.import_module(module)
     except ImportError:
         return False
     return True

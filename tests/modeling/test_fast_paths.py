@@ -242,6 +242,9 @@ def test_varlen_missing_from_torch_gives_a_clear_error(monkeypatch):
     where = Unpadded.from_mask(torch.tensor([[1, 1, 1, 1], [1, 1, 0, 0]]))
     with pytest.raises(ValueError, match="upgrade torch or use attention_backend='auto'"):
         unpadded_attention(q, q, q, where, 0.0, "varlen")
+    monkeypatch.setitem(sys.modules, "torch.nn.attention.flex_attention", None)
+    with pytest.raises(ValueError, match="FlexAttention .torch >= 2.5."):
+        unpadded_attention(q, q, q, where, 0.0, "flex")
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="varlen and flex need CUDA")
