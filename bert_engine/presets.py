@@ -200,6 +200,13 @@ class PretrainSettings(BaseModel):
     model_config = _STRICT
 
     max_steps: int = Field(1000, ge=1, description="Optimizer steps to train.")
+    max_minutes: float | None = Field(
+        None,
+        gt=0.0,
+        le=525_600.0,
+        description="Wall-clock budget (pauses excluded): stop after this many minutes even "
+        "before max_steps; the lr schedule then decays by time. Empty: steps only.",
+    )
     lr: float = Field(1e-4, gt=0.0, le=1.0, description="Peak learning rate (AdamW).")
     warmup_steps: int = Field(100, ge=0, description="Steps of linear warm-up to the peak.")
     schedule: Literal["linear", "cosine", "constant"] = Field(

@@ -109,8 +109,9 @@ class FinishedEvent(Event):
     kind: ClassVar[str] = "finished"
     step: int
     elapsed_s: float = 0.0
-    # "completed" (reached total_steps), "data_exhausted" (a one-shot iterator ran dry) or
-    # "early_stopped" (the Trainer's early stopping saw no improvement for `patience` evals).
+    # "completed" (reached total_steps), "data_exhausted" (a one-shot iterator ran dry),
+    # "early_stopped" (the Trainer's early stopping saw no improvement for `patience` evals) or
+    # "time_budget" (TrainerConfig.time_budget_s was spent before total_steps).
     reason: str = "completed"
     checkpoint: str | None = None
     time: float = field(default_factory=_now)

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+import torch.distributed as dist
 from torch import nn
 
 from bert_engine.training.checkpoint import CheckpointManager, LoadedCheckpoint, load_checkpoint
@@ -54,6 +55,7 @@ from bert_engine.training.events import (
     StartedEvent,
     StepEvent,
 )
+from bert_engine.training.schedule import set_time_fraction
 from bert_engine.training.seed import capture_rng_state, restore_rng_state
 
 log = logging.getLogger(__name__)
@@ -70,6 +72,9 @@ class TrainingError(RuntimeError):
 class TrainerConfig:
     total_steps: int
     grad_accum_steps: int = 1
+    # Stop once this much wall time (pauses excluded, over all sessions) is spent, even before
+    # total_steps; a WarmupDecay schedule then decays by time.
+    time_budget_s: float | None = None
     # None: no clipping (the gradient norm is still measured and reported).
     max_grad_norm: float | None = 1.0
     log_every: int = 1
@@ -89,6 +94,8 @@ class TrainerConfig:
         for name, value in positive.items():
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"TrainerConfig.{name} must be a positive integer, got {value!r}")
+        if self.time_budget_s is not None and not self.time_budget_s > 0:
+            raise ValueError(f"time_budget_s must be > 0 or None, got {self.time_budget_s}")
         if self.max_grad_norm is not None and not self.max_grad_norm > 0:
             raise ValueError(f"max_grad_norm must be > 0 or None, got {self.max_grad_norm}")
 
@@ -201,6 +208,10 @@ class Trainer:
         self._skip_batches = 0
         self._resumed = False
         self._last_checkpoint: Path | None = None
+        # This session's clock (see run): elapsed_s = before + (now - start - paused).
+        self._session_start = 0.0
+        self._paused_s = 0.0
+        self._elapsed_before = 0.0
 
     # ----------------------------------------------------------------------------- resume
     def resume(self, path: str | Path | None = None) -> LoadedCheckpoint:
@@ -272,19 +283,20 @@ class Trainer:
         )
         session_start_step = self.step
         # Wall-clock time of this session minus pauses (evaluation and checkpoints included):
-        # what a person means by "elapsed", and the honest basis for an ETA.
-        session_start = time.perf_counter()
-        paused_s = 0.0
-        elapsed_before = self.elapsed_s
+        # what a person means by "elapsed", and the honest basis for an ETA and a time budget.
+        self._session_start = time.perf_counter()
+        self._paused_s = 0.0
+        self._elapsed_before = self.elapsed_s
         window = _Window()
         last_loss: float | None = None
         try:
-            while self.step < cfg.total_steps:
+            out_of_time = self._time_is_up()  # a resumed run may have spent its budget
+            while self.step < cfg.total_steps and not out_of_time:
                 if self.control.is_paused:
                     self._emit(PausedEvent(step=self.step))
                     pause_start = time.perf_counter()
                     self.control.wait_if_paused()
-                    paused_s += time.perf_counter() - pause_start
+                    self._paused_s += time.perf_counter() - pause_start
                     if not self.control.should_stop:
                         self._emit(ResumedEvent(step=self.step))
                 if self.control.should_stop:
@@ -303,27 +315,31 @@ class Trainer:
                 self.step += 1
                 now = time.perf_counter()
                 window.seconds += now - started  # compute time only: the basis of throughput
-                session_s = now - session_start - paused_s
-                self.elapsed_s = elapsed_before + session_s
-                if self.step % cfg.log_every == 0 or self.step == cfg.total_steps:
+                self.elapsed_s = self._elapsed_now(now)
+                out_of_time = self._time_is_up()
+                final = self.step == cfg.total_steps or out_of_time
+                if self.step % cfg.log_every == 0 or final:
+                    session_s = self.elapsed_s - self._elapsed_before
                     done = self.step - session_start_step
                     eta = session_s / done * (cfg.total_steps - self.step)
-                    self._emit(window.event(self, eta))
+                    if cfg.time_budget_s is not None:
+                        eta = max(0.0, min(eta, cfg.time_budget_s - self.elapsed_s))
+                    self._emit(window.event(self, eta, self._total_estimate(done, session_s)))
                     window = _Window()
                 stop_early = False
                 if self.evaluate is not None and (
-                    (cfg.eval_every and self.step % cfg.eval_every == 0)
-                    or self.step == cfg.total_steps
+                    (cfg.eval_every and self.step % cfg.eval_every == 0) or final
                 ):
                     self._run_eval()
                     stop_early = self._stop_early()
-                final = self.step == cfg.total_steps
                 if (cfg.checkpoint_every and self.step % cfg.checkpoint_every == 0) or (
                     final and cfg.checkpoint_on_finish
                 ):
                     self._save(train_loss=last_loss)
                 if stop_early and not final:
                     return self._finish(reason="early_stopped", last_loss=last_loss)
+            if self.step < cfg.total_steps:  # the time budget ended the run
+                return self._finish(reason="time_budget", last_loss=last_loss)
             return self._finish(reason="completed", last_loss=last_loss)
         except KeyboardInterrupt:
             # Mid-step: the in-memory state is inconsistent, so only existing checkpoints count.
@@ -340,6 +356,31 @@ class Trainer:
             raise
 
     # ------------------------------------------------------------------------ internals
+    def _elapsed_now(self, now: float | None = None) -> float:
+        now = time.perf_counter() if now is None else now
+        return self._elapsed_before + (now - self._session_start - self._paused_s)
+
+    def _time_is_up(self) -> bool:
+        budget = self.config.time_budget_s
+        if budget is None:
+            return False
+        spent = self.elapsed_s
+        if dist.is_available() and dist.is_initialized():
+            # Every rank must stop at the same step: the slowest clock decides.
+            t = torch.tensor([spent], dtype=torch.float64, device=_collective_device(self.device))
+            dist.all_reduce(t, op=dist.ReduceOp.MAX)
+            spent = float(t.item())
+        return spent >= budget
+
+    def _total_estimate(self, done: int, session_s: float) -> int:
+        """total_steps, or under a time budget the step it will likely end at (for progress
+        bars): this session's pace over the time left."""
+        cfg = self.config
+        if cfg.time_budget_s is None or done <= 0 or session_s <= 0:
+            return cfg.total_steps
+        left = max(0.0, cfg.time_budget_s - self.elapsed_s)
+        return min(cfg.total_steps, self.step + int(left * done / session_s))
+
     def _emit(self, event: Event) -> None:
         if self.is_main_process:
             self.bus.emit(event)
@@ -442,6 +483,8 @@ class Trainer:
         else:
             self.optimizer.step()
         if self.scheduler is not None:
+            if self.config.time_budget_s is not None:
+                set_time_fraction(self.scheduler, self._elapsed_now() / self.config.time_budget_s)
             self.scheduler.step()
         tokens_done = int(round(token_value)) if counted_tokens else None
         self.tokens_seen += tokens_done or 0
@@ -566,6 +609,11 @@ class Trainer:
         )
 
 
+def _collective_device(device: torch.device) -> torch.device:
+    """NCCL reduces CUDA tensors only; gloo reduces CPU tensors."""
+    return device if dist.get_backend() == "nccl" else torch.device("cpu")
+
+
 class _Window:
     """Sums since the last StepEvent, turned into averages when the event is emitted."""
 
@@ -598,13 +646,13 @@ class _Window:
             self.tokens = (self.tokens or 0) + tokens
         self.examples += examples
 
-    def event(self, trainer: Trainer, eta: float) -> StepEvent:
+    def event(self, trainer: Trainer, eta: float, total_steps: int) -> StepEvent:
         def rate(n: int | None) -> float | None:
             return n / self.seconds if n and self.seconds > 0 else None
 
         return StepEvent(
             step=trainer.step,
-            total_steps=trainer.config.total_steps,
+            total_steps=total_steps,
             loss=self.loss / self.steps,
             lr=self.lr,
             grad_norm=self.grad_norm / self.steps,

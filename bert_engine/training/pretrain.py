@@ -432,6 +432,7 @@ def _prepare_trainer(
         train_data,
         TrainerConfig(
             total_steps=p.max_steps,
+            time_budget_s=None if p.max_minutes is None else p.max_minutes * 60.0,
             grad_accum_steps=p.grad_accum_steps,
             max_grad_norm=p.clip_grad_norm or None,
             log_every=p.log_every,

@@ -20,6 +20,10 @@ class WarmupDecay:
 
     Rises linearly from 0 to 1 over `warmup_steps`, then follows `kind` down to
     `min_lr_ratio` at `total_steps` (and stays there if training goes on).
+
+    Under a time budget the Trainer sets `time_fraction` (elapsed / budget) before each
+    scheduler step; the decay then follows whichever runs out first, steps or time, so a run
+    told "10 minutes" still ends at `min_lr_ratio` (decaying matters most for short runs).
     """
 
     def __init__(
@@ -39,6 +43,9 @@ class WarmupDecay:
         self.total_steps = total_steps
         self.kind = kind
         self.min_lr_ratio = min_lr_ratio
+        # Plain floats, so they are saved with LambdaLR's state and a resume continues the decay.
+        self.time_fraction: float | None = None
+        self.warmup_end_fraction: float | None = None  # time fraction when warm-up ended
 
     def __call__(self, step: int) -> float:
         if step < self.warmup_steps:
@@ -48,6 +55,12 @@ class WarmupDecay:
             return 1.0
         decay_steps = self.total_steps - self.warmup_steps
         progress = 1.0 if decay_steps == 0 else min(1.0, (step - self.warmup_steps) / decay_steps)
+        if self.time_fraction is not None:
+            if self.warmup_end_fraction is None:
+                self.warmup_end_fraction = min(self.time_fraction, 1.0)
+            left = 1.0 - self.warmup_end_fraction
+            by_time = 1.0 if left <= 0 else (self.time_fraction - self.warmup_end_fraction) / left
+            progress = max(progress, min(1.0, by_time))
         if self.kind == "linear":
             shape = 1.0 - progress
         else:
@@ -64,6 +77,13 @@ def build_scheduler(
 ) -> LambdaLR:
     """A `LambdaLR` stepping once per optimizer step with a `WarmupDecay` multiplier."""
     return LambdaLR(optimizer, WarmupDecay(warmup_steps, total_steps, kind, min_lr_ratio))
+
+
+def set_time_fraction(scheduler: object, fraction: float) -> None:
+    """Tell a scheduler's `WarmupDecay` multipliers how much of a time budget is spent."""
+    for schedule in getattr(scheduler, "lr_lambdas", []):
+        if isinstance(schedule, WarmupDecay):
+            schedule.time_fraction = fraction
 
 
 def warmup_steps_from_ratio(total_steps: int, ratio: float) -> int:

@@ -601,3 +601,69 @@ def test_early_stopping_on_a_metric_the_evaluation_lacks_is_a_clear_error(tmp_pa
             device="cpu",
             early_stopping=EarlyStopping("loss", 1),
         )
+
+
+def _slow_steps(seconds):
+    # A listener that makes every step take at least `seconds` of wall time.
+    import time
+
+    def wait(event):
+        if event.kind == "step":
+            time.sleep(seconds)
+
+    return wait
+
+
+def test_time_budget_ends_the_run_and_decays_the_lr_by_time(tmp_path):
+    rec = Recorder()
+    trainer = make_trainer(
+        tmp_path, listeners=[rec, _slow_steps(0.02)], total_steps=100_000, time_budget_s=0.4
+    )
+    result = trainer.run()
+    assert result.status == "finished" and result.reason == "time_budget"
+    assert 5 < result.step < 100_000 and trainer.elapsed_s >= 0.4
+    assert rec.of("finished")[0].reason == "time_budget"
+    assert load_checkpoint(result.checkpoint).step == result.step  # the end is saved
+    steps = rec.of("step")
+    lrs = [e.lr for e in steps]
+    assert lrs[2] == pytest.approx(5e-3)  # warm-up (3 steps) reached the peak
+    assert all(b <= a for a, b in zip(lrs[3:-1], lrs[4:], strict=True))  # then only down
+    assert lrs[-1] < 0.3 * 5e-3  # most of the way to 0 when the time is up
+    # Progress bars get an estimate of the last step instead of 100,000; the end is exact.
+    assert all(e.total_steps < 100_000 for e in steps[3:])
+    assert steps[-1].total_steps == result.step and steps[-1].eta_s == 0.0
+
+
+def test_time_budget_carries_over_a_resume(tmp_path):
+    control = RunControl()
+
+    def stop_at_3(event):
+        if event.kind == "step" and event.step == 3:
+            control.stop()
+
+    first = make_trainer(
+        tmp_path,
+        control=control,
+        listeners=[_slow_steps(0.02), stop_at_3],
+        total_steps=100_000,
+        time_budget_s=0.4,
+    )
+    assert first.run().status == "cancelled"
+    spent = first.elapsed_s
+    assert 0.05 < spent < 0.4
+
+    again = make_trainer(tmp_path, listeners=[_slow_steps(0.02)], total_steps=100_000,
+                         time_budget_s=0.4)  # fmt: skip
+    again.resume()
+    assert again.elapsed_s == pytest.approx(spent)
+    warmup_end = again.scheduler.lr_lambdas[0].warmup_end_fraction
+    assert warmup_end == first.scheduler.lr_lambdas[0].warmup_end_fraction is not None
+    result = again.run()
+    assert result.reason == "time_budget" and again.elapsed_s >= 0.4
+    # The budget is for the whole run: the second session used only what was left.
+    assert again.elapsed_s - spent < 0.4
+
+
+def test_bad_time_budget_is_rejected():
+    with pytest.raises(ValueError, match="time_budget_s"):
+        TrainerConfig(total_steps=10, time_budget_s=0)

@@ -74,3 +74,22 @@ def test_scheduler_state_round_trips_through_weights_only_load(tmp_path):
 def test_bad_schedules_are_rejected(kwargs, message):
     with pytest.raises(ValueError, match=message):
         WarmupDecay(**kwargs)
+
+
+def test_time_budget_decays_by_the_fraction_of_time_spent():
+    s = WarmupDecay(warmup_steps=2, total_steps=100, kind="linear")
+    assert s(0) == 0.5 and s(1) == 1.0  # warm-up is counted in steps either way
+    s.time_fraction = 0.2  # warm-up ended when 20% of the time was spent
+    assert s(2) == 1.0 and s.warmup_end_fraction == 0.2
+    s.time_fraction = 0.6  # half of the time after warm-up
+    assert s(3) == pytest.approx(0.5)
+    s.time_fraction = 1.0
+    assert s(4) == 0.0
+    # Whichever runs out first leads: here the steps (49 of 98 decay steps) are ahead of time.
+    s.time_fraction = 0.3
+    assert s(51) == pytest.approx(0.5)
+    cosine = WarmupDecay(0, 10, kind="cosine", min_lr_ratio=0.1)
+    cosine.time_fraction = 0.0
+    cosine(0)
+    cosine.time_fraction = 0.5
+    assert cosine(1) == pytest.approx(0.1 + 0.9 * 0.5)

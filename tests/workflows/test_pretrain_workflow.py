@@ -111,3 +111,20 @@ def test_held_out_split_is_disjoint_and_complete(tmp_path):
         [[10 + d, 11 + d], [12 + d]] for d in range(8)
     ]
     assert split_held_out(corpus, 0.0)[1] is None
+
+
+def test_max_minutes_ends_pretraining_by_the_clock(tmp_path):
+    # 100,000 steps would take minutes; a 1.5-second budget ends the run, evaluated and saved.
+    path = write_preset(tmp_path, steps=100_000, eval_every=1000, checkpoint_every=1000)
+    preset = load_preset(path, ["pretrain.max_minutes=0.025"])
+    events = []
+    run_dir = pretrain(preset, listeners=[events.append])
+    finished = [e for e in events if e.kind == "finished"][0]
+    assert finished.reason == "time_budget" and 1.5 <= finished.elapsed_s < 60
+    assert 0 < finished.step < 100_000
+    summary = read_summary(run_dir)
+    assert summary["status"] == "finished" and summary["step"] == finished.step
+    assert "validation/mlm_accuracy" in summary["last"]  # the final evaluation ran
+    assert [c.step for c in list_checkpoints(run_dir / "checkpoints")][-1] == finished.step
+    lrs = read_curves(run_dir)["train/lr"][1]
+    assert lrs[-1] < 0.5 * max(lrs)  # decayed by time, not still at the peak of 100k steps
