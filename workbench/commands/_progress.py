@@ -70,7 +70,8 @@ class EventProgress:
             info = f"loss {event.loss:.4f}  lr {event.lr:.2e}" if event.loss is not None else ""
             if event.tokens_per_s:
                 info += f"  {event.tokens_per_s:,.0f} tok/s"
-            self.progress.update(task, completed=event.step, info=info)
+            # total too: under a time budget it is the estimated last step, refined every event.
+            self.progress.update(task, completed=event.step, total=event.total_steps, info=info)
         elif kind == "eval":
             shown = ", ".join(
                 f"{k} {v:.4g}" for k, v in event.metrics.items() if isinstance(v, (int, float))
