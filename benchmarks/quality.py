@@ -24,7 +24,6 @@ import os
 import platform
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -41,20 +40,22 @@ PROFILES: dict[str, dict[str, Any]] = {
     "cpu": {
         "budget_min": 10.0,
         "size": "tiny",
-        "objective": "mlm+nsp",
-        "vocab": 16000,
+        "objective": "mlm",
+        "vocab": 8000,
         "pretrain_lr": 1e-3,
         "pretrain_batch": 32,
         "pretrain_seq_len": 128,
-        "pack": False,
+        "pack": True,
+        "schedule": "linear",
         "warmup": 200,
         "dropout": 0.0,
         "device": "cpu",
         "precision": "fp32",
         "epochs": 3,
-        "lrs": "3e-4,1e-3,3e-3",
-        "reinit": "0,2",
+        "lrs": "3e-4,1e-3",
+        "reinit": "0,1",
         "batch_size": 32,
+        "jobs": 1,
     },
     "gpu": {
         "budget_min": 5.0,
@@ -65,6 +66,7 @@ PROFILES: dict[str, dict[str, Any]] = {
         "pretrain_batch": 128,
         "pretrain_seq_len": 128,
         "pack": True,
+        "schedule": "linear",
         "warmup": 500,
         "dropout": 0.1,
         "device": "cuda",
@@ -73,6 +75,7 @@ PROFILES: dict[str, dict[str, Any]] = {
         "lrs": "3e-5,1e-4,3e-4",
         "reinit": "0,1",
         "batch_size": 32,
+        "jobs": 3,  # small models leave an H100 mostly idle: three fine-tunings share it
     },
 }
 
@@ -100,7 +103,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=None,
         help="pre-training rows packed full (MLM only; no padding) instead of BERT's segments",
     )
-    ap.add_argument("--warmup", type=int, help="pre-training warm-up steps (then constant)")
+    ap.add_argument(
+        "--schedule",
+        choices=["linear", "cosine", "constant"],
+        help="pre-training lr after warm-up; linear/cosine decay over the budget (steps or time)",
+    )
+    ap.add_argument("--warmup", type=int, help="pre-training warm-up steps (then the schedule)")
     ap.add_argument("--dropout", type=float, help="hidden and attention dropout of the model")
     ap.add_argument("--precision", help="fp32, bf16 (CUDA), auto")
     ap.add_argument("--epochs", type=int, help="fine-tuning epochs")
@@ -119,7 +127,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=None,
         help="torch threads per process (default: torch's; on a busy machine 1 is much faster)",
     )
-    ap.add_argument("--jobs", type=int, default=1, help="fine-tuning runs in parallel processes")
+    ap.add_argument("--jobs", type=int, help="fine-tuning runs in parallel processes")
     ap.add_argument("--out", default=None, help="runs folder (default: a temporary folder)")
     args = ap.parse_args(argv)
     for key, value in PROFILES["gpu" if args.gpu else "cpu"].items():
@@ -138,7 +146,9 @@ def build_preset(args: argparse.Namespace, wiki: Path, runs: Path) -> Any:
     """The pre-training preset: wikitext-mini-cpu with this benchmark's settings."""
     from bert_engine.presets import load_preset
 
-    max_steps = args.steps or 10_000_000  # with a wall-clock budget, the timer ends the run
+    # With a wall-clock budget the trainer's time budget ends the run (and the lr decays by time).
+    max_steps = args.steps or 10_000_000
+    budget = [] if args.steps else [f"pretrain.max_minutes={args.budget_min}"]
     return load_preset(
         "wikitext-mini-cpu",
         [
@@ -153,7 +163,7 @@ def build_preset(args: argparse.Namespace, wiki: Path, runs: Path) -> Any:
             f"data.pack={str(bool(args.pack)).lower()}",
             f"pretrain.max_steps={max_steps}",
             f"pretrain.warmup_steps={min(args.warmup, max_steps)}",
-            "pretrain.schedule=constant",
+            f"pretrain.schedule={args.schedule}",
             f"pretrain.lr={args.pretrain_lr}",
             f"pretrain.eval_every={min(500, max_steps)}",
             f"pretrain.checkpoint_every={min(1000, max_steps)}",
@@ -161,36 +171,29 @@ def build_preset(args: argparse.Namespace, wiki: Path, runs: Path) -> Any:
             f"pretrain.precision={args.precision}",
             f"tracking.runs_dir={runs}",
             "tracking.run_name=quality-pretrain",
+            *budget,
         ],
     )
 
 
 def run_pretraining(args: argparse.Namespace, wiki: Path, runs: Path) -> tuple[Path, float]:
-    """Pre-trains for the step budget, or for the wall-clock budget (a timer stops the run
-    cleanly through RunControl; a checkpoint is written on stop). Constant learning rate after
-    warm-up in both cases, so that `--steps N` reproduces a wall-clock run that reached N."""
-    from bert_engine.training import RunControl
+    """Pre-trains for the step budget, or for the wall-clock budget (`pretrain.max_minutes`:
+    the trainer stops by the clock, evaluates and checkpoints, and the lr schedule decays by
+    time). The budget counts training only (not tokenizer training or the shard cache)."""
     from bert_engine.training.pretrain import pretrain
 
     preset = build_preset(args, wiki, runs)
-    # The budget counts training only (not tokenizer training or the shard cache).
-    control = RunControl()
-    timer: list[threading.Timer] = []
 
     def on_event(event: Any) -> None:
-        if event.kind == "started" and not timer and args.steps is None:
-            timer.append(threading.Timer(args.budget_min * 60, control.stop))
-            timer[0].daemon = True
-            timer[0].start()
-        elif event.kind == "step" and event.step % 200 == 0:
+        if event.kind == "step" and event.step % 200 == 0:
             print(f"  pre-training step {event.step}: loss {event.loss:.3f}", flush=True)
+        elif event.kind == "finished":
+            print(f"  pre-training ended at step {event.step} ({event.reason})", flush=True)
 
     budget = f"{args.steps} steps" if args.steps else f"{args.budget_min:g} min"
     print(f"pre-training a {args.size} BERT on {wiki} for {budget} ...", flush=True)
     t0 = time.perf_counter()
-    run = pretrain(preset, control=control, listeners=[on_event])
-    if timer:
-        timer[0].cancel()
+    run = pretrain(preset, listeners=[on_event])
     return run, time.perf_counter() - t0
 
 
