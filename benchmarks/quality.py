@@ -127,6 +127,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=None,
         help="torch threads per process (default: torch's; on a busy machine 1 is much faster)",
     )
+    ap.add_argument(
+        "--finetune-threads",
+        type=int,
+        help="torch threads per fine-tuning process (default: --threads); with --jobs 2 on "
+        "2 cores, 1 is fastest",
+    )
     ap.add_argument("--jobs", type=int, help="fine-tuning runs in parallel processes")
     ap.add_argument("--out", default=None, help="runs folder (default: a temporary folder)")
     args = ap.parse_args(argv)
@@ -289,7 +295,7 @@ def main(argv: list[str] | None = None) -> int:
             "data": classification.model_dump(mode="json"),
             "runs": str(runs),
             "run": str(run),
-            "threads": args.threads,
+            "threads": args.finetune_threads or args.threads,
         }
         for label, init in (("pre-trained", str(run)), ("random init", "random"))
         for reinit in (args.reinit_grid if init != "random" else [0])
