@@ -118,3 +118,18 @@ def test_histogram_bars() -> None:
     rows = histogram_rows({3: 5, 1: 10})
     assert [r[0] for r in rows] == [1, 3]
     assert len(rows[0][2]) == 20 and 9 <= len(rows[1][2]) <= 11
+
+
+def test_a_time_budget_can_be_set_and_cleared_in_the_form(services: Services) -> None:
+    fields = {f.path: f for f in services.presets.form_fields()}
+    spec = fields["pretrain.max_minutes"]
+    assert spec.optional and spec.exclusive_minimum == 0.0  # > 0, from the schema
+    sections, texts, _ = _texts(services, "quickstart")
+    assert texts["pretrain.max_minutes"] == ""  # unset in the bundled preset
+    texts["pretrain.max_minutes"] = "12.5"
+    check = services.presets.validate_form(form_data(sections, texts))
+    assert check.ok and check.preset is not None
+    assert check.preset.pretrain.max_minutes == 12.5
+    texts["pretrain.max_minutes"] = "-1"
+    check = services.presets.validate_form(form_data(sections, texts))
+    assert [e.path for e in check.errors] == ["pretrain.max_minutes"]
