@@ -39,6 +39,27 @@ def temp_sibling(path: Path, tag: str = "tmp") -> Path:
     return path.with_name(f".{tag}-{path.name}-{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
 
 
+def is_abandoned_temp(path: Path, tag: str = "tmp") -> bool:
+    """True for a `temp_sibling` file whose writer process is gone (killed mid-write): safe to
+    delete. A temp file of a live process (another run writing right now) is left alone."""
+    name = path.name
+    if not (name.startswith(f".{tag}-") and name.endswith(".tmp")):
+        return False
+    try:
+        pid = int(name[: -len(".tmp")].rsplit("-", 2)[-2])
+    except (IndexError, ValueError):
+        return False
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, another user's
+        return False
+    return False
+
+
 def atomic_write(
     path: str | os.PathLike[str], write: Callable[[Path], Any], durable: bool = True
 ) -> None:

@@ -39,6 +39,7 @@ from bert_engine.files import (
     atomic_write_json,
     atomic_write_text,
     fsync_path,
+    is_abandoned_temp,
     temp_sibling,
 )
 
@@ -351,10 +352,13 @@ class CheckpointManager:
         self._remove_leftovers()
 
     def _remove_leftovers(self) -> None:
-        # Temporary directories of a writer that was killed mid-checkpoint.
+        # Temporary directories of a writer that was killed mid-checkpoint, and temporary files
+        # of one killed while replacing a small file here (e.g. the `latest` pointer).
         for child in self.directory.iterdir():
             if child.name.startswith((".tmp-", ".trash-")) and child.is_dir():
                 shutil.rmtree(child, ignore_errors=True)
+            elif child.is_file() and is_abandoned_temp(child):
+                child.unlink(missing_ok=True)
 
     def list(self) -> list[CheckpointInfo]:
         return list_checkpoints(self.directory)
