@@ -259,10 +259,7 @@ def main() -> None:
                 f"{idle['median_ms']:.1f} ms, p95 {idle['p95_ms']:.1f} ms, "
                 f"max {idle['max_ms']:.1f} ms"
             )
-            shown = ", ".join(f"{t} {m:.0f}/{x:.0f}" for t, (m, x) in idle["by_tab"].items())
-            print(f"  by tab switched to (median/max ms): {shown}")
-            shown = ", ".join(f"{t} {v:.0f}" for t, v in idle["first_visits"].items())
-            print(f"  first showing of each tab (ms, not in the numbers above): {shown}")
+            print_by_tab(idle)
             result = asyncio.run(key_latency(tmp / "busy", args.keys, model))
             print(
                 f"key press -> repaint with training active ({result['keys']} tab switches; "
@@ -270,11 +267,15 @@ def main() -> None:
                 f"meanwhile): median {result['median_ms']:.1f} ms, p95 {result['p95_ms']:.1f} ms, "
                 f"max {result['max_ms']:.1f} ms (target < 100 ms)"
             )
-            shown = ", ".join(f"{t} {m:.0f}/{x:.0f}" for t, (m, x) in result["by_tab"].items())
-            print(f"  by tab switched to (median/max ms): {shown}")
-            shown = ", ".join(f"{t} {v:.0f}" for t, v in result["first_visits"].items())
-            print(f"  first showing of each tab (ms, not in the numbers above): {shown}")
+            print_by_tab(result)
             print(f"load after: {os.getloadavg()}")
+
+
+def print_by_tab(result: dict[str, Any]) -> None:
+    shown = ", ".join(f"{t} {m:.0f}/{x:.0f}" for t, (m, x) in result["by_tab"].items())
+    print(f"  by tab switched to (median/max ms): {shown}")
+    shown = ", ".join(f"{t} {v:.0f}" for t, v in result["first_visits"].items())
+    print(f"  first showing of each tab (ms, not in the numbers above): {shown}")
 
 
 if __name__ == "__main__":

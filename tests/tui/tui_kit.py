@@ -7,7 +7,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from test_services_kit import tiny_overrides
 from textual.pilot import Pilot
+
+__all__ = ["idle", "sentences", "settle", "started", "tiny_overrides", "write_corpus"]
 
 SUBJECTS = ["the cat", "a dog", "the teacher", "my friend", "the farmer", "a child"]
 VERBS = ["sees", "likes", "finds", "carries", "watches", "paints"]
@@ -26,33 +29,6 @@ def write_corpus(path: Path, docs: int = 60, seed: int = 0) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text + "\n", encoding="utf-8")
     return path
-
-
-def tiny_overrides(corpus: Path, cache: Path, max_steps: int) -> list[str]:
-    """A one-layer BERT on `corpus`: each step takes milliseconds on a CPU."""
-    return [
-        "tokenizer.vocab_size=150",
-        "tokenizer.min_frequency=1",
-        "model.num_layers=1",
-        "model.hidden_size=32",
-        "model.num_heads=2",
-        "model.intermediate_size=64",
-        "model.max_position_embeddings=32",
-        f"data.source={corpus}",
-        f"data.cache_dir={cache}",
-        "data.max_seq_len=32",
-        "data.batch_size=8",
-        "data.held_out_fraction=0.1",
-        "data.eval_batches=2",
-        "data.workers=1",
-        f"pretrain.max_steps={max_steps}",
-        "pretrain.warmup_steps=1",
-        "pretrain.log_every=1",
-        f"pretrain.eval_every={max_steps}",
-        f"pretrain.checkpoint_every={max_steps}",
-        "pretrain.device=cpu",
-        "tracking.tensorboard=false",
-    ]
 
 
 async def settle(pilot: Pilot, condition: Callable[[], bool], limit: float = 60.0) -> None:

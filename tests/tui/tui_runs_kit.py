@@ -3,60 +3,22 @@ the workspace (runs of a few seconds), and waiting on a Pilot for a condition.""
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from test_services_kit import write_labelled
+from test_services_kit import tiny_preset_dict, write_labelled
 from textual.pilot import Pilot
-
-WORDS = {
-    "subjects": ["the cat", "a dog", "the teacher", "my friend", "the farmer", "a child"],
-    "verbs": ["sees", "likes", "finds", "carries", "watches", "paints"],
-    "objects": ["a red ball", "the small house", "an apple", "the long road", "a green hat"],
-}
-
-
-def write_corpus(path: Path, n_docs: int = 60, seed: int = 0) -> Path:
-    rng = random.Random(seed)
-    docs = [
-        "\n".join(
-            f"{rng.choice(WORDS['subjects'])} {rng.choice(WORDS['verbs'])} "
-            f"{rng.choice(WORDS['objects'])}."
-            for _ in range(5)
-        )
-        for _ in range(n_docs)
-    ]
-    path.write_text("\n\n".join(docs) + "\n", encoding="utf-8")
-    return path
+from tui_kit import write_corpus
 
 
 def tiny_preset(tmp: Path, name: str = "tiny", **sections: dict[str, Any]) -> Any:
-    """A one-layer BERT on a generated corpus: a run takes seconds."""
+    """The services kit's one-layer BERT, named `name`, on the TUI tests' corpus."""
     from bert_engine.presets import validate_preset
 
-    data: dict[str, Any] = {
-        "name": name,
-        "tokenizer": {"kind": "wordpiece", "vocab_size": 120, "min_frequency": 1},
-        "model": {
-            "size": "tiny", "num_layers": 1, "hidden_size": 32, "num_heads": 2,
-            "intermediate_size": 64, "max_position_embeddings": 32,
-        },
-        "data": {
-            "source": str(write_corpus(tmp / "corpus.txt")), "max_seq_len": 32,
-            "batch_size": 8, "held_out_fraction": 0.1, "eval_batches": 2, "workers": 1,
-            "cache_dir": str(tmp / "cache"),
-        },
-        "pretrain": {
-            "max_steps": 6, "lr": 1e-3, "warmup_steps": 1, "log_every": 1, "eval_every": 3,
-            "checkpoint_every": 3, "device": "cpu", "precision": "fp32",
-        },
-        "tracking": {"tensorboard": False},
-    }  # fmt: skip
-    for section, table in sections.items():
-        data.setdefault(section, {}).update(table)
+    data = tiny_preset_dict(tmp, corpus=write_corpus(tmp / "corpus.txt"), **sections)
+    data["name"] = name
     return validate_preset(data)
 
 

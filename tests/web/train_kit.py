@@ -10,6 +10,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import test_services_kit as services_kit
+
 from workbench.services import Services
 
 LIMIT = 180.0  # seconds: a safety limit for a tiny run on a busy machine, not a timing check
@@ -17,30 +19,7 @@ LIMIT = 180.0  # seconds: a safety limit for a tiny run on a busy machine, not a
 
 def tiny_overrides(corpus: Path, cache: Path, max_steps: int = 12) -> str:
     """The Overrides box's text that turns the quickstart preset into a run of seconds."""
-    lines = [
-        "tokenizer.vocab_size=120",
-        "tokenizer.min_frequency=1",
-        "model.num_layers=1",
-        "model.hidden_size=32",
-        "model.num_heads=2",
-        "model.intermediate_size=64",
-        "model.max_position_embeddings=32",
-        f"data.source={corpus}",
-        f"data.cache_dir={cache}",
-        "data.max_seq_len=32",
-        "data.batch_size=8",
-        "data.held_out_fraction=0.1",
-        "data.eval_batches=2",
-        "data.workers=1",
-        f"pretrain.max_steps={max_steps}",
-        "pretrain.warmup_steps=1",
-        "pretrain.log_every=1",
-        "pretrain.eval_every=4",
-        "pretrain.checkpoint_every=4",
-        "pretrain.device=cpu",
-        "pretrain.precision=fp32",
-        "tracking.tensorboard=false",
-    ]
+    lines = services_kit.tiny_overrides(corpus, cache, max_steps, eval_every=4)
     return "# a tiny run\n" + "\n".join(lines) + "\n"
 
 
