@@ -7,7 +7,7 @@ import sys
 import pytest
 import torch
 import torch.nn.functional as F
-from modeling_helpers import make_batch, mlm_labels, perturb_, small_config
+from kit.modeling import make_batch, mlm_labels, perturb_, small_config
 
 from bert_engine.modeling import (
     BertForMaskedLM,

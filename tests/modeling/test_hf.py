@@ -6,7 +6,7 @@ import json
 
 import pytest
 import torch
-from modeling_helpers import make_batch, perturb_, small_config
+from kit.modeling import make_batch, perturb_, small_config
 from safetensors.torch import load_file, save_file
 
 from bert_engine.modeling import (

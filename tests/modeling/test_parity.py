@@ -6,7 +6,7 @@ import json
 
 import pytest
 import torch
-from modeling_helpers import make_batch, perturb_, small_config
+from kit.modeling import make_batch, perturb_, small_config
 from safetensors import safe_open
 
 from bert_engine.modeling import (

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from _trainkit import TinyLM
+from kit.training import TinyLM
 from safetensors import safe_open
 
 from bert_engine.training import (

@@ -6,7 +6,7 @@ import threading
 import numpy as np
 import pytest
 import torch
-from _trainkit import RandomTokens, Recorder, TinyLM
+from kit.training import RandomTokens, Recorder, TinyLM
 
 from bert_engine.training import (
     CheckpointManager,

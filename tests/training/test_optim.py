@@ -1,6 +1,6 @@
 import pytest
 import torch
-from _trainkit import TinyLM
+from kit.training import TinyLM
 from torch import nn
 
 from bert_engine.training import build_optimizer, parameter_groups, split_decay_parameters

@@ -7,9 +7,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 import torch
-from _trainkit import RandomTokens, Recorder, TinyLM
 from hypothesis import given
 from hypothesis import strategies as st
+from kit.training import RandomTokens, Recorder, TinyLM
 
 from bert_engine.tracking import (
     Tracker,

@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from kit.tui import settle, started, tiny_overrides, write_corpus
 from textual.widgets import TabbedContent
-from tui_kit import settle, started, tiny_overrides, write_corpus
 
 from workbench.tui.app import TABS, BertbenchApp
 from workbench.tui.screens.help import HelpScreen

@@ -16,9 +16,9 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable
 
 from workbench.services import Classification, FillMaskOutput, MaskFill, ProgressEvent, Services
-from workbench.tui.screens.playground import TryPane
-from workbench.tui.screens.runs import RunsPane
-from workbench.tui.screens.train import TrainPane
+from workbench.tui.panes.playground import TryPane
+from workbench.tui.panes.runs import RunsPane
+from workbench.tui.panes.train import TrainPane
 
 SIZE = (110, 34)
 

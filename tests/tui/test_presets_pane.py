@@ -6,13 +6,14 @@ from pathlib import Path
 
 import pytest
 import tomllib
+from kit.tui import idle, settle, started
 from textual.widgets import DataTable, Input, OptionList, Static, TabbedContent
-from tui_kit import idle, settle, started
 
 from workbench.tui.app import BertbenchApp
+from workbench.tui.panes.presets import PresetsPane
 from workbench.tui.screens.preset_diff import DiffScreen
 from workbench.tui.screens.preset_save import SaveAsScreen
-from workbench.tui.screens.presets import FieldRow, PresetsPane, field_id
+from workbench.tui.widgets.field_row import FieldRow, field_id
 
 
 async def open_preset(pilot, pane: PresetsPane, name: str) -> None:  # noqa: ANN001

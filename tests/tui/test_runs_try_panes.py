@@ -6,13 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from kit.tui_runs import finetune_sections, tiny_preset, wait_for
 from textual.widgets import DataTable, Input, Select, Static, TabbedContent
-from tui_runs_kit import finetune_sections, tiny_preset, wait_for
 
 from workbench.services import Services
 from workbench.tui.app import BertbenchApp
-from workbench.tui.screens.playground import TryPane
-from workbench.tui.screens.runs import RunsPane
+from workbench.tui.panes.playground import TryPane
+from workbench.tui.panes.runs import RunsPane
 from workbench.tui.widgets.curves import CurvePlot
 
 

@@ -7,14 +7,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from kit.tui import sentences, settle, started
 from textual.pilot import Pilot
 from textual.widgets import Input, OptionList
-from tui_kit import sentences, settle, started
 
 from workbench.services import Services
 from workbench.tui.app import BertbenchApp
-from workbench.tui.screens.presets import FieldRow, PresetsPane, field_id
-from workbench.tui.screens.tokenizer import TokenizerPane
+from workbench.tui.panes.presets import PresetsPane
+from workbench.tui.panes.tokenizer import TokenizerPane
+from workbench.tui.widgets.field_row import FieldRow, field_id
 
 
 def test_presets_pane_with_an_error(workspace: Path, snap_compare: Any) -> None:

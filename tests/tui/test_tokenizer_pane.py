@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from kit.tui import sentences, settle, started, write_corpus
 from textual.content import Content
 from textual.widgets import Input, OptionList, Select, Static
-from tui_kit import sentences, settle, started, write_corpus
 
 from workbench.tui.app import BertbenchApp
-from workbench.tui.screens.tokenizer import TOKEN_STYLES, TokenizerPane
+from workbench.tui.panes.tokenizer import TOKEN_STYLES, TokenizerPane
 
 
 @pytest.mark.asyncio

@@ -9,12 +9,12 @@ import threading
 from pathlib import Path
 
 import pytest
+from kit.tui_runs import tiny_preset, wait_for
 from textual.widgets import DataTable, Select, TabbedContent
-from tui_runs_kit import tiny_preset, wait_for
 
 from workbench.tui.app import BertbenchApp
-from workbench.tui.screens.runs import RunsPane
-from workbench.tui.screens.train import TRAINING_NICE, TrainPane
+from workbench.tui.panes.runs import RunsPane
+from workbench.tui.panes.train import TRAINING_NICE, TrainPane
 from workbench.tui.widgets.curves import CurvePlot
 
 

@@ -6,7 +6,7 @@ workspace, served on a free port of 127.0.0.1 and driven with gradio_client.
         client.predict(api_name="/presets_list")
 
 The workspace holds a generated corpus (`corpus.txt`) and a saved preset `tiny` (a one-layer
-BERT whose pre-training takes seconds on a CPU, see tests/workbench/test_services_kit.py).
+BERT whose pre-training takes seconds on a CPU, see tests/kit/services.py).
 `finished_runs` adds two finished tiny pre-training runs (different learning rates).
 """
 
@@ -15,8 +15,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from test_services_kit import tiny_preset  # shared through tests/conftest.py
-from web_kit import RUN_LIMIT, UPLOAD_LIMIT, WebPanel
+from kit.services import tiny_preset  # shared through tests/conftest.py
+from kit.web import RUN_LIMIT, UPLOAD_LIMIT, WebPanel
 
 from workbench.services import Services  # noqa: E402
 

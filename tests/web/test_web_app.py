@@ -10,7 +10,7 @@ from urllib.request import urlopen
 
 import pytest
 from gradio_client import Client
-from web_kit import UPLOAD_LIMIT, WebPanel, rows
+from kit.web import UPLOAD_LIMIT, WebPanel, rows
 
 from workbench.services import Services
 from workbench.web.app import launch

@@ -12,8 +12,8 @@ import os
 from pathlib import Path
 
 import pytest
-from test_services_kit import tiny_preset
-from train_kit import LIMIT, running_app
+from kit.services import tiny_preset
+from kit.web_train import LIMIT, running_app
 
 from workbench.services import Services
 

@@ -10,7 +10,7 @@ import pytest
 import tomllib
 from gradio_client import handle_file
 from gradio_client.exceptions import AppError
-from web_kit import UPLOAD_LIMIT, WebPanel, rows
+from kit.web import UPLOAD_LIMIT, WebPanel, rows
 
 
 def preset_names(web: WebPanel) -> list[str]:

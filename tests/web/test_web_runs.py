@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 from gradio_client.exceptions import AppError
-from test_services_kit import wait_until
-from web_kit import RUN_LIMIT, WebPanel, points, rows
+from kit.services import wait_until
+from kit.web import RUN_LIMIT, WebPanel, points, rows
 
 
 def same_curve(drawn: list[tuple[int, float]], steps: list[int], values: list[float]) -> bool:

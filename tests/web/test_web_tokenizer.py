@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from gradio_client import handle_file
 from gradio_client.exceptions import AppError
-from test_services_kit import sentences, wait_until
-from web_kit import WebPanel, rows
+from kit.services import sentences, wait_until
+from kit.web import WebPanel, rows
 
 
 @pytest.fixture(scope="module")

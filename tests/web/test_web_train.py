@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 from gradio_client import Client
-from test_services_kit import write_corpus, write_labelled
-from train_kit import dropdown_value, poll_until, running_app, timer_stopped, tiny_overrides
+from kit.services import write_corpus, write_labelled
+from kit.web_train import dropdown_value, poll_until, running_app, timer_stopped, tiny_overrides
 
 from workbench.services import Services
 

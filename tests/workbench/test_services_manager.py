@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_services_kit import tiny_preset, wait_until
+from kit.services import tiny_preset, wait_until
 
 from workbench.services import RunBusyError, Services, UnknownRunError
 

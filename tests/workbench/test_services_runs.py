@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from test_services_kit import tiny_preset, write_labelled
+from kit.services import tiny_preset, write_labelled
 
 from workbench.services import RunLibrary, Services, WorkspaceError
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from test_services_kit import sentences
+from kit.services import sentences
 
 from workbench.services import Comparison, Services
 from workbench.services.tables import (

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_services_kit import sentences, write_corpus
+from kit.services import sentences, write_corpus
 
 from workbench.services import TokenizerJob, TokenizerService, Workspace, WorkspaceError
 

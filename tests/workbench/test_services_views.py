@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from test_services_kit import sentences
+from kit.services import sentences
 
 from workbench.services import Services
 from workbench.services.views import (

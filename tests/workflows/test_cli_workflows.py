@@ -6,7 +6,7 @@ import sys
 import time
 from pathlib import Path
 
-from _pretrain_kit import write_corpus, write_preset
+from kit.pretrain import write_corpus, write_preset
 
 from bert_engine.tracking import read_events, read_summary
 from workbench.cli import main

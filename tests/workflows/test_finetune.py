@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
-from _ftkit import tiny_config, write_task
+from kit.finetune import tiny_config, write_task
 
 from bert_engine.data.classification import LabelVocab, read_examples
 from bert_engine.tracking import read_config, read_events, read_summary

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from _ftkit import write_task
+from kit.finetune import write_task
 
 from bert_engine.training.finetune import read_results
 from workbench.cli import main

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from _ftkit import FILLER, KEYWORDS, tiny_config, write_task
+from kit.finetune import FILLER, KEYWORDS, tiny_config, write_task
 
 from bert_engine.files import atomic_write_json
 from bert_engine.inference import BERT_CONFIG_FILE, Predictor, RunError

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import torch
-from _pretrain_kit import write_preset
+from kit.pretrain import write_preset
 
 from bert_engine.tracking import read_curves, read_events, read_summary
 

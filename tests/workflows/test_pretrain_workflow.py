@@ -2,7 +2,7 @@ import json
 import math
 
 import pytest
-from _pretrain_kit import write_preset
+from kit.pretrain import write_preset
 
 from bert_engine.modeling import BertForMaskedLM, BertForPreTraining
 from bert_engine.presets import load_preset

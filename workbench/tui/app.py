@@ -30,13 +30,13 @@ from textual.widgets import (
 from workbench.services import Services, default_root
 from workbench.tui.idle_gc import IdleCollector
 from workbench.tui.messages import PresetChosen, RunEvent, RunsChanged, RunStarted
+from workbench.tui.panes.playground import TryPane
+from workbench.tui.panes.presets import PresetsPane
+from workbench.tui.panes.runs import RunsPane
+from workbench.tui.panes.tokenizer import TokenizerPane
+from workbench.tui.panes.train import TrainPane
 from workbench.tui.screens.help import HelpScreen
-from workbench.tui.screens.playground import TryPane
-from workbench.tui.screens.presets import PresetsPane
 from workbench.tui.screens.quit import QuitScreen
-from workbench.tui.screens.runs import RunsPane
-from workbench.tui.screens.tokenizer import TokenizerPane
-from workbench.tui.screens.train import TrainPane
 
 TABS = (
     ("presets", "Presets", PresetsPane),

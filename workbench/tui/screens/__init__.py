@@ -1,1 +1,1 @@
-"""The app's panes (one per tab) and modal screens, one per file."""
+"""The modal screens (help, quit, save as, diff), one per file."""

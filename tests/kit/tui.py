@@ -7,8 +7,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from test_services_kit import tiny_overrides
 from textual.pilot import Pilot
+
+from kit.services import tiny_overrides
 
 __all__ = ["idle", "sentences", "settle", "started", "tiny_overrides", "write_corpus"]
 

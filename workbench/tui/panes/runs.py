@@ -17,8 +17,8 @@ from textual.css.query import NoMatches
 from textual.widgets import Button, DataTable, Select, Static
 
 from workbench.services.live import RUN_COLUMNS, config_rows, run_rows
+from workbench.tui.idle_gc import freeze_loaded_objects
 from workbench.tui.messages import RunsChanged, RunStarted
-from workbench.tui.screens.train import freeze_loaded_objects
 from workbench.tui.widgets.curves import CurvePlot
 
 MARK = "●"

@@ -17,8 +17,8 @@ from textual.css.query import NoMatches
 from textual.widgets import Button, Input, Select, Static
 
 from workbench.services.live import probability_rows
+from workbench.tui.idle_gc import freeze_loaded_objects
 from workbench.tui.messages import RunsChanged
-from workbench.tui.screens.train import freeze_loaded_objects
 
 BAR_WIDTH = 30
 TOP_K = 5

@@ -8,9 +8,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from test_services_kit import tiny_preset_dict, write_labelled
 from textual.pilot import Pilot
-from tui_kit import write_corpus
+
+from kit.services import tiny_preset_dict, write_labelled
+from kit.tui import write_corpus
 
 
 def tiny_preset(tmp: Path, name: str = "tiny", **sections: dict[str, Any]) -> Any:

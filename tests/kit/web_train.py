@@ -10,8 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import test_services_kit as services_kit
-
+import kit.services as services_kit
 from workbench.services import Services
 
 LIMIT = 180.0  # seconds: a safety limit for a tiny run on a busy machine, not a timing check

@@ -23,6 +23,7 @@ from textual.css.query import NoMatches
 from textual.widgets import Button, Label, ProgressBar, RichLog, Select, Static
 
 from workbench.services.live import LiveRun
+from workbench.tui.idle_gc import freeze_loaded_objects
 from workbench.tui.messages import PresetChosen, RunEvent, RunsChanged, RunStarted
 from workbench.tui.widgets.curves import CurvePlot
 
@@ -35,13 +36,6 @@ TRAINING_NICE = 5
 # calling torch ops asks for it thousands of times a step and would cut every repaint into
 # slices, each waiting for the OS to wake the interface again on a busy machine.
 SWITCH_INTERVAL_S = 0.05
-
-
-def freeze_loaded_objects() -> None:
-    """Move every object alive now out of the garbage collector's reach. Called once the
-    engine (torch) is imported: its ~200k long-lived objects would otherwise make each full
-    collection, which comes every few thousand repaints, freeze the interface for 0.1-0.5 s."""
-    gc.freeze()
 
 
 def lower_priority_of_this_thread(nice: int = TRAINING_NICE) -> None:
