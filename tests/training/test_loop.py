@@ -468,6 +468,7 @@ import json, sys
 import torch
 torch.set_num_threads(1)
 sys.path.insert(0, sys.argv[2])
+sys.path.insert(0, sys.argv[3])  # tests/, for kit
 from pathlib import Path
 from test_loop import make_trainer, Recorder, losses
 rec = Recorder()
@@ -496,7 +497,7 @@ def test_resume_in_a_new_process_follows_the_same_trajectory(tmp_path):
     ).run()
     here = Path(__file__).resolve().parent
     out = subprocess.run(
-        [sys.executable, "-c", RESUME_CHILD, str(tmp_path / "split"), str(here)],
+        [sys.executable, "-c", RESUME_CHILD, str(tmp_path / "split"), str(here), str(here.parent)],
         capture_output=True,
         text=True,
         timeout=300,
