@@ -6,6 +6,7 @@
 //! module and is testable with `cargo test` alone; `bindings` is the thin pyo3 layer.
 
 pub mod added_vocabulary;
+pub mod decoders;
 pub mod encoding;
 pub mod error;
 pub mod models;

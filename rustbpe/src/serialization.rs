@@ -10,12 +10,13 @@ use std::path::Path;
 use serde_json::{json, Map, Value};
 
 use crate::added_vocabulary::{AddedToken, AddedVocabulary};
+use crate::decoders::Decoder;
 use crate::encoding::{Piece, Seq, Template};
 use crate::models::{Bpe, Model, WordPiece};
 use crate::normalizers::BertNormalizer;
 use crate::pre_tokenizers::byte_level::bytes_to_unicode;
 use crate::pre_tokenizers::{BertPreTokenizer, ByteLevel, PreTokenizer, SplitPattern};
-use crate::tokenizer::{io_error, Decoder, Tokenizer};
+use crate::tokenizer::{io_error, Tokenizer};
 use crate::{Error, Result};
 
 /// Reads a `tokenizer.json` file.

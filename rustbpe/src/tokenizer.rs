@@ -4,105 +4,17 @@
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
 use rayon::prelude::*;
 
 use crate::added_vocabulary::{AddedToken, AddedVocabulary, Segment};
+use crate::decoders::Decoder;
 use crate::encoding::{concat, truncate_longest_first, Encoding, Template};
 use crate::models::{Model, Token};
 use crate::normalizers::BertNormalizer;
-use crate::pre_tokenizers::byte_level::bytes_to_unicode;
 use crate::pre_tokenizers::{BertPreTokenizer, ByteLevel, PreTokenizer, SplitPattern};
 use crate::trainers::{BpeTrainer, Progress, ProgressFn, WordCounts, WordPieceTrainer};
 use crate::{Error, Result};
-
-/// Turns tokens back into text.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Decoder {
-    /// Byte-level: token chars -> bytes (GPT-2 table), then UTF-8 (invalid bytes -> U+FFFD).
-    ByteLevel,
-    /// HF's WordPiece decoder: `##` pieces glued to the previous token, others after a space.
-    WordPiece { prefix: String, cleanup: bool },
-}
-
-impl Decoder {
-    pub fn decode(&self, tokens: &[&str]) -> String {
-        match self {
-            Decoder::ByteLevel => {
-                let table = char_to_byte();
-                let mut bytes = Vec::new();
-                for token in tokens {
-                    let start = bytes.len();
-                    let mut all_mapped = true;
-                    for c in token.chars() {
-                        match table.get(c as usize).copied().flatten() {
-                            Some(b) => bytes.push(b),
-                            None => {
-                                all_mapped = false;
-                                break;
-                            }
-                        }
-                    }
-                    // A token with a char outside the byte alphabet (an added token such as
-                    // "<my token>": the space is not a byte symbol) is emitted as its own
-                    // UTF-8, as HF does.
-                    if !all_mapped {
-                        bytes.truncate(start);
-                        bytes.extend_from_slice(token.as_bytes());
-                    }
-                }
-                String::from_utf8_lossy(&bytes).into_owned()
-            }
-            Decoder::WordPiece { prefix, cleanup } => {
-                let mut out = String::new();
-                for (i, token) in tokens.iter().enumerate() {
-                    let mut piece = if i == 0 {
-                        (*token).to_owned()
-                    } else if let Some(rest) = token.strip_prefix(prefix.as_str()) {
-                        rest.to_owned()
-                    } else {
-                        format!(" {token}")
-                    };
-                    if *cleanup {
-                        piece = cleanup_text(&piece);
-                    }
-                    out.push_str(&piece);
-                }
-                out
-            }
-        }
-    }
-}
-
-/// HF's `wordpiece::cleanup` (applied to each token, as HF does).
-fn cleanup_text(s: &str) -> String {
-    s.replace(" .", ".")
-        .replace(" ?", "?")
-        .replace(" !", "!")
-        .replace(" ,", ",")
-        .replace(" ' ", "'")
-        .replace(" n't", "n't")
-        .replace(" 'm", "'m")
-        .replace(" do not", " don't")
-        .replace(" 's", "'s")
-        .replace(" 've", "'ve")
-        .replace(" 're", "'re")
-}
-
-/// Inverse of GPT-2's byte -> char table, indexed by char code.
-fn char_to_byte() -> &'static [Option<u8>] {
-    static TABLE: OnceLock<Vec<Option<u8>>> = OnceLock::new();
-    TABLE.get_or_init(|| {
-        let forward = bytes_to_unicode();
-        let size = forward.iter().map(|&c| c as usize + 1).max().unwrap_or(0);
-        let mut table = vec![None; size];
-        for (b, &c) in forward.iter().enumerate() {
-            table[c as usize] = Some(b as u8);
-        }
-        table
-    })
-}
 
 /// Reusable buffers for encoding (one per thread in batch encoding).
 #[derive(Debug, Default)]
@@ -871,6 +783,7 @@ pub(crate) fn io_error(path: &Path, e: &std::io::Error) -> Error {
 mod tests {
     use super::*;
     use crate::models::{Bpe, WordPiece};
+    use crate::pre_tokenizers::byte_level::bytes_to_unicode;
 
     const SPECIALS: [&str; 5] = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"];
 
