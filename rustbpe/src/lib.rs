@@ -12,6 +12,7 @@ pub mod error;
 pub mod models;
 pub mod normalizers;
 pub mod pre_tokenizers;
+pub mod processors;
 pub mod serialization;
 pub mod tokenizer;
 pub mod trainers;

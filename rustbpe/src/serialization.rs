@@ -11,11 +11,11 @@ use serde_json::{json, Map, Value};
 
 use crate::added_vocabulary::{AddedToken, AddedVocabulary};
 use crate::decoders::Decoder;
-use crate::encoding::{Piece, Seq, Template};
 use crate::models::{Bpe, Model, WordPiece};
 use crate::normalizers::BertNormalizer;
 use crate::pre_tokenizers::byte_level::bytes_to_unicode;
 use crate::pre_tokenizers::{BertPreTokenizer, ByteLevel, PreTokenizer, SplitPattern};
+use crate::processors::{Piece, PostProcessor, Seq, Template};
 use crate::tokenizer::{io_error, Tokenizer};
 use crate::{Error, Result};
 
@@ -82,8 +82,8 @@ pub fn to_json(tok: &Tokenizer) -> Value {
             ]
         }),
     };
-    let template = tok.post_processor.as_ref().map(template_json);
-    let trim = tok.trim_offsets.map(|add_prefix_space| {
+    let template = tok.post_processor.template.as_ref().map(template_json);
+    let trim = tok.post_processor.trim_offsets.map(|add_prefix_space| {
         json!({"type": "ByteLevel", "add_prefix_space": add_prefix_space, "trim_offsets": true, "use_regex": true})
     });
     let post_processor = match (trim, template) {
@@ -343,12 +343,16 @@ impl Reader<'_> {
         }
         let added = AddedVocabulary::new(added).map_err(|e| self.err(e.to_string()))?;
         let mut trim_offsets = None;
-        let post_processor = self.post_processor(
+        let template = self.post_processor(
             root.get("post_processor").unwrap_or(&Value::Null),
             &mut trim_offsets,
         )?;
+        let post_processor = PostProcessor {
+            template,
+            trim_offsets,
+        };
         let decoder = self.decoder(root.get("decoder").unwrap_or(&Value::Null))?;
-        let mut tok = Tokenizer::new(
+        Tokenizer::new(
             added,
             normalizer,
             pre_tokenizer,
@@ -356,9 +360,7 @@ impl Reader<'_> {
             post_processor,
             decoder,
         )
-        .map_err(|e| self.err(e.to_string()))?;
-        tok.trim_offsets = trim_offsets;
-        Ok(tok)
+        .map_err(|e| self.err(e.to_string()))
     }
 
     fn added_token(&self, v: &Value, at: &str) -> Result<AddedToken> {

@@ -9,10 +9,11 @@ use rayon::prelude::*;
 
 use crate::added_vocabulary::{AddedToken, AddedVocabulary, Segment};
 use crate::decoders::Decoder;
-use crate::encoding::{concat, truncate_longest_first, Encoding, Template};
+use crate::encoding::Encoding;
 use crate::models::{Model, Token};
 use crate::normalizers::BertNormalizer;
 use crate::pre_tokenizers::{BertPreTokenizer, ByteLevel, PreTokenizer, SplitPattern};
+use crate::processors::{byte_level, Piece, PostProcessor, Template};
 use crate::trainers::{BpeTrainer, Progress, ProgressFn, WordCounts, WordPieceTrainer};
 use crate::{Error, Result};
 
@@ -34,10 +35,7 @@ pub struct Tokenizer {
     pub normalizer: Option<BertNormalizer>,
     pub pre_tokenizer: PreTokenizer,
     pub model: Model,
-    pub post_processor: Option<Template>,
-    /// HF's `ByteLevel` post-processor with `trim_offsets`: offsets leave out the spaces a
-    /// token starts or ends with. `Some(add_prefix_space)`; None for no trimming.
-    pub trim_offsets: Option<bool>,
+    pub post_processor: PostProcessor,
     pub decoder: Option<Decoder>,
 }
 
@@ -49,7 +47,7 @@ impl Tokenizer {
         normalizer: Option<BertNormalizer>,
         pre_tokenizer: PreTokenizer,
         model: Model,
-        post_processor: Option<Template>,
+        post_processor: PostProcessor,
         decoder: Option<Decoder>,
     ) -> Result<Self> {
         for t in added.tokens() {
@@ -87,13 +85,12 @@ impl Tokenizer {
             pre_tokenizer,
             model,
             post_processor,
-            trim_offsets: None,
             decoder,
         };
-        if let Some(template) = &tokenizer.post_processor {
+        if let Some(template) = &tokenizer.post_processor.template {
             template.validate()?;
             for piece in template.single.iter().chain(&template.pair) {
-                if let crate::encoding::Piece::Special { token, id, .. } = piece {
+                if let Piece::Special { token, id, .. } = piece {
                     if tokenizer.vocab_entry(*id) != Some(token.as_str()) {
                         return Err(Error::Format(format!(
                             "post-processor special token {token:?} has id {id}, but the vocab gives that id to {:?}",
@@ -116,7 +113,8 @@ impl Tokenizer {
         let model = Model::Bpe(model);
         let (added, template) = specials_and_template(&model, specials)?;
         let pre = PreTokenizer::ByteLevel(ByteLevel { pattern });
-        Tokenizer::new(added, None, pre, model, template, Some(Decoder::ByteLevel))
+        let post = PostProcessor::template(template);
+        Tokenizer::new(added, None, pre, model, post, Some(Decoder::ByteLevel))
     }
 
     /// The BERT WordPiece pipeline: BERT normalizer and pre-tokenizer, `##` decoder.
@@ -133,7 +131,8 @@ impl Tokenizer {
             prefix,
             cleanup: true,
         };
-        Tokenizer::new(added, Some(normalizer), pre, model, template, Some(decoder))
+        let post = PostProcessor::template(template);
+        Tokenizer::new(added, Some(normalizer), pre, model, post, Some(decoder))
     }
 
     /// `"BPE"` or `"WordPiece"` (HF's model type names).
@@ -216,7 +215,7 @@ impl Tokenizer {
         if let Some(pair) = pair {
             self.encode_sequence(pair, 1, with_offsets, scratch, &mut b);
         }
-        let result = self.post_process(
+        let result = self.post_processor.process(
             &mut a,
             pair.map(|_| &mut b),
             add_special_tokens,
@@ -226,35 +225,6 @@ impl Tokenizer {
         scratch.a = a;
         scratch.b = b;
         result
-    }
-
-    fn post_process(
-        &self,
-        a: &mut Encoding,
-        b: Option<&mut Encoding>,
-        add_special_tokens: bool,
-        max_length: Option<usize>,
-        out: &mut Encoding,
-    ) -> Result<()> {
-        let mut b = b;
-        if let Some(max) = max_length {
-            let added = match (&self.post_processor, add_special_tokens) {
-                (Some(t), true) => t.added_tokens(b.is_some()),
-                _ => 0,
-            };
-            if max < added {
-                return Err(Error::Invalid(format!(
-                    "max_length {max} is smaller than the {added} special tokens the template adds"
-                )));
-            }
-            truncate_longest_first(a, b.as_deref_mut(), max - added);
-        }
-        out.clear();
-        match &self.post_processor {
-            Some(t) => t.apply(a, b, add_special_tokens, out),
-            None => concat(a, b, out),
-        }
-        Ok(())
     }
 
     /// Encodes one sequence (no specials from the template): added tokens, then normalizer,
@@ -321,37 +291,10 @@ impl Tokenizer {
             }
         }
         if with_offsets {
-            if let Some(add_prefix_space) = self.trim_offsets {
-                self.trim_offsets(text, add_prefix_space, out);
+            if let Some(add_prefix_space) = self.post_processor.trim_offsets {
+                byte_level::trim_offsets(text, add_prefix_space, &self.added, &self.model, out);
             }
             bytes_to_char_offsets(text, &mut out.offsets, char_of_byte);
-        }
-    }
-
-    /// HF's `ByteLevel::process_offsets` on byte offsets: drop leading and trailing spaces
-    /// (`Ġ` in model tokens, whitespace in added tokens, which HF names by the matched text).
-    fn trim_offsets(&self, text: &str, add_prefix_space: bool, out: &mut Encoding) {
-        for (i, (&id, offsets)) in out.ids.iter().zip(out.offsets.iter_mut()).enumerate() {
-            let (s, e) = (offsets.0 as usize, offsets.1 as usize);
-            // HF counts chars, and adds the count to byte offsets: spaces are one byte.
-            let name = match self.added.get(id) {
-                Some(_) => text.get(s..e).unwrap_or_default(),
-                None => self.model.id_to_token(id).unwrap_or_default(),
-            };
-            let is_space = |c: &char| *c == 'Ġ' || c.is_whitespace();
-            let mut lead = name.chars().take_while(is_space).count();
-            let trail = name.chars().rev().take_while(is_space).count();
-            if lead > 0 && add_prefix_space && lead == 1 && (i == 0 || s == 0) {
-                lead = 0; // the space HF's pre-tokenizer would have added itself
-            }
-            let (mut s, mut e) = (s, e);
-            if lead > 0 {
-                s = (s + lead).min(e);
-            }
-            if trail > 0 && e >= trail {
-                e = (e - trail).max(s);
-            }
-            *offsets = (s as u32, e as u32);
         }
     }
 
@@ -993,7 +936,7 @@ mod tests {
             None,
             tok.pre_tokenizer.clone(),
             tok.model.clone(),
-            None,
+            PostProcessor::default(),
             None,
         );
         assert!(matches!(err, Err(Error::Format(m)) if m.contains("[CLS]")));
