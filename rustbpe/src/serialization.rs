@@ -16,12 +16,12 @@ use crate::normalizers::BertNormalizer;
 use crate::pre_tokenizers::byte_level::bytes_to_unicode;
 use crate::pre_tokenizers::{BertPreTokenizer, ByteLevel, PreTokenizer, SplitPattern};
 use crate::processors::{Piece, PostProcessor, Seq, Template};
-use crate::tokenizer::{io_error, Tokenizer};
+use crate::tokenizer::Tokenizer;
 use crate::{Error, Result};
 
 /// Reads a `tokenizer.json` file.
 pub fn from_file(path: &Path) -> Result<Tokenizer> {
-    let bytes = std::fs::read(path).map_err(|e| io_error(path, &e))?;
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, &e))?;
     let source = path.display().to_string();
     let text = std::str::from_utf8(&bytes).map_err(|e| {
         Error::Format(format!(

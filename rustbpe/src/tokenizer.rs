@@ -1,9 +1,5 @@
 //! `Tokenizer`: the whole pipeline (added vocabulary, normalizer, pre-tokenizer, model,
-//! post-processor, decoder), single and batch (rayon) encoding, decoding, training.
-
-use std::fs::File;
-use std::io::Read;
-use std::path::{Path, PathBuf};
+//! post-processor, decoder), single and batch (rayon) encoding, decoding.
 
 use rayon::prelude::*;
 
@@ -14,7 +10,6 @@ use crate::models::{Model, Token};
 use crate::normalizers::BertNormalizer;
 use crate::pre_tokenizers::{BertPreTokenizer, ByteLevel, PreTokenizer, SplitPattern};
 use crate::processors::{byte_level, Piece, PostProcessor, Template};
-use crate::trainers::{BpeTrainer, Progress, ProgressFn, WordCounts, WordPieceTrainer};
 use crate::{Error, Result};
 
 /// Reusable buffers for encoding (one per thread in batch encoding).
@@ -535,193 +530,6 @@ fn bytes_to_char_offsets(text: &str, offsets: &mut [(u32, u32)], char_of_byte: &
     }
 }
 
-/// What to train, with the normalizer and pre-tokenizer the words are counted through.
-#[derive(Debug, Clone)]
-pub enum TrainerSpec {
-    Bpe {
-        trainer: BpeTrainer,
-        pattern: SplitPattern,
-    },
-    WordPiece {
-        trainer: WordPieceTrainer,
-        normalizer: BertNormalizer,
-    },
-}
-
-/// Training in two steps: feed documents (streamed, counted in parallel), then `finish`.
-#[derive(Debug)]
-pub struct Training {
-    spec: TrainerSpec,
-    normalizer: Option<BertNormalizer>,
-    pre_tokenizer: PreTokenizer,
-    pub counts: WordCounts,
-    /// Documents (or lines) fed so far.
-    pub documents: u64,
-}
-
-/// Bytes read from a file at a time when counting.
-const FILE_CHUNK: usize = 8 << 20;
-
-impl Training {
-    pub fn new(spec: TrainerSpec) -> Self {
-        let (normalizer, pre_tokenizer) = match &spec {
-            TrainerSpec::Bpe { pattern, .. } => (
-                None,
-                PreTokenizer::ByteLevel(ByteLevel { pattern: *pattern }),
-            ),
-            TrainerSpec::WordPiece { normalizer, .. } => (
-                Some(normalizer.clone()),
-                PreTokenizer::Bert(BertPreTokenizer),
-            ),
-        };
-        Training {
-            spec,
-            normalizer,
-            pre_tokenizer,
-            counts: WordCounts::default(),
-            documents: 0,
-        }
-    }
-
-    /// Counts the words of a batch of documents, in parallel.
-    pub fn add_texts<S: AsRef<str> + Sync>(&mut self, docs: &[S]) {
-        let normalizer = &self.normalizer;
-        let pre_tokenizer = &self.pre_tokenizer;
-        self.counts.add_batch(docs, |doc, sink| {
-            let normalized;
-            let text = match normalizer {
-                Some(n) => {
-                    normalized = n.normalize(doc);
-                    normalized.text.as_str()
-                }
-                None => doc,
-            };
-            let mut words = Vec::new();
-            pre_tokenizer.split(text, &mut words);
-            for (s, e) in words {
-                sink(&text[s..e]);
-            }
-        });
-        self.documents += docs.len() as u64;
-    }
-
-    /// Counts the lines of UTF-8 text files, read in chunks (never whole). Reports progress
-    /// in bytes ("count" stage). Invalid UTF-8 -> `Error::Data` naming the file and offset.
-    pub fn add_files(&mut self, paths: &[PathBuf], progress: ProgressFn) -> Result<()> {
-        self.add_files_in_chunks(paths, progress, FILE_CHUNK)
-    }
-
-    fn add_files_in_chunks(
-        &mut self,
-        paths: &[PathBuf],
-        progress: ProgressFn,
-        chunk: usize,
-    ) -> Result<()> {
-        let mut total = 0u64;
-        for p in paths {
-            let meta = std::fs::metadata(p).map_err(|e| io_error(p, &e))?;
-            if meta.is_dir() {
-                return Err(Error::Io(format!(
-                    "{}: is a directory, expected a text file",
-                    p.display()
-                )));
-            }
-            total += meta.len();
-        }
-        let mut done = 0u64;
-        if !progress(Progress {
-            stage: "count",
-            current: 0,
-            total,
-        }) {
-            return Err(Error::Cancelled);
-        }
-        for p in paths {
-            let mut file = File::open(p).map_err(|e| io_error(p, &e))?;
-            let mut buf: Vec<u8> = Vec::with_capacity(chunk);
-            let mut base = 0u64; // file offset of buf[0]
-            loop {
-                let old = buf.len();
-                buf.resize(old + chunk, 0);
-                let n = read_full(&mut file, &mut buf[old..]).map_err(|e| io_error(p, &e))?;
-                buf.truncate(old + n);
-                let eof = n == 0;
-                // Complete lines only; a line never splits a UTF-8 character at '\n'.
-                let cut = if eof {
-                    buf.len()
-                } else {
-                    buf.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1)
-                };
-                if cut > 0 {
-                    let text = std::str::from_utf8(&buf[..cut]).map_err(|e| {
-                        Error::Data(format!(
-                            "{}: invalid UTF-8 at byte offset {}; training files must be UTF-8 text",
-                            p.display(),
-                            base + e.valid_up_to() as u64
-                        ))
-                    })?;
-                    let lines: Vec<&str> = text.lines().collect();
-                    self.add_texts(&lines);
-                    buf.drain(..cut);
-                    base += cut as u64;
-                    done += cut as u64;
-                    if !progress(Progress {
-                        stage: "count",
-                        current: done,
-                        total: total.max(done),
-                    }) {
-                        return Err(Error::Cancelled);
-                    }
-                }
-                if eof {
-                    break;
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// Learns the vocab from the counted words and returns the finished tokenizer.
-    pub fn finish(self, progress: ProgressFn) -> Result<Tokenizer> {
-        if self.counts.is_empty() {
-            return Err(Error::Data(format!(
-                "the corpus has no words ({} documents seen); give non-empty text",
-                self.documents
-            )));
-        }
-        match self.spec {
-            TrainerSpec::Bpe { trainer, pattern } => {
-                let model = trainer.train(&self.counts, progress)?;
-                Tokenizer::from_bpe(model, pattern, &trainer.special_tokens)
-            }
-            TrainerSpec::WordPiece {
-                trainer,
-                normalizer,
-            } => {
-                let model = trainer.train(&self.counts, progress)?;
-                Tokenizer::from_wordpiece(model, normalizer, &trainer.special_tokens)
-            }
-        }
-    }
-}
-
-fn read_full(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match file.read(&mut buf[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(n)
-}
-
-pub(crate) fn io_error(path: &Path, e: &std::io::Error) -> Error {
-    Error::Io(format!("{}: {e}", path.display()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -874,48 +682,6 @@ mod tests {
             let types: Vec<u32> = flat.type_ids[range].iter().map(|&t| t as u32).collect();
             assert_eq!(types, one.type_ids);
         }
-    }
-
-    #[test]
-    fn files_are_read_in_chunks_line_by_line() {
-        let dir = std::env::temp_dir().join(format!("rustbpe-chunks-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let text = "héllo wörld\r\nnaïve 日本語 text\n\nlast line without newline";
-        let good = dir.join("good.txt");
-        std::fs::write(&good, text).unwrap();
-        let spec = || TrainerSpec::Bpe {
-            trainer: BpeTrainer {
-                vocab_size: 300,
-                min_frequency: 1,
-                special_tokens: specials(),
-            },
-            pattern: SplitPattern::Gpt2,
-        };
-        let mut whole = Training::new(spec());
-        whole.add_texts(&text.lines().collect::<Vec<_>>());
-        for chunk in [1, 3, 7, 64] {
-            let mut t = Training::new(spec());
-            t.add_files_in_chunks(std::slice::from_ref(&good), &|_| true, chunk)
-                .unwrap();
-            assert_eq!(t.counts.counts, whole.counts.counts, "chunk {chunk}");
-            assert_eq!(t.documents, 4);
-        }
-        let bad = dir.join("bad.txt");
-        std::fs::write(&bad, b"ok line\nsecond \xff line\n").unwrap();
-        for chunk in [2, 5, 64] {
-            let err = Training::new(spec()).add_files_in_chunks(
-                std::slice::from_ref(&bad),
-                &|_| true,
-                chunk,
-            );
-            assert!(
-                matches!(&err, Err(Error::Data(m)) if m.contains("bad.txt") && m.contains("byte offset 15")),
-                "{err:?}"
-            );
-        }
-        let cancelled = Training::new(spec()).add_files_in_chunks(&[good], &|p| p.current == 0, 4);
-        assert_eq!(cancelled.unwrap_err(), Error::Cancelled);
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
