@@ -51,3 +51,30 @@ pub(super) fn write(added: &AddedVocabulary) -> Value {
         .collect();
     Value::Array(tokens)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const R: Reader = Reader { source: "t.json" };
+
+    #[test]
+    fn flags_default_as_hf_and_round_trip() {
+        let list = json!([{"id": 7, "content": "<x>"}]);
+        let added = read(&R, Some(&list)).unwrap();
+        let t = &added.tokens()[0];
+        // HF's defaults: normalized, not special, no stripping.
+        assert!(t.normalized && !t.special && !t.lstrip && !t.rstrip && !t.single_word);
+        assert_eq!(
+            read(&R, Some(&write(&added))).unwrap().tokens(),
+            added.tokens()
+        );
+        assert!(read(&R, None).unwrap().is_empty());
+        let huge = json!([{"id": 1u64 << 40, "content": "<x>"}]);
+        let err = read(&R, Some(&huge)).unwrap_err().to_string();
+        assert!(
+            err.contains("`added_tokens[0].id` 1099511627776 is too large"),
+            "{err}"
+        );
+    }
+}

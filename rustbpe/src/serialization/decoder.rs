@@ -38,3 +38,37 @@ pub(super) fn write(decoder: Option<&Decoder>) -> Value {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const R: Reader = Reader { source: "t.json" };
+
+    #[test]
+    fn decoders_round_trip_and_defaults_apply() {
+        for d in [
+            None,
+            Some(Decoder::ByteLevel),
+            Some(Decoder::WordPiece {
+                prefix: "@@".into(),
+                cleanup: false,
+            }),
+        ] {
+            assert_eq!(read(&R, &write(d.as_ref())).unwrap(), d);
+        }
+        let bare = json!({"type": "WordPiece"});
+        let expected = Decoder::WordPiece {
+            prefix: "##".into(),
+            cleanup: true,
+        };
+        assert_eq!(read(&R, &bare).unwrap(), Some(expected));
+        let err = read(&R, &json!({"type": "Metaspace"}))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("decoder type 'Metaspace' is not supported"),
+            "{err}"
+        );
+    }
+}

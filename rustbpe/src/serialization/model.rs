@@ -114,9 +114,11 @@ fn merges(r: &Reader, o: &Obj) -> Result<Vec<(String, String)>> {
                 let mut parts = s.split(' ');
                 match (parts.next(), parts.next(), parts.next()) {
                     (Some(a), Some(b), None) => (a.to_owned(), b.to_owned()),
-                    _ => return Err(r.err(format!(
+                    _ => {
+                        return Err(r.err(format!(
                         "`model.merges[{i}]` is {s:?}; expected two tokens separated by one space"
-                    ))),
+                    )))
+                    }
                 }
             }
             Value::Array(p) => match p.as_slice() {

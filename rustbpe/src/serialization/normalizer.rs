@@ -52,3 +52,34 @@ pub(super) fn write(normalizer: Option<&BertNormalizer>) -> Value {
         }),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const R: Reader = Reader { source: "t.json" };
+
+    #[test]
+    fn bert_normalizer_round_trips_and_others_are_refused() {
+        let n = BertNormalizer {
+            strip_accents: Some(false),
+            lowercase: false,
+            ..BertNormalizer::default()
+        };
+        assert_eq!(read(&R, &write(Some(&n))).unwrap(), Some(n));
+        let empty = json!({"type": "Sequence", "normalizers": []});
+        assert_eq!(read(&R, &empty).unwrap(), None);
+        let bad = json!({"type": "BertNormalizer", "strip_accents": "yes"});
+        let err = read(&R, &bad).unwrap_err().to_string();
+        assert!(
+            err.contains("`normalizer.strip_accents` should be null or a boolean"),
+            "{err}"
+        );
+        let nfc = json!({"type": "NFC"});
+        let err = read(&R, &nfc).unwrap_err().to_string();
+        assert!(
+            err.contains("normalizer type 'NFC' is not supported"),
+            "{err}"
+        );
+    }
+}

@@ -182,3 +182,52 @@ fn template_json(t: &Template) -> Value {
         "special_tokens": specials
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const R: Reader = Reader { source: "t.json" };
+
+    #[test]
+    fn sequence_of_trimming_and_template_round_trips() {
+        let p = PostProcessor {
+            template: Some(Template::bert(("[CLS]", 2), ("[SEP]", 3))),
+            trim_offsets: Some(false),
+        };
+        let v = write(&p);
+        assert_eq!(v["type"], "Sequence");
+        assert_eq!(read(&R, &v).unwrap(), p);
+        assert_eq!(read(&R, &Value::Null).unwrap(), PostProcessor::default());
+    }
+
+    #[test]
+    fn bert_processing_is_the_bert_template() {
+        let v = json!({"type": "BertProcessing", "cls": ["[CLS]", 2], "sep": ["[SEP]", 3]});
+        let p = read(&R, &v).unwrap();
+        assert_eq!(p.template, Some(Template::bert(("[CLS]", 2), ("[SEP]", 3))));
+        let bad = json!({"type": "BertProcessing", "cls": ["[CLS]"], "sep": ["[SEP]", 3]});
+        let err = read(&R, &bad).unwrap_err().to_string();
+        assert!(
+            err.contains("`post_processor.cls` should be [token, id]"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn two_templates_and_unknown_types_are_refused() {
+        let t = write(&PostProcessor::template(Some(Template::bert(
+            ("[CLS]", 2),
+            ("[SEP]", 3),
+        ))));
+        let twice = json!({"type": "Sequence", "processors": [t, t]});
+        let err = read(&R, &twice).unwrap_err().to_string();
+        assert!(err.contains("holds two templates"), "{err}");
+        let roberta = json!({"type": "RobertaProcessing"});
+        let err = read(&R, &roberta).unwrap_err().to_string();
+        assert!(
+            err.starts_with("t.json: post_processor type 'RobertaProcessing'"),
+            "{err}"
+        );
+    }
+}

@@ -122,3 +122,45 @@ pub(super) fn write(pre_tokenizer: &PreTokenizer) -> Value {
         }),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const R: Reader = Reader { source: "t.json" };
+
+    #[test]
+    fn pre_tokenizers_round_trip_with_their_model() {
+        let bert = PreTokenizer::Bert(BertPreTokenizer);
+        assert_eq!(read(&R, &write(&bert), false).unwrap(), bert);
+        for pattern in [SplitPattern::Gpt2, SplitPattern::Gpt4] {
+            let p = PreTokenizer::ByteLevel(ByteLevel { pattern });
+            assert_eq!(read(&R, &write(&p), true).unwrap(), p);
+        }
+        // Each model takes only its own pre-tokenizer.
+        let err = read(&R, &write(&bert), true).unwrap_err().to_string();
+        assert!(
+            err.contains("pre_tokenizer type 'BertPreTokenizer' is not supported"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn byte_level_options_that_change_splits_are_refused() {
+        let prefix = json!({"type": "ByteLevel", "add_prefix_space": true, "use_regex": true});
+        let err = read(&R, &prefix, true).unwrap_err().to_string();
+        assert!(
+            err.contains("`pre_tokenizer.add_prefix_space` is true"),
+            "{err}"
+        );
+        let no_regex = json!({"type": "ByteLevel", "add_prefix_space": false, "use_regex": false});
+        let err = read(&R, &no_regex, true).unwrap_err().to_string();
+        assert!(err.contains("use_regex=false and no Split"), "{err}");
+        let mut seq = write(&PreTokenizer::ByteLevel(ByteLevel {
+            pattern: SplitPattern::Gpt4,
+        }));
+        seq["pretokenizers"][0]["pattern"]["Regex"] = json!("\\s+");
+        let err = read(&R, &seq, true).unwrap_err().to_string();
+        assert!(err.contains("only the GPT-2 and GPT-4 patterns"), "{err}");
+    }
+}
