@@ -11,8 +11,7 @@ use rayon::prelude::*;
 use rustbpe::models::Token;
 use rustbpe::normalizers::BertNormalizer;
 use rustbpe::pre_tokenizers::BertPreTokenizer;
-use rustbpe::tokenizer::{TrainerSpec, Training};
-use rustbpe::trainers::{Progress, WordPieceTrainer};
+use rustbpe::trainers::{Progress, TrainerSpec, Training, WordPieceTrainer};
 use std::time::Instant;
 
 fn main() {

@@ -15,8 +15,8 @@ use crate::models::Model;
 use crate::normalizers::BertNormalizer;
 use crate::pre_tokenizers::SplitPattern;
 use crate::serialization;
-use crate::tokenizer::{FlatBatch, Tokenizer, TrainerSpec, Training};
-use crate::trainers::{BpeTrainer, Progress, WordPieceTrainer};
+use crate::tokenizer::{FlatBatch, Tokenizer};
+use crate::trainers::{BpeTrainer, Progress, TrainerSpec, Training, WordPieceTrainer};
 use crate::Error;
 
 create_exception!(
@@ -246,8 +246,7 @@ impl PyTokenizer {
         };
         let inner = py
             .detach(|| {
-                let bytes =
-                    std::fs::read(&path).map_err(|e| crate::tokenizer::io_error(&path, &e))?;
+                let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, &e))?;
                 let text = std::str::from_utf8(&bytes).map_err(|e| {
                     Error::Format(format!(
                         "{}: invalid UTF-8 at byte offset {}; expected a vocab.txt",

@@ -1,10 +1,9 @@
 //! `Encoding`: ids, type ids, offsets (chars into the original text), special-tokens and
-//! attention masks; pair assembly (`[CLS] A [SEP] B [SEP]`), longest-first truncation, padding.
+//! attention masks; longest-first truncation, padding. Pair assembly (`[CLS] A [SEP] B
+//! [SEP]`) is the post-processor's (`processors`).
 //!
 //! Truncation and padding follow HF `tokenizers` exactly (same lengths for the same inputs),
 //! so that a model trained on our encodings sees what HF would give it.
-
-use crate::{Error, Result};
 
 /// One encoded sequence (or pair, after `Template::apply`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -53,11 +52,11 @@ impl Encoding {
         self.attention_mask.truncate(len);
     }
 
-    fn set_type_id(&mut self, type_id: u32) {
+    pub(crate) fn set_type_id(&mut self, type_id: u32) {
         self.type_ids.iter_mut().for_each(|t| *t = type_id);
     }
 
-    fn append(&mut self, other: &Encoding) {
+    pub(crate) fn append(&mut self, other: &Encoding) {
         self.ids.extend_from_slice(&other.ids);
         self.type_ids.extend_from_slice(&other.type_ids);
         self.offsets.extend_from_slice(&other.offsets);
@@ -107,148 +106,6 @@ pub fn truncate_longest_first(a: &mut Encoding, b: Option<&mut Encoding>, max_le
     }
     a.truncate(n1);
     b.truncate(n2);
-}
-
-/// Which sequence a template piece stands for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Seq {
-    A,
-    B,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Piece {
-    Sequence {
-        seq: Seq,
-        type_id: u32,
-    },
-    Special {
-        token: String,
-        id: u32,
-        type_id: u32,
-    },
-}
-
-/// HF's `TemplateProcessing` (each special maps to exactly one id).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Template {
-    pub single: Vec<Piece>,
-    pub pair: Vec<Piece>,
-}
-
-impl Template {
-    /// BERT's template: `[CLS] A [SEP]` and `[CLS] A [SEP] B [SEP]`, B with type id 1.
-    pub fn bert(cls: (&str, u32), sep: (&str, u32)) -> Self {
-        let special = |(token, id): (&str, u32), type_id| Piece::Special {
-            token: token.to_owned(),
-            id,
-            type_id,
-        };
-        Template {
-            single: vec![
-                special(cls, 0),
-                Piece::Sequence {
-                    seq: Seq::A,
-                    type_id: 0,
-                },
-                special(sep, 0),
-            ],
-            pair: vec![
-                special(cls, 0),
-                Piece::Sequence {
-                    seq: Seq::A,
-                    type_id: 0,
-                },
-                special(sep, 0),
-                Piece::Sequence {
-                    seq: Seq::B,
-                    type_id: 1,
-                },
-                special(sep, 1),
-            ],
-        }
-    }
-
-    /// Checks that each template names each of its sequences once (A; A and B for pairs).
-    pub fn validate(&self) -> Result<()> {
-        let count = |pieces: &[Piece], s: Seq| {
-            pieces
-                .iter()
-                .filter(|p| matches!(p, Piece::Sequence { seq, .. } if *seq == s))
-                .count()
-        };
-        if count(&self.single, Seq::A) != 1 || count(&self.single, Seq::B) != 0 {
-            return Err(Error::Format(
-                "the single template must hold $A exactly once and no $B".into(),
-            ));
-        }
-        if count(&self.pair, Seq::A) != 1 || count(&self.pair, Seq::B) != 1 {
-            return Err(Error::Format(
-                "the pair template must hold $A and $B exactly once each".into(),
-            ));
-        }
-        Ok(())
-    }
-
-    /// Number of special tokens the template adds.
-    pub fn added_tokens(&self, is_pair: bool) -> usize {
-        let pieces = if is_pair { &self.pair } else { &self.single };
-        pieces
-            .iter()
-            .filter(|p| matches!(p, Piece::Special { .. }))
-            .count()
-    }
-
-    /// Builds the final encoding from the sequence encodings. Without `add_special` the
-    /// template still sets the type ids (as HF), but adds no special token.
-    pub fn apply(
-        &self,
-        a: &mut Encoding,
-        b: Option<&mut Encoding>,
-        add_special: bool,
-        out: &mut Encoding,
-    ) {
-        let pieces = if b.is_some() {
-            &self.pair
-        } else {
-            &self.single
-        };
-        let mut b = b;
-        for piece in pieces {
-            match piece {
-                Piece::Special { id, type_id, .. } => {
-                    if add_special {
-                        out.push(*id, *type_id, (0, 0), true)
-                    }
-                }
-                Piece::Sequence {
-                    seq: Seq::A,
-                    type_id,
-                } => {
-                    a.set_type_id(*type_id);
-                    out.append(a);
-                }
-                Piece::Sequence {
-                    seq: Seq::B,
-                    type_id,
-                } => {
-                    if let Some(b) = b.as_deref_mut() {
-                        b.set_type_id(*type_id);
-                        out.append(b);
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// Plain concatenation (no post-processor): type ids 0 for A, 1 for B (HF's default).
-pub fn concat(a: &mut Encoding, b: Option<&mut Encoding>, out: &mut Encoding) {
-    out.append(a);
-    if let Some(b) = b {
-        b.set_type_id(1);
-        out.append(b);
-    }
 }
 
 /// How to pad a batch.
@@ -305,23 +162,15 @@ mod tests {
     }
 
     #[test]
-    fn bert_template_and_padding() {
-        let t = Template::bert(("[CLS]", 2), ("[SEP]", 3));
-        t.validate().unwrap();
-        assert_eq!((t.added_tokens(false), t.added_tokens(true)), (2, 3));
-        let (mut a, mut b) = (enc(2, 10), enc(1, 20));
-        let mut out = Encoding::default();
-        t.apply(&mut a, Some(&mut b), true, &mut out);
-        assert_eq!(out.ids, vec![2, 10, 11, 3, 20, 3]);
-        assert_eq!(out.type_ids, vec![0, 0, 0, 0, 1, 1]);
-        assert_eq!(out.special_tokens_mask, vec![1, 0, 0, 1, 0, 1]);
-        assert_eq!(
-            out.offsets,
-            vec![(0, 0), (0, 1), (1, 2), (0, 0), (0, 1), (0, 0)]
-        );
-        out.pad(8, 0);
-        assert_eq!(out.attention_mask, vec![1, 1, 1, 1, 1, 1, 0, 0]);
-        assert_eq!(out.ids[6..], [0, 0]);
+    fn padding_goes_right_with_attention_zero() {
+        let mut out = enc(3, 10);
+        out.pad(5, 0);
+        assert_eq!(out.ids, vec![10, 11, 12, 0, 0]);
+        assert_eq!(out.attention_mask, vec![1, 1, 1, 0, 0]);
+        assert_eq!(out.special_tokens_mask, vec![0, 0, 0, 1, 1]);
+        assert_eq!(out.offsets[3..], [(0, 0), (0, 0)]);
+        out.pad(2, 0);
+        assert_eq!(out.len(), 5);
         assert_eq!(padded_length(PaddingLength::Longest, 6, Some(4)), 8);
         assert_eq!(padded_length(PaddingLength::Fixed(10), 6, None), 10);
         assert_eq!(padded_length(PaddingLength::Fixed(4), 6, Some(3)), 6);

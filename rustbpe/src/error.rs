@@ -1,6 +1,7 @@
 //! One error type for the crate; the Python layer turns it into `ValueError`/`OSError`.
 
 use std::fmt;
+use std::path::Path;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Error {
@@ -14,6 +15,13 @@ pub enum Error {
     Io(String),
     /// Training was cancelled through the progress callback.
     Cancelled,
+}
+
+impl Error {
+    /// A file system error, with the path in the message.
+    pub fn io(path: &Path, e: &std::io::Error) -> Self {
+        Error::Io(format!("{}: {e}", path.display()))
+    }
 }
 
 impl fmt::Display for Error {

@@ -1,108 +1,16 @@
 //! `Tokenizer`: the whole pipeline (added vocabulary, normalizer, pre-tokenizer, model,
-//! post-processor, decoder), single and batch (rayon) encoding, decoding, training.
-
-use std::fs::File;
-use std::io::Read;
-use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+//! post-processor, decoder), single and batch (rayon) encoding, decoding.
 
 use rayon::prelude::*;
 
 use crate::added_vocabulary::{AddedToken, AddedVocabulary, Segment};
-use crate::encoding::{concat, truncate_longest_first, Encoding, Template};
+use crate::decoders::Decoder;
+use crate::encoding::Encoding;
 use crate::models::{Model, Token};
 use crate::normalizers::BertNormalizer;
-use crate::pre_tokenizers::byte_level::bytes_to_unicode;
 use crate::pre_tokenizers::{BertPreTokenizer, ByteLevel, PreTokenizer, SplitPattern};
-use crate::trainers::{BpeTrainer, Progress, ProgressFn, WordCounts, WordPieceTrainer};
+use crate::processors::{byte_level, Piece, PostProcessor, Template};
 use crate::{Error, Result};
-
-/// Turns tokens back into text.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Decoder {
-    /// Byte-level: token chars -> bytes (GPT-2 table), then UTF-8 (invalid bytes -> U+FFFD).
-    ByteLevel,
-    /// HF's WordPiece decoder: `##` pieces glued to the previous token, others after a space.
-    WordPiece { prefix: String, cleanup: bool },
-}
-
-impl Decoder {
-    pub fn decode(&self, tokens: &[&str]) -> String {
-        match self {
-            Decoder::ByteLevel => {
-                let table = char_to_byte();
-                let mut bytes = Vec::new();
-                for token in tokens {
-                    let start = bytes.len();
-                    let mut all_mapped = true;
-                    for c in token.chars() {
-                        match table.get(c as usize).copied().flatten() {
-                            Some(b) => bytes.push(b),
-                            None => {
-                                all_mapped = false;
-                                break;
-                            }
-                        }
-                    }
-                    // A token with a char outside the byte alphabet (an added token such as
-                    // "<my token>": the space is not a byte symbol) is emitted as its own
-                    // UTF-8, as HF does.
-                    if !all_mapped {
-                        bytes.truncate(start);
-                        bytes.extend_from_slice(token.as_bytes());
-                    }
-                }
-                String::from_utf8_lossy(&bytes).into_owned()
-            }
-            Decoder::WordPiece { prefix, cleanup } => {
-                let mut out = String::new();
-                for (i, token) in tokens.iter().enumerate() {
-                    let mut piece = if i == 0 {
-                        (*token).to_owned()
-                    } else if let Some(rest) = token.strip_prefix(prefix.as_str()) {
-                        rest.to_owned()
-                    } else {
-                        format!(" {token}")
-                    };
-                    if *cleanup {
-                        piece = cleanup_text(&piece);
-                    }
-                    out.push_str(&piece);
-                }
-                out
-            }
-        }
-    }
-}
-
-/// HF's `wordpiece::cleanup` (applied to each token, as HF does).
-fn cleanup_text(s: &str) -> String {
-    s.replace(" .", ".")
-        .replace(" ?", "?")
-        .replace(" !", "!")
-        .replace(" ,", ",")
-        .replace(" ' ", "'")
-        .replace(" n't", "n't")
-        .replace(" 'm", "'m")
-        .replace(" do not", " don't")
-        .replace(" 's", "'s")
-        .replace(" 've", "'ve")
-        .replace(" 're", "'re")
-}
-
-/// Inverse of GPT-2's byte -> char table, indexed by char code.
-fn char_to_byte() -> &'static [Option<u8>] {
-    static TABLE: OnceLock<Vec<Option<u8>>> = OnceLock::new();
-    TABLE.get_or_init(|| {
-        let forward = bytes_to_unicode();
-        let size = forward.iter().map(|&c| c as usize + 1).max().unwrap_or(0);
-        let mut table = vec![None; size];
-        for (b, &c) in forward.iter().enumerate() {
-            table[c as usize] = Some(b as u8);
-        }
-        table
-    })
-}
 
 /// Reusable buffers for encoding (one per thread in batch encoding).
 #[derive(Debug, Default)]
@@ -122,10 +30,7 @@ pub struct Tokenizer {
     pub normalizer: Option<BertNormalizer>,
     pub pre_tokenizer: PreTokenizer,
     pub model: Model,
-    pub post_processor: Option<Template>,
-    /// HF's `ByteLevel` post-processor with `trim_offsets`: offsets leave out the spaces a
-    /// token starts or ends with. `Some(add_prefix_space)`; None for no trimming.
-    pub trim_offsets: Option<bool>,
+    pub post_processor: PostProcessor,
     pub decoder: Option<Decoder>,
 }
 
@@ -137,7 +42,7 @@ impl Tokenizer {
         normalizer: Option<BertNormalizer>,
         pre_tokenizer: PreTokenizer,
         model: Model,
-        post_processor: Option<Template>,
+        post_processor: PostProcessor,
         decoder: Option<Decoder>,
     ) -> Result<Self> {
         for t in added.tokens() {
@@ -175,13 +80,12 @@ impl Tokenizer {
             pre_tokenizer,
             model,
             post_processor,
-            trim_offsets: None,
             decoder,
         };
-        if let Some(template) = &tokenizer.post_processor {
+        if let Some(template) = &tokenizer.post_processor.template {
             template.validate()?;
             for piece in template.single.iter().chain(&template.pair) {
-                if let crate::encoding::Piece::Special { token, id, .. } = piece {
+                if let Piece::Special { token, id, .. } = piece {
                     if tokenizer.vocab_entry(*id) != Some(token.as_str()) {
                         return Err(Error::Format(format!(
                             "post-processor special token {token:?} has id {id}, but the vocab gives that id to {:?}",
@@ -204,7 +108,8 @@ impl Tokenizer {
         let model = Model::Bpe(model);
         let (added, template) = specials_and_template(&model, specials)?;
         let pre = PreTokenizer::ByteLevel(ByteLevel { pattern });
-        Tokenizer::new(added, None, pre, model, template, Some(Decoder::ByteLevel))
+        let post = PostProcessor::template(template);
+        Tokenizer::new(added, None, pre, model, post, Some(Decoder::ByteLevel))
     }
 
     /// The BERT WordPiece pipeline: BERT normalizer and pre-tokenizer, `##` decoder.
@@ -221,7 +126,8 @@ impl Tokenizer {
             prefix,
             cleanup: true,
         };
-        Tokenizer::new(added, Some(normalizer), pre, model, template, Some(decoder))
+        let post = PostProcessor::template(template);
+        Tokenizer::new(added, Some(normalizer), pre, model, post, Some(decoder))
     }
 
     /// `"BPE"` or `"WordPiece"` (HF's model type names).
@@ -304,7 +210,7 @@ impl Tokenizer {
         if let Some(pair) = pair {
             self.encode_sequence(pair, 1, with_offsets, scratch, &mut b);
         }
-        let result = self.post_process(
+        let result = self.post_processor.process(
             &mut a,
             pair.map(|_| &mut b),
             add_special_tokens,
@@ -314,35 +220,6 @@ impl Tokenizer {
         scratch.a = a;
         scratch.b = b;
         result
-    }
-
-    fn post_process(
-        &self,
-        a: &mut Encoding,
-        b: Option<&mut Encoding>,
-        add_special_tokens: bool,
-        max_length: Option<usize>,
-        out: &mut Encoding,
-    ) -> Result<()> {
-        let mut b = b;
-        if let Some(max) = max_length {
-            let added = match (&self.post_processor, add_special_tokens) {
-                (Some(t), true) => t.added_tokens(b.is_some()),
-                _ => 0,
-            };
-            if max < added {
-                return Err(Error::Invalid(format!(
-                    "max_length {max} is smaller than the {added} special tokens the template adds"
-                )));
-            }
-            truncate_longest_first(a, b.as_deref_mut(), max - added);
-        }
-        out.clear();
-        match &self.post_processor {
-            Some(t) => t.apply(a, b, add_special_tokens, out),
-            None => concat(a, b, out),
-        }
-        Ok(())
     }
 
     /// Encodes one sequence (no specials from the template): added tokens, then normalizer,
@@ -409,37 +286,10 @@ impl Tokenizer {
             }
         }
         if with_offsets {
-            if let Some(add_prefix_space) = self.trim_offsets {
-                self.trim_offsets(text, add_prefix_space, out);
+            if let Some(add_prefix_space) = self.post_processor.trim_offsets {
+                byte_level::trim_offsets(text, add_prefix_space, &self.added, &self.model, out);
             }
             bytes_to_char_offsets(text, &mut out.offsets, char_of_byte);
-        }
-    }
-
-    /// HF's `ByteLevel::process_offsets` on byte offsets: drop leading and trailing spaces
-    /// (`Ġ` in model tokens, whitespace in added tokens, which HF names by the matched text).
-    fn trim_offsets(&self, text: &str, add_prefix_space: bool, out: &mut Encoding) {
-        for (i, (&id, offsets)) in out.ids.iter().zip(out.offsets.iter_mut()).enumerate() {
-            let (s, e) = (offsets.0 as usize, offsets.1 as usize);
-            // HF counts chars, and adds the count to byte offsets: spaces are one byte.
-            let name = match self.added.get(id) {
-                Some(_) => text.get(s..e).unwrap_or_default(),
-                None => self.model.id_to_token(id).unwrap_or_default(),
-            };
-            let is_space = |c: &char| *c == 'Ġ' || c.is_whitespace();
-            let mut lead = name.chars().take_while(is_space).count();
-            let trail = name.chars().rev().take_while(is_space).count();
-            if lead > 0 && add_prefix_space && lead == 1 && (i == 0 || s == 0) {
-                lead = 0; // the space HF's pre-tokenizer would have added itself
-            }
-            let (mut s, mut e) = (s, e);
-            if lead > 0 {
-                s = (s + lead).min(e);
-            }
-            if trail > 0 && e >= trail {
-                e = (e - trail).max(s);
-            }
-            *offsets = (s as u32, e as u32);
         }
     }
 
@@ -680,197 +530,11 @@ fn bytes_to_char_offsets(text: &str, offsets: &mut [(u32, u32)], char_of_byte: &
     }
 }
 
-/// What to train, with the normalizer and pre-tokenizer the words are counted through.
-#[derive(Debug, Clone)]
-pub enum TrainerSpec {
-    Bpe {
-        trainer: BpeTrainer,
-        pattern: SplitPattern,
-    },
-    WordPiece {
-        trainer: WordPieceTrainer,
-        normalizer: BertNormalizer,
-    },
-}
-
-/// Training in two steps: feed documents (streamed, counted in parallel), then `finish`.
-#[derive(Debug)]
-pub struct Training {
-    spec: TrainerSpec,
-    normalizer: Option<BertNormalizer>,
-    pre_tokenizer: PreTokenizer,
-    pub counts: WordCounts,
-    /// Documents (or lines) fed so far.
-    pub documents: u64,
-}
-
-/// Bytes read from a file at a time when counting.
-const FILE_CHUNK: usize = 8 << 20;
-
-impl Training {
-    pub fn new(spec: TrainerSpec) -> Self {
-        let (normalizer, pre_tokenizer) = match &spec {
-            TrainerSpec::Bpe { pattern, .. } => (
-                None,
-                PreTokenizer::ByteLevel(ByteLevel { pattern: *pattern }),
-            ),
-            TrainerSpec::WordPiece { normalizer, .. } => (
-                Some(normalizer.clone()),
-                PreTokenizer::Bert(BertPreTokenizer),
-            ),
-        };
-        Training {
-            spec,
-            normalizer,
-            pre_tokenizer,
-            counts: WordCounts::default(),
-            documents: 0,
-        }
-    }
-
-    /// Counts the words of a batch of documents, in parallel.
-    pub fn add_texts<S: AsRef<str> + Sync>(&mut self, docs: &[S]) {
-        let normalizer = &self.normalizer;
-        let pre_tokenizer = &self.pre_tokenizer;
-        self.counts.add_batch(docs, |doc, sink| {
-            let normalized;
-            let text = match normalizer {
-                Some(n) => {
-                    normalized = n.normalize(doc);
-                    normalized.text.as_str()
-                }
-                None => doc,
-            };
-            let mut words = Vec::new();
-            pre_tokenizer.split(text, &mut words);
-            for (s, e) in words {
-                sink(&text[s..e]);
-            }
-        });
-        self.documents += docs.len() as u64;
-    }
-
-    /// Counts the lines of UTF-8 text files, read in chunks (never whole). Reports progress
-    /// in bytes ("count" stage). Invalid UTF-8 -> `Error::Data` naming the file and offset.
-    pub fn add_files(&mut self, paths: &[PathBuf], progress: ProgressFn) -> Result<()> {
-        self.add_files_in_chunks(paths, progress, FILE_CHUNK)
-    }
-
-    fn add_files_in_chunks(
-        &mut self,
-        paths: &[PathBuf],
-        progress: ProgressFn,
-        chunk: usize,
-    ) -> Result<()> {
-        let mut total = 0u64;
-        for p in paths {
-            let meta = std::fs::metadata(p).map_err(|e| io_error(p, &e))?;
-            if meta.is_dir() {
-                return Err(Error::Io(format!(
-                    "{}: is a directory, expected a text file",
-                    p.display()
-                )));
-            }
-            total += meta.len();
-        }
-        let mut done = 0u64;
-        if !progress(Progress {
-            stage: "count",
-            current: 0,
-            total,
-        }) {
-            return Err(Error::Cancelled);
-        }
-        for p in paths {
-            let mut file = File::open(p).map_err(|e| io_error(p, &e))?;
-            let mut buf: Vec<u8> = Vec::with_capacity(chunk);
-            let mut base = 0u64; // file offset of buf[0]
-            loop {
-                let old = buf.len();
-                buf.resize(old + chunk, 0);
-                let n = read_full(&mut file, &mut buf[old..]).map_err(|e| io_error(p, &e))?;
-                buf.truncate(old + n);
-                let eof = n == 0;
-                // Complete lines only; a line never splits a UTF-8 character at '\n'.
-                let cut = if eof {
-                    buf.len()
-                } else {
-                    buf.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1)
-                };
-                if cut > 0 {
-                    let text = std::str::from_utf8(&buf[..cut]).map_err(|e| {
-                        Error::Data(format!(
-                            "{}: invalid UTF-8 at byte offset {}; training files must be UTF-8 text",
-                            p.display(),
-                            base + e.valid_up_to() as u64
-                        ))
-                    })?;
-                    let lines: Vec<&str> = text.lines().collect();
-                    self.add_texts(&lines);
-                    buf.drain(..cut);
-                    base += cut as u64;
-                    done += cut as u64;
-                    if !progress(Progress {
-                        stage: "count",
-                        current: done,
-                        total: total.max(done),
-                    }) {
-                        return Err(Error::Cancelled);
-                    }
-                }
-                if eof {
-                    break;
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// Learns the vocab from the counted words and returns the finished tokenizer.
-    pub fn finish(self, progress: ProgressFn) -> Result<Tokenizer> {
-        if self.counts.is_empty() {
-            return Err(Error::Data(format!(
-                "the corpus has no words ({} documents seen); give non-empty text",
-                self.documents
-            )));
-        }
-        match self.spec {
-            TrainerSpec::Bpe { trainer, pattern } => {
-                let model = trainer.train(&self.counts, progress)?;
-                Tokenizer::from_bpe(model, pattern, &trainer.special_tokens)
-            }
-            TrainerSpec::WordPiece {
-                trainer,
-                normalizer,
-            } => {
-                let model = trainer.train(&self.counts, progress)?;
-                Tokenizer::from_wordpiece(model, normalizer, &trainer.special_tokens)
-            }
-        }
-    }
-}
-
-fn read_full(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match file.read(&mut buf[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(n)
-}
-
-pub(crate) fn io_error(path: &Path, e: &std::io::Error) -> Error {
-    Error::Io(format!("{}: {e}", path.display()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::models::{Bpe, WordPiece};
+    use crate::pre_tokenizers::byte_level::bytes_to_unicode;
 
     const SPECIALS: [&str; 5] = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"];
 
@@ -1021,48 +685,6 @@ mod tests {
     }
 
     #[test]
-    fn files_are_read_in_chunks_line_by_line() {
-        let dir = std::env::temp_dir().join(format!("rustbpe-chunks-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let text = "héllo wörld\r\nnaïve 日本語 text\n\nlast line without newline";
-        let good = dir.join("good.txt");
-        std::fs::write(&good, text).unwrap();
-        let spec = || TrainerSpec::Bpe {
-            trainer: BpeTrainer {
-                vocab_size: 300,
-                min_frequency: 1,
-                special_tokens: specials(),
-            },
-            pattern: SplitPattern::Gpt2,
-        };
-        let mut whole = Training::new(spec());
-        whole.add_texts(&text.lines().collect::<Vec<_>>());
-        for chunk in [1, 3, 7, 64] {
-            let mut t = Training::new(spec());
-            t.add_files_in_chunks(std::slice::from_ref(&good), &|_| true, chunk)
-                .unwrap();
-            assert_eq!(t.counts.counts, whole.counts.counts, "chunk {chunk}");
-            assert_eq!(t.documents, 4);
-        }
-        let bad = dir.join("bad.txt");
-        std::fs::write(&bad, b"ok line\nsecond \xff line\n").unwrap();
-        for chunk in [2, 5, 64] {
-            let err = Training::new(spec()).add_files_in_chunks(
-                std::slice::from_ref(&bad),
-                &|_| true,
-                chunk,
-            );
-            assert!(
-                matches!(&err, Err(Error::Data(m)) if m.contains("bad.txt") && m.contains("byte offset 15")),
-                "{err:?}"
-            );
-        }
-        let cancelled = Training::new(spec()).add_files_in_chunks(&[good], &|p| p.current == 0, 4);
-        assert_eq!(cancelled.unwrap_err(), Error::Cancelled);
-        std::fs::remove_dir_all(&dir).unwrap();
-    }
-
-    #[test]
     fn decode_rejects_unknown_ids() {
         let tok = wordpiece();
         let n = tok.vocab_size() as u32;
@@ -1080,7 +702,7 @@ mod tests {
             None,
             tok.pre_tokenizer.clone(),
             tok.model.clone(),
-            None,
+            PostProcessor::default(),
             None,
         );
         assert!(matches!(err, Err(Error::Format(m)) if m.contains("[CLS]")));

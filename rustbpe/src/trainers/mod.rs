@@ -1,15 +1,18 @@
-//! Trainers: count words (in parallel), then learn merges. The merge learner (`merges`)
-//! is shared: byte-level BPE starts from the 256 byte symbols, WordPiece from the corpus
-//! alphabet with `##` on non-initial symbols (exactly as HF's WordPieceTrainer, which wraps
-//! its BpeTrainer).
+//! Trainers: count words (in parallel), then learn merges. `training` drives both steps for
+//! a whole pipeline, `files` reads training files. The merge learner (`merges`) is shared:
+//! byte-level BPE starts from the 256 byte symbols, WordPiece from the corpus alphabet with
+//! `##` on non-initial symbols (exactly as HF's WordPieceTrainer, which wraps its BpeTrainer).
 
 pub mod bpe;
+pub mod files;
 pub mod merges;
+pub mod training;
 pub mod word_counts;
 pub mod wordpiece;
 
 pub use bpe::BpeTrainer;
 pub use merges::{MergeConfig, MergeOutput};
+pub use training::{TrainerSpec, Training};
 pub use word_counts::WordCounts;
 pub use wordpiece::WordPieceTrainer;
 
