@@ -25,10 +25,14 @@ def user_errors() -> tuple[type[BaseException], ...]:
         from bert_engine._rustbpe import FormatError, TrainingCancelled
 
         errors += [FormatError, TrainingCancelled]
-    if "bert_engine.training" in sys.modules:
-        from bert_engine.training import CheckpointError, DeviceError, TrainingError
-
-        errors += [CheckpointError, DeviceError, TrainingError]
+    # Per module: `bert_engine.training` itself loads without torch (its names are lazy).
+    for module, name in (
+        ("bert_engine.training.checkpoint", "CheckpointError"),
+        ("bert_engine.training.device", "DeviceError"),
+        ("bert_engine.training.loop", "TrainingError"),
+    ):
+        if module in sys.modules:
+            errors.append(getattr(sys.modules[module], name))
     return tuple(errors)
 
 
