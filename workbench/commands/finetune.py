@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -48,41 +47,15 @@ def register(subparsers: Any) -> None:
     e.set_defaults(func=run_evaluate)
 
 
-class _Printer:
-    """A plain progress listener for when the rich progress bar is not available."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-
-    def on_event(self, event: Any) -> None:
-        if not self.enabled:
-            return
-        if event.kind == "step":
-            print(f"step {event.step}/{event.total_steps}  loss {event.loss:.4f}", flush=True)
-        elif event.kind == "eval":
-            values = "  ".join(f"{k} {v:.4f}" for k, v in event.metrics.items() if v is not None)
-            print(f"{event.split} @ step {event.step}: {values}", flush=True)
-
-
-def _progress(enabled: bool) -> tuple[Any, AbstractContextManager[Any]]:
-    try:
-        from workbench.commands._progress import EventProgress
-    except ImportError:
-        printer = _Printer(enabled)
-        return printer, nullcontext(printer)
-    progress = EventProgress(enabled=enabled)
-    return progress, progress
-
-
 def run(args: argparse.Namespace) -> int:
     preset = training_preset(args)
     from bert_engine.training import RunControl, stop_on_interrupt
     from bert_engine.training.finetune import finetune, read_results
+    from workbench.commands._progress import EventProgress
 
     control = RunControl()
-    progress, context = _progress(not args.quiet)
     messages: list[str] = []
-    with context, stop_on_interrupt(control):
+    with EventProgress(enabled=not args.quiet) as progress, stop_on_interrupt(control):
         run_dir = finetune(
             preset,
             resume=args.resume,
