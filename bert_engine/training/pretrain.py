@@ -1,12 +1,12 @@
 """The pre-training workflow: a preset in, a tracked run folder with a trained BERT out.
 
-`pretrain(preset)` creates the run folder (tracking.create_run) holding the resolved preset as
-`config.toml`, trains or loads the tokenizer (saved as `tokenizer.json`), builds the shard
-cache, splits off held-out documents, and trains `BertForPreTraining` (MLM + NSP) or
+`run_pretraining(preset)` creates the run folder (tracking.create_run) holding the resolved
+preset as `config.toml`, trains or loads the tokenizer (saved as `tokenizer.json`), builds the
+shard cache, splits off held-out documents, and trains `BertForPreTraining` (MLM + NSP) or
 `BertForMaskedLM` (MLM) with the generic `Trainer`: held-out evaluation (MLM loss, accuracy and
 perplexity, NSP accuracy), periodic checkpoints (the last K and the best), metrics.jsonl,
-TensorBoard and summary.json. `pretrain(None, resume=run_dir)` continues that run exactly.
-Under torchrun each process trains on its share of the data (see `distributed.py`).
+TensorBoard and summary.json. `run_pretraining(None, resume=run_dir)` continues that run
+exactly. Under torchrun each process trains on its share of the data (see `distributed.py`).
 """
 
 from __future__ import annotations
@@ -336,20 +336,6 @@ def _load_weights(model: nn.Module, source: str) -> None:
     load_checkpoint(path, model)
 
 
-def pretrain(
-    preset: Preset | None,
-    *,
-    control: RunControl | None = None,
-    listeners: Iterable[Listener] = (),
-    resume: str | Path | None = None,
-    progress: Progress | None = None,
-) -> Path:
-    """Run pre-training for `preset` (or continue the run folder `resume`); the run folder."""
-    return run_pretraining(
-        preset, control=control, listeners=listeners, resume=resume, progress=progress
-    ).run_dir
-
-
 def _prepare_trainer(
     preset: Preset,
     ctx: DistContext,
@@ -470,7 +456,13 @@ def run_pretraining(
     progress: Progress | None = None,
     on_run_dir: Callable[[Path], None] | None = None,
 ) -> PretrainOutcome:
-    """`pretrain`, also returning how the trainer ended (finished / cancelled / failed)."""
+    """Run pre-training for `preset` (or continue the run folder `resume`).
+
+    Returns the run folder and how the trainer ended (finished / cancelled / failed, the step,
+    the last checkpoint). `on_run_dir` is called with the run folder as soon as it exists,
+    before the tokenizer and the data are prepared; `progress(stage, done, total)` follows
+    that preparation (returning False cancels it); events go to `listeners` and the run's
+    Tracker."""
     if resume is not None:
         saved = load_run_preset(resume)
         if preset is not None and preset.model_dump() != saved.model_dump():
