@@ -48,6 +48,27 @@ def describe_error(exc: BaseException) -> str:
     return str(exc).strip() or type(exc).__name__
 
 
+def add_set_arg(parser: argparse.ArgumentParser, example: str = "pretrain.lr=1e-4") -> None:
+    """`--set KEY=VALUE` (repeatable): overrides on top of a preset, into `args.overrides`."""
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help=f"override a setting, e.g. --set {example} (repeatable)",
+    )
+
+
+def add_run_args(parser: argparse.ArgumentParser, *, set_example: str, resume_help: str) -> None:
+    """The arguments every training verb (pretrain, finetune) shares: PRESET, --set, --resume,
+    --quiet (read back by `training_preset`)."""
+    parser.add_argument("preset", nargs="?", help="preset name or file (not needed with --resume)")
+    add_set_arg(parser, set_example)
+    parser.add_argument("--resume", metavar="RUN", help=resume_help)
+    parser.add_argument("--quiet", action="store_true", help="no progress bar, only the result")
+
+
 def training_preset(args: argparse.Namespace) -> Any:
     """The preset a training verb (pretrain, finetune) runs, from its `preset`, `--set` and
     `--resume` arguments; None when it continues a run, which keeps its saved preset."""

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from workbench.commands._common import CliError, training_preset
+from workbench.commands._common import CliError, add_run_args, training_preset
 
 
 def register(subparsers: Any) -> None:
@@ -20,17 +20,9 @@ def register(subparsers: Any) -> None:
         "a validation evaluation; the best model is kept and evaluated on the test split. "
         "Ctrl-C stops cleanly with a checkpoint; continue with --resume RUN.",
     )
-    p.add_argument("preset", nargs="?", help="preset name or file (not needed with --resume)")
-    p.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a setting, e.g. --set finetune.lr=3e-4 (repeatable)",
+    add_run_args(
+        p, set_example="finetune.lr=3e-4", resume_help="continue this fine-tuning run folder"
     )
-    p.add_argument("--resume", metavar="RUN", help="continue this fine-tuning run folder")
-    p.add_argument("--quiet", action="store_true", help="no progress bar, only the result")
     p.set_defaults(func=run)
 
     e = subparsers.add_parser(
