@@ -1,10 +1,14 @@
-"""Helpers shared by the verbs: which errors are the user's, and how to print them."""
+"""Helpers shared by the verbs: their shared arguments, which errors are the user's, and how to
+print them."""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bert_engine.presets import Preset
 
 
 class CliError(Exception):
@@ -69,7 +73,7 @@ def add_run_args(parser: argparse.ArgumentParser, *, set_example: str, resume_he
     parser.add_argument("--quiet", action="store_true", help="no progress bar, only the result")
 
 
-def training_preset(args: argparse.Namespace) -> Any:
+def training_preset(args: argparse.Namespace) -> Preset | None:
     """The preset a training verb (pretrain, finetune) runs, from its `preset`, `--set` and
     `--resume` arguments; None when it continues a run, which keeps its saved preset."""
     if args.preset is None and args.resume is None:
