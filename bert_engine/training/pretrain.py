@@ -32,7 +32,7 @@ from bert_engine.data.shards import Shard, TokenizedCorpus, build_shards
 from bert_engine.data.sources import open_source
 from bert_engine.modeling import BertConfig, BertForMaskedLM, BertForPreTraining, compile_model
 from bert_engine.presets import Preset, PresetError, validate_preset
-from bert_engine.tokenizers import BpeTokenizer, WordPieceTokenizer, load_tokenizer
+from bert_engine.tokenizers import BpeTokenizer, Tokenizer, WordPieceTokenizer, load_tokenizer
 from bert_engine.tracking import CONFIG_FILE, Tracker, create_run, read_config
 from bert_engine.training.checkpoint import CheckpointManager, latest_checkpoint
 from bert_engine.training.control import RunControl
@@ -133,7 +133,7 @@ def build_model(preset: Preset, vocab_size: int) -> nn.Module:
 
 
 # ----------------------------------------------------------------------------- tokenizer
-def prepare_tokenizer(preset: Preset, progress: Progress | None = None) -> Any:
+def prepare_tokenizer(preset: Preset, progress: Progress | None = None) -> Tokenizer:
     """Load `tokenizer.path`, or train a tokenizer on `tokenizer.source` (default data.source)."""
     t, d = preset.tokenizer, preset.data
     if t.path is not None:
@@ -505,7 +505,7 @@ def run_pretraining(
 
 def load_pretrained(
     run_dir: str | Path, checkpoint: str | Path | None = None
-) -> tuple[nn.Module, Any]:
+) -> tuple[nn.Module, Tokenizer]:
     """(model, tokenizer) of a pre-training run: the best checkpoint, else the latest (or the
     one given). The model is a plain `BertForPreTraining` / `BertForMaskedLM` in eval mode."""
     from bert_engine.training.checkpoint import load_checkpoint
