@@ -186,7 +186,7 @@ def run_pretraining(args: argparse.Namespace, wiki: Path, runs: Path) -> tuple[P
     """Pre-trains for the step budget, or for the wall-clock budget (`pretrain.max_minutes`:
     the trainer stops by the clock, evaluates and checkpoints, and the lr schedule decays by
     time). The budget counts training only (not tokenizer training or the shard cache)."""
-    from bert_engine.training.pretrain import pretrain
+    from bert_engine.training.pretrain import run_pretraining as pretrain
 
     preset = build_preset(args, wiki, runs)
 
@@ -199,7 +199,7 @@ def run_pretraining(args: argparse.Namespace, wiki: Path, runs: Path) -> tuple[P
     budget = f"{args.steps} steps" if args.steps else f"{args.budget_min:g} min"
     print(f"pre-training a {args.size} BERT on {wiki} for {budget} ...", flush=True)
     t0 = time.perf_counter()
-    run = pretrain(preset, listeners=[on_event])
+    run = pretrain(preset, listeners=[on_event]).run_dir
     return run, time.perf_counter() - t0
 
 

@@ -28,11 +28,11 @@ from torch import nn
 
 from bert_engine.data.classification import LabelVocab
 from bert_engine.modeling import (
-    BertConfig,
     BertForMaskedLM,
     BertForPreTraining,
     BertForSequenceClassification,
 )
+from bert_engine.schema import BertConfig, ModelSettings
 from bert_engine.tokenizers import Tokenizer, load_tokenizer
 from bert_engine.training.checkpoint import (
     BEST_FILE,
@@ -129,13 +129,7 @@ def read_bert_config(run_dir: str | os.PathLike[str], vocab_size: int) -> BertCo
             "cannot tell the model's architecture"
         )
     try:
-        from bert_engine.presets import ModelSettings  # the preset schema, when available
-
         return ModelSettings.model_validate(model).bert_config(vocab_size)
-    except ImportError:
-        fields = {k: v for k, v in model.items() if k in BertConfig.model_fields}
-        fields.setdefault("vocab_size", vocab_size)
-        return BertConfig.from_size(str(model.get("size", "base")), **fields)
     except ValueError as exc:
         raise RunError(f"{run}: invalid [model] table in {CONFIG_FILE} ({exc})") from exc
 

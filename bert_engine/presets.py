@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ValidationError
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -33,291 +33,27 @@ else:  # pragma: no cover
 import tomli_w
 
 from bert_engine.files import atomic_write_text
-from bert_engine.modeling.config import SIZES, BertConfig
 
-try:  # fine-tuning settings come from the fine-tuning workflow (optional section)
-    from bert_engine.training.finetune import (  # type: ignore[attr-defined]
-        ClassificationDataSettings,
-        FinetuneSettings,
-    )
-
-    _HAVE_FINETUNE = True
-except ImportError:  # pragma: no cover - before the fine-tuning workflow exists
-    _HAVE_FINETUNE = False
+# The schema lives in bert_engine.schema (torch-free); re-exported here, where it always was.
+from bert_engine.schema import (  # noqa: F401
+    SIZES,
+    BertConfig,
+    ClassificationDataSettings,
+    DataSettings,
+    FinetuneSettings,
+    ModelSettings,
+    Preset,
+    PretrainSettings,
+    TokenizerSettings,
+    TrackingSettings,
+    drop_none,
+)
 
 PRESET_SUFFIX = ".toml"
 
 
 class PresetError(ValueError):
     """A preset cannot be read or is invalid. The message says where, what and what is allowed."""
-
-
-# ----------------------------------------------------------------------------- schema
-_STRICT = ConfigDict(extra="forbid", validate_assignment=True)
-
-
-class TokenizerSettings(BaseModel):
-    """Train a tokenizer on the corpus, or load an existing one with `path`."""
-
-    model_config = _STRICT
-
-    path: str | None = Field(
-        None,
-        description="An existing tokenizer.json, vocab.txt or a folder holding one. When set, "
-        "nothing is trained and the other fields are ignored. Relative to the preset file.",
-    )
-    kind: Literal["wordpiece", "bpe"] = Field(
-        "wordpiece", description="WordPiece (BERT) or byte-level BPE (RoBERTa/GPT style)."
-    )
-    vocab_size: int = Field(
-        30522, ge=16, le=1_048_576, description="Target vocabulary size in tokens."
-    )
-    min_frequency: int = Field(
-        2, ge=1, description="Minimum number of occurrences for a merge or word piece."
-    )
-    lowercase: bool = Field(True, description="WordPiece: lowercase the text first.")
-    strip_accents: bool | None = Field(
-        None, description="WordPiece: remove accents (default: when lowercasing)."
-    )
-    limit_alphabet: int = Field(
-        1000, ge=1, description="WordPiece: most frequent characters kept in the alphabet."
-    )
-    pattern: Literal["gpt2", "gpt4"] = Field(
-        "gpt2", description="BPE: the pre-tokenization regex (GPT-2 or GPT-4 style)."
-    )
-    source: str | None = Field(
-        None,
-        description="Corpus to train the tokenizer on (same spec as data.source); default: "
-        "data.source. Relative to the preset file.",
-    )
-    max_documents: int | None = Field(
-        None, ge=1, description="Train on at most this many documents (default: all)."
-    )
-
-
-class ModelSettings(BaseModel):
-    """The BERT architecture: a standard size, optionally with overrides."""
-
-    model_config = _STRICT
-
-    size: Literal["tiny", "mini", "small", "medium", "base", "large"] = Field(
-        "base",
-        description="Standard size: "
-        + ", ".join(f"{k} {v[0]}x{v[1]}" for k, v in SIZES.items())
-        + " (layers x hidden).",
-    )
-    objective: Literal["mlm+nsp", "mlm"] = Field(
-        "mlm+nsp",
-        description="mlm+nsp: BERT (masked LM + next-sentence prediction); mlm: RoBERTa style.",
-    )
-    num_layers: int | None = Field(None, ge=1, le=128, description="Override: encoder layers.")
-    hidden_size: int | None = Field(None, ge=8, le=16384, description="Override: hidden size.")
-    num_heads: int | None = Field(None, ge=1, le=256, description="Override: attention heads.")
-    intermediate_size: int | None = Field(
-        None, ge=8, description="Override: feed-forward size (default 4 x hidden)."
-    )
-    hidden_dropout: float = Field(0.1, ge=0.0, lt=1.0, description="Dropout probability.")
-    attention_dropout: float = Field(
-        0.1, ge=0.0, lt=1.0, description="Attention dropout probability."
-    )
-    max_position_embeddings: int = Field(
-        512, ge=8, le=65536, description="Longest sequence the model can read, in tokens."
-    )
-    vocab_size: int | None = Field(
-        None, ge=16, description="Embedding rows; default and recommended: the tokenizer's size."
-    )
-
-    def bert_config(self, vocab_size: int) -> BertConfig:
-        """The model's `BertConfig` for a tokenizer of `vocab_size` tokens."""
-        layers, hidden, heads = SIZES[self.size]
-        hidden = self.hidden_size or hidden
-        return BertConfig(
-            vocab_size=self.vocab_size or vocab_size,
-            num_layers=self.num_layers or layers,
-            hidden_size=hidden,
-            num_heads=self.num_heads or heads,
-            intermediate_size=self.intermediate_size or 4 * hidden,
-            hidden_dropout=self.hidden_dropout,
-            attention_dropout=self.attention_dropout,
-            max_position_embeddings=self.max_position_embeddings,
-        )
-
-
-class DataSettings(BaseModel):
-    """The pre-training corpus and how examples are cut and masked."""
-
-    model_config = _STRICT
-
-    source: str = Field(
-        "demo",
-        description='"demo" (built-in offline corpus), "hf:NAME" (hub dataset), or a file, '
-        "folder or glob (.txt/.jsonl/.csv/.tsv/.parquet, optionally .gz). Relative to the "
-        "preset file.",
-    )
-    text_column: str = Field("text", description="Column holding the text (jsonl/csv/parquet).")
-    doc_mode: Literal["blank_line", "line"] = Field(
-        "blank_line",
-        description="Text files: documents separated by blank lines, or one per line.",
-    )
-    hub_config: str | None = Field(None, description="hf: sources: the dataset configuration.")
-    hub_split: str = Field("train", description="hf: sources: the split to read.")
-    cache_dir: str | None = Field(
-        None,
-        description="Where tokenized shards are cached (default: $BERTBENCH_CACHE or "
-        "~/.cache/bertbench). Relative to the preset file.",
-    )
-    max_seq_len: int = Field(
-        128, ge=8, le=65536, description="Tokens per training sequence, specials included."
-    )
-    short_seq_prob: float = Field(
-        0.1, ge=0.0, le=1.0, description="Probability of a shorter random target length."
-    )
-    mlm_probability: float = Field(
-        0.15, gt=0.0, lt=1.0, description="Fraction of tokens chosen for masked-LM prediction."
-    )
-    whole_word_masking: bool = Field(False, description="Mask all pieces of a word together.")
-    pack: bool = Field(
-        False, description="MLM only: join documents and cut full rows (no padding)."
-    )
-    batch_size: int = Field(32, ge=1, le=65536, description="Sequences per micro-batch.")
-    held_out_fraction: float = Field(
-        0.01,
-        ge=0.0,
-        le=0.5,
-        description="Fraction of documents (the last ones) kept out of training for evaluation.",
-    )
-    eval_batches: int = Field(
-        20, ge=1, description="Held-out batches per evaluation (a fixed set, same every time)."
-    )
-    workers: int | None = Field(
-        None, ge=1, le=64, description="Processes that tokenize the corpus (default: CPUs, <=8)."
-    )
-
-
-class PretrainSettings(BaseModel):
-    """The pre-training recipe."""
-
-    model_config = _STRICT
-
-    max_steps: int = Field(1000, ge=1, description="Optimizer steps to train.")
-    max_minutes: float | None = Field(
-        None,
-        gt=0.0,
-        le=525_600.0,
-        description="Wall-clock budget (pauses excluded): stop after this many minutes even "
-        "before max_steps; the lr schedule then decays by time. Empty: steps only.",
-    )
-    lr: float = Field(1e-4, gt=0.0, le=1.0, description="Peak learning rate (AdamW).")
-    warmup_steps: int = Field(100, ge=0, description="Steps of linear warm-up to the peak.")
-    schedule: Literal["linear", "cosine", "constant"] = Field(
-        "linear", description="Decay after warm-up."
-    )
-    weight_decay: float = Field(0.01, ge=0.0, le=1.0, description="AdamW weight decay.")
-    clip_grad_norm: float = Field(
-        1.0, ge=0.0, description="Clip the gradient norm to this value; 0 turns clipping off."
-    )
-    grad_accum_steps: int = Field(1, ge=1, le=4096, description="Micro-batches per optimizer step.")
-    log_every: int = Field(10, ge=1, description="Steps between progress events.")
-    eval_every: int = Field(
-        200, ge=0, description="Steps between held-out evaluations; 0: only at the end."
-    )
-    checkpoint_every: int = Field(
-        500, ge=0, description="Steps between checkpoints; 0: only at the end."
-    )
-    keep_last: int = Field(2, ge=1, description="Newest checkpoints kept (the best is kept too).")
-    seed: int = Field(0, ge=0, description="Seed of every random stream (data, init, dropout).")
-    device: str = Field(
-        "auto", description='"auto" (cuda, mps, cpu), "cpu", "cuda", "cuda:1", "mps".'
-    )
-    precision: Literal["auto", "fp32", "bf16", "fp16"] = Field(
-        "auto", description="auto: bf16 on CUDA GPUs that support it, else fp32."
-    )
-    compile: bool = Field(False, description="torch.compile the encoder layers (GPU).")
-    init_from: str | None = Field(
-        None,
-        description="Start from the weights of another run (folder) or checkpoint instead of "
-        "a random init (e.g. phase 2 from phase 1). Relative to the preset file.",
-    )
-
-
-class TrackingSettings(BaseModel):
-    """Where and how runs are recorded."""
-
-    model_config = _STRICT
-
-    runs_dir: str = Field(
-        "runs", description="Folder holding the run folders (relative to the working directory)."
-    )
-    run_name: str | None = Field(None, description="Run folder name prefix (default: preset name).")
-    tensorboard: bool = Field(True, description="Also write TensorBoard scalars.")
-
-
-class Preset(BaseModel):
-    """A whole experiment: tokenizer, model, data, pre-training, fine-tuning, tracking."""
-
-    model_config = _STRICT
-
-    name: str = Field("experiment", min_length=1, description="Short name of the experiment.")
-    description: str = Field("", description="What the experiment is for.")
-    extends: str | None = Field(
-        None, description="A preset (file relative to this one, or a name) this one builds on."
-    )
-    tokenizer: TokenizerSettings = Field(default_factory=TokenizerSettings)
-    model: ModelSettings = Field(default_factory=ModelSettings)
-    data: DataSettings = Field(default_factory=DataSettings)
-    pretrain: PretrainSettings = Field(default_factory=PretrainSettings)
-    if _HAVE_FINETUNE:
-        finetune: FinetuneSettings | None = Field(  # type: ignore[valid-type]
-            None, description="Optional fine-tuning on a labelled dataset."
-        )
-        classification: ClassificationDataSettings | None = Field(  # type: ignore[valid-type]
-            None, description="The labelled dataset for fine-tuning."
-        )
-    tracking: TrackingSettings = Field(default_factory=TrackingSettings)
-
-    @model_validator(mode="after")
-    def _cross_checks(self) -> Preset:
-        m, d, p, t = self.model, self.data, self.pretrain, self.tokenizer
-        if d.max_seq_len > m.max_position_embeddings:
-            raise ValueError(
-                f"data.max_seq_len ({d.max_seq_len}) exceeds model.max_position_embeddings "
-                f"({m.max_position_embeddings}); lower data.max_seq_len or raise the model's"
-            )
-        if p.warmup_steps > p.max_steps:
-            raise ValueError(
-                f"pretrain.warmup_steps ({p.warmup_steps}) exceeds pretrain.max_steps "
-                f"({p.max_steps}); use at most {p.max_steps}"
-            )
-        if t.path is None and m.vocab_size is not None and m.vocab_size != t.vocab_size:
-            raise ValueError(
-                f"model.vocab_size ({m.vocab_size}) differs from tokenizer.vocab_size "
-                f"({t.vocab_size}); leave model.vocab_size out to take the tokenizer's"
-            )
-        if d.pack and m.objective != "mlm":
-            raise ValueError(
-                'data.pack = true needs model.objective = "mlm" (packed rows have no sentence '
-                "pairs for next-sentence prediction)"
-            )
-        layers, hidden, heads = SIZES[m.size]
-        hidden, heads = m.hidden_size or hidden, m.num_heads or heads
-        if hidden % heads:
-            divisors = [h for h in range(1, 65) if hidden % h == 0]
-            raise ValueError(
-                f"model.hidden_size ({hidden}) must be divisible by model.num_heads ({heads}); "
-                f"possible head counts: {', '.join(map(str, divisors[-6:]))}"
-            )
-        return self
-
-    # ---------------------------------------------------------------- conveniences
-    def bert_config(self, vocab_size: int) -> BertConfig:
-        return self.model.bert_config(vocab_size)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain values in schema order, without unset optional values (TOML has no null)."""
-        return _drop_none(self.model_dump(mode="python"))
-
-    def to_toml(self) -> str:
-        return tomli_w.dumps(self.to_dict())
 
 
 # Fields holding input paths: resolved against the directory of the file that set them.
@@ -331,14 +67,6 @@ PATH_KEYS: tuple[tuple[str, str], ...] = (
     ("classification", "test"),
     ("pretrain", "init_from"),
 )
-
-
-def _drop_none(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _drop_none(v) for k, v in value.items() if v is not None}
-    if isinstance(value, (list, tuple)):
-        return [_drop_none(v) for v in value]
-    return value
 
 
 def _is_input_path(key: tuple[str, str], value: Any) -> bool:
@@ -610,7 +338,7 @@ def apply_overrides(preset: Preset, overrides: Iterable[str]) -> Preset:
             table = table[part]
         table[parts[-1]] = value
     try:
-        return Preset.model_validate(_drop_none(data))
+        return Preset.model_validate(drop_none(data))
     except ValidationError as exc:
         raise PresetError(_explain(exc, data, None).replace("preset:", "--set:")) from None
 

@@ -31,3 +31,15 @@ def test_user_error_is_one_line_unless_debugging(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("BERTBENCH_DEBUG", "1")
     with pytest.raises((FileNotFoundError, ValueError)):
         main(["tokenizer", "encode", str(missing), "hello"])
+
+
+def test_training_verbs_share_their_run_arguments():
+    from workbench.cli import build_parser
+
+    parser = build_parser()
+    shared = ["my-preset", "--set", "a.b=1", "--set", "c.d=x", "--resume", "runs/r", "--quiet"]
+    parsed = {verb: vars(parser.parse_args([verb, *shared])) for verb in ("pretrain", "finetune")}
+    for args in parsed.values():
+        assert args["preset"] == "my-preset" and args["overrides"] == ["a.b=1", "c.d=x"]
+        assert args["resume"] == "runs/r" and args["quiet"] is True
+    assert parser.parse_args(["finetune", "--resume", "runs/r"]).preset is None

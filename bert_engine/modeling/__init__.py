@@ -1,7 +1,8 @@
 """BERT modules, models, and HuggingFace import/export. See docs/model.md."""
 
+from bert_engine.schema.bert import SIZES, BertConfig
+
 from .attention import AttentionOutput, SelfAttention, Unpadded
-from .config import SIZES, BertConfig
 from .embeddings import Embeddings
 from .encoder import Encoder, EncoderLayer
 from .feed_forward import FeedForward

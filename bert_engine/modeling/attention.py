@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .config import BertConfig
+from bert_engine.schema.bert import BertConfig
 
 BACKENDS: tuple[str, ...] = ("auto", "sdpa", "varlen", "flex")
 

@@ -6,8 +6,9 @@ import torch
 from torch import nn
 from torch.utils.checkpoint import checkpoint
 
+from bert_engine.schema.bert import BertConfig
+
 from .attention import AttentionOutput, SelfAttention, Unpadded
-from .config import BertConfig
 from .feed_forward import FeedForward
 
 

@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .config import BertConfig
+from bert_engine.schema.bert import BertConfig
 
 
 class MaskedLMHead(nn.Module):

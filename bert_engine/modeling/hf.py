@@ -18,8 +18,8 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from bert_engine.files import atomic_write, atomic_write_text
+from bert_engine.schema.bert import BertConfig
 
-from .config import BertConfig
 from .models import (
     BertForMaskedLM,
     BertForPreTraining,

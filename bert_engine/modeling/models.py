@@ -14,8 +14,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from bert_engine.schema.bert import BertConfig
+
 from .attention import BACKENDS, Unpadded
-from .config import BertConfig
 from .embeddings import Embeddings
 from .encoder import Encoder, EncoderLayer
 from .heads import ClassificationHead, MaskedLMHead, NextSentenceHead

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .config import BertConfig
+from bert_engine.schema.bert import BertConfig
 
 
 class Pooler(nn.Module):

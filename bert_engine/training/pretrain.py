@@ -1,12 +1,12 @@
 """The pre-training workflow: a preset in, a tracked run folder with a trained BERT out.
 
-`pretrain(preset)` creates the run folder (tracking.create_run) holding the resolved preset as
-`config.toml`, trains or loads the tokenizer (saved as `tokenizer.json`), builds the shard
-cache, splits off held-out documents, and trains `BertForPreTraining` (MLM + NSP) or
+`run_pretraining(preset)` creates the run folder (tracking.create_run) holding the resolved
+preset as `config.toml`, trains or loads the tokenizer (saved as `tokenizer.json`), builds the
+shard cache, splits off held-out documents, and trains `BertForPreTraining` (MLM + NSP) or
 `BertForMaskedLM` (MLM) with the generic `Trainer`: held-out evaluation (MLM loss, accuracy and
 perplexity, NSP accuracy), periodic checkpoints (the last K and the best), metrics.jsonl,
-TensorBoard and summary.json. `pretrain(None, resume=run_dir)` continues that run exactly.
-Under torchrun each process trains on its share of the data (see `distributed.py`).
+TensorBoard and summary.json. `run_pretraining(None, resume=run_dir)` continues that run
+exactly. Under torchrun each process trains on its share of the data (see `distributed.py`).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from bert_engine.data.shards import Shard, TokenizedCorpus, build_shards
 from bert_engine.data.sources import open_source
 from bert_engine.modeling import BertConfig, BertForMaskedLM, BertForPreTraining, compile_model
 from bert_engine.presets import Preset, PresetError, validate_preset
-from bert_engine.tokenizers import BpeTokenizer, WordPieceTokenizer, load_tokenizer
+from bert_engine.tokenizers import BpeTokenizer, Tokenizer, WordPieceTokenizer, load_tokenizer
 from bert_engine.tracking import CONFIG_FILE, Tracker, create_run, read_config
 from bert_engine.training.checkpoint import CheckpointManager, latest_checkpoint
 from bert_engine.training.control import RunControl
@@ -133,7 +133,7 @@ def build_model(preset: Preset, vocab_size: int) -> nn.Module:
 
 
 # ----------------------------------------------------------------------------- tokenizer
-def prepare_tokenizer(preset: Preset, progress: Progress | None = None) -> Any:
+def prepare_tokenizer(preset: Preset, progress: Progress | None = None) -> Tokenizer:
     """Load `tokenizer.path`, or train a tokenizer on `tokenizer.source` (default data.source)."""
     t, d = preset.tokenizer, preset.data
     if t.path is not None:
@@ -336,20 +336,6 @@ def _load_weights(model: nn.Module, source: str) -> None:
     load_checkpoint(path, model)
 
 
-def pretrain(
-    preset: Preset | None,
-    *,
-    control: RunControl | None = None,
-    listeners: Iterable[Listener] = (),
-    resume: str | Path | None = None,
-    progress: Progress | None = None,
-) -> Path:
-    """Run pre-training for `preset` (or continue the run folder `resume`); the run folder."""
-    return run_pretraining(
-        preset, control=control, listeners=listeners, resume=resume, progress=progress
-    ).run_dir
-
-
 def _prepare_trainer(
     preset: Preset,
     ctx: DistContext,
@@ -470,7 +456,13 @@ def run_pretraining(
     progress: Progress | None = None,
     on_run_dir: Callable[[Path], None] | None = None,
 ) -> PretrainOutcome:
-    """`pretrain`, also returning how the trainer ended (finished / cancelled / failed)."""
+    """Run pre-training for `preset` (or continue the run folder `resume`).
+
+    Returns the run folder and how the trainer ended (finished / cancelled / failed, the step,
+    the last checkpoint). `on_run_dir` is called with the run folder as soon as it exists,
+    before the tokenizer and the data are prepared; `progress(stage, done, total)` follows
+    that preparation (returning False cancels it); events go to `listeners` and the run's
+    Tracker."""
     if resume is not None:
         saved = load_run_preset(resume)
         if preset is not None and preset.model_dump() != saved.model_dump():
@@ -513,7 +505,7 @@ def run_pretraining(
 
 def load_pretrained(
     run_dir: str | Path, checkpoint: str | Path | None = None
-) -> tuple[nn.Module, Any]:
+) -> tuple[nn.Module, Tokenizer]:
     """(model, tokenizer) of a pre-training run: the best checkpoint, else the latest (or the
     one given). The model is a plain `BertForPreTraining` / `BertForMaskedLM` in eval mode."""
     from bert_engine.training.checkpoint import load_checkpoint

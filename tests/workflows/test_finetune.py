@@ -86,6 +86,22 @@ def test_best_checkpoint_follows_the_metric(trained: Path) -> None:
     assert (trained / "checkpoints" / best_json["name"]).is_dir()
 
 
+def test_the_run_folder_is_reported_before_training_starts(tmp_path: Path) -> None:
+    task = write_task(tmp_path / "task.csv", n=60)
+    seen: list[tuple[str, Path | None]] = []  # (what, the folder reported so far)
+    reported: list[Path] = []
+    run = finetune(
+        _settings(epochs=1),
+        data=_data(task, test_fraction=0.0),
+        runs_dir=tmp_path / "runs",
+        model_config=tiny_config(),
+        listeners=[lambda event: seen.append((event.kind, reported[-1] if reported else None))],
+        on_run_dir=reported.append,
+    )
+    assert reported == [run]  # once, the folder it returns
+    assert seen[0] == ("started", run)  # known before the first event
+
+
 def test_loss_metric_picks_the_lowest_loss(tmp_path: Path) -> None:
     task = write_task(tmp_path / "task.csv", n=120, seed=3)
     run = finetune(

@@ -12,7 +12,6 @@ from bert_engine.training import RunControl, list_checkpoints
 from bert_engine.training.pretrain import (
     load_pretrained,
     load_run_preset,
-    pretrain,
     run_pretraining,
     split_held_out,
 )
@@ -20,7 +19,7 @@ from bert_engine.training.pretrain import (
 
 def test_a_few_dozen_steps_lower_the_loss_and_evaluate_held_out(tmp_path):
     preset = load_preset(write_preset(tmp_path, steps=40, eval_every=20, checkpoint_every=10))
-    run_dir = pretrain(preset)
+    run_dir = run_pretraining(preset).run_dir
 
     steps, losses = read_curves(run_dir)["train/loss"]
     assert steps == list(range(1, 41))
@@ -56,7 +55,7 @@ def test_a_few_dozen_steps_lower_the_loss_and_evaluate_held_out(tmp_path):
 def test_resumed_run_matches_uninterrupted_losses(tmp_path):
     path = write_preset(tmp_path, steps=12, eval_every=3, checkpoint_every=100)
     preset = load_preset(path)
-    straight = pretrain(preset)
+    straight = run_pretraining(preset).run_dir
 
     control = RunControl()
 
@@ -69,7 +68,7 @@ def test_resumed_run_matches_uninterrupted_losses(tmp_path):
     # The stop wrote a checkpoint at step 5 even though checkpoint_every is 100.
     assert [c.step for c in list_checkpoints(first.run_dir / "checkpoints")] == [5]
 
-    again = pretrain(None, resume=first.run_dir)
+    again = run_pretraining(None, resume=first.run_dir).run_dir
     assert again == first.run_dir
     s1, l1 = read_curves(straight)["train/loss"]
     s2, l2 = read_curves(again)["train/loss"]
@@ -86,7 +85,7 @@ def test_mlm_objective_with_packing(tmp_path):
     path = write_preset(
         tmp_path, objective="mlm", steps=20, eval_every=10, data_extra="pack = true"
     )
-    run_dir = pretrain(load_preset(path))
+    run_dir = run_pretraining(load_preset(path)).run_dir
     curves = read_curves(run_dir)
     assert "validation/nsp_accuracy" not in curves
     losses = curves["train/loss"][1]
@@ -118,7 +117,7 @@ def test_max_minutes_ends_pretraining_by_the_clock(tmp_path):
     path = write_preset(tmp_path, steps=100_000, eval_every=1000, checkpoint_every=1000)
     preset = load_preset(path, ["pretrain.max_minutes=0.025"])
     events = []
-    run_dir = pretrain(preset, listeners=[events.append])
+    run_dir = run_pretraining(preset, listeners=[events.append]).run_dir
     finished = [e for e in events if e.kind == "finished"][0]
     assert finished.reason == "time_budget" and 1.5 <= finished.elapsed_s < 60
     assert 0 < finished.step < 100_000

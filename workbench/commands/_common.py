@@ -1,10 +1,14 @@
-"""Helpers shared by the verbs: which errors are the user's, and how to print them."""
+"""Helpers shared by the verbs: their shared arguments, which errors are the user's, and how to
+print them."""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bert_engine.presets import Preset
 
 
 class CliError(Exception):
@@ -25,10 +29,14 @@ def user_errors() -> tuple[type[BaseException], ...]:
         from bert_engine._rustbpe import FormatError, TrainingCancelled
 
         errors += [FormatError, TrainingCancelled]
-    if "bert_engine.training" in sys.modules:
-        from bert_engine.training import CheckpointError, DeviceError, TrainingError
-
-        errors += [CheckpointError, DeviceError, TrainingError]
+    # Per module: `bert_engine.training` itself loads without torch (its names are lazy).
+    for module, name in (
+        ("bert_engine.training.checkpoint", "CheckpointError"),
+        ("bert_engine.training.device", "DeviceError"),
+        ("bert_engine.training.loop", "TrainingError"),
+    ):
+        if module in sys.modules:
+            errors.append(getattr(sys.modules[module], name))
     return tuple(errors)
 
 
@@ -44,7 +52,28 @@ def describe_error(exc: BaseException) -> str:
     return str(exc).strip() or type(exc).__name__
 
 
-def training_preset(args: argparse.Namespace) -> Any:
+def add_set_arg(parser: argparse.ArgumentParser, example: str = "pretrain.lr=1e-4") -> None:
+    """`--set KEY=VALUE` (repeatable): overrides on top of a preset, into `args.overrides`."""
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help=f"override a setting, e.g. --set {example} (repeatable)",
+    )
+
+
+def add_run_args(parser: argparse.ArgumentParser, *, set_example: str, resume_help: str) -> None:
+    """The arguments every training verb (pretrain, finetune) shares: PRESET, --set, --resume,
+    --quiet (read back by `training_preset`)."""
+    parser.add_argument("preset", nargs="?", help="preset name or file (not needed with --resume)")
+    add_set_arg(parser, set_example)
+    parser.add_argument("--resume", metavar="RUN", help=resume_help)
+    parser.add_argument("--quiet", action="store_true", help="no progress bar, only the result")
+
+
+def training_preset(args: argparse.Namespace) -> Preset | None:
     """The preset a training verb (pretrain, finetune) runs, from its `preset`, `--set` and
     `--resume` arguments; None when it continues a run, which keeps its saved preset."""
     if args.preset is None and args.resume is None:

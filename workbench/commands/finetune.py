@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
-from workbench.commands._common import CliError, training_preset
+from workbench.commands._common import CliError, add_run_args, training_preset
 
 
 def register(subparsers: Any) -> None:
@@ -21,17 +20,9 @@ def register(subparsers: Any) -> None:
         "a validation evaluation; the best model is kept and evaluated on the test split. "
         "Ctrl-C stops cleanly with a checkpoint; continue with --resume RUN.",
     )
-    p.add_argument("preset", nargs="?", help="preset name or file (not needed with --resume)")
-    p.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a setting, e.g. --set finetune.lr=3e-4 (repeatable)",
+    add_run_args(
+        p, set_example="finetune.lr=3e-4", resume_help="continue this fine-tuning run folder"
     )
-    p.add_argument("--resume", metavar="RUN", help="continue this fine-tuning run folder")
-    p.add_argument("--quiet", action="store_true", help="no progress bar, only the result")
     p.set_defaults(func=run)
 
     e = subparsers.add_parser(
@@ -48,41 +39,15 @@ def register(subparsers: Any) -> None:
     e.set_defaults(func=run_evaluate)
 
 
-class _Printer:
-    """A plain progress listener for when the rich progress bar is not available."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-
-    def on_event(self, event: Any) -> None:
-        if not self.enabled:
-            return
-        if event.kind == "step":
-            print(f"step {event.step}/{event.total_steps}  loss {event.loss:.4f}", flush=True)
-        elif event.kind == "eval":
-            values = "  ".join(f"{k} {v:.4f}" for k, v in event.metrics.items() if v is not None)
-            print(f"{event.split} @ step {event.step}: {values}", flush=True)
-
-
-def _progress(enabled: bool) -> tuple[Any, AbstractContextManager[Any]]:
-    try:
-        from workbench.commands._progress import EventProgress
-    except ImportError:
-        printer = _Printer(enabled)
-        return printer, nullcontext(printer)
-    progress = EventProgress(enabled=enabled)
-    return progress, progress
-
-
 def run(args: argparse.Namespace) -> int:
     preset = training_preset(args)
     from bert_engine.training import RunControl, stop_on_interrupt
     from bert_engine.training.finetune import finetune, read_results
+    from workbench.commands._progress import EventProgress
 
     control = RunControl()
-    progress, context = _progress(not args.quiet)
     messages: list[str] = []
-    with context, stop_on_interrupt(control):
+    with EventProgress(enabled=not args.quiet) as progress, stop_on_interrupt(control):
         run_dir = finetune(
             preset,
             resume=args.resume,

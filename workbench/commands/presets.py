@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from workbench.commands._common import CliError, add_group, console
+from workbench.commands._common import CliError, add_group, add_set_arg, console
 
 
 def register(subparsers: Any) -> None:
@@ -15,7 +15,7 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=run_list)
     p = verbs.add_parser("show", help="print a preset fully resolved (inheritance merged)")
     p.add_argument("preset", help="a preset name or file")
-    _add_set(p)
+    add_set_arg(p)
     p.set_defaults(func=run_show)
     p = verbs.add_parser("validate", help="check preset files; one line per problem")
     p.add_argument("presets", nargs="+", metavar="PRESET", help="preset names or files")
@@ -32,19 +32,8 @@ def register(subparsers: Any) -> None:
     p = verbs.add_parser("share", help="write one self-contained file (inheritance flattened)")
     p.add_argument("preset", help="a preset name or file")
     p.add_argument("--out", required=True, help="the file to write")
-    _add_set(p)
+    add_set_arg(p)
     p.set_defaults(func=run_share)
-
-
-def _add_set(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a setting, e.g. --set pretrain.lr=1e-4 (repeatable)",
-    )
 
 
 def run_list(args: argparse.Namespace) -> int:

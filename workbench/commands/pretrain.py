@@ -7,8 +7,7 @@ import os
 import sys
 from typing import Any
 
-from workbench.commands._common import training_preset
-from workbench.commands.presets import _add_set
+from workbench.commands._common import add_run_args, training_preset
 
 
 def register(subparsers: Any) -> None:
@@ -19,10 +18,9 @@ def register(subparsers: Any) -> None:
         "Ctrl-C stops cleanly with a checkpoint; continue with --resume RUN. For several "
         "GPUs: torchrun --nproc_per_node N -m workbench.cli pretrain PRESET.",
     )
-    p.add_argument("preset", nargs="?", help="preset name or file (not needed with --resume)")
-    _add_set(p)
-    p.add_argument("--resume", metavar="RUN", help="continue this run folder where it stopped")
-    p.add_argument("--quiet", action="store_true", help="no progress bar, only the result")
+    add_run_args(
+        p, set_example="pretrain.lr=1e-4", resume_help="continue this run folder where it stopped"
+    )
     p.set_defaults(func=run)
 
 

@@ -224,33 +224,28 @@ class RunManager:
     ) -> str:
         """Fine-tune from a preset with [finetune] and [classification] tables; the run id."""
         p = self._preset(preset, overrides)
-        settings = getattr(p, "finetune", None)
-        if settings is None or getattr(p, "classification", None) is None:
+        settings = p.finetune
+        if settings is None or p.classification is None:
             raise ValueError(
                 f"preset {p.name!r} has no [finetune] and [classification] tables; add them "
                 "(see presets/classify-quickstart.toml) to fine-tune"
             )
         device = self._device_key(settings.device)
         run_name = name or p.tracking.run_name or p.name
-        started = time.time()
 
         def work(run: _Run) -> None:
             from bert_engine.training.finetune import finetune
 
-            def listener(event: Any) -> None:
-                if run.run_dir is None and event.kind == "started":
-                    self._set_dir(run, _newest_run_dir(self.workspace.runs_dir, run_name, started))
-                run.emit(event)
-
             path = finetune(
                 p,
                 control=run.control,
-                listeners=[listener],
+                listeners=[run.emit],
                 runs_dir=self.workspace.runs_dir,
                 name=run_name,
                 on_message=lambda text: run.emit(MessageEvent(text)),
+                on_run_dir=lambda path: self._set_dir(run, path),
             )
-            self._set_dir(run, Path(path))
+            self._set_dir(run, path)
 
         return self._launch("finetune", run_name, device, work)
 
@@ -490,12 +485,3 @@ def _describe(exc: BaseException) -> str:
         "TokenizerError",
     )
     return text if type(exc).__name__ in known else f"{type(exc).__name__}: {text}"
-
-
-def _newest_run_dir(root: Path, name: str, since: float) -> Path | None:
-    """The run directory a workflow just created for `name` (it does not say which)."""
-    from bert_engine.tracking import safe_name
-
-    prefix = safe_name(name) + "-"
-    found = [p for p in root.glob(f"{prefix}*") if p.is_dir() and p.stat().st_mtime >= since - 1]
-    return max(found, key=lambda p: p.stat().st_mtime) if found else None

@@ -1,6 +1,7 @@
 """The model configuration: BERT's architecture hyper-parameters, validated.
 
-Field names are plain; `to_hf_dict` / `from_hf_dict` translate to and from the names used in
+Part of the torch-free schema (the models in `bert_engine.modeling` are built from it). Field
+names are plain; `to_hf_dict` / `from_hf_dict` translate to and from the names used in
 HuggingFace `config.json` files.
 """
 

@@ -1,0 +1,8 @@
+"""What every strict section of a preset shares."""
+
+from __future__ import annotations
+
+from pydantic import ConfigDict
+
+# Unknown keys are errors (a typo must not be ignored); assignments are validated too.
+STRICT = ConfigDict(extra="forbid", validate_assignment=True)
