@@ -27,6 +27,7 @@ from safetensors.torch import load_file
 from torch import nn
 
 from bert_engine.data.classification import LabelVocab
+from bert_engine.errors import BertbenchError
 from bert_engine.modeling import (
     BertConfig,
     BertForMaskedLM,
@@ -48,7 +49,7 @@ BERT_CONFIG_FILE = "bert_config.json"
 CONFIG_FILE = "config.toml"
 
 
-class RunError(ValueError):
+class RunError(BertbenchError, ValueError):
     """A run directory is missing, incomplete, or of the wrong kind for the request."""
 
 

@@ -32,6 +32,7 @@ else:  # pragma: no cover
 
 import tomli_w
 
+from bert_engine.errors import BertbenchError
 from bert_engine.files import atomic_write_text
 from bert_engine.modeling.config import SIZES, BertConfig
 
@@ -48,7 +49,7 @@ except ImportError:  # pragma: no cover - before the fine-tuning workflow exists
 PRESET_SUFFIX = ".toml"
 
 
-class PresetError(ValueError):
+class PresetError(BertbenchError, ValueError):
     """A preset cannot be read or is invalid. The message says where, what and what is allowed."""
 
 

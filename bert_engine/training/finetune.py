@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from bert_engine.errors import BertbenchError
 from bert_engine.files import atomic_write_json
 from bert_engine.training.early_stopping import EarlyStopping
 
@@ -150,7 +151,7 @@ EVAL_DIR = "evaluation"
 DEFAULT_VOCAB = 8000  # tokenizer trained on the training texts when init="random" and none given
 
 
-class FinetuneError(ValueError):
+class FinetuneError(BertbenchError, ValueError):
     """The fine-tuning setup cannot work (the message says what and how to fix it)."""
 
 
