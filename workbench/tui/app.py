@@ -162,10 +162,14 @@ class BertbenchApp(App[None]):
         the runs still training stop with a checkpoint, as quitting does: no work is lost."""
         if not self.crashed:
             self.crashed = True
-            write_log(log_path(self.services.workspace.root), error, "the app (it closed)")
-            # Blocks the interface until the checkpoints are written: it is closing anyway.
-            stopped = self.services.manager.stop_all(wait=True, timeout=CRASH_STOP_TIMEOUT_S)
-            self.stopped_on_crash = [status.run_id for status in stopped]
+            path = log_path(self.services.workspace.root)
+            write_log(path, error, "the app (it closed)")
+            try:
+                # Blocks the interface until the checkpoints are written: it is closing anyway.
+                stopped = self.services.manager.stop_all(wait=True, timeout=CRASH_STOP_TIMEOUT_S)
+                self.stopped_on_crash = [status.run_id for status in stopped]
+            except Exception as failed:  # still close the app; `bertbench` stops them at exit
+                write_log(path, failed, "stopping the runs after a crash")
         super()._handle_exception(error)
 
     def _fatal_error(self) -> None:
