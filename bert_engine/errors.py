@@ -21,6 +21,11 @@ class BertbenchError(Exception):
     __slots__ = ()
 
 
+class InputError(BertbenchError, ValueError):
+    """Bad input that no more specific class covers: an argument (an empty text, `top_k`
+    below 1) or a file's content (a run's damaged `config.toml`)."""
+
+
 def adopt(error_type: type[BaseException]) -> None:
     """Make an error class defined elsewhere (the native module's `FormatError`, ...) a
     `BertbenchError`, for `except` clauses and `isinstance` alike.
