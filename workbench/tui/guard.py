@@ -120,8 +120,8 @@ def _repeated(app: Any, text: str) -> bool:
 def report_soon(
     node: DOMNode, exc: BaseException, doing: str = "", show: Callable[[str], None] | None = None
 ) -> None:
-    """`report` from any thread (a worker's): the log is written at once, the notice on the
-    UI thread."""
+    """`report` from any thread (a worker's): it runs on the UI thread; when the app is
+    closing, a bug's traceback still reaches the log."""
     app = node.app
     if threading.get_ident() == getattr(app, "_thread_id", None):
         report(node, exc, doing, show)
