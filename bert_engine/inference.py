@@ -27,6 +27,7 @@ from safetensors.torch import load_file
 from torch import nn
 
 from bert_engine.data.classification import LabelVocab
+from bert_engine.errors import BertbenchError, InputError
 from bert_engine.modeling import (
     BertForMaskedLM,
     BertForPreTraining,
@@ -48,7 +49,7 @@ BERT_CONFIG_FILE = "bert_config.json"
 CONFIG_FILE = "config.toml"
 
 
-class RunError(ValueError):
+class RunError(BertbenchError, ValueError):
     """A run directory is missing, incomplete, or of the wrong kind for the request."""
 
 
@@ -315,7 +316,7 @@ class Predictor:
         if mask_id is None:
             raise RunError("the tokenizer has no [MASK] token; fill-mask is impossible")
         if top_k < 1:
-            raise ValueError(f"top_k must be at least 1, got {top_k}")
+            raise InputError(f"top_k must be at least 1, got {top_k}")
         _check_texts(texts, None)
         mask_token = self.tokenizer.id_to_token(mask_id)
         out: list[FillMaskResult] = []
@@ -361,12 +362,12 @@ def _check_texts(texts: Sequence[str], pairs: Sequence[str] | None) -> None:
     if isinstance(texts, str):
         raise TypeError("pass a list of texts, not a single string")
     if not texts:
-        raise ValueError("no texts given")
+        raise InputError("no texts given")
     for i, text in enumerate(texts):
         if not isinstance(text, str) or not text.strip():
-            raise ValueError(f"text {i + 1} is empty; give some words to predict from")
+            raise InputError(f"text {i + 1} is empty; give some words to predict from")
     if pairs is not None and len(pairs) != len(texts):
-        raise ValueError(f"{len(pairs)} text pairs for {len(texts)} texts; give one per text")
+        raise InputError(f"{len(pairs)} text pairs for {len(texts)} texts; give one per text")
 
 
 def _max_length(run: Path, config: BertConfig) -> int:

@@ -32,6 +32,7 @@ else:  # pragma: no cover
 
 import tomli_w
 
+from bert_engine.errors import BertbenchError
 from bert_engine.files import atomic_write_text
 
 # The schema lives in bert_engine.schema (torch-free); re-exported here, where it always was.
@@ -52,7 +53,7 @@ from bert_engine.schema import (  # noqa: F401
 PRESET_SUFFIX = ".toml"
 
 
-class PresetError(ValueError):
+class PresetError(BertbenchError, ValueError):
     """A preset cannot be read or is invalid. The message says where, what and what is allowed."""
 
 

@@ -19,6 +19,7 @@ import numpy as np
 
 from bert_engine import _rustbpe
 from bert_engine._rustbpe import FormatError, TrainingCancelled
+from bert_engine.errors import adopt
 from bert_engine.files import atomic_write_text
 
 __all__ = [
@@ -32,6 +33,10 @@ __all__ = [
     "WordPieceTokenizer",
     "load_tokenizer",
 ]
+
+# The native module's errors join the family (PyO3 creates them with builtin bases only).
+adopt(FormatError)
+adopt(TrainingCancelled)
 
 BERT_SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
 

@@ -33,6 +33,7 @@ from typing import IO, Any
 
 import tomli_w
 
+from bert_engine.errors import InputError
 from bert_engine.files import atomic_write_json, atomic_write_text
 from bert_engine.training.events import (
     TERMINAL_EVENTS,
@@ -166,7 +167,7 @@ def read_config(run_dir: str | os.PathLike[str]) -> dict[str, Any]:
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{path} is not valid TOML: {exc}") from exc
+        raise InputError(f"{path} is not valid TOML: {exc}") from exc
 
 
 def metric_mode(name: str) -> str:

@@ -43,3 +43,46 @@ def test_training_verbs_share_their_run_arguments():
         assert args["preset"] == "my-preset" and args["overrides"] == ["a.b=1", "c.d=x"]
         assert args["resume"] == "runs/r" and args["quiet"] is True
     assert parser.parse_args(["finetune", "--resume", "runs/r"]).preset is None
+
+
+def _raising(exc: BaseException):
+    def run(args: object) -> int:
+        raise exc
+
+    return run
+
+
+def test_any_bertbench_error_is_a_user_error_and_anything_else_a_failure(capsys, monkeypatch):
+    from bert_engine.errors import BertbenchError
+    from workbench.commands import runs
+
+    monkeypatch.delenv("BERTBENCH_DEBUG", raising=False)
+
+    class SomeNewError(BertbenchError):  # a class the CLI has never heard of
+        pass
+
+    monkeypatch.setattr(runs, "run_list", _raising(SomeNewError("bad thing; do this instead")))
+    assert main(["runs", "list"]) == 2
+    err = capsys.readouterr().err
+    assert err == "error: bad thing; do this instead\n"
+
+    # A plain ValueError is no longer taken for the user's fault: it is a bug, with its traceback.
+    monkeypatch.setattr(runs, "run_list", _raising(ValueError("a bug")))
+    with pytest.raises(ValueError, match="a bug"):
+        main(["runs", "list"])
+
+
+def test_unexpected_exception_exits_1_with_traceback(tmp_path):
+    code = (
+        "import sys\n"
+        "from workbench.commands import runs\n"
+        "from workbench.cli import main\n"
+        "def boom(args): raise ZeroDivisionError('a bug')\n"
+        "runs.run_list = boom\n"
+        "sys.exit(main(['runs', 'list']))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path
+    )
+    assert done.returncode == 1
+    assert "Traceback" in done.stderr and "ZeroDivisionError: a bug" in done.stderr

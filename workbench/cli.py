@@ -46,8 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(func(args))
     except Exception as exc:
-        # A bug, or a debugging session: the traceback is what a developer needs. (User errors
-        # include ValueError, which a bug can raise too: BERTBENCH_DEBUG shows where.)
+        # A bug (not a BertbenchError), or a debugging session: the traceback is what a
+        # developer needs; Python prints it and exits with status 1.
         if not isinstance(exc, user_errors()) or os.environ.get("BERTBENCH_DEBUG"):
             raise
         print(f"error: {describe_error(exc)}", file=sys.stderr)

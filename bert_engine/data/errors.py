@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from bert_engine.errors import BertbenchError
 
-class DataError(ValueError):
+
+class DataError(BertbenchError, ValueError):
     """Bad or unusable input data; the message says what, where and how to fix it."""
 
 

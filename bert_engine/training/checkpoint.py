@@ -35,6 +35,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_model, save_model
 from torch import nn
 
+from bert_engine.errors import BertbenchError
 from bert_engine.files import (
     atomic_write_json,
     atomic_write_text,
@@ -58,7 +59,7 @@ BEST_FILE = "best.json"
 _STEP_DIR = re.compile(r"^step-(\d+)$")
 
 
-class CheckpointError(Exception):
+class CheckpointError(BertbenchError):
     """A checkpoint is missing, incomplete, corrupt or does not fit the model."""
 
 

@@ -11,10 +11,12 @@ import contextlib
 
 import torch
 
+from bert_engine.errors import BertbenchError
+
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 
 
-class DeviceError(ValueError):
+class DeviceError(BertbenchError, ValueError):
     """A requested device or precision cannot be used on this machine."""
 
 

@@ -31,6 +31,7 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
+from bert_engine.errors import BertbenchError
 from bert_engine.training.checkpoint import CheckpointManager, LoadedCheckpoint, load_checkpoint
 from bert_engine.training.control import RunControl
 from bert_engine.training.device import (
@@ -64,7 +65,7 @@ Batch = Mapping[str, Any]
 Evaluate = Callable[[nn.Module], Mapping[str, Any]]
 
 
-class TrainingError(RuntimeError):
+class TrainingError(BertbenchError, RuntimeError):
     """The training setup or the model's output cannot be used (a message says how to fix it)."""
 
 

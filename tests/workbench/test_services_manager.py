@@ -3,6 +3,7 @@ with a checkpoint, continuing a stopped run, one training per device, failures r
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from pathlib import Path
@@ -147,10 +148,31 @@ def test_failures_are_reported_not_raised(services: Services, data_dir: Path) ->
     status = manager.wait(run_id, LIMIT)
     assert status.status == "failed"
     assert "no-such-corpus" in (status.error or "")
+    assert not (status.error or "").startswith("Data")  # a DataError: its message, no class name
     events, _ = manager.events_since(run_id, 0)
     assert events[-1].kind == "failed" and events[-1].reason == status.error
     with pytest.raises(UnknownRunError, match="no run 'nope'"):
         manager.status("nope")
+
+
+def test_a_bug_in_a_run_names_its_class_and_is_logged(
+    services: Services, data_dir: Path, monkeypatch: pytest.MonkeyPatch, caplog: Any
+) -> None:
+    import bert_engine.training.pretrain as pretrain
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise ZeroDivisionError("a bug in the workflow")
+
+    monkeypatch.setattr(pretrain, "run_pretraining", broken)
+    with caplog.at_level(logging.ERROR, logger="workbench"):
+        run_id = services.manager.start_pretraining(tiny_preset(data_dir))
+        status = services.manager.wait(run_id, LIMIT)
+    # A user error's reason is its own message (above); a bug's names its class, and its
+    # traceback is logged for whoever debugs it.
+    assert status.status == "failed"
+    assert status.error == "ZeroDivisionError: a bug in the workflow"
+    logged = [r for r in caplog.records if r.exc_info and r.exc_info[0] is ZeroDivisionError]
+    assert logged and run_id in logged[0].getMessage()
 
 
 def test_stop_during_preparation_cancels(services: Services, data_dir: Path) -> None:

@@ -10,45 +10,22 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from bert_engine.presets import Preset
 
+from bert_engine.errors import BertbenchError
 
-class CliError(Exception):
+
+class CliError(BertbenchError):
     """A user error detected by the CLI itself (printed as one line, exit status 2)."""
 
 
 def user_errors() -> tuple[type[BaseException], ...]:
-    """The project's error types that mean "bad input" (printed as a message, no traceback).
-
-    Only modules already loaded are consulted: a verb that can raise an error type has
-    imported it, and `bertbench --help` stays free of torch.
-    """
-    errors: list[type[BaseException]] = [CliError, FileNotFoundError, ValueError]
-    from bert_engine.presets import PresetError
-
-    errors.append(PresetError)
-    if "bert_engine._rustbpe" in sys.modules:
-        from bert_engine._rustbpe import FormatError, TrainingCancelled
-
-        errors += [FormatError, TrainingCancelled]
-    # Per module: `bert_engine.training` itself loads without torch (its names are lazy).
-    for module, name in (
-        ("bert_engine.training.checkpoint", "CheckpointError"),
-        ("bert_engine.training.device", "DeviceError"),
-        ("bert_engine.training.loop", "TrainingError"),
-    ):
-        if module in sys.modules:
-            errors.append(getattr(sys.modules[module], name))
-    return tuple(errors)
+    """The errors that mean bad input (printed as a message, no traceback): the project's own
+    family (`BertbenchError`) and a file the user named that does not exist. Anything else is
+    a bug and keeps its traceback."""
+    return (BertbenchError, FileNotFoundError)
 
 
 def describe_error(exc: BaseException) -> str:
     """One or a few lines: the error's own message (they say what, where and how to fix)."""
-    if type(exc).__name__ == "ValidationError" and hasattr(exc, "errors"):
-        return "\n  ".join(
-            f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg')} (got {e.get('input')!r})"
-            for e in exc.errors()
-        )
-    if isinstance(exc, FileNotFoundError) and exc.filename and not exc.args[1:]:
-        return str(exc)
     return str(exc).strip() or type(exc).__name__
 
 

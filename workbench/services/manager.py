@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from bert_engine.errors import BertbenchError
 from workbench.services.workspace import Workspace, WorkspaceError
 
 if TYPE_CHECKING:
@@ -37,11 +38,11 @@ TERMINAL = ("finished", "failed", "cancelled")
 Callback = Callable[[Any], None]
 
 
-class RunBusyError(RuntimeError):
+class RunBusyError(BertbenchError, RuntimeError):
     """The device already trains as many runs as allowed."""
 
 
-class UnknownRunError(KeyError):
+class UnknownRunError(BertbenchError, KeyError):
     """No run with that id in this manager."""
 
     def __str__(self) -> str:  # KeyError would quote the whole message
@@ -226,7 +227,7 @@ class RunManager:
         p = self._preset(preset, overrides)
         settings = p.finetune
         if settings is None or p.classification is None:
-            raise ValueError(
+            raise WorkspaceError(
                 f"preset {p.name!r} has no [finetune] and [classification] tables; add them "
                 "(see presets/classify-quickstart.toml) to fine-tune"
             )
@@ -448,6 +449,8 @@ class RunManager:
                     run.emit(CancelledEvent(step=run.step, checkpoint=None))
                 else:
                     run.emit(FailedEvent(step=run.step, reason=_describe(exc)))
+            if isinstance(exc, Exception) and not isinstance(exc, BertbenchError):
+                log.error("run %s failed unexpectedly", run.run_id, exc_info=exc)  # a bug
             if not isinstance(exc, Exception):
                 raise
             return
@@ -473,15 +476,6 @@ class RunManager:
 
 
 def _describe(exc: BaseException) -> str:
+    """A failed run's reason: a user error's own message; anything else names its class."""
     text = str(exc) or type(exc).__name__
-    known = (
-        "PresetError",
-        "DataError",
-        "FinetuneError",
-        "DeviceError",
-        "CheckpointError",
-        "RunError",
-        "WorkspaceError",
-        "TokenizerError",
-    )
-    return text if type(exc).__name__ in known else f"{type(exc).__name__}: {text}"
+    return text if isinstance(exc, BertbenchError) else f"{type(exc).__name__}: {text}"

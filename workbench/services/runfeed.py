@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from workbench.services.live import LiveRun
+from workbench.services.workspace import WorkspaceError
 
 if TYPE_CHECKING:
     from workbench.services.manager import RunManager
@@ -37,7 +38,7 @@ def parse_overrides(text: str) -> list[str]:
             continue
         key, sep, _ = line.partition("=")
         if not sep or not key.strip():
-            raise ValueError(
+            raise WorkspaceError(
                 f"override line {number} ({line!r}) is not key=value; "
                 "write e.g. pretrain.max_steps=100, one setting per line"
             )

@@ -132,11 +132,11 @@ class RunLibrary:
         from bert_engine.tracking import flatten_config, load_run, read_config
 
         if len(runs) < 2:
-            raise ValueError("pick at least two runs to compare")
+            raise WorkspaceError("pick at least two runs to compare")
         paths = [self.path(r) for r in runs]
         ids = [p.name for p in paths]
         if len(set(ids)) != len(ids):
-            raise ValueError("the same run is selected twice; pick different runs")
+            raise WorkspaceError("the same run is selected twice; pick different runs")
         configs = {i: flatten_config(read_config(p)) for i, p in zip(ids, paths, strict=True)}
         keys = sorted({k for c in configs.values() for k in c})
         diff = {

@@ -112,9 +112,9 @@ class TokenizerService:
                 f"a tokenizer named {name!r} already exists; pick another name or overwrite"
             )
         if kind not in ("wordpiece", "bpe"):
-            raise ValueError(f"tokenizer kind {kind!r}: use 'wordpiece' or 'bpe'")
+            raise WorkspaceError(f"tokenizer kind {kind!r}: use 'wordpiece' or 'bpe'")
         if vocab_size < 16:
-            raise ValueError(f"vocab_size {vocab_size} is too small; use at least 16")
+            raise WorkspaceError(f"vocab_size {vocab_size} is too small; use at least 16")
         docs = self._documents(source, max_documents)
         job = TokenizerJob(name)
 
@@ -184,7 +184,7 @@ class TokenizerService:
         if not isinstance(source, str):
             texts = list(source)
             if not texts:
-                raise ValueError("no texts to train the tokenizer on")
+                raise WorkspaceError("no texts to train the tokenizer on")
             return lambda: texts[:max_documents] if max_documents else texts
         spec = source
         upload = self.workspace.area("uploads") / source

@@ -20,6 +20,8 @@ import re
 import unicodedata
 from pathlib import Path
 
+from bert_engine.errors import BertbenchError
+
 AREAS = ("runs", "presets", "tokenizers", "exports", "uploads")
 MAX_NAME_LENGTH = 100
 DEFAULT_MAX_UPLOAD_BYTES = 20 * 1024 * 1024
@@ -28,8 +30,9 @@ _RESERVED = {"CON", "PRN", "AUX", "NUL"} | {f"{p}{i}" for p in ("COM", "LPT") fo
 _FORBIDDEN_CHARS = set('<>:"|?*\\/') | {chr(i) for i in range(32)} | {"\x7f"}
 
 
-class WorkspaceError(ValueError):
-    """A name or file the workspace refuses; the message says which and how to fix it."""
+class WorkspaceError(BertbenchError, ValueError):
+    """A name, file or choice the workbench's services refuse; the message says which and how
+    to fix it."""
 
 
 def check_name(name: str, what: str = "name") -> str:

@@ -16,4 +16,5 @@ def run_tui(root: str | None = None) -> int:
         # However the app ended (quit, Ctrl+C, a crash), runs still training checkpoint
         # before their threads stop: no work is lost.
         app.services.close()
-    return 0
+    # Non-zero after a crash (Textual sets 1), so scripts and shells see that it failed.
+    return app.return_code or 0

@@ -6,12 +6,17 @@ after the first frame, so the app is drawn before the engine is imported.
 
 from __future__ import annotations
 
+import logging
+import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from textual import events, work
+from textual.actions import ActionParseResult
 from textual.app import App, ComposeResult
 from textual.binding import Binding
+from textual.dom import DOMNode
 from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import (
@@ -28,6 +33,7 @@ from textual.widgets import (
 )
 
 from workbench.services import Services, default_root
+from workbench.tui.guard import log_path, report, write_log
 from workbench.tui.idle_gc import IdleCollector
 from workbench.tui.messages import PresetChosen, RunEvent, RunsChanged, RunStarted
 from workbench.tui.panes.playground import TryPane
@@ -48,6 +54,9 @@ TABS = (
 
 # Widgets that do not take typed digits: focusing one keeps the number keys for tabs.
 QUIET_FOCUS = (OptionList, DataTable, Button, ListView, Tree)
+
+# After a crash, the wait for the active runs' checkpoints (seconds).
+CRASH_STOP_TIMEOUT_S = 300
 
 DARK_THEME = "textual-dark"
 LIGHT_THEME = "textual-light"
@@ -93,7 +102,10 @@ class BertbenchApp(App[None]):
         self.services = services or Services(root or default_root())
         self.theme = DARK_THEME
         self.quitting = False
+        self.crashed = False
+        self.stopped_on_crash: list[str] = []
         self.idle_gc = IdleCollector()
+        self._log_handler: logging.Handler | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -106,12 +118,79 @@ class BertbenchApp(App[None]):
 
     def on_mount(self) -> None:
         self.sub_title = self.services.workspace.root.name
+        self._log_errors_of_the_services()
         self.call_after_refresh(start_resource_tracker)
         self.idle_gc.start()
         self.set_interval(0.5, self.idle_gc.tick)
 
     def on_unmount(self) -> None:
         self.idle_gc.stop()
+        if self._log_handler is not None:
+            logging.getLogger("workbench").removeHandler(self._log_handler)
+            self._log_handler.close()
+
+    def _log_errors_of_the_services(self) -> None:
+        """The services' own error log lines (a run that failed with a bug, a broken event
+        subscriber) go to the TUI's error log too: Textual owns the terminal."""
+        path = log_path(self.services.workspace.root)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(path, encoding="utf-8", delay=True)
+        handler.setLevel(logging.ERROR)
+        handler.setFormatter(logging.Formatter("--- %(asctime)s · %(name)s\n%(message)s"))
+        logging.getLogger("workbench").addHandler(handler)
+        self._log_handler = handler
+
+    # ------------------------------------------------------------------ errors
+    async def run_action(
+        self,
+        action: str | ActionParseResult,
+        default_namespace: DOMNode | None = None,
+        namespaces: Mapping[str, DOMNode] | None = None,
+    ) -> bool:
+        """Every action (key bindings, clickable links): an exception in one is reported (see
+        `workbench.tui.guard`), never the end of the app."""
+        try:
+            return await super().run_action(action, default_namespace, namespaces)
+        except Exception as exc:
+            report(default_namespace or self, exc, f"action {action}")
+            return True
+
+    def _handle_exception(self, error: Exception) -> None:
+        """Textual's end for an exception nothing caught (a bug outside the panes' guards).
+
+        Before Textual closes the app (return code 1), the traceback goes to the error log and
+        the runs still training stop with a checkpoint, as quitting does: no work is lost."""
+        if not self.crashed:
+            self.crashed = True
+            path = log_path(self.services.workspace.root)
+            write_log(path, error, "the app (it closed)")
+            try:
+                # Blocks the interface until the checkpoints are written: it is closing anyway.
+                stopped = self.services.manager.stop_all(wait=True, timeout=CRASH_STOP_TIMEOUT_S)
+                self.stopped_on_crash = [status.run_id for status in stopped]
+            except Exception as failed:  # still close the app; `bertbench` stops them at exit
+                write_log(path, failed, "stopping the runs after a crash")
+        super()._handle_exception(error)
+
+    def _fatal_error(self) -> None:
+        """What is printed after a crash: a short account, not Textual's full-screen traceback
+        (BERTBENCH_DEBUG=1 shows that)."""
+        if os.environ.get("BERTBENCH_DEBUG") or self._exception is None:
+            super()._fatal_error()
+            return
+        from rich.text import Text
+        from textual.worker import WorkerFailed
+
+        error: BaseException = self._exception
+        if isinstance(error, WorkerFailed):
+            error = error.error
+        lines = [f"bertbench stopped after an unexpected error: {type(error).__name__}: {error}"]
+        if self.stopped_on_crash:
+            runs = ", ".join(self.stopped_on_crash)
+            lines.append(f"Stopped with a checkpoint: {runs} (continue them from the Runs tab).")
+        lines.append(f"The traceback is in {log_path(self.services.workspace.root)}.")
+        self.bell()
+        self.panic(Text("\n".join(lines)))
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(

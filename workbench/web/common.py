@@ -9,14 +9,17 @@ from typing import Any, TypeVar
 
 import gradio as gr
 
+from bert_engine.errors import BertbenchError
 from workbench.services import RunBusyError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 # The errors the services raise on bad input: their messages say what and how to fix it, so
 # they go to the user verbatim. Anything else is a bug and keeps its traceback in the log.
-# RunBusyError: a second training on a busy device; OSError: a file the user named is missing.
-USER_ERRORS: tuple[type[BaseException], ...] = (ValueError, KeyError, OSError, RunBusyError)
+# BertbenchError: the project's one error family (RunBusyError, CheckpointError...); OSError:
+# a file the user named is missing. ValueError and KeyError stay, as before, for the engine's
+# remaining plain input checks (the CLI and the TUI take those for bugs).
+USER_ERRORS: tuple[type[BaseException], ...] = (BertbenchError, ValueError, KeyError, OSError)
 
 
 def user_errors(fn: F) -> F:

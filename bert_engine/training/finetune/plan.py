@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bert_engine.errors import BertbenchError
 from bert_engine.presets import Preset, load_preset
 from bert_engine.schema import (
     BertConfig,
@@ -19,7 +20,7 @@ from bert_engine.schema import (
 )
 
 
-class FinetuneError(ValueError):
+class FinetuneError(BertbenchError, ValueError):
     """The fine-tuning setup cannot work (the message says what and how to fix it)."""
 
 

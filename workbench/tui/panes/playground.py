@@ -17,6 +17,7 @@ from textual.css.query import NoMatches
 from textual.widgets import Button, Input, Select, Static
 
 from workbench.services.live import probability_rows
+from workbench.tui.guard import Guarded, guarded
 from workbench.tui.idle_gc import freeze_loaded_objects
 from workbench.tui.messages import RunsChanged
 
@@ -28,7 +29,7 @@ HINTS = {
 }
 
 
-class TryPane(Vertical):
+class TryPane(Guarded, Vertical):
     """Run picker, text input, and the model's answer."""
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -56,12 +57,9 @@ class TryPane(Vertical):
         self._list()
 
     @work(thread=True, exclusive=True, group="try-list")
+    @guarded("could not list runs", show="_error")
     def _list(self) -> None:
-        try:
-            runs = self.app.services.runs.list()
-        except Exception as exc:
-            self.app.call_from_thread(self._error, f"could not list runs: {exc}")
-            return
+        runs = self.services.runs.list()
         freeze_loaded_objects()  # the engine is imported now
         usable = [r for r in runs if r.kind in HINTS and r.status not in ("running", "paused")]
         self.app.call_from_thread(self._set_runs, [(r.run_id, r.kind) for r in usable])
@@ -101,19 +99,18 @@ class TryPane(Vertical):
         self._predict(run, self.kinds.get(run, "pretrain"), text)
 
     @work(thread=True, exclusive=True, group="try-predict")
+    @guarded("{run}", show="_failed")
     def _predict(self, run: str, kind: str, text: str) -> None:
-        runs = self.app.services.runs
-        try:
-            if kind == "finetune":
-                result: Any = runs.classify(run, text)
-            else:
-                mask = runs.mask_token(run)
-                if mask not in text:
-                    raise ValueError(f"the text has no {mask}; put {mask} where a word is missing")
-                result = runs.fill_mask(run, text, top_k=TOP_K)
-        except Exception as exc:
-            self.app.call_from_thread(self._failed, f"{run}: {exc}")
-            return
+        runs = self.services.runs
+        if kind == "finetune":
+            result: Any = runs.classify(run, text)
+        else:
+            mask = runs.mask_token(run)
+            if mask not in text:
+                message = f"{run}: the text has no {mask}; put {mask} where a word is missing"
+                self.app.call_from_thread(self._failed, message)
+                return
+            result = runs.fill_mask(run, text, top_k=TOP_K)
         self.app.call_from_thread(self._show, result)
 
     def _failed(self, text: str) -> None:

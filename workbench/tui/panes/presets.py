@@ -27,13 +27,14 @@ from workbench.services.views import (
     form_data,
     form_sections,
 )
+from workbench.tui.guard import Guarded
 from workbench.tui.messages import PresetChosen
 from workbench.tui.screens.preset_diff import DiffScreen
 from workbench.tui.screens.preset_save import SaveAsScreen
 from workbench.tui.widgets.field_row import FieldRow, path_of
 
 
-class PresetsPane(Vertical):
+class PresetsPane(Guarded, Vertical):
     """Browse, edit, save as, duplicate, diff, and use presets.
 
     The form shows one section (table) at a time, picked in the list under the presets:

@@ -17,6 +17,7 @@ from textual.css.query import NoMatches
 from textual.widgets import Button, DataTable, Select, Static
 
 from workbench.services.live import RUN_COLUMNS, config_rows, run_rows
+from workbench.tui.guard import Guarded, guarded
 from workbench.tui.idle_gc import freeze_loaded_objects
 from workbench.tui.messages import RunsChanged, RunStarted
 from workbench.tui.widgets.curves import CurvePlot
@@ -24,7 +25,7 @@ from workbench.tui.widgets.curves import CurvePlot
 MARK = "●"
 
 
-class RunsPane(Vertical):
+class RunsPane(Guarded, Vertical):
     """A table of runs; the curves and config diff of the marked (or highlighted) runs."""
 
     BINDINGS = [
@@ -78,12 +79,9 @@ class RunsPane(Vertical):
         self.action_refresh()
 
     @work(thread=True, exclusive=True, group="runs-list")
+    @guarded("could not list runs", show="_say_error")
     def _list(self) -> None:
-        try:
-            runs = self.app.services.runs.list()
-        except Exception as exc:
-            self.app.call_from_thread(self._say, f"could not list runs: {exc}", True)
-            return
+        runs = self.services.runs.list()
         freeze_loaded_objects()  # the engine is imported now
         self.app.call_from_thread(self._fill, runs)
 
@@ -118,6 +116,9 @@ class RunsPane(Vertical):
         self.query_one("#runs-message", Static).update(text)
         self.set_class(error, "-error")
 
+    def _say_error(self, text: str) -> None:
+        self._say(text, True)
+
     # ------------------------------------------------------------------ marking, curves
     def action_mark(self) -> None:
         run = self._current()
@@ -137,12 +138,9 @@ class RunsPane(Vertical):
             self._load_curves(str(event.row_key.value))
 
     @work(thread=True, exclusive=True, group="runs-curves")
+    @guarded("could not read {run}", show="_say_error")
     def _load_curves(self, run: str) -> None:
-        try:
-            curves = self.app.services.runs.curves(run)
-        except Exception as exc:
-            self.app.call_from_thread(self._say, f"could not read {run}: {exc}", True)
-            return
+        curves = self.services.runs.curves(run)
         self.app.call_from_thread(self._show_curves, {m: {run: c} for m, c in curves.items()})
 
     def action_compare(self) -> None:
@@ -156,12 +154,9 @@ class RunsPane(Vertical):
         self.action_compare()
 
     @work(thread=True, exclusive=True, group="runs-curves")
+    @guarded("could not compare", show="_say_error")
     def _compare(self, runs: list[str]) -> None:
-        try:
-            comparison = self.app.services.runs.compare(runs)
-        except Exception as exc:
-            self.app.call_from_thread(self._say, f"could not compare: {exc}", True)
-            return
+        comparison = self.services.runs.compare(runs)
         self.app.call_from_thread(self._show_comparison, comparison)
 
     def _show_comparison(self, comparison: Any) -> None:
@@ -216,12 +211,9 @@ class RunsPane(Vertical):
         self.action_continue_run()
 
     @work(thread=True, exclusive=True, group="runs-continue")
+    @guarded("could not continue {run}", show="_say_error")
     def _continue(self, run: str) -> None:
-        try:
-            run_id = self.app.services.manager.continue_run(run)
-        except Exception as exc:
-            self.app.call_from_thread(self._say, f"could not continue {run}: {exc}", True)
-            return
+        run_id = self.services.manager.continue_run(run)
         self.app.call_from_thread(self._say, f"continuing {run} as {run_id}: see the Train tab")
         self.app.post_message(RunStarted(run_id))
 
@@ -236,24 +228,19 @@ class RunsPane(Vertical):
         self.action_export()
 
     @work(thread=True, exclusive=True, group="runs-export")
+    @guarded("could not export {run}", show="_say_error")
     def _export(self, run: str) -> None:
-        try:
-            folder = self.app.services.runs.export_hf(run, overwrite=True)
-        except Exception as exc:
-            self.app.call_from_thread(self._say, f"could not export {run}: {exc}", True)
-            return
+        folder = self.services.runs.export_hf(run, overwrite=True)
         self.app.call_from_thread(self._say, f"exported {run} (HuggingFace format) to {folder}")
 
     def action_tensorboard(self) -> None:
         run = self._target()
-        if run is None:
-            return
-        try:
-            command = self.app.services.runs.tensorboard_command(run)
-        except Exception as exc:
-            self._say(f"no TensorBoard command for {run}: {exc}", True)
-            return
-        self._say(f"TensorBoard: {command}")
+        if run is not None:
+            self._tensorboard(run)
+
+    @guarded("no TensorBoard command for {run}", show="_say_error")
+    def _tensorboard(self, run: str) -> None:
+        self._say(f"TensorBoard: {self.services.runs.tensorboard_command(run)}")
 
     @on(Button.Pressed, "#runs-tensorboard")
     def _tensorboard_pressed(self) -> None:

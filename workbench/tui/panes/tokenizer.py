@@ -19,6 +19,7 @@ from textual.widgets.option_list import Option
 
 from workbench.services import TokenizerEntry, TokenizerJob, TokenSpan, VocabStats
 from workbench.services.views import histogram_rows, token_segments
+from workbench.tui.guard import Guarded, guarded
 
 PATH_CHOICE = "__path__"
 KINDS = [("WordPiece (BERT)", "wordpiece"), ("BPE (byte-level)", "bpe")]
@@ -76,7 +77,7 @@ def stats_text(entry: TokenizerEntry, stats: VocabStats) -> Content:
     return Content("\n").join(lines)
 
 
-class TokenizerPane(Vertical):
+class TokenizerPane(Guarded, Vertical):
     """Train, list, inspect and try tokenizers."""
 
     BINDINGS = [
@@ -142,7 +143,7 @@ class TokenizerPane(Vertical):
     # ------------------------------------------------------------------ sources and list
     def refresh_sources(self) -> None:
         """Offer demo, every file in the workspace's uploads/, or a path typed in."""
-        services = self.app.services  # type: ignore[attr-defined]
+        services = self.services
         uploads = sorted(
             p.name for p in services.workspace.area("uploads").iterdir() if p.is_file()
         )
@@ -156,13 +157,13 @@ class TokenizerPane(Vertical):
             select.value = value
 
     @work(thread=True, exclusive=True, group="tok-list")
+    @guarded("could not list tokenizers", show="_job_error")
     def load_list(self, select: str | None = None) -> None:
-        services = self.app.services  # type: ignore[attr-defined]
-        entries = services.tokenizers.list()
+        entries = self.services.tokenizers.list()
         self.app.call_from_thread(self._show_list, entries, select)
 
     def _show_list(self, entries: list[TokenizerEntry], select: str | None) -> None:
-        services = self.app.services  # type: ignore[attr-defined]
+        services = self.services
         self.entries = entries
         options = self.query_one("#tok-list", OptionList)
         options.clear_options()
@@ -190,16 +191,9 @@ class TokenizerPane(Vertical):
         self.encode(entry, self.query_one("#tok-text", Input).value)
 
     @work(thread=True, exclusive=True, group="tok-stats")
+    @guarded("cannot read {entry.name}", show="_stats_error")  # e.g. a damaged file
     def load_stats(self, entry: TokenizerEntry) -> None:
-        services = self.app.services  # type: ignore[attr-defined]
-        try:
-            stats = services.tokenizers.vocab_stats(entry.name)
-        except Exception as exc:  # a damaged tokenizer file: say so, keep the pane usable
-            self.app.call_from_thread(
-                self.query_one("#tok-stats", Static).update,
-                Content(f"cannot read {entry.name}: {exc}"),
-            )
-            return
+        stats = self.services.tokenizers.vocab_stats(entry.name)
         self.app.call_from_thread(
             self.query_one("#tok-stats", Static).update, stats_text(entry, stats)
         )
@@ -211,19 +205,19 @@ class TokenizerPane(Vertical):
             self.encode(self.current, event.value)
 
     @work(thread=True, exclusive=True, group="tok-encode")
+    @guarded("cannot encode", show="_encode_error")
     def encode(self, entry: TokenizerEntry, text: str) -> None:
         if not text:
             self.app.call_from_thread(self._show_encoding, entry, text, [])
             return
-        services = self.app.services  # type: ignore[attr-defined]
-        try:
-            spans = services.tokenizers.encode(entry.name, text)
-        except Exception as exc:
-            self.app.call_from_thread(
-                self.query_one("#tok-encoded", Static).update, Content(f"cannot encode: {exc}")
-            )
-            return
+        spans = self.services.tokenizers.encode(entry.name, text)
         self.app.call_from_thread(self._show_encoding, entry, text, spans)
+
+    def _stats_error(self, text: str) -> None:
+        self.query_one("#tok-stats", Static).update(Content(text))
+
+    def _encode_error(self, text: str) -> None:
+        self.query_one("#tok-encoded", Static).update(Content(text))
 
     def _show_encoding(self, entry: TokenizerEntry, text: str, spans: list[TokenSpan]) -> None:
         if entry is not self.current or text != self.query_one("#tok-text", Input).value:
@@ -255,7 +249,6 @@ class TokenizerPane(Vertical):
         if self.job is not None and not self.job.done:
             self._job_text("a tokenizer is training; cancel it first (x)", error=True)
             return
-        services = self.app.services  # type: ignore[attr-defined]
         name = self.query_one("#tok-name", Input).value.strip()
         source = str(self.query_one("#tok-source", Select).value)
         if source == PATH_CHOICE:
@@ -270,10 +263,8 @@ class TokenizerPane(Vertical):
         except ValueError:
             self._job_text(f"vocab size {vocab_text!r}: type a whole number", error=True)
             return
-        try:
-            job = services.tokenizers.train(name, source, kind=kind, vocab_size=vocab_size)
-        except Exception as exc:  # bad name, name taken, bad size: shown here
-            self._job_text(str(exc), error=True)
+        job = self._start_training(name, source, kind, vocab_size)
+        if job is None:
             return
         self.job = job
         self.query_one("#tok-cancel", Button).disabled = False
@@ -283,6 +274,12 @@ class TokenizerPane(Vertical):
         bar.display = True
         self._job_text(f"training {name}…")
         self.timer = self.set_interval(0.1, self._poll)
+
+    @guarded(show="_job_error")  # bad name, name taken, bad size: shown here
+    def _start_training(
+        self, name: str, source: str, kind: str, vocab_size: int
+    ) -> TokenizerJob | None:
+        return self.services.tokenizers.train(name, source, kind=kind, vocab_size=vocab_size)
 
     def _poll(self) -> None:
         job = self.job
@@ -313,6 +310,9 @@ class TokenizerPane(Vertical):
         if self.job is not None and not self.job.done:
             self.job.cancel()
             self._job_text(f"{self.job.name}: cancelling…")
+
+    def _job_error(self, text: str) -> None:
+        self._job_text(text, error=True)
 
     def _job_text(self, text: str, *, error: bool = False) -> None:
         status = self.query_one("#tok-job", Static)

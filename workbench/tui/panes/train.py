@@ -23,6 +23,7 @@ from textual.css.query import NoMatches
 from textual.widgets import Button, Label, ProgressBar, RichLog, Select, Static
 
 from workbench.services.live import LiveRun
+from workbench.tui.guard import Guarded, guarded
 from workbench.tui.idle_gc import freeze_loaded_objects
 from workbench.tui.messages import PresetChosen, RunEvent, RunsChanged, RunStarted
 from workbench.tui.widgets.curves import CurvePlot
@@ -53,7 +54,7 @@ def lower_priority_of_this_thread(nice: int = TRAINING_NICE) -> None:
         pass
 
 
-class TrainPane(Vertical):
+class TrainPane(Guarded, Vertical):
     """Preset + start buttons, live curves, figures, progress bar and log of one run."""
 
     BINDINGS = [
@@ -109,13 +110,10 @@ class TrainPane(Vertical):
 
     # ------------------------------------------------------------------ presets
     @work(thread=True, exclusive=True, group="train-presets")
+    @guarded("could not list presets", show="_show_error")
     def _load_presets(self) -> None:
         # Listing presets imports the engine (seconds): never on the UI thread.
-        try:
-            names = [entry.name for entry in self.app.services.presets.list()]
-        except Exception as exc:
-            self.app.call_from_thread(self._show_error, f"could not list presets: {exc}")
-            return
+        names = [entry.name for entry in self.services.presets.list()]
         freeze_loaded_objects()  # the engine is imported now
         self.app.call_from_thread(self._set_presets, names)
 
@@ -164,19 +162,19 @@ class TrainPane(Vertical):
         self.action_start("finetune")
 
     @work(thread=True, exclusive=True, group="train-start")
+    @guarded("could not start", show="_start_failed")
     def _start(self, kind: str, preset: str) -> None:
         # Loading the preset and checking the device import torch: not on the UI thread.
-        manager = self.app.services.manager
-        try:
-            if kind == "pretrain":
-                run_id = manager.start_pretraining(preset)
-            else:
-                run_id = manager.start_finetuning(preset)
-        except Exception as exc:
-            self.app.call_from_thread(self._show_error, f"could not start: {exc}")
-            self.app.call_from_thread(self.query_one("#train-run", Static).update, "no run started")
-            return
+        manager = self.services.manager
+        if kind == "pretrain":
+            run_id = manager.start_pretraining(preset)
+        else:
+            run_id = manager.start_finetuning(preset)
         self.app.post_message(RunStarted(run_id))
+
+    def _start_failed(self, text: str) -> None:
+        self._show_error(text)
+        self.query_one("#train-run", Static).update("no run started")
 
     def on_run_started(self, message: RunStarted) -> None:
         message.stop()
@@ -199,7 +197,7 @@ class TrainPane(Vertical):
                 lower_priority_of_this_thread()
             app.post_message(RunEvent(run_id, event))
 
-        self._unsubscribe = app.services.manager.subscribe(run_id, deliver)
+        self._unsubscribe = self.services.manager.subscribe(run_id, deliver)
         self._redraw()
 
     def on_run_event(self, message: RunEvent) -> None:
@@ -218,19 +216,16 @@ class TrainPane(Vertical):
     def _announce_end(self, run_id: str) -> None:
         # The last event comes before the run's files are final (summary, checkpoint): tell
         # the other panes once the training thread has ended.
-        self.app.services.manager.wait(run_id, timeout=120)
+        self.services.manager.wait(run_id, timeout=120)
         self.app.post_message(RunsChanged())
 
     # ------------------------------------------------------------------ control
+    @guarded("{verb} failed", show="_show_error")
     def _control(self, verb: str) -> None:
         if self.run_id is None or not self.live.active:
             self.notify("no run is training", severity="warning")
             return
-        try:
-            getattr(self.app.services.manager, verb)(self.run_id)
-        except Exception as exc:
-            self._show_error(f"{verb} failed: {exc}")
-            return
+        getattr(self.services.manager, verb)(self.run_id)
         self.query_one("#train-log", RichLog).write(
             f"{verb} requested (takes effect after the step)"
         )

@@ -11,6 +11,8 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from workbench.tui.guard import Guarded
+
 PANES = (
     (
         "1 Presets",
@@ -72,7 +74,7 @@ def _section(title: str, rows: list[tuple[str, str]]) -> list[Content]:
     return lines
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(Guarded, ModalScreen[None]):
     """A scrollable sheet: global keys, pane keys, the panes; Escape or q closes it."""
 
     BINDINGS = [

@@ -13,9 +13,10 @@ from textual.widgets import Button, DataTable, Label, Select, Static
 
 from workbench.services import PresetEntry
 from workbench.services.views import field_text
+from workbench.tui.guard import Guarded, guarded
 
 
-class DiffScreen(ModalScreen[None]):
+class DiffScreen(Guarded, ModalScreen[None]):
     """`left` (its edited form when `edited` is given) against any other preset."""
 
     BINDINGS = [Binding("escape", "close", "Close")]
@@ -52,27 +53,25 @@ class DiffScreen(ModalScreen[None]):
             self.compare(event.value)
 
     @work(thread=True, exclusive=True)
+    @guarded("cannot compare", show="_failed")
     def compare(self, index: Any) -> None:
         other = self.entries[int(index)]
-        services = self.app.services  # type: ignore[attr-defined]
-        try:
-            left = self.edited or services.presets.load(self.left.path)
-            right = services.presets.load(other.path)
-            rows = services.presets.diff(left, right)
-        except Exception as exc:
-            self.app.call_from_thread(self._show, other, {}, f"cannot compare: {exc}")
-            return
-        self.app.call_from_thread(self._show, other, rows, None)
+        presets = self.services.presets
+        left = self.edited or presets.load(self.left.path)
+        rows = presets.diff(left, presets.load(other.path))
+        self.app.call_from_thread(self._show, other, rows)
 
-    def _show(
-        self, other: PresetEntry, rows: dict[str, tuple[Any, Any]], error: str | None
-    ) -> None:
+    def _failed(self, text: str) -> None:
+        self.query_one(DataTable).clear()
+        self.query_one("#diff-summary", Static).update(text)
+
+    def _show(self, other: PresetEntry, rows: dict[str, tuple[Any, Any]]) -> None:
         table = self.query_one(DataTable)
         table.clear(columns=True)
         table.add_columns("setting", self.left.name, other.name)
         for key, (a, b) in rows.items():
             table.add_row(key, _cell(a), _cell(b), key=key)
-        summary = error or (
+        summary = (
             f"{len(rows)} setting{'s differ' if len(rows) != 1 else ' differs'}"
             if rows
             else "the two presets are the same"

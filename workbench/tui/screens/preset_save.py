@@ -12,8 +12,10 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
+from workbench.tui.guard import Guarded, guarded
 
-class SaveAsScreen(ModalScreen[Path | None]):
+
+class SaveAsScreen(Guarded, ModalScreen[Path | None]):
     """Dismisses with the saved file, or None when cancelled. `save(name)` writes the preset
     and raises with a message (bad name, name taken) that is shown under the name box."""
 
@@ -43,12 +45,9 @@ class SaveAsScreen(ModalScreen[Path | None]):
         self.dismiss(None)
 
     @work(thread=True, exclusive=True)
+    @guarded(show="_error")  # a bad or taken name: say so here, keep the dialog open
     def write(self, name: str) -> None:
-        try:
-            path = self.save(name)
-        except Exception as exc:  # a bad or taken name: say so here, keep the dialog open
-            self.app.call_from_thread(self._error, str(exc))
-            return
+        path = self.save(name)
         self.app.call_from_thread(self.dismiss, path)
 
     def _error(self, message: str) -> None:

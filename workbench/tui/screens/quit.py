@@ -11,9 +11,10 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
 from workbench.services import RunStatus
+from workbench.tui.guard import Guarded
 
 
-class QuitScreen(ModalScreen[bool]):
+class QuitScreen(Guarded, ModalScreen[bool]):
     """Dismisses with True (stop the runs, then quit) or False (go back, keep training)."""
 
     BINDINGS = [
