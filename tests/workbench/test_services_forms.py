@@ -23,6 +23,11 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> Services:
     return Services(tmp_path_factory.mktemp("forms") / "ws")
 
 
+def quickstart_texts(services: Services) -> dict[str, str]:
+    """What the text boxes of the quickstart preset's form hold."""
+    return form.to_form(services.presets.load("quickstart")).texts()
+
+
 def round_trip(services: Services, values: dict[str, Any], sections: list[str]) -> Any:
     check = services.presets.validate_form(form.from_form(values, sections))
     assert check.ok, check.errors
@@ -170,8 +175,7 @@ def test_widget_values_are_parsed(services: Services) -> None:
 
 
 def test_an_invalid_field_is_reported_at_its_path(services: Services) -> None:
-    shown = form.to_form(services.presets.load("quickstart"))
-    texts = shown.texts()
+    texts = quickstart_texts(services)
     texts["data.batch_size"] = "0"
     texts["pretrain.lr"] = "fast"
     texts["tokenizer.lowercase"] = "maybe"
@@ -211,8 +215,7 @@ def test_a_path_field_set_in_the_form_is_saved(services: Services, tmp_path: Any
 
 
 def test_blank_required_fields_take_the_default(services: Services) -> None:
-    shown = form.to_form(services.presets.load("quickstart"))
-    texts = shown.texts()
+    texts = quickstart_texts(services)
     texts["pretrain.max_steps"] = "1_234"
     texts["data.batch_size"] = "  "
     texts["data.workers"] = ""
@@ -251,8 +254,7 @@ def test_fields_that_differ_from_the_defaults_are_flagged(services: Services) ->
 def test_a_time_budget_can_be_set_and_cleared_in_the_form(services: Services) -> None:
     spec = next(s for s in form.specs() if s.path == "pretrain.max_minutes")
     assert spec.optional and spec.exclusive_minimum == 0.0  # > 0, from the schema
-    shown = form.to_form(services.presets.load("quickstart"))
-    texts = shown.texts()
+    texts = quickstart_texts(services)
     assert texts["pretrain.max_minutes"] == ""  # unset in the bundled preset
     texts["pretrain.max_minutes"] = "12.5"
     check = services.presets.validate_form(form.from_form(texts))
