@@ -46,15 +46,15 @@ class FieldSpec:
         low, high = self.minimum, self.maximum
         if low is not None and high is not None:
             parts.append(f"{number_text(low)} to {number_text(high)}")
-        else:
-            if low is not None:
-                parts.append(f"≥ {number_text(low)}")
-            if high is not None:
-                parts.append(f"≤ {number_text(high)}")
-        if self.exclusive_minimum is not None:
-            parts.append(f"> {number_text(self.exclusive_minimum)}")
-        if self.exclusive_maximum is not None:
-            parts.append(f"< {number_text(self.exclusive_maximum)}")
+        else:  # lower bounds first, then upper ones
+            for sym, value in (
+                ("≥", low),
+                (">", self.exclusive_minimum),
+                ("≤", high),
+                ("<", self.exclusive_maximum),
+            ):
+                if value is not None:
+                    parts.append(f"{sym} {number_text(value)}")
         if self.optional:
             parts.append("may be left empty")
         return ", ".join(parts)

@@ -229,10 +229,10 @@ def test_blank_required_fields_take_the_default(services: Services) -> None:
 def test_bounds_are_readable(services: Services) -> None:
     specs = {s.path: s for s in services.presets.form_fields()}
     assert specs["tokenizer.vocab_size"].bounds_text() == "integer, 16 to 1,048,576"
-    assert specs["pretrain.lr"].bounds_text() == "number, ≤ 1, > 0"
+    assert specs["pretrain.lr"].bounds_text() == "number, > 0, ≤ 1"
     assert "wordpiece | bpe" in specs["tokenizer.kind"].bounds_text()
     assert specs["data.workers"].bounds_text() == "integer, 1 to 64, may be left empty"
-    assert specs["pretrain.max_minutes"].bounds_text().endswith("≤ 525,600, > 0, may be left empty")
+    assert specs["pretrain.max_minutes"].bounds_text().endswith("> 0, ≤ 525,600, may be left empty")
     field = form.to_form().field("data.batch_size")
     assert field.help.endswith("[integer, 1 to 65,536]") and field.placeholder == "default: 32"
 

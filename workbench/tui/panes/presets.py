@@ -25,7 +25,7 @@ from textual.widgets import Button, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
 from workbench.services import PresetEntry, Validation, form
-from workbench.services.form import FormSection, PresetForm
+from workbench.services.form import FormField, FormSection, PresetForm
 from workbench.tui.messages import PresetChosen
 from workbench.tui.screens.preset_diff import DiffScreen
 from workbench.tui.screens.preset_save import SaveAsScreen
@@ -213,7 +213,7 @@ class PresetsPane(Vertical):
                 self._rows = {row.spec.path: row for row in rows}
             scroll.scroll_home(animate=False)
 
-    def _row(self, field: Any) -> FieldRow:
+    def _row(self, field: FormField) -> FieldRow:
         text = self.texts.get(field.path, "")
         messages = self.errors.get(field.path)
         return FieldRow(
