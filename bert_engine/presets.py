@@ -14,16 +14,13 @@ from __future__ import annotations
 
 import difflib
 import os
-import re
 import sys
-import types
-import typing
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Literal, Union
+from pathlib import Path, PurePath
+from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -32,6 +29,7 @@ else:  # pragma: no cover
 
 import tomli_w
 
+from bert_engine import preset_fields
 from bert_engine.errors import BertbenchError
 from bert_engine.files import atomic_write_text
 
@@ -165,7 +163,7 @@ def validate_preset(data: Mapping[str, Any], path: Path | None = None) -> Preset
     try:
         return Preset.model_validate(dict(data))
     except ValidationError as exc:
-        raise PresetError(_explain(exc, data, path)) from None
+        raise PresetError(_explain(exc, path)) from None
 
 
 def resolve_preset_ref(ref: str | os.PathLike[str]) -> Path:
@@ -186,110 +184,12 @@ def resolve_preset_ref(ref: str | os.PathLike[str]) -> Path:
 
 
 # ----------------------------------------------------------------------------- errors
-def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
-    model: type[BaseModel] | None = Preset
-    for part in loc:
-        if model is None or part not in model.model_fields:
-            return None
-        model = _submodel(model.model_fields[part].annotation)
-    return model
-
-
-def _submodel(annotation: Any) -> type[BaseModel] | None:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    if typing.get_origin(annotation) in (Union, types.UnionType):
-        for arg in typing.get_args(annotation):
-            sub = _submodel(arg)
-            if sub is not None:
-                return sub
-    return None
-
-
-def _line_of(path: Path | None, loc: tuple[Any, ...]) -> int | None:
-    """Best-effort line of `key` under `[table]` in the file (for the message only)."""
-    if path is None or not loc:
-        return None
+def _explain(exc: ValidationError, path: Path | None, where: str | None = None) -> str:
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = path.read_text(encoding="utf-8").splitlines() if path is not None else []
     except OSError:
-        return None
-    table = ".".join(str(p) for p in loc[:-1])
-    key = re.escape(str(loc[-1]))
-    current = ""
-    for number, line in enumerate(lines, 1):
-        header = re.match(r"\s*\[([^\[\]]+)\]\s*(#.*)?$", line)
-        if header:
-            current = header.group(1).strip()
-            if current == ".".join(str(p) for p in loc):  # a whole table, e.g. [pretrian]
-                return number
-            continue
-        if current == table and re.match(rf"\s*{key}\s*=", line):
-            return number
-        if not table and current == "" and re.match(rf"\s*{key}\s*=", line):
-            return number
-        if not current and table and re.match(rf"\s*{re.escape(table)}\.{key}\s*=", line):
-            return number
-    return None
-
-
-def _allowed_text(model: type[BaseModel] | None, name: str) -> str:
-    if model is None or name not in model.model_fields:
-        return ""
-    info = model.model_fields[name]
-    bounds = []
-    for meta in info.metadata:
-        for attr, sym in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<")):
-            if getattr(meta, attr, None) is not None:
-                bounds.append(f"{sym} {getattr(meta, attr)}")
-    literal = _literal_values(info.annotation)
-    parts = []
-    if literal:
-        parts.append("one of " + ", ".join(repr(v) for v in literal))
-    if bounds:
-        parts.append(" and ".join(bounds))
-    if info.description:
-        parts.append(info.description.rstrip("."))
-    return "; ".join(parts)
-
-
-def _literal_values(annotation: Any) -> tuple[Any, ...]:
-    if typing.get_origin(annotation) is Literal:
-        return typing.get_args(annotation)
-    if typing.get_origin(annotation) in (Union, types.UnionType):
-        for arg in typing.get_args(annotation):
-            found = _literal_values(arg)
-            if found:
-                return found
-    return ()
-
-
-def _explain(exc: ValidationError, data: Mapping[str, Any], path: Path | None) -> str:
-    messages = []
-    for err in exc.errors():
-        loc = tuple(p for p in err["loc"] if not isinstance(p, int) or True)
-        key = ".".join(str(p) for p in loc)
-        line = _line_of(path, loc)
-        where = f"{path}:{line}" if path and line else (str(path) if path else "preset")
-        if err["type"] == "extra_forbidden":
-            parent = _model_at(loc[:-1])
-            names = list(parent.model_fields) if parent else []
-            close = difflib.get_close_matches(str(loc[-1]), names, n=1, cutoff=0.6)
-            hint = (
-                f" (did you mean {'.'.join([*map(str, loc[:-1]), close[0]])!r}?)" if close else ""
-            )
-            messages.append(f"{where}: unknown key {key!r}{hint}; allowed here: {', '.join(names)}")
-        elif not loc:  # a cross-field rule
-            messages.append(f"{where}: {err['msg'].removeprefix('Value error, ')}")
-        else:
-            parent = _model_at(loc[:-1])
-            allowed = _allowed_text(parent, str(loc[-1]))
-            value = err.get("input")
-            messages.append(
-                f"{where}: {key} = {value!r}: {err['msg']}"
-                + (f" (allowed: {allowed})" if allowed else "")
-            )
-    return "\n".join(messages)
+        lines = []
+    return preset_fields.explain(Preset, exc, lines, where or (str(path) if path else "preset"))
 
 
 # ----------------------------------------------------------------------------- overrides, diff
@@ -300,16 +200,9 @@ def _parse_value(text: str) -> Any:
         return text
 
 
-def schema_keys(model: type[BaseModel] = Preset, prefix: str = "") -> list[str]:
+def schema_keys() -> list[str]:
     """Every settable key, flattened (`pretrain.lr`, `model.size`, ...)."""
-    keys = []
-    for name, info in model.model_fields.items():
-        sub = _submodel(info.annotation)
-        if sub is not None:
-            keys.extend(schema_keys(sub, f"{prefix}{name}."))
-        else:
-            keys.append(prefix + name)
-    return keys
+    return preset_fields.schema_keys(Preset)
 
 
 def apply_overrides(preset: Preset, overrides: Iterable[str]) -> Preset:
@@ -325,8 +218,7 @@ def apply_overrides(preset: Preset, overrides: Iterable[str]) -> Preset:
         if not sep or not key:
             raise PresetError(f"--set {item!r}: expected KEY=VALUE, e.g. pretrain.lr=1e-4")
         if key not in known:
-            close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            hint = preset_fields.close_key(key, known)
             raise PresetError(f"--set {item!r}: unknown key {key!r}{hint}")
         parts = key.split(".")
         value = _parse_value(raw.strip())
@@ -341,7 +233,7 @@ def apply_overrides(preset: Preset, overrides: Iterable[str]) -> Preset:
     try:
         return Preset.model_validate(drop_none(data))
     except ValidationError as exc:
-        raise PresetError(_explain(exc, data, None).replace("preset:", "--set:")) from None
+        raise PresetError(_explain(exc, None, "--set")) from None
 
 
 def flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -376,10 +268,19 @@ def _relative_paths(data: dict[str, Any], base: Path) -> dict[str, Any]:
     return data
 
 
+def _plain_paths(value: Any) -> Any:
+    """Path values (e.g. classification.validation) as text: TOML has no path type."""
+    if isinstance(value, dict):
+        return {k: _plain_paths(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain_paths(v) for v in value]
+    return value.as_posix() if isinstance(value, PurePath) else value
+
+
 def preset_toml(preset: Preset, relative_to: Path | None = None) -> str:
     """Self-contained TOML (no `extends`), keys in schema order; input paths relative to
     `relative_to` (a folder) when given, else absolute."""
-    data = preset.to_dict()
+    data = _plain_paths(preset.to_dict())
     data.pop("extends", None)
     if relative_to is not None:
         data = _relative_paths(data, relative_to)

@@ -252,3 +252,19 @@ def test_wikitext_preset_finds_the_shared_data_next_to_the_repository():
     source = Path(load_preset("wikitext-mini-cpu").data.source)
     assert source.resolve() == (shared / "wikitext-2-raw" / "train.txt.gz").resolve()
     assert source.is_file()
+
+
+def test_path_settings_are_written_as_text(tmp_path):
+    """classification.validation / test are Path values: saving writes them as TOML strings,
+    relative to the new file, and they load back to the same files."""
+    (tmp_path / "val.csv").write_text("text,label\na,0\n", encoding="utf-8")
+    preset = apply_overrides(
+        load_preset("classify-quickstart"),
+        [f"classification.validation={tmp_path / 'val.csv'}"],
+    )
+    assert isinstance(preset.classification.validation, Path)
+    saved = save_preset(preset, tmp_path / "out" / "with-val.toml")
+    written = tomllib.loads(saved.read_text(encoding="utf-8"))["classification"]
+    assert written["validation"] == "../val.csv"
+    reloaded = load_preset(saved)
+    assert reloaded.classification.validation == (tmp_path / "val.csv").resolve()

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 import tomllib
 from kit.tui import idle, settle, started
-from textual.widgets import DataTable, Input, OptionList, Static, TabbedContent
+from textual import events
+from textual.widgets import DataTable, Input, OptionList, Select, Static, TabbedContent
 
 from workbench.tui.app import BertbenchApp
 from workbench.tui.panes.presets import PresetsPane
@@ -50,7 +51,7 @@ async def test_lists_bundled_presets_and_shows_the_form(workspace: Path) -> None
         assert float(lr.text()) == written["lr"]
         assert int(row(pane, "pretrain.max_steps").text()) == written["max_steps"]
         help_text = str(lr.query_one(".field-help", Static).render())
-        assert "learning rate" in help_text.lower() and "<= 1" in help_text
+        assert "learning rate" in help_text.lower() and "≤ 1" in help_text
         assert "✓ valid" in str(pane.query_one("#preset-status", Static).render())
         # A pre-training preset has no [finetune] table: marked, no fields shown.
         await show_section(pilot, pane, "finetune")
@@ -163,3 +164,74 @@ async def test_duplicate_diff_and_use(workspace: Path) -> None:
 
         await pilot.press("u")
         await settle(pilot, lambda: app.query_one(TabbedContent).active == "train", limit=10)
+
+
+def assert_form_is_its_file(app: BertbenchApp, pane: PresetsPane) -> None:
+    """The form on screen is the current preset as written: texts, rows, status."""
+    from workbench.services import form
+
+    assert pane.current is not None
+    expected = form.to_form(app.services.presets.load(pane.current.path)).texts()
+    assert pane.texts == expected, pane.current.name
+    assert pane.loaded == expected and not pane.dirty
+    rows = list(pane.query(FieldRow))
+    section = next(s for s in pane.sections if s.name == pane.section)
+    assert [r.spec.path for r in rows] == (
+        [f.path for f in section.fields] if section.present else []
+    )
+    for shown in rows:
+        assert shown.text() == expected[shown.spec.path], (pane.current.name, shown.spec.path)
+    status = str(pane.query_one("#preset-status", Static).render())
+    assert "✓ valid" in status and "edited" not in status, status
+
+
+def burst(app: BertbenchApp, *keys: str) -> None:
+    """Type `keys` as fast as can be: all queued at once, none waiting for the app to settle
+    (`pilot.press` waits after each key, which hides the races of a fast typist)."""
+    for key in keys:
+        event = events.Key(key, key if len(key) == 1 else None)
+        event.set_sender(app)
+        app._driver.send_message(event)  # type: ignore[union-attr]
+
+
+@pytest.mark.asyncio
+async def test_fast_moves_while_loading_never_crash_or_mix_presets(workspace: Path) -> None:
+    """Up Up onto another preset while the form is loading, then Tab and Down x6 into the
+    sections: once crashed (NoMatches '.field-error' in show_error, DuplicateIds of rows)
+    and left a preset "edited" with the previous preset's values."""
+    app = BertbenchApp(root=workspace)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await started(pilot)
+        pane = app.query_one(PresetsPane)
+        for keys in (
+            ("up", "up", "tab", *["down"] * 6),
+            ("shift+tab", "down", "down", "tab", "down", "up", "down"),
+            ("shift+tab", "up", "down", "up", "tab", *["down"] * 5),
+            ("shift+tab", *["down"] * 4, "tab", "up", "up"),
+        ):
+            burst(app, *keys)
+            await settle(pilot, lambda: pane.validation is not None and bool(pane.loaded))
+            assert_form_is_its_file(app, pane)
+
+
+@pytest.mark.asyncio
+async def test_pickers_start_on_the_value_never_on_a_blank(workspace: Path) -> None:
+    app = BertbenchApp(root=workspace)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await started(pilot)
+        pane = app.query_one(PresetsPane)
+        await open_preset(pilot, pane, "classify-quickstart")
+        for section in [s.name for s in pane.sections if s.present]:
+            await show_section(pilot, pane, section)
+            for shown in pane.query(FieldRow):
+                editor = shown.editor
+                if isinstance(editor, Select) and pane.texts[shown.spec.path]:
+                    assert not editor.is_blank(), shown.spec.path
+                    assert str(editor.value) == pane.texts[shown.spec.path]
+        # A field that differs from the default is marked by its key.
+        await show_section(pilot, pane, "model")
+        size = row(pane, "model.size")
+        assert size.has_class("-differs") and "•" in str(size.query_one(".field-key").render())
+        assert not row(pane, "model.objective").has_class("-differs")
+        size.editor.value = "base"  # the default: the mark goes
+        await settle(pilot, lambda: not size.has_class("-differs"))

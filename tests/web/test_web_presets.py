@@ -12,6 +12,10 @@ from gradio_client import handle_file
 from gradio_client.exceptions import AppError
 from kit.web import UPLOAD_LIMIT, WebPanel, rows
 
+from workbench.services import form
+
+PATHS = [spec.path for spec in form.specs()]  # the order of the form's widgets
+
 
 def preset_names(web: WebPanel) -> list[str]:
     table = web.client.predict(api_name="/presets_list")[0]
@@ -44,27 +48,92 @@ def test_validation_points_at_field_and_line(web: WebPanel) -> None:
 
 
 def test_load_fills_the_form_and_the_form_writes_toml(web: WebPanel) -> None:
-    text, verdict, problems, sections, *values = web.client.predict("tiny", api_name="/preset_load")
+    loaded = web.client.predict("tiny", api_name="/preset_load")
+    text, verdict, problems, sections, changed, *values = loaded
     assert text.strip() == web.services.presets.text("tiny").strip()  # the editor trims
     assert verdict == "**Valid preset.**" and rows(problems) == []
-    fields = [f for f in web.services.presets.form_fields() if f.path != "extends"]
-    form = dict(zip([f.path for f in fields], values, strict=True))
-    assert form["pretrain.max_steps"] == 6 and form["model.hidden_size"] == 32
+    fields = dict(zip(PATHS, values, strict=True))
+    # A required number is a number box; an optional one a text box, empty when unset.
+    assert fields["pretrain.max_steps"] == 6 and fields["model.hidden_size"] == "32"
+    assert fields["pretrain.max_minutes"] == "" and fields["tokenizer.max_documents"] == ""
     assert sections == []
+    assert "`pretrain.max_steps` = `6`" in changed and "pretrain.schedule" not in changed
     # Edit one field as the form would and get the TOML back.
-    form["pretrain.max_steps"] = 9
-    toml, verdict, _ = web.client.predict(sections, *form.values(), api_name="/preset_form_to_toml")
+    fields["pretrain.max_steps"] = 9
+    toml, verdict, _, changed = web.client.predict(
+        sections, *fields.values(), api_name="/preset_form_to_toml"
+    )
     assert verdict == "**Valid preset.**"
     data = tomllib.loads(toml)
-    assert data["pretrain"]["max_steps"] == 9
+    assert data["pretrain"]["max_steps"] == 9 and "`pretrain.max_steps` = `9`" in changed
     assert data["model"]["hidden_size"] == 32
     # A value out of bounds in the form: reported at its field, the TOML is left as it was.
-    form["pretrain.max_steps"] = 0
-    _, verdict, problems = web.client.predict(
-        sections, *form.values(), api_name="/preset_form_to_toml"
+    fields["pretrain.max_steps"] = 0
+    _, verdict, problems, _ = web.client.predict(
+        sections, *fields.values(), api_name="/preset_form_to_toml"
     )
     assert "problem" in verdict
     assert [r[0] for r in rows(problems)] == ["pretrain.max_steps"]
+
+
+def test_one_edit_in_the_form_updates_the_toml_and_nothing_else(web: WebPanel) -> None:
+    """Changing only tokenizer.vocab_size once gave 8 problems (optional numbers sent as 0)
+    and never updated the TOML."""
+    _, _, _, sections, _, *values = web.client.predict("quickstart", api_name="/preset_load")
+    fields = dict(zip(PATHS, values, strict=True))
+    unset = [p for p, v in fields.items() if v == "" and p.split(".")[0] in ("model", "data")]
+    assert "model.num_layers" in unset and "data.workers" in unset
+    fields["tokenizer.vocab_size"] = 8000
+    toml, verdict, problems, _ = web.client.predict(
+        sections, *fields.values(), api_name="/preset_form_to_toml"
+    )
+    assert verdict == "**Valid preset.**" and rows(problems) == []
+    data = tomllib.loads(toml)
+    assert data["tokenizer"]["vocab_size"] == 8000
+    for path in unset:  # left empty: not in the TOML
+        section, key = path.split(".")
+        assert key not in data[section], path
+    # And back: the TOML refills the form, optional fields still empty.
+    _, _, _, _, *again = web.client.predict(toml, api_name="/preset_validate")
+    refilled = dict(zip(PATHS, again, strict=True))
+    assert refilled["tokenizer.vocab_size"] == 8000
+    assert all(refilled[p] == "" for p in unset)
+
+
+def test_pickers_are_never_blank_and_bounds_are_readable(web: WebPanel) -> None:
+    import httpx
+
+    specs = {s.path: s for s in form.specs()}
+    _, _, _, _, _, *values = web.client.predict("classify-quickstart", api_name="/preset_load")
+    for path, value in zip(PATHS, values, strict=True):
+        if specs[path].type in ("choice", "boolean"):
+            assert value not in ("", None), path
+    config = httpx.get(f"{web.url.rstrip('/')}/config", timeout=30).json()
+    infos = {
+        c["props"].get("label"): c["props"].get("info", "")
+        for c in config["components"]
+        if "props" in c
+    }
+    assert "integer, 16 to 1,048,576" in infos["tokenizer.vocab_size"]
+    assert "e+06" not in infos["tokenizer.vocab_size"]
+    assert "may be left empty" in infos["model.num_layers"]
+
+
+def test_a_path_set_in_the_form_is_saved(web: WebPanel, tmp_path: Path) -> None:
+    _, _, _, sections, _, *values = web.client.predict(
+        "classify-quickstart", api_name="/preset_load"
+    )
+    fields = dict(zip(PATHS, values, strict=True))
+    fields["classification.validation"] = str(tmp_path / "val.csv")
+    toml, verdict, problems, _ = web.client.predict(
+        sections, *fields.values(), api_name="/preset_form_to_toml"
+    )
+    assert verdict == "**Valid preset.**", rows(problems)
+    message, *_ = web.client.predict(toml, "with-val", True, api_name="/preset_save")
+    assert "with-val.toml" in message
+    saved = web.services.presets.load("with-val")
+    assert saved.classification is not None
+    assert saved.classification.validation == tmp_path / "val.csv"
 
 
 def test_save_and_reload(web: WebPanel) -> None:

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bert_engine import preset_fields
+from bert_engine.preset_fields import FieldSpec
 from workbench.services.workspace import Workspace, WorkspaceError, check_name
 
 if sys.version_info >= (3, 11):
@@ -50,24 +52,6 @@ class PresetEntry:
     origin: str  # workspace, local, user or bundled
     description: str
     shadowed: bool  # an earlier folder holds a preset of the same name
-
-
-@dataclass(frozen=True)
-class FieldSpec:
-    """One form field: where it goes, its type and limits, and the help text."""
-
-    path: str  # "section.key"
-    section: str
-    key: str
-    type: str  # "integer", "number", "boolean", "string", "choice"
-    default: Any
-    help: str
-    choices: tuple[Any, ...] = ()
-    minimum: float | None = None  # inclusive
-    maximum: float | None = None
-    exclusive_minimum: float | None = None
-    exclusive_maximum: float | None = None
-    optional: bool = False  # may be left empty (None)
 
 
 class PresetService:
@@ -145,7 +129,11 @@ class PresetService:
         result = self.validate_form(data)
         lines = text.splitlines()
         result.errors = [
-            FieldError(e.path, e.message, e.line or _line_of_key(lines, e.path))
+            FieldError(
+                e.path,
+                e.message,
+                e.line or (preset_fields.line_of(lines, e.path.split(".")) if e.path else None),
+            )
             for e in result.errors
         ]
         return result
@@ -156,11 +144,11 @@ class PresetService:
 
         from bert_engine.presets import Preset
 
-        nested = _nest(data)
+        nested = preset_fields.nested(data)
         try:
             return Validation(True, Preset.model_validate(nested))
         except ValidationError as exc:
-            return Validation(False, errors=[_field_error(err) for err in exc.errors()])
+            return Validation(False, errors=[_field_error(p) for p in preset_fields.problems(exc)])
 
     # ------------------------------------------------------------------ writing
     def save(self, preset: Preset | str, name: str, *, overwrite: bool = False) -> Path:
@@ -231,19 +219,11 @@ class PresetService:
         return Preset.model_json_schema()
 
     def form_fields(self) -> list[FieldSpec]:
-        """Every settable field, section by section, for rendering a form."""
+        """Every settable field, section by section (`extends` included; a form built with
+        `services.form` leaves it out)."""
         from bert_engine.presets import Preset
 
-        specs: list[FieldSpec] = []
-        for name, info in Preset.model_fields.items():
-            sub = _submodel(info.annotation)
-            if sub is None:
-                specs.append(_spec("", name, info))
-            else:
-                specs.extend(
-                    _spec(name, key, sub_info) for key, sub_info in sub.model_fields.items()
-                )
-        return specs
+        return preset_fields.field_specs(Preset)
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -254,34 +234,18 @@ def _description(path: Path) -> str:
         return "(unreadable)"
 
 
-def _nest(data: dict[str, Any]) -> dict[str, Any]:
-    """{"pretrain.lr": 1e-3} -> {"pretrain": {"lr": 1e-3}}; nested tables pass through."""
-    out: dict[str, Any] = {}
-    for key, value in data.items():
-        parts = str(key).split(".")
-        table = out
-        for part in parts[:-1]:
-            table = table.setdefault(part, {})
-        if isinstance(value, dict) and isinstance(table.get(parts[-1]), dict):
-            table[parts[-1]].update(value)
-        else:
-            table[parts[-1]] = value
-    return out
-
-
 # A cross-field rule names the first key it is about: "data.max_seq_len (512) exceeds ...".
 _KEY_IN_MESSAGE = re.compile(r"\b([a-z_]+\.[a-z_]+)\b")
 
 
-def _field_error(err: Any) -> FieldError:
-    loc = [str(p) for p in err["loc"] if not isinstance(p, int)]
-    message = str(err["msg"]).removeprefix("Value error, ")
-    if err["type"] == "extra_forbidden":
+def _field_error(problem: preset_fields.Problem) -> FieldError:
+    loc, message = problem.loc, problem.message
+    if problem.kind == "extra_forbidden":
         message = "unknown setting; remove it or check the spelling"
-    elif "input" in err and loc:
-        message = f"{message} (got {err['input']!r})"
-    path = ".".join(loc)
-    if err["type"] != "extra_forbidden" and (not loc or len(loc) == 1):
+    elif problem.has_value and loc:
+        message = f"{message} (got {problem.value!r})"
+    path = problem.path
+    if problem.kind != "extra_forbidden" and len(loc) <= 1:
         # A rule over several fields of the preset or a section: point at the key it names.
         found = _KEY_IN_MESSAGE.search(message)
         if found:
@@ -289,86 +253,6 @@ def _field_error(err: Any) -> FieldError:
     return FieldError(path, message)
 
 
-def _line_of_key(lines: list[str], path: str) -> int | None:
-    if "." not in path:
-        return None
-    table, key = path.rsplit(".", 1)
-    current = ""
-    for number, line in enumerate(lines, 1):
-        header = re.match(r"\s*\[([^\[\]]+)\]", line)
-        if header:
-            current = header.group(1).strip()
-        elif current == table and re.match(rf"\s*{re.escape(key)}\s*=", line):
-            return number
-    return None
-
-
 def _line_from_message(message: str) -> int | None:
     found = re.search(r"line (\d+)", message)
     return int(found.group(1)) if found else None
-
-
-def _submodel(annotation: Any) -> Any:
-    import types
-    import typing
-
-    from pydantic import BaseModel
-
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
-        for arg in typing.get_args(annotation):
-            found = _submodel(arg)
-            if found is not None:
-                return found
-    return None
-
-
-def _spec(section: str, key: str, info: Any) -> FieldSpec:
-    import types
-    import typing
-    from pathlib import PurePath
-
-    annotation = info.annotation
-    args = (
-        typing.get_args(annotation)
-        if typing.get_origin(annotation) in (typing.Union, types.UnionType)
-        else (annotation,)
-    )
-    optional = type(None) in args
-    base = next((a for a in args if a is not type(None)), str)
-    choices: tuple[Any, ...] = ()
-    if typing.get_origin(base) is typing.Literal:
-        kind, choices = "choice", typing.get_args(base)
-    elif base is bool:
-        kind = "boolean"
-    elif base is int:
-        kind = "integer"
-    elif base is float:
-        kind = "number"
-    elif base is str or (isinstance(base, type) and issubclass(base, PurePath)):
-        kind = "string"
-    else:
-        kind = "string"
-    bounds: dict[str, float | None] = {"ge": None, "le": None, "gt": None, "lt": None}
-    for meta in info.metadata:
-        for attr in bounds:
-            if getattr(meta, attr, None) is not None:
-                bounds[attr] = getattr(meta, attr)
-    default = None if info.is_required() else info.get_default(call_default_factory=True)
-    if isinstance(default, PurePath):
-        default = str(default)
-    return FieldSpec(
-        path=f"{section}.{key}" if section else key,
-        section=section,
-        key=key,
-        type=kind,
-        default=default,
-        help=info.description or "",
-        choices=choices,
-        minimum=bounds["ge"],
-        maximum=bounds["le"],
-        exclusive_minimum=bounds["gt"],
-        exclusive_maximum=bounds["lt"],
-        optional=optional,
-    )

@@ -1,13 +1,18 @@
 """The Presets pane: a list of presets on the left, the chosen one as a form on the right.
 
-The form is generated from the preset schema (`services.presets.form_fields()`): one row per
-setting with its help text and limits. Every edit is validated in a worker against the same
+The form is the preset's `services.form` model: one row per setting with its help text, limits
+and a mark when it differs from the default. Every edit is validated in a worker against the same
 schema the CLI uses; errors appear under the field they are about. Save as, duplicate and diff
 open small modal screens; "use" hands the preset to the Train pane.
+
+Loading and drawing race with the keyboard (a preset is left before its form arrives), so each
+opened preset gets a generation number: a result for an older one is dropped, rebuilds of the
+form run one at a time, and only the rows of a finished rebuild are ever read or written.
 """
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -19,14 +24,8 @@ from textual.widget import Widget
 from textual.widgets import Button, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
-from workbench.services import FieldSpec, PresetEntry, Validation
-from workbench.services.views import (
-    FormSection,
-    field_text,
-    field_value,
-    form_data,
-    form_sections,
-)
+from workbench.services import PresetEntry, Validation, form
+from workbench.services.form import FormField, FormSection, PresetForm
 from workbench.tui.guard import Guarded
 from workbench.tui.messages import PresetChosen
 from workbench.tui.screens.preset_diff import DiffScreen
@@ -52,7 +51,7 @@ class PresetsPane(Guarded, Vertical):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.entries: list[PresetEntry] = []
-        self.fields: list[FieldSpec] = []
+        self.form: PresetForm | None = None  # the preset as loaded
         self.sections: list[FormSection] = []
         self.section = ""  # the section on screen
         self.current: PresetEntry | None = None
@@ -60,7 +59,10 @@ class PresetsPane(Guarded, Vertical):
         self.loaded: dict[str, str] = {}  # the same as loaded: edits are the differences
         self.validation: Validation | None = None
         self.errors: dict[str, list[str]] = {}
-        self._version = 0  # edits counter: a slow validation never overrides a newer one
+        self._version = 0  # validations asked for: a slow one never overrides a newer one
+        self._generation = 0  # presets opened: a late load of an earlier one is dropped
+        self._rows: dict[str, FieldRow] = {}  # the rows on screen, once fully mounted
+        self._drawing = asyncio.Lock()  # one rebuild of the form at a time
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="presets-main"):
@@ -88,16 +90,13 @@ class PresetsPane(Guarded, Vertical):
         services = self.app.services  # type: ignore[attr-defined]
         try:
             entries = services.presets.list()
-            fields = self.fields or services.presets.form_fields()
         except Exception as exc:  # shown, never a crash: the pane stays usable
             self.app.call_from_thread(self._status, f"cannot list presets: {exc}", error=True)
             return
-        self.app.call_from_thread(self._show_list, entries, fields, select)
+        self.app.call_from_thread(self._show_list, entries, select)
 
-    def _show_list(
-        self, entries: list[PresetEntry], fields: list[FieldSpec], select: str | Path | None
-    ) -> None:
-        self.entries, self.fields = entries, fields
+    def _show_list(self, entries: list[PresetEntry], select: str | Path | None) -> None:
+        self.entries = entries
         options = self.query_one("#preset-list", OptionList)
         options.clear_options()
         options.add_options(
@@ -115,39 +114,43 @@ class PresetsPane(Guarded, Vertical):
 
     def open_entry(self, entry: PresetEntry) -> None:
         self.current = entry
+        self._generation += 1
+        self._version += 1  # a validation of the previous preset is now stale
+        # The rows on screen belong to the previous preset: no edit or error goes to them.
+        self._rows = {}
+        self.form, self.loaded, self.validation = None, {}, None
         self._status("loading…")
         self.query_one("#preset-title", Static).update(f"{entry.name} · {entry.origin}")
-        self.load_preset(entry)
+        self.load_preset(self._generation, entry)
 
     @work(thread=True, exclusive=True, group="presets-load")
-    def load_preset(self, entry: PresetEntry) -> None:
+    def load_preset(self, generation: int, entry: PresetEntry) -> None:
         services = self.app.services  # type: ignore[attr-defined]
         try:
-            values = services.presets.load(entry.path).model_dump(mode="json")
+            shown = form.to_form(services.presets.load(entry.path))
         except Exception as exc:
-            self.app.call_from_thread(self._status, f"cannot load {entry.name}: {exc}", error=True)
+            self.app.call_from_thread(self._load_failed, generation, entry, exc)
             return
-        self.app.call_from_thread(self._fill, entry, values)
+        self.app.call_from_thread(self._fill, generation, entry, shown)
 
-    async def _fill(self, entry: PresetEntry, values: dict[str, Any]) -> None:
-        if entry is not self.current:
-            return
-        self.sections = form_sections(self.fields, values)
-        self.texts = {
-            spec.path: field_text(field_value(values, spec))
-            for section in self.sections
-            if section.present
-            for spec in section.fields
-        }
+    def _load_failed(self, generation: int, entry: PresetEntry, exc: Exception) -> None:
+        if generation == self._generation:
+            self._status(f"cannot load {entry.name}: {exc}", error=True)
+
+    async def _fill(self, generation: int, entry: PresetEntry, shown: PresetForm) -> None:
+        if generation != self._generation:
+            return  # another preset was opened meanwhile
+        self.form, self.sections = shown, list(shown.sections)
+        self.texts = shown.texts()
         self.loaded = dict(self.texts)
         self.errors = {}
-        description = str(values.get("description") or "")
+        description = shown.field("description").text
         self.query_one("#preset-title", Static).update(
             f"{entry.name} · {entry.origin}" + (f" — {description}" if description else "")
         )
-        self._section_list()
-        await self.show_section(self.section)
         self.validate_now()
+        self._section_list()
+        await self._draw()
 
     # ------------------------------------------------------------------ sections
     def _section_list(self) -> None:
@@ -156,7 +159,7 @@ class PresetsPane(Guarded, Vertical):
         options.clear_options()
         for section in self.sections:
             label = section.name or "preset"
-            count = sum(len(self.errors.get(spec.path, ())) for spec in section.fields)
+            count = sum(len(self.errors.get(f.path, ())) for f in section.fields)
             if not section.present:
                 label += " (absent)"
             elif count:
@@ -175,32 +178,51 @@ class PresetsPane(Guarded, Vertical):
 
     async def show_section(self, name: str) -> None:
         """Put the fields of section `name` on screen, with their texts and errors."""
-        section = next((s for s in self.sections if s.name == name), None)
-        if section is None:
-            return
-        self.section = name
-        form = self.query_one("#preset-form", VerticalScroll)
-        await form.remove_children()
-        title = f"[{name}]" if name else "preset"
-        widgets: list[Widget] = [Label(title, classes="section-title", markup=False)]
-        if not section.present:
-            widgets.append(
-                Static(
-                    f"This preset has no [{name}] table: it is used by "
-                    f"{'fine-tuning' if name in ('finetune', 'classification') else 'runs'} "
-                    "presets (see classify-quickstart).",
-                    classes="section-absent",
-                    markup=False,
+        if any(s.name == name for s in self.sections):
+            self.section = name
+            await self._draw()
+
+    async def _draw(self) -> None:
+        """Rebuild the form for the current preset and section; one rebuild at a time, each
+        drawing what is current when its turn comes."""
+        async with self._drawing:
+            generation, name = self._generation, self.section
+            section = next((s for s in self.sections if s.name == name), None)
+            if section is None or self.form is None:
+                return
+            self._rows = {}
+            scroll = self.query_one("#preset-form", VerticalScroll)
+            await scroll.remove_children()
+            title = f"[{name}]" if name else "preset"
+            widgets: list[Widget] = [Label(title, classes="section-title", markup=False)]
+            rows: list[FieldRow] = []
+            if not section.present:
+                widgets.append(
+                    Static(
+                        f"This preset has no [{name}] table: it is used by "
+                        f"{'fine-tuning' if section.optional else 'runs'} "
+                        "presets (see classify-quickstart).",
+                        classes="section-absent",
+                        markup=False,
+                    )
                 )
-            )
-        else:
-            widgets.extend(FieldRow(spec) for spec in section.fields)
-        await form.mount_all(widgets)
-        for row in form.query(FieldRow):
-            row.set_text(self.texts.get(row.spec.path, ""))
-            messages = self.errors.get(row.spec.path)
-            row.show_error("; ".join(messages) if messages else None)
-        form.scroll_home(animate=False)
+            else:
+                rows = [self._row(field) for field in section.fields]
+                widgets.extend(rows)
+            await scroll.mount_all(widgets)
+            if (generation, name) == (self._generation, self.section):
+                self._rows = {row.spec.path: row for row in rows}
+            scroll.scroll_home(animate=False)
+
+    def _row(self, field: FormField) -> FieldRow:
+        text = self.texts.get(field.path, "")
+        messages = self.errors.get(field.path)
+        return FieldRow(
+            field,
+            text,
+            differs=form.differs(field.spec, form.parse(field.spec, text)),
+            error="; ".join(messages) if messages else None,
+        )
 
     async def goto_field(self, path: str) -> None:
         """Show the section of `path` and put the cursor in its field."""
@@ -211,10 +233,10 @@ class PresetsPane(Guarded, Vertical):
         if section != self.section:
             await self.show_section(section)
             self.query_one("#preset-sections", OptionList).highlighted = names.index(section)
-        rows = [r for r in self.query(FieldRow) if r.spec.path == path]
-        if rows:
-            rows[0].editor.focus()
-            rows[0].scroll_visible(animate=False)
+        row = self._rows.get(path)
+        if row is not None:
+            row.editor.focus()
+            row.scroll_visible(animate=False)
 
     # ------------------------------------------------------------------ editing
     @property
@@ -225,22 +247,24 @@ class PresetsPane(Guarded, Vertical):
     @on(Select.Changed, ".field-input")
     def _edited(self, event: Input.Changed | Select.Changed) -> None:
         path = path_of(event.control.id)
-        if path is None or path not in self.texts:
-            return
-        row = next((r for r in self.query(FieldRow) if r.spec.path == path), None)
-        text = row.text() if row is not None else ""
+        row = self._rows.get(path or "")
+        if row is None or event.control is not row.editor or path not in self.texts:
+            return  # a row being replaced, or one of a preset no longer shown
+        text = row.text()
         if text != self.texts[path]:
             self.texts[path] = text
+            row.mark_differs(form.differs(row.spec, form.parse(row.spec, text)))
             self.validate_now()
 
     def validate_now(self) -> None:
         self._version += 1
-        self.validate(self._version, dict(self.texts))
+        included = self.form.included if self.form is not None else []
+        self.validate(self._version, dict(self.texts), included)
 
     @work(thread=True, exclusive=True, group="presets-validate")
-    def validate(self, version: int, texts: dict[str, str]) -> None:
+    def validate(self, version: int, texts: dict[str, str], included: list[str]) -> None:
         services = self.app.services  # type: ignore[attr-defined]
-        result = services.presets.validate_form(form_data(self.sections, texts))
+        result = services.presets.validate_form(form.from_form(texts, included))
         self.app.call_from_thread(self._show_validation, version, result)
 
     def _show_validation(self, version: int, result: Validation) -> None:
@@ -250,15 +274,15 @@ class PresetsPane(Guarded, Vertical):
         self.errors = {}
         for error in result.errors:
             self.errors.setdefault(error.path, []).append(error.message)
-        for row in self.query(FieldRow):
-            messages = self.errors.get(row.spec.path)
+        for path, row in self._rows.items():
+            messages = self.errors.get(path)
             row.show_error("; ".join(messages) if messages else None)
         self._section_list()
         edited = " · edited" if self.dirty else ""
         if result.ok:
             self._status(f"✓ valid{edited}")
             return
-        shown = {row.spec.path for row in self.query(FieldRow)}
+        shown = set(self._rows)
         text = f"✗ {len(result.errors)} problem{'s' if len(result.errors) != 1 else ''}{edited}"
         elsewhere = [
             f"{e.path or 'preset'}: {e.message}" for e in result.errors if e.path not in shown

@@ -12,7 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Label, Select, Static
 
 from workbench.services import PresetEntry
-from workbench.services.views import field_text
+from workbench.services.form import value_text
 from workbench.tui.guard import Guarded, guarded
 
 
@@ -84,5 +84,5 @@ class DiffScreen(Guarded, ModalScreen[None]):
 
 
 def _cell(value: Any) -> str:
-    text = field_text(value) if value is not None else "—"
+    text = value_text(value) if value is not None else "—"
     return text if len(text) <= 60 else text[:57] + "…"

@@ -1,5 +1,5 @@
-"""The Presets tab: list, a form drawn from the schema and a TOML editor kept in sync,
-validation with field and line, save as, download, upload, duplicate, diff.
+"""The Presets tab: list, the preset form (`services.form`, drawn here) and a TOML editor
+kept in sync, validation with field and line, save as, download, upload, duplicate, diff.
 
 API names: /presets_list, /preset_load, /preset_validate, /preset_form_to_toml, /preset_save,
 /preset_download, /preset_upload, /preset_duplicate, /preset_diff."""
@@ -11,8 +11,9 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
-from workbench.services import Services, Validation, forms
-from workbench.services.presets import SUFFIX, FieldSpec
+from workbench.services import Services, Validation, form
+from workbench.services.form import FormField, PresetForm
+from workbench.services.presets import SUFFIX
 from workbench.services.tables import preset_diff_rows
 from workbench.web.common import uploaded, user_errors
 
@@ -23,8 +24,8 @@ START = "quickstart"
 
 def build(services: Services) -> None:
     presets = services.presets
-    fields = forms.editable(presets.form_fields())
-    sections = forms.optional_sections()
+    paths = [spec.path for spec in form.specs()]
+    sections = list(form.optional_tables())
 
     def names() -> list[str]:
         return [e.name for e in presets.list() if not e.shadowed]
@@ -58,20 +59,17 @@ def build(services: Services) -> None:
         return f"**{len(check.errors)} problem(s)** — see the table below."
 
     def form_of(check: Validation) -> list[Any]:
-        """Form values (and the included sections) of a valid preset; unchanged otherwise."""
+        """The included sections, the differences from the defaults and the widget values of
+        a valid preset; unchanged otherwise."""
         if not check.ok or check.preset is None:
-            return [gr.update()] * (len(fields) + 1)
-        values = forms.preset_values(check.preset, fields)
-        return [forms.present_sections(check.preset), *(values[f.path] for f in fields)]
+            return [gr.update()] * (len(paths) + 2)
+        shown = form.to_form(check.preset)
+        return [shown.included, differing(shown), *(widget_value(f) for f in shown.fields())]
 
     # The page opens on the quickstart preset: editor and form show the same preset.
     start = presets.validate_text(presets.text(START)) if START in names() else None
     start_text = presets.text(START) if start is not None else ""
-    start_values: dict[str, Any] = {}
-    start_sections: list[str] = []
-    if start is not None and start.ok and start.preset is not None:
-        start_values = forms.preset_values(start.preset, fields)
-        start_sections = forms.present_sections(start.preset)
+    start_form = form.to_form(start.preset if start is not None and start.ok else None)
 
     # ------------------------------------------------------------------ layout
     with gr.Row():
@@ -115,11 +113,12 @@ def build(services: Services) -> None:
         with gr.Column(scale=1):
             included = gr.CheckboxGroup(
                 sections,
-                value=start_sections,
+                value=start_form.included,
                 label="Optional sections",
                 info="include these tables in the preset",
             )
-            widgets = _form(fields, start_values)
+            changed = gr.Markdown(differing(start_form))
+            widgets = _form(start_form)
     with gr.Row():
         with gr.Column():
             save_name = gr.Textbox(label="Save as", placeholder="my-experiment", max_lines=1)
@@ -138,7 +137,7 @@ def build(services: Services) -> None:
 
     choosers = [choice, diff_a, diff_b]
     list_outputs = [table, *choosers]
-    form_outputs = [included, *widgets]
+    form_outputs = [included, changed, *widgets]
 
     # ------------------------------------------------------------------ handlers
     @user_errors
@@ -156,15 +155,20 @@ def build(services: Services) -> None:
 
     @user_errors
     def on_form(chosen: list[str], *values: Any) -> list[Any]:
-        data = forms.form_data(
-            dict(zip([f.path for f in fields], values, strict=True)), fields, chosen
-        )
+        data = form.from_form(dict(zip(paths, values, strict=True)), chosen or [])
         check = presets.validate_form(data)
         if not check.ok or check.preset is None:
-            return [gr.update(), summary(check), errors_table(check)]
+            return [gr.update(), summary(check), errors_table(check), gr.update()]
         from bert_engine.presets import preset_toml
 
-        return [preset_toml(check.preset, presets.folder), summary(check), errors_table(check)]
+        # Input paths absolute: the editor's text has no folder of its own to be relative to
+        # (relative ones would be read against the working directory when saved).
+        return [
+            preset_toml(check.preset),
+            summary(check),
+            errors_table(check),
+            differing(form.to_form(check.preset)),
+        ]
 
     def warn_if_shadowing(stem: str) -> None:
         """A workspace preset named like a bundled one hides it: say so (a toast)."""
@@ -235,7 +239,7 @@ def build(services: Services) -> None:
         [included.input, *(w.input for w in widgets)],
         on_form,
         [included, *widgets],
-        [editor, verdict, problems],
+        [editor, verdict, problems, changed],
         api_name="preset_form_to_toml",
         trigger_mode="always_last",
     )
@@ -248,50 +252,62 @@ def build(services: Services) -> None:
     diff_go.click(on_diff, [diff_a, diff_b], diff_table, api_name="preset_diff")
 
 
-def _form(fields: list[FieldSpec], values: dict[str, Any]) -> list[Any]:
+def _form(shown: PresetForm) -> list[Any]:
     """One widget per field, grouped in an accordion per section."""
     widgets: list[Any] = []
-    by_section: dict[str, list[FieldSpec]] = {}
-    for spec in fields:
-        by_section.setdefault(spec.section or "general", []).append(spec)
-    for section, specs in by_section.items():
-        with gr.Accordion(f"[{section}]" if section != "general" else "general", open=False):
-            widgets.extend(_widget(spec, values.get(spec.path)) for spec in specs)
+    for section in shown.sections:
+        with gr.Accordion(f"[{section.name}]" if section.name else "general", open=False):
+            widgets.extend(_widget(field) for field in section.fields)
     return widgets
 
 
-def _widget(spec: FieldSpec, value: Any = None) -> Any:
-    """A widget showing `value` (the schema default when None)."""
-    info = spec.help + _bounds(spec)
-    label = spec.path
-    if value is None:
-        value = forms.to_form(spec.default, spec)
-    if spec.type == "boolean" and spec.optional:
-        return gr.Radio(list(forms.TRISTATE), value=value, label=label, info=info)
-    if spec.type == "boolean":
-        return gr.Checkbox(value=bool(value), label=label, info=info)
-    if spec.type == "choice":
-        return gr.Dropdown(list(spec.choices), value=value, label=label, info=info)
-    if spec.type in ("integer", "number"):
+def _widget(field: FormField) -> Any:
+    """The widget of a field, showing its value; help, type and bounds as its description.
+
+    Optional numbers are text boxes: a number box cannot be empty (it shows and sends 0)."""
+    spec, value = field.spec, widget_value(field)
+    label, info = spec.path, field.help
+    if spec.type == "boolean" and not spec.optional:
+        return gr.Checkbox(value=value, label=label, info=info)
+    if field.options:
+        choices = [form.UNSET, *field.options] if spec.optional else list(field.options)
+        picker = gr.Radio if spec.type == "boolean" else gr.Dropdown
+        return picker(choices, value=value, label=label, info=info)
+    if spec.type in ("integer", "number") and not spec.optional:
         # Bounds are shown, not enforced by the widget: the preset validation reports a value
         # out of range at its field, like every other problem.
         return gr.Number(
             value=value, label=label, info=info, precision=0 if spec.type == "integer" else None
         )
-    return gr.Textbox(value=value, label=label, info=info, max_lines=1)
+    return gr.Textbox(
+        value=value, label=label, info=info, placeholder=field.placeholder, max_lines=1
+    )
 
 
-def _bounds(spec: FieldSpec) -> str:
-    parts = []
-    if spec.minimum is not None:
-        parts.append(f"≥ {spec.minimum:g}")
-    if spec.exclusive_minimum is not None:
-        parts.append(f"> {spec.exclusive_minimum:g}")
-    if spec.maximum is not None:
-        parts.append(f"≤ {spec.maximum:g}")
-    if spec.exclusive_maximum is not None:
-        parts.append(f"< {spec.exclusive_maximum:g}")
-    extra = " and ".join(parts)
-    if spec.optional:
-        extra = f"{extra}; may be left empty" if extra else "may be left empty"
-    return f" ({extra})" if extra else ""
+def widget_value(field: FormField) -> Any:
+    """What the field's widget holds: a number or yes/no where the widget is typed, the text
+    elsewhere; a picker never starts blank (an unset optional one is on "default")."""
+    spec = field.spec
+    if spec.type == "boolean" and not spec.optional:
+        return bool(field.value)
+    if field.options:
+        return field.text or (form.UNSET if spec.optional else field.options[0])
+    if spec.type in ("integer", "number") and not spec.optional:
+        return field.value
+    return field.text
+
+
+def differing(shown: PresetForm) -> str:
+    """The settings that differ from the schema defaults, as a line of Markdown."""
+    fields = shown.differing()
+    if not fields:
+        return "All settings are at their defaults."
+    return "**Set differently from the defaults (•):** " + " · ".join(
+        f"• `{f.path}` = {_short(f.text)} (default {_short(form.value_text(f.spec.default))})"
+        for f in fields
+    )
+
+
+def _short(text: str) -> str:
+    text = text if len(text) <= 40 else text[:37] + "…"
+    return f"`{text}`" if text else "empty"
