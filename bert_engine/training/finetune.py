@@ -142,6 +142,11 @@ class FinetuneSettings(BaseModel):
         "e.g. after a very short pre-training whose encoder has only learned to predict "
         "frequent tokens; the embeddings and lower layers are kept.",
     )
+    ignore_memory_check: bool = Field(
+        default=False,
+        description="Start even when the memory estimate exceeds the device's free memory "
+        "(see docs/training.md).",
+    )
 
 
 # ============================================================================ the workflow
@@ -599,6 +604,7 @@ def finetune(
         load_checkpoint,
         seed_everything,
     )
+    from bert_engine.training.memory import check_finetune_memory
 
     say = on_message or log.info
     if resume is not None:
@@ -615,6 +621,7 @@ def finetune(
         plan.name = name
     if model_config is not None:  # a BertConfig (or ModelSettings) for a random init
         plan.model = model_config
+    check_finetune_memory(plan, resume)  # before any model or data is allocated
     s, d = plan.settings, plan.data
     seed_everything(s.seed)
     splits = load_splits(d)
