@@ -322,7 +322,8 @@ def _tokenizer_vocab(settings: Any) -> int:
 
 
 def _finetune_config(plan: Any, resume: Any) -> Any:
-    """The fine-tuned model's architecture as far as it can be read cheaply, or None."""
+    """The fine-tuned model's architecture as far as it can be read cheaply, or None (then
+    the workflow reports the problem where it reads the files)."""
     import json
 
     from bert_engine.modeling.config import BertConfig
@@ -332,40 +333,35 @@ def _finetune_config(plan: Any, resume: Any) -> Any:
             data = json.loads(path.read_text(encoding="utf-8"))
             return BertConfig.from_hf_dict(data) if hf else BertConfig.model_validate(data)
         except (OSError, ValueError):
-            return None  # the workflow reports a broken file where it reads it
+            return None
 
     if resume is not None:
         return read(Path(resume) / "bert_config.json", hf=False)
-    init = str(plan.settings.init)
-    if init == "random":
-        vocab = int(getattr(plan.tokenizer, "vocab_size", 8000) or 8000)
+    from bert_engine.training.finetune import resolve_init
+
+    try:
+        kind, path = resolve_init(str(plan.settings.init), Path(plan.runs_dir))
+    except ValueError:
+        return None
+    if kind == "random":
+        vocab = min(int(getattr(plan.tokenizer, "vocab_size", 8000) or 8000), 30522)
         model = plan.model
         if isinstance(model, BertConfig):
             return model
         if model is not None and hasattr(model, "bert_config"):
-            return model.bert_config(min(vocab, 30522))
-        return BertConfig.from_size("tiny", vocab_size=min(vocab, 30522))
-    path = Path(init)
-    if (path / "config.json").is_file():
+            return model.bert_config(vocab)
+        return BertConfig.from_size("tiny", vocab_size=vocab)
+    assert path is not None
+    if kind == "hf":
         return read(path / "config.json", hf=True)
-    if (path / "config.toml").is_file():  # a pre-training run of ours
-        try:
-            from bert_engine.presets import load_preset
-
-            preset = load_preset(path / "config.toml")
-            return preset.model.bert_config(_tokenizer_vocab_file(path, preset))
-        except (OSError, ValueError):
-            return None
-    return None  # a run name: resolved (and checked) later by the workflow
-
-
-def _tokenizer_vocab_file(run: Path, preset: Any) -> int:
-    try:
+    try:  # one of our pre-training runs
+        from bert_engine.inference import read_bert_config
         from bert_engine.tokenizers import load_tokenizer
 
-        return int(load_tokenizer(run / "tokenizer.json").vocab_size)
-    except Exception:
-        return int(preset.model.vocab_size or preset.tokenizer.vocab_size)
+        vocab = load_tokenizer(path / "tokenizer.json").vocab_size
+        return read_bert_config(path, vocab)
+    except (OSError, ValueError):
+        return None
 
 
 def _size(n: float) -> str:

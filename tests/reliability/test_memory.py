@@ -221,3 +221,26 @@ def test_cli_refuses_a_huge_model_in_seconds(tmp_path: Path) -> None:
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
     assert peak < 4 * 1024**3
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
+
+
+def test_finetune_reads_the_architecture_of_a_huggingface_init(tmp_path: Path) -> None:
+    from bert_engine.modeling import BertModel
+    from bert_engine.modeling.hf import export_hf
+    from bert_engine.training.finetune import (
+        ClassificationDataSettings,
+        FinetuneSettings,
+        plan_of,
+    )
+    from bert_engine.training.memory import check_finetune_memory
+
+    export_hf(BertModel(BertConfig.from_size("tiny", vocab_size=100)), tmp_path / "hf")
+    long = ClassificationDataSettings(train="demo", max_seq_len=4096, batch_size=4096)
+    settings = FinetuneSettings(init=str(tmp_path / "hf"), device="cpu")
+    with pytest.raises(MemoryCheckError, match="classification.max_seq_len"):
+        check_finetune_memory(plan_of(settings, data=long))
+    small = ClassificationDataSettings(train="demo", max_seq_len=64, batch_size=8)
+    estimate = check_finetune_memory(plan_of(settings, data=small))
+    assert estimate is not None
+    assert estimate.parameters == count_parameters(
+        ModelShape.of(BertConfig.from_size("tiny", vocab_size=100)), "classifier"
+    )
