@@ -464,15 +464,20 @@ class ParquetSource(CorpusSource):
         self._pq = _import_pyarrow_parquet()
 
     def total(self) -> int | None:
-        return sum(self._pq.ParquetFile(p).metadata.num_rows for p in self.paths)
+        return sum(self._open(p).metadata.num_rows for p in self.paths)
+
+    def _open(self, path: Path) -> Any:
+        try:
+            return self._pq.ParquetFile(path)
+        except OSError as e:
+            raise read_error(path, e) from e
+        except Exception as e:  # pyarrow raises ArrowInvalid and friends
+            raise DataError(f"{path}: not a readable Parquet file ({e})") from e
 
     def _iter(self) -> Iterator[tuple[str, int]]:
         done = 0
         for path in self.paths:
-            try:
-                pf = self._pq.ParquetFile(path)
-            except Exception as e:  # pyarrow raises ArrowInvalid and friends
-                raise DataError(f"{path}: not a readable Parquet file ({e})") from e
+            pf = self._open(path)
             names = pf.schema_arrow.names
             if self.text_column not in names:
                 raise DataError(
