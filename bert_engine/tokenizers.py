@@ -10,10 +10,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, TypeVar, Union
+from typing import Any, Literal, TypeVar, Union
 
 import numpy as np
 
@@ -48,6 +49,38 @@ Corpus = Union[PathLike, Iterable[str], Sequence[PathLike]]
 Padding = Literal["longest", "max_length"]
 
 T = TypeVar("T", bound="Tokenizer")
+
+# Integer arguments are checked here, so that a bad value is a ValueError naming the valid
+# range rather than the native module's OverflowError (or an allocation abort).
+ID_LIMIT = 2**32 - 1  # ids are 32-bit in the native module
+MAX_PAD_MULTIPLE = 65536
+MAX_PADDED_CELLS = 2**26  # N x width of a padded batch (4 int64 arrays: 2 GiB)
+_VOCAB_RANGE = re.compile(r"the vocab has ids 0\.\.(\d+)")
+
+
+def check_int(name: str, value: object, low: int, high: int, *, optional: bool = False) -> Any:
+    """`value` as an int when `low <= value <= high` (None passes when `optional`); a
+    ValueError naming the valid range otherwise (a TypeError for a non-integer)."""
+    if value is None and optional:
+        return None
+    number = _as_int(name, value, optional)
+    if not low <= number <= high:
+        none = " (or None)" if optional else ""
+        raise ValueError(f"{name} must be in {low}..{high}{none}, got {number}")
+    return number
+
+
+def _as_int(name: str, value: object, optional: bool = False) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        what = "an integer or None" if optional else "an integer"
+        raise TypeError(f"{name} must be {what}, got {type(value).__name__} {value!r}")
+    return int(value)
+
+
+def _fix_id_range(exc: ValueError) -> ValueError:
+    """The native message says "ids 0..N" for N ids; the last valid id is N - 1."""
+    text = _VOCAB_RANGE.sub(lambda m: f"the vocab has ids 0..{int(m.group(1)) - 1}", str(exc))
+    return ValueError(text)
 
 
 @dataclass(frozen=True)
@@ -95,6 +128,28 @@ class BatchEncoding:
         assert self.ids is not None
         start = int(self.lengths[:i].sum()) if i >= 0 else int(self.lengths[: len(self) + i].sum())
         return self.ids[start : start + n]
+
+
+def _check_padded_size(
+    n: int, padding: str | None, max_length: int | None, multiple: int | None
+) -> None:
+    """Refuse a padded batch too large to allocate (the native module would abort)."""
+    if padding is None:
+        return
+    width = max_length if padding == "max_length" and max_length is not None else 0
+    if multiple:
+        width = max(multiple, -(-width // multiple) * multiple)
+    if n * width > MAX_PADDED_CELLS:
+        raise ValueError(
+            f"a padded batch of {n} texts x {width} tokens exceeds {MAX_PADDED_CELLS:,} "
+            "cells; lower max_length or pad_to_multiple_of, or encode fewer texts at a time"
+        )
+
+
+def _check_training_ints(**values: int | None) -> None:
+    """Training arguments: 0..2**32-1 each (limit_alphabet may be None)."""
+    for name, value in values.items():
+        check_int(name, value, 0, ID_LIMIT, optional=name == "limit_alphabet")
 
 
 def _save_text(path: Path, text: str) -> None:
@@ -245,7 +300,8 @@ class Tokenizer:
         return self._native.token_to_id(token)
 
     def id_to_token(self, id: int) -> str | None:
-        return self._native.id_to_token(id)
+        """The token of `id`, or None when no token has it (`id` in 0..2**32-1)."""
+        return self._native.id_to_token(check_int("id", id, 0, ID_LIMIT))
 
     def get_vocab(self) -> dict[str, int]:
         return self._native.get_vocab()
@@ -285,6 +341,7 @@ class Tokenizer:
     ) -> Encoding:
         """Encodes a text (and optional pair); ``max_length`` truncates longest-first,
         counting the special tokens."""
+        max_length = check_int("max_length", max_length, 0, ID_LIMIT, optional=True)
         ids, tokens, type_ids, offsets, special, attention = self._native.encode(
             text, pair, add_special_tokens, max_length
         )
@@ -300,17 +357,21 @@ class Tokenizer:
         pad_to_multiple_of: int | None = None,
     ) -> BatchEncoding:
         """Encodes many texts in parallel (GIL released). Same tokens as ``encode`` each."""
-        if pad_to_multiple_of is not None and padding is None:
+        max_length = check_int("max_length", max_length, 0, ID_LIMIT, optional=True)
+        multiple = check_int(
+            "pad_to_multiple_of", pad_to_multiple_of, 1, MAX_PAD_MULTIPLE, optional=True
+        )
+        if multiple is not None and padding is None:
             raise ValueError("pad_to_multiple_of needs padding ('longest' or 'max_length')")
-        if pad_to_multiple_of is not None and pad_to_multiple_of < 1:
-            raise ValueError(f"pad_to_multiple_of must be >= 1, got {pad_to_multiple_of}")
+        texts = list(texts)
+        _check_padded_size(len(texts), padding, max_length, multiple)
         out = self._native.encode_batch(
-            list(texts),
+            texts,
             None if pairs is None else list(pairs),
             add_special_tokens,
             max_length,
             padding,
-            pad_to_multiple_of,
+            multiple,
             self.pad_id,
         )
         lengths = np.frombuffer(out["lengths"], dtype=np.int64)
@@ -334,7 +395,16 @@ class Tokenizer:
         )
 
     def decode(self, ids: Iterable[int], skip_special_tokens: bool = True) -> str:
-        return self._native.decode([int(i) for i in ids], skip_special_tokens)
+        """The text of `ids` (each in 0..vocab_size-1); ValueError for an id with no token."""
+        last = self.vocab_size - 1
+        checked = [_as_int("id", i) for i in ids]
+        for i in checked:
+            if not 0 <= i <= last:
+                raise ValueError(f"cannot decode id {i}: the vocab has ids 0..{last}")
+        try:
+            return self._native.decode(checked, skip_special_tokens)
+        except ValueError as exc:  # an id inside the range that no token has
+            raise _fix_id_range(exc) from None
 
 
 class BpeTokenizer(Tokenizer):
@@ -350,6 +420,7 @@ class BpeTokenizer(Tokenizer):
         pattern: Literal["gpt2", "gpt4"] = "gpt2",
         progress: ProgressCallback | None = None,
     ) -> BpeTokenizer:
+        _check_training_ints(vocab_size=vocab_size, min_frequency=min_frequency)
         native = _rustbpe.Tokenizer.train_bpe(
             vocab_size=vocab_size,
             min_frequency=min_frequency,
@@ -382,6 +453,12 @@ class WordPieceTokenizer(Tokenizer):
         max_input_chars_per_word: int = 100,
         progress: ProgressCallback | None = None,
     ) -> WordPieceTokenizer:
+        _check_training_ints(
+            vocab_size=vocab_size,
+            min_frequency=min_frequency,
+            limit_alphabet=limit_alphabet,
+            max_input_chars_per_word=max_input_chars_per_word,
+        )
         native = _rustbpe.Tokenizer.train_wordpiece(
             vocab_size=vocab_size,
             min_frequency=min_frequency,

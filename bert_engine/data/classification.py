@@ -25,7 +25,13 @@ from typing import Any
 import numpy as np
 
 from bert_engine.data.errors import DataError, DataFileNotFoundError
-from bert_engine.data.sources import TextFile, iter_csv_rows, parse_jsonl_line
+from bert_engine.data.sources import (
+    TextFile,
+    iter_csv_rows,
+    parse_jsonl_line,
+    read_error,
+    regular_file,
+)
 from bert_engine.files import atomic_write_text
 
 
@@ -50,22 +56,27 @@ def read_examples(
     """Rows of a .csv/.tsv/.jsonl file (optionally .gz) as examples."""
     cols = columns or Columns()
     p = Path(path)
-    if not p.is_file():
+    if not p.exists() and not p.is_symlink():
         raise DataFileNotFoundError(
             f"dataset file {p} does not exist; expected a .csv, .tsv or .jsonl file "
             f"with columns {cols.text!r}" + (f" and {cols.label!r}" if cols.label else "")
         )
+    regular_file(p, "dataset file")  # a directory, FIFO, device or dangling link: say which
     name = p.name.lower().removesuffix(".gz")
     required = [c for c in (cols.text, cols.pair, cols.label if require_label else None) if c]
     f = TextFile(p)
     try:
         if name.endswith((".csv", ".tsv")):
-            rows: Iterator[tuple[str, dict[str, Any]]] = iter_csv_rows(p, f.text, None, required)
+            rows: Iterator[tuple[str, dict[str, Any]]] = iter_csv_rows(p, f.lines(), None, required)
         elif name.endswith((".jsonl", ".ndjson")):
             rows = _jsonl_rows(p, f)
         else:
             raise DataError(f"{p}: unknown dataset format; use .csv, .tsv or .jsonl (or .gz)")
         out = [_example(row, where, cols, require_label) for where, row in rows]
+    except DataError:
+        raise
+    except (OSError, EOFError) as e:  # e.g. the csv module reading a failing file
+        raise read_error(p, e) from e
     finally:
         f.close()
     if not out:

@@ -11,3 +11,8 @@ class DataError(BertbenchError, ValueError):
 
 class DataFileNotFoundError(DataError, FileNotFoundError):
     """A path given as a corpus or dataset does not exist (or a glob matched nothing)."""
+
+
+class SourceReadError(DataError):
+    """A corpus or dataset file cannot be read: the OS refused it (permission, I/O error) or it
+    is not a regular file (a directory, a FIFO, a device, a dangling symlink)."""

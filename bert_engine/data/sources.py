@@ -16,19 +16,23 @@ directory or a glob; the format comes from the file suffix (``.gz`` is read tran
 
 from __future__ import annotations
 
+import codecs
 import csv
 import glob
 import gzip
-import io
 import json
+import logging
 import os
+import stat
 import sys
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any, Literal
 
-from bert_engine.data.errors import DataError, DataFileNotFoundError
+from bert_engine.data.errors import DataError, DataFileNotFoundError, SourceReadError
+
+log = logging.getLogger(__name__)
 
 DocMode = Literal["blank_line", "line"]
 Format = Literal["text", "jsonl", "csv", "parquet"]
@@ -102,23 +106,68 @@ def resolve_paths(spec: str | os.PathLike[str] | Sequence[str | os.PathLike[str]
                 )
             out.extend(files)
         elif path.is_dir():
-            files = sorted(
-                p
-                for p in path.rglob("*")
-                if p.is_file()
-                and not any(part.startswith(".") for part in p.relative_to(path).parts)
-            )
+            try:
+                files = sorted(
+                    p
+                    for p in path.rglob("*")
+                    if p.is_file()
+                    and not any(part.startswith(".") for part in p.relative_to(path).parts)
+                )
+            except OSError as e:
+                raise read_error(Path(e.filename or path), e) from e
             if not files:
                 raise DataFileNotFoundError(f"the corpus directory {path} holds no file")
             out.extend(files)
-        elif path.is_file():
-            out.append(path)
         else:
-            raise DataFileNotFoundError(
-                f"corpus path {path} does not exist; expected a text/JSONL/CSV/Parquet file "
-                "(optionally .gz), a directory of them, or a glob such as 'data/*.txt'"
-            )
+            out.append(regular_file(path, "corpus path"))
     return out
+
+
+_NOT_FOUND_HINT = (
+    "expected a text/JSONL/CSV/Parquet file (optionally .gz), a directory of them, or a glob "
+    "such as 'data/*.txt'"
+)
+
+
+def read_error(path: Path, exc: BaseException) -> SourceReadError:
+    """One line naming `path` and the OS's reason (permission, I/O error, ...)."""
+    reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+    return SourceReadError(
+        f"{path}: cannot read it ({reason}); check that it is a readable regular file"
+    )
+
+
+def _special_kind(mode: int) -> str:
+    for test, kind in (
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISFIFO, "a FIFO (named pipe)"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    ):
+        if test(mode):
+            return kind
+    return "not a regular file"
+
+
+def regular_file(path: Path, what: str = "file") -> Path:
+    """`path` when it is a regular file (symlinks followed); otherwise a DataError subclass
+    saying what it is: missing, a dangling symlink, a FIFO, a device, unreadable metadata."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        if path.is_symlink():
+            raise DataFileNotFoundError(
+                f"{what} {path} is a symbolic link to {os.readlink(path)}, which does not exist"
+            ) from None
+        raise DataFileNotFoundError(f"{what} {path} does not exist; {_NOT_FOUND_HINT}") from None
+    except OSError as e:
+        raise read_error(path, e) from e
+    if not stat.S_ISREG(mode):
+        raise SourceReadError(
+            f"{what} {path} is {_special_kind(mode)}, not a regular file; {_NOT_FOUND_HINT}"
+        )
+    return path
 
 
 def file_format(path: Path) -> Format:
@@ -129,41 +178,148 @@ def file_format(path: Path) -> Format:
     return _SUFFIX_FORMATS.get(Path(name).suffix, "text")
 
 
+def _stat(path: Path) -> os.stat_result:
+    try:
+        return path.stat()
+    except OSError as e:
+        raise read_error(path, e) from e
+
+
 def _file_identity(paths: Sequence[Path]) -> list[dict[str, Any]]:
     out = []
     for p in paths:
-        st = p.stat()
+        st = _stat(p)
         out.append({"path": str(p.resolve()), "size": st.st_size, "mtime_ns": st.st_mtime_ns})
     return out
 
 
+# A file is binary when its first SNIFF_BYTES (decompressed) hold a NUL byte or when more than
+# BINARY_SHARE of their characters are invalid UTF-8 (git and grep sniff the same way).
+SNIFF_BYTES = 8192
+BINARY_SHARE = 0.25
+_REPLACEMENT = "\ufffd"
+_REPLACEMENT_BYTES = _REPLACEMENT.encode("utf-8")
+_reported: set[tuple[str, int, int]] = set()  # (path, mtime, count): one warning per file
+
+
+def decode_utf8(raw: bytes) -> tuple[str, int]:
+    """(text, invalid sequences replaced by U+FFFD); real U+FFFD characters are not counted."""
+    try:
+        return raw.decode("utf-8"), 0
+    except UnicodeDecodeError:
+        text = raw.decode("utf-8", errors="replace")
+        return text, text.count(_REPLACEMENT) - raw.count(_REPLACEMENT_BYTES)
+
+
+def _binary_reason(head: bytes) -> str | None:
+    """What makes `head` (a file's first bytes) binary, or None for text."""
+    nul = head.find(b"\0")
+    if nul >= 0:
+        return f"a NUL byte at offset {nul}"
+    # Not final: a multi-byte character cut by the sniff window is not an error.
+    text = codecs.getincrementaldecoder("utf-8")("replace").decode(head, final=False)
+    invalid = text.count(_REPLACEMENT) - head.count(_REPLACEMENT_BYTES)
+    if text and invalid / len(text) > BINARY_SHARE:
+        return f"{invalid} invalid UTF-8 sequences in its first {len(text)} characters"
+    return None
+
+
 class TextFile:
-    """A UTF-8 text stream over a plain or gzip file; ``position()`` is the raw byte offset read."""
+    """UTF-8 text lines of a plain or gzip file; ``position()`` is the raw byte offset read.
+
+    Binary files (see ``SNIFF_BYTES``) are refused with a SourceReadError; invalid UTF-8 is
+    replaced by U+FFFD and reported once per file, with a count, as a logged warning. Every OS
+    error while reading becomes a SourceReadError naming the path.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._raw = open(path, "rb")  # noqa: SIM115 - closed in close()
-        binary: IO[bytes] = self._raw
-        if self._raw.read(2) == _GZIP_MAGIC:
-            binary = gzip.GzipFile(fileobj=self._raw, mode="rb")  # type: ignore[assignment]
-        self._raw.seek(0)
-        # errors="replace": one bad byte in a large corpus should not stop the run.
-        self.text = io.TextIOWrapper(binary, encoding="utf-8", errors="replace", newline=None)
+        self.invalid = 0  # invalid UTF-8 sequences replaced so far
+        self._raw: IO[bytes] | None = None
+        try:
+            self._raw = open(path, "rb")  # noqa: SIM115 - closed in close()
+            self.gzip = self._raw.read(2) == _GZIP_MAGIC
+            self._raw.seek(0)
+            head = self._binary().read(SNIFF_BYTES)
+            self._raw.seek(0)
+            self._stream = self._binary()
+        except (OSError, EOFError) as e:
+            self.close()
+            raise self._error(e) from e
+        reason = _binary_reason(head)
+        if reason is not None:
+            self.close()
+            raise SourceReadError(
+                f"{path}: looks like a binary file, not text ({reason}); give a UTF-8 text, "
+                "JSONL or CSV file (optionally .gz); convert UTF-16 or other encodings to UTF-8"
+            )
+
+    def _binary(self) -> IO[bytes]:
+        assert self._raw is not None
+        if self.gzip:
+            return gzip.GzipFile(fileobj=self._raw, mode="rb")  # type: ignore[return-value]
+        return self._raw
+
+    def _error(self, e: BaseException) -> SourceReadError:
+        if getattr(self, "gzip", False) and not isinstance(e, SourceReadError):
+            return SourceReadError(
+                f"{self.path}: cannot read the file ({e}); is it a valid gzip file?"
+            )
+        return read_error(self.path, e)
 
     def position(self) -> int:
-        return self._raw.tell()
+        return self._raw.tell() if self._raw is not None else 0
 
     def lines(self) -> Iterator[str]:
+        """Decoded lines, each ending in "\\n" (universal newlines, like text mode)."""
+        number = 0
         try:
-            yield from self.text
+            for raw in self._stream:
+                number += 1
+                if b"\0" in raw:
+                    raise SourceReadError(
+                        f"{self.path}:{number}: a NUL byte: this looks like a binary file, "
+                        "not text; give a UTF-8 text, JSONL or CSV file (optionally .gz)"
+                    )
+                text, invalid = decode_utf8(raw)
+                self.invalid += invalid
+                if "\r" not in text:
+                    yield text
+                    continue
+                pieces = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+                yield from (piece + "\n" for piece in pieces[:-1])
+                if pieces[-1]:
+                    yield pieces[-1]
+        except SourceReadError:
+            raise
         except (OSError, EOFError) as e:  # gzip.BadGzipFile is an OSError
-            raise DataError(
-                f"{self.path}: cannot read the file ({e}); is it a valid gzip file?"
-            ) from e
+            raise self._error(e) from e
+        self._report()
+
+    def _report(self) -> None:
+        if not self.invalid:
+            return
+        try:
+            mtime = self.path.stat().st_mtime_ns
+        except OSError:
+            mtime = 0
+        key = (str(self.path), mtime, self.invalid)
+        if key in _reported:
+            return
+        _reported.add(key)
+        log.warning(
+            "%s: %d invalid UTF-8 sequence(s) replaced by U+FFFD; is the file in another "
+            "encoding (e.g. Latin-1)? Convert it to UTF-8 to keep those characters",
+            self.path,
+            self.invalid,
+        )
 
     def close(self) -> None:
-        self.text.close()
-        self._raw.close()
+        stream = getattr(self, "_stream", None)
+        if stream is not None and stream is not self._raw:
+            stream.close()
+        if self._raw is not None:
+            self._raw.close()
 
 
 class _FileSource(CorpusSource):
@@ -171,7 +327,7 @@ class _FileSource(CorpusSource):
         self.paths = resolve_paths(paths)
 
     def total(self) -> int | None:
-        return sum(p.stat().st_size for p in self.paths)
+        return sum(_stat(p).st_size for p in self.paths)
 
     def name(self) -> str:
         shown = ", ".join(str(p) for p in self.paths[:3])
@@ -185,9 +341,13 @@ class _FileSource(CorpusSource):
             try:
                 for doc in self._read(f):
                     yield doc, base + f.position()
+            except DataError:
+                raise
+            except (OSError, EOFError) as e:  # e.g. the csv module reading a failing file
+                raise f._error(e) from e
             finally:
                 f.close()
-            base += path.stat().st_size
+            base += _stat(path).st_size
 
     @abstractmethod
     def _read(self, f: TextFile) -> Iterator[str]: ...
@@ -275,7 +435,7 @@ class CsvSource(_FileSource):
         self.delimiter = delimiter
 
     def _read(self, f: TextFile) -> Iterator[str]:
-        for where, row in iter_csv_rows(f.path, f.text, self.delimiter, [self.text_column]):
+        for where, row in iter_csv_rows(f.path, f.lines(), self.delimiter, [self.text_column]):
             value = row_value(row, self.text_column, where)
             if value is not None:
                 yield value
@@ -304,15 +464,20 @@ class ParquetSource(CorpusSource):
         self._pq = _import_pyarrow_parquet()
 
     def total(self) -> int | None:
-        return sum(self._pq.ParquetFile(p).metadata.num_rows for p in self.paths)
+        return sum(self._open(p).metadata.num_rows for p in self.paths)
+
+    def _open(self, path: Path) -> Any:
+        try:
+            return self._pq.ParquetFile(path)
+        except OSError as e:
+            raise read_error(path, e) from e
+        except Exception as e:  # pyarrow raises ArrowInvalid and friends
+            raise DataError(f"{path}: not a readable Parquet file ({e})") from e
 
     def _iter(self) -> Iterator[tuple[str, int]]:
         done = 0
         for path in self.paths:
-            try:
-                pf = self._pq.ParquetFile(path)
-            except Exception as e:  # pyarrow raises ArrowInvalid and friends
-                raise DataError(f"{path}: not a readable Parquet file ({e})") from e
+            pf = self._open(path)
             names = pf.schema_arrow.names
             if self.text_column not in names:
                 raise DataError(
@@ -437,7 +602,7 @@ def row_value(row: dict[str, Any], column: str, where: str) -> str | None:
 
 
 def iter_csv_rows(
-    path: Path, text: IO[str], delimiter: str | None, required: Sequence[str]
+    path: Path, text: Iterable[str], delimiter: str | None, required: Sequence[str]
 ) -> Iterator[tuple[str, dict[str, Any]]]:
     """Rows of a CSV/TSV file as dicts, with ``path:line`` for messages; checks the header."""
     if delimiter is None:

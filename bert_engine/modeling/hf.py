@@ -18,6 +18,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from bert_engine.files import atomic_write, atomic_write_text
+from bert_engine.safe_load import load_tensors
 from bert_engine.schema.bert import BertConfig
 
 from .models import (
@@ -234,13 +235,8 @@ def read_hf_weights(folder: str | os.PathLike[str]) -> dict[str, torch.Tensor]:
     if (path / "model.safetensors").is_file():
         return load_file(path / "model.safetensors")
     if (path / "pytorch_model.bin").is_file():
-        try:  # weights_only: never unpickle arbitrary objects from a downloaded file
-            return torch.load(path / "pytorch_model.bin", map_location="cpu", weights_only=True)
-        except Exception as err:
-            raise ValueError(
-                f"{path / 'pytorch_model.bin'} could not be loaded safely (weights_only=True): "
-                f"{err}; convert it to model.safetensors"
-            ) from err
+        # weights_only: never unpickle arbitrary objects from a downloaded file
+        return load_tensors(path / "pytorch_model.bin", map_location="cpu")
     raise FileNotFoundError(
         f"{path} has neither model.safetensors nor pytorch_model.bin (sharded checkpoints "
         "are not supported)"

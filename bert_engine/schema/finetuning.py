@@ -132,3 +132,8 @@ class FinetuneSettings(BaseModel):
         "e.g. after a very short pre-training whose encoder has only learned to predict "
         "frequent tokens; the embeddings and lower layers are kept.",
     )
+    ignore_memory_check: bool = Field(
+        default=False,
+        description="Start even when the memory estimate exceeds the device's free memory "
+        "(see docs/training.md).",
+    )

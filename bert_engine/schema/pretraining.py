@@ -27,14 +27,20 @@ class TokenizerSettings(BaseModel):
         30522, ge=16, le=1_048_576, description="Target vocabulary size in tokens."
     )
     min_frequency: int = Field(
-        2, ge=1, description="Minimum number of occurrences for a merge or word piece."
+        2,
+        ge=1,
+        le=1_000_000_000,
+        description="Minimum number of occurrences for a merge or word piece.",
     )
     lowercase: bool = Field(True, description="WordPiece: lowercase the text first.")
     strip_accents: bool | None = Field(
         None, description="WordPiece: remove accents (default: when lowercasing)."
     )
     limit_alphabet: int = Field(
-        1000, ge=1, description="WordPiece: most frequent characters kept in the alphabet."
+        1000,
+        ge=1,
+        le=1_048_576,
+        description="WordPiece: most frequent characters kept in the alphabet.",
     )
     pattern: Literal["gpt2", "gpt4"] = Field(
         "gpt2", description="BPE: the pre-tokenization regex (GPT-2 or GPT-4 style)."
@@ -45,7 +51,7 @@ class TokenizerSettings(BaseModel):
         "data.source. Relative to the preset file.",
     )
     max_documents: int | None = Field(
-        None, ge=1, description="Train on at most this many documents (default: all)."
+        None, ge=1, le=10**12, description="Train on at most this many documents (default: all)."
     )
 
 
@@ -68,7 +74,7 @@ class ModelSettings(BaseModel):
     hidden_size: int | None = Field(None, ge=8, le=16384, description="Override: hidden size.")
     num_heads: int | None = Field(None, ge=1, le=256, description="Override: attention heads.")
     intermediate_size: int | None = Field(
-        None, ge=8, description="Override: feed-forward size (default 4 x hidden)."
+        None, ge=8, le=262_144, description="Override: feed-forward size (default 4 x hidden)."
     )
     hidden_dropout: float = Field(0.1, ge=0.0, lt=1.0, description="Dropout probability.")
     attention_dropout: float = Field(
@@ -78,7 +84,10 @@ class ModelSettings(BaseModel):
         512, ge=8, le=65536, description="Longest sequence the model can read, in tokens."
     )
     vocab_size: int | None = Field(
-        None, ge=16, description="Embedding rows; default and recommended: the tokenizer's size."
+        None,
+        ge=16,
+        le=1_048_576,
+        description="Embedding rows; default and recommended: the tokenizer's size.",
     )
 
     def bert_config(self, vocab_size: int) -> BertConfig:
@@ -153,7 +162,7 @@ class PretrainSettings(BaseModel):
 
     model_config = STRICT
 
-    max_steps: int = Field(1000, ge=1, description="Optimizer steps to train.")
+    max_steps: int = Field(1000, ge=1, le=10**9, description="Optimizer steps to train.")
     max_minutes: float | None = Field(
         None,
         gt=0.0,
@@ -162,24 +171,33 @@ class PretrainSettings(BaseModel):
         "before max_steps; the lr schedule then decays by time. Empty: steps only.",
     )
     lr: float = Field(1e-4, gt=0.0, le=1.0, description="Peak learning rate (AdamW).")
-    warmup_steps: int = Field(100, ge=0, description="Steps of linear warm-up to the peak.")
+    warmup_steps: int = Field(
+        100, ge=0, le=10**9, description="Steps of linear warm-up to the peak."
+    )
     schedule: Literal["linear", "cosine", "constant"] = Field(
         "linear", description="Decay after warm-up."
     )
     weight_decay: float = Field(0.01, ge=0.0, le=1.0, description="AdamW weight decay.")
     clip_grad_norm: float = Field(
-        1.0, ge=0.0, description="Clip the gradient norm to this value; 0 turns clipping off."
+        1.0,
+        ge=0.0,
+        le=1e6,
+        description="Clip the gradient norm to this value; 0 turns clipping off.",
     )
     grad_accum_steps: int = Field(1, ge=1, le=4096, description="Micro-batches per optimizer step.")
-    log_every: int = Field(10, ge=1, description="Steps between progress events.")
+    log_every: int = Field(10, ge=1, le=10**9, description="Steps between progress events.")
     eval_every: int = Field(
-        200, ge=0, description="Steps between held-out evaluations; 0: only at the end."
+        200, ge=0, le=10**9, description="Steps between held-out evaluations; 0: only at the end."
     )
     checkpoint_every: int = Field(
-        500, ge=0, description="Steps between checkpoints; 0: only at the end."
+        500, ge=0, le=10**9, description="Steps between checkpoints; 0: only at the end."
     )
-    keep_last: int = Field(2, ge=1, description="Newest checkpoints kept (the best is kept too).")
-    seed: int = Field(0, ge=0, description="Seed of every random stream (data, init, dropout).")
+    keep_last: int = Field(
+        2, ge=1, le=1000, description="Newest checkpoints kept (the best is kept too)."
+    )
+    seed: int = Field(
+        0, ge=0, le=2**32 - 1, description="Seed of every random stream (data, init, dropout)."
+    )
     device: str = Field(
         "auto", description='"auto" (cuda, mps, cpu), "cpu", "cuda", "cuda:1", "mps".'
     )
@@ -187,6 +205,11 @@ class PretrainSettings(BaseModel):
         "auto", description="auto: bf16 on CUDA GPUs that support it, else fp32."
     )
     compile: bool = Field(False, description="torch.compile the encoder layers (GPU).")
+    ignore_memory_check: bool = Field(
+        False,
+        description="Start even when the memory estimate exceeds the device's free memory "
+        "(see docs/training.md).",
+    )
     init_from: str | None = Field(
         None,
         description="Start from the weights of another run (folder) or checkpoint instead of "

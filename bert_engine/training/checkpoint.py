@@ -43,6 +43,7 @@ from bert_engine.files import (
     is_abandoned_temp,
     temp_sibling,
 )
+from bert_engine.safe_load import load_tensors
 
 log = logging.getLogger(__name__)
 
@@ -219,7 +220,7 @@ def _check_file(ckpt: Path, name: str, state: dict[str, Any], required: bool = T
 def _torch_load(file: Path, ckpt: Path, map_location: Any) -> Any:
     try:
         # weights_only: tensors and plain containers only, never arbitrary pickled objects.
-        return torch.load(file, map_location=map_location, weights_only=True)
+        return load_tensors(file, map_location=map_location)
     except Exception as exc:  # noqa: BLE001 - torch raises many types for bad files
         raise CheckpointError(f"{file} cannot be read ({exc}){_hint(ckpt)}") from exc
 

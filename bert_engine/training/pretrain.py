@@ -47,6 +47,7 @@ from bert_engine.training.distributed import (
 )
 from bert_engine.training.events import Listener
 from bert_engine.training.loop import RunResult, Trainer, TrainerConfig, TrainingError
+from bert_engine.training.memory import check_pretrain_memory
 from bert_engine.training.optim import build_optimizer
 from bert_engine.training.schedule import build_scheduler
 from bert_engine.training.seed import seed_everything
@@ -471,6 +472,7 @@ def run_pretraining(
     if preset is None:
         raise PresetError("pretrain needs a preset (or resume= a run folder)")
     ctx = init_distributed(preset.pretrain.device)
+    check_pretrain_memory(preset)  # before anything is built or allocated
 
     # The run folder: created by rank 0, its path shared with the other ranks.
     run_dir: Path | None = None

@@ -100,6 +100,9 @@ def finetune(
         plan.name = name
     if model_config is not None:  # for a random init
         plan.model = model_config
+    from bert_engine.training.memory import check_finetune_memory
+
+    check_finetune_memory(plan, resume)  # before any model or data is allocated
     s, d = plan.settings, plan.data
     seed_everything(s.seed)
     splits = load_splits(d)
