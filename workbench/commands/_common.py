@@ -49,6 +49,8 @@ def training_preset(args: argparse.Namespace) -> Any:
     `--resume` arguments; None when it continues a run, which keeps its saved preset."""
     if args.preset is None and args.resume is None:
         raise CliError("give a preset (see `bertbench presets list`) or --resume RUN")
+    if getattr(args, "checkpoint", None) is not None and args.resume is None:
+        raise CliError("--checkpoint picks the checkpoint to resume from: give --resume RUN too")
     if args.resume is not None and args.overrides:
         raise CliError("--set cannot change a resumed run (it continues its saved preset)")
     from bert_engine.presets import load_preset

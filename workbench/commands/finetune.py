@@ -30,7 +30,23 @@ def register(subparsers: Any) -> None:
         metavar="KEY=VALUE",
         help="override a setting, e.g. --set finetune.lr=3e-4 (repeatable)",
     )
-    p.add_argument("--resume", metavar="RUN", help="continue this fine-tuning run folder")
+    p.add_argument(
+        "--resume",
+        metavar="RUN",
+        help="continue this fine-tuning run folder (or one of its checkpoint folders)",
+    )
+    # Resume and device options (records): one block, easy to move into shared run args.
+    p.add_argument(
+        "--checkpoint",
+        metavar="STEP",
+        help="with --resume: continue from this checkpoint (step-36, step-000036 or 36) "
+        "instead of the latest",
+    )
+    p.add_argument(
+        "--allow-shared-device",
+        action="store_true",
+        help="train even while another run of this workspace trains on the same device",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar, only the result")
     p.set_defaults(func=run)
 
@@ -89,6 +105,8 @@ def run(args: argparse.Namespace) -> int:
             control=control,
             listeners=[progress.on_event],
             on_message=messages.append,
+            checkpoint=args.checkpoint,
+            allow_shared_device=args.allow_shared_device,
         )
     for message in messages:
         print(message)

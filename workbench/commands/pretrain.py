@@ -21,7 +21,23 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("preset", nargs="?", help="preset name or file (not needed with --resume)")
     _add_set(p)
-    p.add_argument("--resume", metavar="RUN", help="continue this run folder where it stopped")
+    p.add_argument(
+        "--resume",
+        metavar="RUN",
+        help="continue this run folder (or one of its checkpoint folders) where it stopped",
+    )
+    # Resume and device options (records): one block, easy to move into shared run args.
+    p.add_argument(
+        "--checkpoint",
+        metavar="STEP",
+        help="with --resume: continue from this checkpoint (step-36, step-000036 or 36) "
+        "instead of the latest",
+    )
+    p.add_argument(
+        "--allow-shared-device",
+        action="store_true",
+        help="train even while another run of this workspace trains on the same device",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar, only the result")
     p.set_defaults(func=run)
 
@@ -45,6 +61,8 @@ def run(args: argparse.Namespace) -> int:
             resume=args.resume,
             progress=progress.on_stage,
             on_run_dir=progress.on_run_dir,
+            checkpoint=args.checkpoint,
+            allow_shared_device=args.allow_shared_device,
         )
     from bert_engine.training.distributed import current_context, shutdown
 

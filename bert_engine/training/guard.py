@@ -1,0 +1,71 @@
+"""What a workflow holds while it trains a run: the device lock and the run's heartbeat.
+
+    with RunGuard(allow_shared=False) as guard:
+        guard.claim(runs_dir, "cpu", "tiny")     # before the run folder exists: refusal is cheap
+        run_dir = create_run(...)
+        guard.attach(run_dir)                    # heartbeat.json from now on; the lock names it
+        ...                                      # prepare, train
+
+On leaving, the heartbeat file is removed and the lock released. A workflow that fails
+outside the trainer (a corrupt checkpoint while resuming, a bad corpus) records the failure
+and its reason in the run's summary.json, so every interface lists the run as failed with the
+reason rather than as interrupted.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from types import TracebackType
+
+from bert_engine.heartbeat import Heartbeat
+from bert_engine.training.device_lock import DeviceLock, device_key
+
+
+class RunGuard:
+    def __init__(self, *, allow_shared: bool = False) -> None:
+        self.allow_shared = allow_shared
+        self.lock: DeviceLock | None = None
+        self.heartbeat: Heartbeat | None = None
+        self.run_dir: Path | None = None
+
+    def claim(self, runs_dir: str | os.PathLike[str], device: str, run: str) -> None:
+        """Take the lock of `device` ("auto" is resolved) in `runs_dir`, or raise
+        DeviceBusyError naming the run that holds it."""
+        self.lock = DeviceLock(runs_dir, device_key(device), run, allow_shared=self.allow_shared)
+        self.lock.acquire()
+
+    def attach(self, run_dir: str | os.PathLike[str]) -> None:
+        """The run folder exists: beat in it and name it in the lock."""
+        self.run_dir = Path(run_dir)
+        if self.lock is not None:
+            self.lock.update(self.run_dir.name)
+        if self.heartbeat is None:
+            self.heartbeat = Heartbeat(self.run_dir)
+
+    def detach(self) -> None:
+        """Let go of the run folder (before deleting a run that never trained)."""
+        if self.heartbeat is not None:
+            self.heartbeat.close()
+            self.heartbeat = None
+        self.run_dir = None
+
+    def __enter__(self) -> RunGuard:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if isinstance(exc, Exception) and self.run_dir is not None and self.run_dir.is_dir():
+                from bert_engine.tracking import record_failure
+
+                record_failure(self.run_dir, str(exc) or type(exc).__name__)
+        finally:
+            if self.heartbeat is not None:
+                self.heartbeat.close()
+            if self.lock is not None:
+                self.lock.release()
