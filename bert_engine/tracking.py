@@ -505,13 +505,15 @@ def run_status(
     return "paused" if summary.get("paused") else "running"
 
 
-def record_failure(run_dir: str | os.PathLike[str], reason: str) -> None:
-    """Mark a run failed with `reason` in its summary.json, unless this process already
-    recorded how the run ended (the tracker's own terminal event)."""
+def record_failure(
+    run_dir: str | os.PathLike[str], reason: str, before: Mapping[str, Any] | None = None
+) -> None:
+    """Mark a run failed with `reason` in its summary.json, unless the run's tracker already
+    recorded how it ended since `before` (the summary when this attempt took the run)."""
     path = Path(run_dir)
     summary = read_summary(path)
-    mine = summary.get("pid") == os.getpid() and summary.get("hostname") == socket.gethostname()
-    if mine and summary.get("status") in ("finished", "stopped", "failed", "cancelled"):
+    ended = summary.get("status") in ("finished", "stopped", "failed", "cancelled")
+    if ended and before is not None and summary != dict(before):
         return
     summary.update(
         name=summary.get("name") or _name_of(path),

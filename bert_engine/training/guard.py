@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from bert_engine.heartbeat import Heartbeat
 from bert_engine.training.device_lock import DeviceLock, device_key
@@ -28,6 +29,7 @@ class RunGuard:
         self.lock: DeviceLock | None = None
         self.heartbeat: Heartbeat | None = None
         self.run_dir: Path | None = None
+        self._summary: dict[str, Any] = {}  # the run's summary when this attempt took it
 
     def claim(self, runs_dir: str | os.PathLike[str], device: str, run: str) -> None:
         """Take the lock of `device` ("auto" is resolved) in `runs_dir`, or raise
@@ -37,7 +39,10 @@ class RunGuard:
 
     def attach(self, run_dir: str | os.PathLike[str]) -> None:
         """The run folder exists: beat in it and name it in the lock."""
+        from bert_engine.tracking import read_summary
+
         self.run_dir = Path(run_dir)
+        self._summary = read_summary(self.run_dir)
         if self.lock is not None:
             self.lock.update(self.run_dir.name)
         if self.heartbeat is None:
@@ -63,7 +68,7 @@ class RunGuard:
             if isinstance(exc, Exception) and self.run_dir is not None and self.run_dir.is_dir():
                 from bert_engine.tracking import record_failure
 
-                record_failure(self.run_dir, str(exc) or type(exc).__name__)
+                record_failure(self.run_dir, str(exc) or type(exc).__name__, self._summary)
         finally:
             if self.heartbeat is not None:
                 self.heartbeat.close()

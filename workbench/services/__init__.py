@@ -60,13 +60,17 @@ class Services:
         *,
         max_per_device: int = 1,
         max_upload_bytes: int | None = None,
+        allow_shared_device: bool = False,
     ) -> None:
         kwargs = {} if max_upload_bytes is None else {"max_upload_bytes": max_upload_bytes}
         self.workspace = Workspace(root, **kwargs)
         self.presets = PresetService(self.workspace)
         self.tokenizers = TokenizerService(self.workspace)
         self.manager = RunManager(
-            self.workspace, presets=self.presets, max_per_device=max_per_device
+            self.workspace,
+            presets=self.presets,
+            max_per_device=max_per_device,
+            allow_shared_device=allow_shared_device,
         )
         self.runs = RunLibrary(self.workspace, self.manager)
 
