@@ -40,6 +40,7 @@ from workbench.services.tokenizers import (
     TokenSpan,
     VocabStats,
 )
+from workbench.services.watch import RunsWatcher
 from workbench.services.workspace import Workspace, WorkspaceError, check_name, slugify
 
 WORKSPACE_ENV = "BERTBENCH_WORKSPACE"
@@ -73,6 +74,8 @@ class Services:
             allow_shared_device=allow_shared_device,
         )
         self.runs = RunLibrary(self.workspace, self.manager)
+        # Polled by both UIs to refresh run lists when any process changes a run.
+        self.watcher = RunsWatcher(self.workspace.runs_dir)
 
     def close(self, timeout: float | None = None) -> list[RunStatus]:
         """Stop every active run; each writes a checkpoint before its thread ends."""
@@ -95,6 +98,7 @@ __all__ = [
     "RunLibrary",
     "RunManager",
     "RunStatus",
+    "RunsWatcher",
     "Services",
     "TokenSpan",
     "TokenizerEntry",

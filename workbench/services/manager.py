@@ -339,7 +339,9 @@ class RunManager:
                     allow_shared_device=shared,
                 )
 
-        return self._launch(kind, path.name, device, work, shared)
+        # Followers see the run's whole history first (its curves so far), then the new events.
+        history = _history(path)
+        return self._launch(kind, path.name, device, work, shared, history)
 
     # ------------------------------------------------------------------ control
     def pause(self, run_id: str) -> None:
@@ -480,7 +482,13 @@ class RunManager:
         return path
 
     def _launch(
-        self, kind: str, name: str, device: str, work: Callable[[_Run], None], shared: bool
+        self,
+        kind: str,
+        name: str,
+        device: str,
+        work: Callable[[_Run], None],
+        shared: bool,
+        history: Sequence[Any] = (),
     ) -> str:
         from bert_engine.training.control import RunControl
         from bert_engine.training.device_lock import describe_holder, holder
@@ -502,6 +510,7 @@ class RunManager:
             run_id = f"{kind}-{next(self._ids)}"
             control: RunControl = RunControl()
             run = _Run(run_id, kind, name, device, control)
+            run.events.extend(history)  # recorded, not news: the status stays "starting"
             self._runs[run_id] = run
         run.thread = threading.Thread(
             target=self._work, args=(run, work), name=f"bertbench-{run_id}", daemon=True
@@ -560,6 +569,25 @@ def _describe(exc: BaseException) -> str:
         "DeviceBusyError",
     )
     return text if type(exc).__name__ in known else f"{type(exc).__name__}: {text}"
+
+
+def _history(path: Path) -> list[Any]:
+    """The curve events of a run's metrics.jsonl along the branch the model really took
+    (points an interrupted attempt logged past the checkpoint a resume went back to are
+    dropped), then a message saying so."""
+    from bert_engine.tracking import read_events
+
+    kept: list[Any] = []
+    for event in read_events(path):
+        if event.kind == "started" and getattr(event, "resumed", False):
+            kept = [e for e in kept if e.step <= event.step]
+        elif event.kind in ("step", "eval", "checkpoint"):
+            kept.append(event)
+    steps = sum(1 for e in kept if e.kind == "step")
+    if steps:
+        last = max(e.step for e in kept)
+        kept.append(MessageEvent(f"history: {steps} logged step(s) up to step {last}"))
+    return kept
 
 
 def _newest_run_dir(root: Path, name: str, since: float) -> Path | None:

@@ -222,7 +222,7 @@ class RunsPane(Vertical):
         except Exception as exc:
             self.app.call_from_thread(self._say, f"could not continue {run}: {exc}", True)
             return
-        self.app.call_from_thread(self._say, f"continuing {run} as {run_id}: see the Train tab")
+        self.app.call_from_thread(self._say, f"continuing {run}: see the Train tab")
         self.app.post_message(RunStarted(run_id))
 
     def action_export(self) -> None:
