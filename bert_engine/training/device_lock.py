@@ -1,7 +1,7 @@
 """One training per device across processes: a lock file per device in the runs folder.
 
-    <runs>/.locks/device-cpu.lock     {"pid": 4242, "hostname": "box", "run": "tiny-2026...Z",
-                                       "device": "cpu", "time": "2026-12-03T08:00:00+00:00"}
+    <runs>/.device-cpu.lock     {"pid": 4242, "hostname": "box", "run": "tiny-2026...Z",
+                                 "device": "cpu", "time": "2026-12-03T08:00:00+00:00"}
 
 The CLI, the TUI and the web panel all train through the workflows (`run_pretraining`,
 `finetune`), which take the lock for the device they train on, so two trainings of one
@@ -24,8 +24,6 @@ from bert_engine.files import atomic_write_json
 from bert_engine.heartbeat import is_alive, owner_alive, pid_alive
 from bert_engine.training.loop import TrainingError
 
-LOCKS_DIR = ".locks"
-
 
 class DeviceBusyError(TrainingError):
     """Another live training of this workspace holds the device."""
@@ -44,8 +42,8 @@ def device_key(requested: str) -> str:
 
 
 def lock_path(runs_dir: str | os.PathLike[str], device: str) -> Path:
-    # ':' is not allowed in Windows file names ("cuda:0").
-    return Path(runs_dir) / LOCKS_DIR / f"device-{device.replace(':', '-')}.lock"
+    # A hidden file, not a folder: run lists skip it. ':' is not allowed on Windows ("cuda:0").
+    return Path(runs_dir) / f".device-{device.replace(':', '-')}.lock"
 
 
 def read_lock(path: Path) -> dict[str, Any] | None:
@@ -70,8 +68,8 @@ def _is_stale(path: Path, record: dict[str, Any]) -> bool:
         return not pid_alive(pid)
     # Another machine sharing the disk: trust the run's own heartbeat, else the lock's age.
     run = record.get("run")
-    if isinstance(run, str) and run and (path.parent.parent / run).is_dir():
-        return not is_alive(path.parent.parent / run)
+    if isinstance(run, str) and run and (path.parent / run).is_dir():
+        return not is_alive(path.parent / run)
     return not owner_alive(record)
 
 

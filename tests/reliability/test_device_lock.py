@@ -87,4 +87,4 @@ def test_lock_of_a_dead_process_is_taken_over_and_a_live_one_refused(tmp_path):
         shared = DeviceLock(tmp_path, "cuda:0", "third", allow_shared=True).acquire()
         assert not shared.held
     assert not path.exists()
-    assert path.name == "device-cuda-0.lock"  # no ':' in a file name (Windows)
+    assert path.name == ".device-cuda-0.lock"  # no ':' in a file name (Windows)

@@ -105,9 +105,16 @@ def test_pause_resume_stop_writes_a_checkpoint_and_the_run_continues(
     again = manager.continue_run(final.run_dir.name)
     manager.subscribe(again, lambda e: e.kind == "started" and started.set())
     assert started.wait(LIMIT)
-    first = [e for e in manager.events_since(again, 0)[0] if e.kind == "started"][0]
+    history = manager.events_since(again, 0)[0]
+    first = [e for e in history if e.kind == "started"][0]
     assert first.resumed and first.step == final.step
     assert manager.status(again).run_dir == final.run_dir
+    # Following the continued run replays its recorded history first (its whole curve).
+    before = history[: history.index(first)]
+    assert [e.step for e in before if e.kind == "step"] == list(range(1, final.step + 1))
+    # One identity: the folder name, which every call taking a run id also accepts.
+    assert manager.status(again).run_name == final.run_dir.name
+    assert manager.status(final.run_dir.name).run_id == again
     assert manager.stop(again, wait=True, timeout=LIMIT).status == "stopped"
 
 
