@@ -84,7 +84,8 @@ def test_pause_resume_stop_and_busy_and_reattach(
 
     poll_until(panel.client, run_id, at_step(2))
     # One training per device: the second start names the active run.
-    with pytest.raises(Exception, match=f"busy with {run_id}"):
+    name = panel.services.manager.status(run_id).run_name  # the run's folder
+    with pytest.raises(Exception, match=f"busy with {name}"):
         panel.start(tiny_overrides(panel.corpus, panel.cache))
     # A page reload (a new browser session) re-attaches to the active run.
     fresh = Client(panel.url, verbose=False)
@@ -100,10 +101,12 @@ def test_pause_resume_stop_and_busy_and_reattach(
     panel.client.predict(run_id, api_name="/train_stop")
     end = poll_until(panel.client, run_id, timer_stopped)
     status, log = end[3], end[4]
-    assert status.startswith(f"{run_id}: cancelled") and "checkpoint step-" in status
-    assert "paused at step" in log and "resumed at step" in log and "stopped at step" in log
-    checkpoint = status.split("checkpoint ")[1]
     run_dir = panel.services.manager.status(run_id).run_dir
+    head = status.splitlines()[0]
+    assert head.startswith(f"{run_dir.name}: stopped") and "checkpoint step-" in head
+    assert "results: best validation/loss" in status  # what the run achieved, once it ended
+    assert "paused at step" in log and "resumed at step" in log and "stopped at step" in log
+    checkpoint = head.split("checkpoint ")[1]
     assert run_dir is not None and (run_dir / "checkpoints" / checkpoint).is_dir()
     # Controls on an ended run say so.
     with pytest.raises(Exception, match="already ended"):

@@ -125,7 +125,7 @@ def test_one_training_per_device(services: Services, data_dir: Path) -> None:
     wait_until(lambda: manager.status(first).step >= 1, LIMIT)
     with pytest.raises(RunBusyError) as err:
         manager.start_pretraining(long)
-    assert first in str(err.value) and "cpu" in str(err.value)
+    assert manager.status(first).run_name in str(err.value) and "cpu" in str(err.value)
     assert len(manager.runs()) == 1
     stopped = services.close(timeout=LIMIT)  # stop_all: every active run checkpoints
     assert [s.status for s in stopped] == ["stopped"]

@@ -100,11 +100,11 @@ def test_scores(test: dict[str, float]) -> str:
     return " · ".join(f"{k} {format_number(v)}" for k, v in shown) or "-"
 
 
-def results_line(run: Any) -> str:
-    """What a run achieved, in one line, from a `RunInfo`: its status, the best value of the
-    metric it chose and when, and its test scores."""
-    parts = [f"{run.run_id}: {run.status}"]
-    if run.status == "failed" and getattr(run, "reason", None):
+def results_line(run: Any, head: bool = True) -> str:
+    """What a run achieved, in one line, from a `RunInfo`: (with `head`) its name and status,
+    the best value of the metric it chose and when, and its test scores."""
+    parts = [f"{run.run_id}: {run.status}"] if head else []
+    if head and run.status == "failed" and getattr(run, "reason", None):
         parts[0] += f" ({run.reason})"
     metric = getattr(run, "eval_metric", None)
     if metric and getattr(run, "best_value", None) is not None:

@@ -502,7 +502,7 @@ class RunManager:
         with self._lock:
             busy = [r for r in self._runs.values() if r.active and r.device == device]
             if len(busy) >= self.max_per_device:
-                names = ", ".join(f"{r.run_id} ({r.name}, {r.status}, step {r.step})" for r in busy)
+                names = ", ".join(f"{r.run_name} ({r.status}, step {r.step})" for r in busy)
                 raise RunBusyError(
                     f"device {device} is busy with {names}; stop it first, or start the "
                     f"manager with max_per_device={len(busy) + 1} to train side by side"

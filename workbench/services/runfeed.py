@@ -140,7 +140,9 @@ class RunFeed:
 
 
 def results_of(run_dir: str | Path) -> str:
-    """`live.results_line` of a run folder's record (best chosen metric, test scores)."""
+    """'results: ...' from a run folder's record (best chosen metric, test scores); '' when
+    it has none."""
     from workbench.services.runs import info_of
 
-    return results_line(info_of(Path(run_dir)))
+    line = results_line(info_of(Path(run_dir)), head=False)
+    return f"results: {line}" if line else ""

@@ -152,7 +152,7 @@ class TrainPane(Vertical):
             self._show_error("choose a preset first (the list at the top, or the Presets tab)")
             return
         if self.live.active and self.run_id is not None:
-            self._show_error(f"{self._name()} is still training; stop it first (x)")
+            self._show_error(f"{self._run_label()} is still training; stop it first (x)")
             return
         self._show_error("")
         self.query_one("#train-run", Static).update(f"starting {kind} from {preset}...")
@@ -273,7 +273,7 @@ class TrainPane(Vertical):
         self.action_stop()
 
     # ------------------------------------------------------------------ drawing
-    def _name(self) -> str:
+    def _run_label(self) -> str:
         """The run's identity, as the Runs pane, the CLI and the web panel show it: its folder
         name (the preset's name until the folder exists)."""
         if self.run_id is None:
@@ -299,7 +299,7 @@ class TrainPane(Vertical):
         if live.version == self._drawn:
             return
         self._drawn = live.version
-        head = f"[b]{escape(self._name())}[/b]"
+        head = f"[b]{escape(self._run_label())}[/b]"
         if self._results:
             head += f"\n{escape(self._results)}"
         self.query_one("#train-run", Static).update(head)
