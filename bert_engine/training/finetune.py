@@ -589,7 +589,7 @@ def finetune(
     """
     from bert_engine.training.guard import RunGuard
 
-    with RunGuard(allow_shared=allow_shared_device) as guard:
+    with RunGuard(allow_shared=allow_shared_device, control=control) as guard:
         return _finetune(
             preset_or_settings,
             data=data,

@@ -19,13 +19,14 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from bert_engine.heartbeat import Heartbeat
-from bert_engine.training.device_lock import DeviceLock, device_key
+from bert_engine.heartbeat import Heartbeat, owner_alive, read_heartbeat
+from bert_engine.training.device_lock import DeviceBusyError, DeviceLock, device_key
 
 
 class RunGuard:
-    def __init__(self, *, allow_shared: bool = False) -> None:
+    def __init__(self, *, allow_shared: bool = False, control: Any = None) -> None:
         self.allow_shared = allow_shared
+        self.control = control  # a stop asked during preparation is not a failure
         self.lock: DeviceLock | None = None
         self.heartbeat: Heartbeat | None = None
         self.run_dir: Path | None = None
@@ -41,7 +42,16 @@ class RunGuard:
         """The run folder exists: beat in it and name it in the lock."""
         from bert_engine.tracking import read_summary
 
-        self.run_dir = Path(run_dir)
+        path = Path(run_dir)
+        beat = read_heartbeat(path)
+        mine = beat is not None and beat.get("pid") == os.getpid()
+        if beat is not None and not mine and owner_alive(beat):
+            raise DeviceBusyError(
+                f"run {path.name} is being trained by process {beat.get('pid')} on "
+                f"{beat.get('hostname')}; stop it there first (two trainings of one run folder "
+                "would overwrite each other's checkpoints)"
+            )
+        self.run_dir = path
         self._summary = read_summary(self.run_dir)
         if self.lock is not None:
             self.lock.update(self.run_dir.name)
@@ -65,7 +75,9 @@ class RunGuard:
         tb: TracebackType | None,
     ) -> None:
         try:
-            if isinstance(exc, Exception) and self.run_dir is not None and self.run_dir.is_dir():
+            stopping = self.control is not None and bool(getattr(self.control, "should_stop", 0))
+            failed = isinstance(exc, Exception) and not stopping
+            if failed and self.run_dir is not None and self.run_dir.is_dir():
                 from bert_engine.tracking import record_failure
 
                 record_failure(self.run_dir, str(exc) or type(exc).__name__, self._summary)

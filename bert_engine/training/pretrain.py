@@ -492,7 +492,7 @@ def run_pretraining(
     if preset is None:
         raise PresetError("pretrain needs a preset (or resume= a run folder)")
     ctx = init_distributed(preset.pretrain.device)
-    with RunGuard(allow_shared=allow_shared_device) as guard:
+    with RunGuard(allow_shared=allow_shared_device, control=control) as guard:
         if ctx.is_main:  # one lock per run: rank 0 holds it for the whole job
             runs = Path(resume).parent if resume is not None else preset.tracking.runs_dir
             name = Path(resume).name if resume is not None else preset.tracking.run_name

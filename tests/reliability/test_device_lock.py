@@ -10,6 +10,7 @@ import sys
 import pytest
 from kit.records import long_preset, run_cli, start_cli, stop, wait_for
 
+from bert_engine.tracking import read_summary
 from bert_engine.training.device_lock import DeviceBusyError, DeviceLock, holder, lock_path
 from bert_engine.training.pretrain import run_pretraining
 from workbench.services import RunBusyError, Services
@@ -59,6 +60,13 @@ def test_a_second_training_is_refused_with_the_holders_name_and_a_dead_holder_is
         outcome = run_pretraining(shared, allow_shared_device=True)
         assert outcome.result.status == "finished"
         assert holder(runs, "cpu")["run"] == first.name
+
+        # A run folder a live process holds is never trained by a second one, even shared.
+        beat = json.loads((first / "heartbeat.json").read_text())
+        (outcome.run_dir / "heartbeat.json").write_text(json.dumps(beat))
+        with pytest.raises(DeviceBusyError, match=f"being trained by process {proc.pid}"):
+            run_pretraining(None, resume=outcome.run_dir, allow_shared_device=True)
+        assert read_summary(outcome.run_dir)["status"] == "finished"  # left as it was
     finally:
         stop(proc)  # SIGKILL: the lock file stays behind, naming a dead PID
 

@@ -53,10 +53,14 @@ def points(plot: dict[str, Any], series: str) -> list[tuple[int, float]]:
     return [(step, value) for step, value, name in plot["data"] if name == series]
 
 
-def test_a_run_is_followed_to_its_end(pretrained: tuple[str, tuple, tuple]) -> None:
+def test_a_run_is_followed_to_its_end(panel: Panel, pretrained: tuple[str, tuple, tuple]) -> None:
     run_id, last, redraw = pretrained
     _, loss_plot, metric_plot, status, log, timer = redraw
-    assert status.startswith(f"{run_id}: finished") and "step 12/12" in status
+    name = panel.services.manager.status(run_id).run_name  # the run's folder: its identity
+    assert name.startswith("quickstart-") and dropdown_value(redraw[0]) == run_id
+    assert status.startswith(f"{name}: finished") and "step 12/12" in status
+    # What the run achieved, once it ended: the best of its chosen metric and when.
+    assert "\nresults: best validation/loss " in status and status.endswith(" at step 12")
     assert status == last[3]  # the poll that stopped the timer showed the end already
     train = points(loss_plot, "train/loss")
     assert [s for s, _ in train] == list(range(1, 13))  # log_every=1: one point per step
@@ -143,9 +147,11 @@ def finetuned(panel: Panel, pretrained: tuple[str, tuple, tuple]) -> str:
     )
     run_id = panel.start(overrides, kind="fine-tuning", preset="classify-quickstart")
     end = poll_until(panel.client, run_id, timer_stopped)
-    assert end[3].startswith(f"{run_id}: finished"), end[3]
-    assert "loaded" in end[4]  # the workflow's message on how the model was initialised
     run_dir = panel.services.manager.status(run_id).run_dir
+    assert run_dir is not None and end[3].startswith(f"{run_dir.name}: finished"), end[3]
+    # The results: the metric the preset chose (macro_f1), and the test split's scores.
+    assert "results: best validation/macro_f1 " in end[3] and " · test accuracy " in end[3]
+    assert "loaded" in end[4]  # the workflow's message on how the model was initialised
     assert run_dir is not None
     return run_dir.name
 
