@@ -1,7 +1,10 @@
 """A live run's heartbeat: `heartbeat.json` in its run folder, rewritten every few seconds by
 the process that trains it and removed when that process lets go of the run.
 
-    {"pid": 4242, "hostname": "box", "time": "2026-12-03T08:00:05.120+00:00", "interval_s": 5}
+    {"pid": 4242, "hostname": "box", "since": "2026-12-03T08:00:00.020+00:00",
+     "time": "2026-12-03T08:00:05.120+00:00", "interval_s": 5}
+
+`since` is when the process took the run: a summary.json written after it is this attempt's.
 
 Any reader (the CLI's `runs list`, the TUI, the web panel, another machine sharing the disk)
 tells a live run from a dead one with `is_alive`: same host, the process must exist; another
@@ -84,6 +87,7 @@ class Heartbeat:
     def __init__(self, run_dir: str | os.PathLike[str], interval_s: float = INTERVAL_S) -> None:
         self.path = Path(run_dir) / HEARTBEAT_FILE
         self.interval_s = interval_s
+        self.since = _now_iso()
         self._stop = threading.Event()
         self._beat()
         self._thread = threading.Thread(
@@ -95,6 +99,7 @@ class Heartbeat:
         record = {
             "pid": os.getpid(),
             "hostname": socket.gethostname(),
+            "since": self.since,
             "time": _now_iso(),
             "interval_s": self.interval_s,
         }

@@ -483,10 +483,17 @@ def run_status(
     status = summary.get("status")
     beat = read_heartbeat(run_dir) if run_dir is not None else None
     if beat is not None and is_alive(run_dir):  # type: ignore[arg-type]
-        same = status == "running" and summary.get("pid") == beat.get("pid")
-        if same and summary.get("hostname") == beat.get("hostname"):
+        # The summary is this attempt's when the live owner wrote it after taking the run;
+        # otherwise (preparing, or an old attempt's summary while resuming) it is starting.
+        written, since = _parse_iso(summary.get("heartbeat")), _parse_iso(beat.get("since"))
+        mine = summary.get("pid") == beat.get("pid") and summary.get("hostname") == beat.get(
+            "hostname"
+        )
+        if not (mine and written is not None and since is not None and written >= since):
+            return "starting"
+        if status == "running":
             return "paused" if summary.get("paused") else "running"
-        return "starting"
+        return "stopped" if status == "cancelled" else str(status or "starting")
     if status not in _WRITTEN:
         return "interrupted" if beat is not None else "unknown"
     if status == "cancelled":
