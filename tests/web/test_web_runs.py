@@ -3,6 +3,7 @@ config diff), export as a zip, TensorBoard command, continue a stopped run."""
 
 from __future__ import annotations
 
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -31,18 +32,18 @@ def test_list_shows_finished_runs(web: WebPanel, finished_runs: list[str]) -> No
 def test_the_list_redraws_by_itself_when_a_run_appears(
     web: WebPanel, finished_runs: list[str]
 ) -> None:
-    table, _, _, version = web.client.predict(-1, api_name="/runs_watch")
+    table = web.client.predict(api_name="/runs_watch")[0]  # the Runs tab's timer
     assert {r[0] for r in rows(table)} >= set(finished_runs)
+    seen = web.services.watcher.version
     # A run written by another process (here: by hand, as the CLI would) shows up.
     other = web.services.workspace.runs_dir / "elsewhere-20260101T000000Z"
     other.mkdir()
     (other / "summary.json").write_text('{"status": "finished", "step": 3}')
     try:
-        table, _, _, newer = web.client.predict(version, api_name="/runs_watch")
-        assert newer > version and other.name in [r[0] for r in rows(table)]
+        table = web.client.predict(api_name="/runs_watch")[0]
+        assert web.services.watcher.version > seen
+        assert other.name in [r[0] for r in rows(table)]
     finally:
-        import shutil
-
         shutil.rmtree(other)
 
 
