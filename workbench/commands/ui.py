@@ -16,6 +16,11 @@ GRADIO_CACHE = ".gradio"  # a hidden folder of the workspace root
 def register(subparsers: Any) -> None:
     p = subparsers.add_parser("tui", help="open the workbench in the terminal (the default)")
     p.add_argument("--workspace", help="workspace folder (default $BERTBENCH_WORKSPACE or .)")
+    p.add_argument(
+        "--allow-shared-device",
+        action="store_true",
+        help="start runs even while another process of this workspace trains on the device",
+    )
     p.set_defaults(func=run_tui)
     p = subparsers.add_parser(
         "web",
@@ -57,7 +62,8 @@ def register(subparsers: Any) -> None:
 def run_tui(args: argparse.Namespace) -> int:
     from workbench.tui import run_tui as tui
 
-    return tui(getattr(args, "workspace", None))
+    shared = bool(getattr(args, "allow_shared_device", False))
+    return tui(getattr(args, "workspace", None), allow_shared_device=shared)
 
 
 def parse_auth(value: str | None) -> tuple[str, str] | None:
