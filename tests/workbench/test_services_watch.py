@@ -19,7 +19,7 @@ def _beat(run: Path, pid: int) -> None:
 
 def test_changes_are_noticed_and_heartbeat_rewrites_are_not(tmp_path: Path) -> None:
     watcher = RunsWatcher(tmp_path / "runs")
-    assert not watcher.poll()  # no folder yet: the first poll only takes note
+    assert not watcher.poll()  # no folder yet, nothing changed
     run = tmp_path / "runs" / "tiny-20260101T000000Z"
     run.mkdir(parents=True)
     assert watcher.poll() and watcher.version == 1  # a run appeared

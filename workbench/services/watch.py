@@ -44,8 +44,9 @@ class RunsWatcher:
     def __init__(self, runs_dir: str | os.PathLike[str]) -> None:
         self.runs_dir = Path(runs_dir)
         self.version = 0
-        self._seen: dict[str, Any] | None = None
         self._lock = threading.Lock()
+        # The state now: what changes after this (even before the first poll) is news.
+        self._seen = self.signature()
 
     def signature(self) -> dict[str, Any]:
         found: dict[str, Any] = {}
@@ -67,10 +68,10 @@ class RunsWatcher:
 
     def poll(self) -> bool:
         """True when the runs (their list, a summary, metrics, liveness) changed since the
-        previous poll; the first poll only takes note."""
+        previous poll (or since the watcher was made)."""
         current = self.signature()
         with self._lock:
-            changed = self._seen is not None and current != self._seen
+            changed = current != self._seen
             self._seen = current
             if changed:
                 self.version += 1
