@@ -15,6 +15,7 @@ reason rather than as interrupted.
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -44,7 +45,10 @@ class RunGuard:
 
         path = Path(run_dir)
         beat = read_heartbeat(path)
-        mine = beat is not None and beat.get("pid") == os.getpid()
+        mine = beat is not None and (beat.get("pid"), beat.get("hostname")) == (
+            os.getpid(),
+            socket.gethostname(),
+        )
         if beat is not None and not mine and owner_alive(beat):
             raise DeviceBusyError(
                 f"run {path.name} is being trained by process {beat.get('pid')} on "
