@@ -82,7 +82,7 @@ def test_a_second_training_is_refused_with_the_holders_name_and_a_dead_holder_is
 
 def test_lock_of_a_dead_process_is_taken_over_and_a_live_one_refused(tmp_path):
     path = lock_path(tmp_path, "cuda:0")
-    path.parent.mkdir(parents=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
     import socket
 
     path.write_text(
