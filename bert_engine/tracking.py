@@ -35,6 +35,7 @@ import tomli_w
 
 from bert_engine.errors import InputError
 from bert_engine.files import atomic_write_json, atomic_write_text
+from bert_engine.heartbeat import is_alive, pid_alive, read_heartbeat
 from bert_engine.training.events import (
     TERMINAL_EVENTS,
     CheckpointEvent,
@@ -57,7 +58,20 @@ METRICS_FILE = "metrics.jsonl"
 SUMMARY_FILE = "summary.json"
 CHECKPOINTS_DIR = "checkpoints"
 TENSORBOARD_DIR = "tensorboard"
-STATUSES = ("running", "finished", "failed", "cancelled", "interrupted", "unknown")
+# What a run is, in the words every interface shows (see `run_state`).
+STATUSES = (
+    "starting",  # a live process prepares it (tokenizer, shards) or is resuming it
+    "running",
+    "paused",
+    "finished",
+    "stopped",  # stopped by the user; a checkpoint was written
+    "failed",  # with the reason in summary.json
+    "interrupted",  # its process died (killed, crashed, machine rebooted)
+    "unknown",  # a folder with neither a summary nor a heartbeat
+)
+# Statuses summary.json may hold; "cancelled" was written before "stopped" existed.
+_WRITTEN = ("running", "finished", "stopped", "failed", "cancelled")
+_PRETRAIN_METRIC = "validation/loss"  # the pre-training workflow's best-checkpoint metric
 
 _WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL"} | {
     f"{p}{i}" for p in ("COM", "LPT") for i in range(10)
@@ -257,6 +271,11 @@ class Tracker:
             self._stop_heartbeat_thread()
 
     def _open(self, event: StartedEvent) -> None:
+        if event.resumed and self._metrics is None:
+            # Events the interrupted attempt logged after the checkpoint are an abandoned
+            # branch: drop them, so every step is in the file once and curves stay continuous.
+            kept = cut_metrics(self.run_dir, event.step)
+            self._rebuild_records(kept)
         if self._metrics is None:
             self._metrics = open(self.run_dir / METRICS_FILE, "a", encoding="utf-8")  # noqa: SIM115
         if self.tensorboard and self._writer is None:
@@ -311,12 +330,21 @@ class Tracker:
             if event.is_best:
                 s["best_checkpoint"] = event.path
         elif event.kind in TERMINAL_EVENTS:
-            s["status"] = event.kind
+            s["status"] = "stopped" if event.kind == "cancelled" else event.kind
             s["paused"] = False
             s["ended"] = _iso(event.time)
             s["reason"] = getattr(event, "reason", None)
             if getattr(event, "checkpoint", None):
                 s["last_checkpoint"] = event.checkpoint
+
+    def _rebuild_records(self, events: list[Event]) -> None:
+        """Best and last values from the events kept after a cut (not the abandoned ones)."""
+        self.summary["best"], self.summary["last"] = {}, {}
+        for event in events:
+            values = {k: v for k, v in event_scalars(event).items() if v is not None}
+            if values:
+                best_of = ("train/loss",) if isinstance(event, StepEvent) else tuple(values)
+                self._record(values, event.step, best_of)
 
     def _record(self, values: Mapping[str, float], step: int, best_of: tuple[str, ...]) -> None:
         last, best = self.summary["last"], self.summary["best"]
@@ -439,34 +467,99 @@ def read_summary(run_dir: str | os.PathLike[str]) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def _pid_alive(pid: int) -> bool:
-    if os.name == "nt":  # os.kill(pid, 0) would terminate the process on Windows
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OSError):
-        return True
-    return True
+def run_status(
+    summary: Mapping[str, Any],
+    stale_after_s: float = 120.0,
+    run_dir: str | os.PathLike[str] | None = None,
+) -> str:
+    """The status to show (one of `STATUSES`), from summary.json and, with `run_dir`, the
+    run's heartbeat file.
 
-
-def run_status(summary: Mapping[str, Any], stale_after_s: float = 120.0) -> str:
-    """The status to show: a 'running' run whose process is gone or whose heartbeat is older
-    than `stale_after_s` is 'interrupted' (killed, crashed, machine rebooted)."""
+    A live heartbeat (its process exists) makes the run starting (being prepared or resumed:
+    the summary is not this process's yet), running or paused. Without one, a summary that
+    still says running is interrupted when its process is gone (same host) or its own
+    heartbeat is older than `stale_after_s` (another host); a leftover heartbeat of a dead
+    process with no summary is interrupted too.
+    """
     status = summary.get("status")
-    if status not in STATUSES:
-        return "unknown"
+    beat = read_heartbeat(run_dir) if run_dir is not None else None
+    if beat is not None and is_alive(run_dir):  # type: ignore[arg-type]
+        # The summary is this attempt's when the live owner wrote it after taking the run;
+        # otherwise (preparing, or an old attempt's summary while resuming) it is starting.
+        written, since = _parse_iso(summary.get("heartbeat")), _parse_iso(beat.get("since"))
+        mine = summary.get("pid") == beat.get("pid") and summary.get("hostname") == beat.get(
+            "hostname"
+        )
+        if not (mine and written is not None and since is not None and written >= since):
+            return "starting"
+        if status == "running":
+            return "paused" if summary.get("paused") else "running"
+        return "stopped" if status == "cancelled" else str(status or "starting")
+    if status not in _WRITTEN:
+        return "interrupted" if beat is not None else "unknown"
+    if status == "cancelled":
+        return "stopped"
     if status != "running":
-        return status
+        return str(status)
+    if beat is not None:  # the heartbeat's process is gone
+        return "interrupted"
     pid = summary.get("pid")
     if summary.get("hostname") == socket.gethostname() and isinstance(pid, int):
-        if not _pid_alive(pid):
+        if not pid_alive(pid):
             return "interrupted"
-    beat = _parse_iso(summary.get("heartbeat"))
-    if beat is None or time.time() - beat > stale_after_s:
+    last = _parse_iso(summary.get("heartbeat"))
+    if last is None or time.time() - last > stale_after_s:
         return "interrupted"
-    return "running"
+    return "paused" if summary.get("paused") else "running"
+
+
+def record_failure(
+    run_dir: str | os.PathLike[str], reason: str, before: Mapping[str, Any] | None = None
+) -> None:
+    """Mark a run failed with `reason` in its summary.json, unless the run's tracker already
+    recorded how it ended since `before` (the summary when this attempt took the run)."""
+    path = Path(run_dir)
+    summary = read_summary(path)
+    ended = summary.get("status") in ("finished", "stopped", "failed", "cancelled")
+    if ended and before is not None and summary != dict(before):
+        return
+    summary.update(
+        name=summary.get("name") or _name_of(path),
+        run_id=path.name,
+        status="failed",
+        reason=reason,
+        ended=_iso(),
+        pid=os.getpid(),
+        hostname=socket.gethostname(),
+        paused=False,
+    )
+    atomic_write_json(path / SUMMARY_FILE, _json_safe(summary), durable=False)
+
+
+def cut_metrics(run_dir: str | os.PathLike[str], step: int) -> list[Event]:
+    """Cut metrics.jsonl back to `step` (a checkpoint being resumed): events after it, and
+    unreadable lines (a line cut by a kill), are dropped; written to a temp file, then
+    renamed over. Returns the events kept."""
+    path = Path(run_dir) / METRICS_FILE
+    if not path.is_file():
+        return []
+    kept_lines: list[str] = []
+    kept: list[Event] = []
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        for line in fh:
+            if not line.strip():
+                continue
+            try:
+                event = event_from_dict(json.loads(line))
+            except (ValueError, TypeError):
+                continue
+            at = getattr(event, "step", None)
+            if isinstance(at, int) and at > step:
+                continue
+            kept.append(event)
+            kept_lines.append(line if line.endswith("\n") else line + "\n")
+    atomic_write_text(path, "".join(kept_lines))
+    return kept
 
 
 @dataclass
@@ -485,26 +578,59 @@ class RunRecord:
     last: dict[str, float] = field(default_factory=dict)
     last_checkpoint: str | None = None
     best_checkpoint: str | None = None
+    # The metric the run picks its best checkpoint by ("validation/accuracy"), its best value
+    # and step, and the final test-split metrics ({"test/accuracy": 0.9}) when it has them.
+    eval_metric: str | None = None
+    best_value: float | None = None
+    best_step: int | None = None
+    test: dict[str, float] = field(default_factory=dict)
+
+
+def eval_metric_of(run_dir: str | os.PathLike[str]) -> str:
+    """The metric a run chose for its best checkpoint: fine-tuning's `finetune.eval_metric`
+    (from results.json, else config.toml), pre-training's validation loss."""
+    path = Path(run_dir)
+    if not (path / "labels.json").is_file():
+        return _PRETRAIN_METRIC
+    try:
+        results = json.loads((path / "results.json").read_text(encoding="utf-8"))
+        name = results.get("eval_metric") if isinstance(results, dict) else None
+    except (OSError, ValueError):
+        name = None
+    if not name:
+        try:
+            name = (read_config(path).get("finetune") or {}).get("eval_metric")
+        except ValueError:
+            name = None
+    return f"validation/{name or 'accuracy'}"
 
 
 def load_run(run_dir: str | os.PathLike[str], stale_after_s: float = 120.0) -> RunRecord:
     path = Path(run_dir)
     summary = read_summary(path)
+    best = dict(summary.get("best") or {})
+    last = dict(summary.get("last") or {})
+    metric = eval_metric_of(path)
+    chosen = best.get(metric) if isinstance(best.get(metric), dict) else None
     return RunRecord(
         path=path,
         run_id=path.name,
         name=str(summary.get("name") or _name_of(path)),
-        status=run_status(summary, stale_after_s) if summary else "unknown",
+        status=run_status(summary, stale_after_s, path),
         created=summary.get("created"),
         started=summary.get("started"),
         ended=summary.get("ended"),
         step=int(summary.get("step") or 0),
         total_steps=summary.get("total_steps"),
         reason=summary.get("reason"),
-        best=dict(summary.get("best") or {}),
-        last=dict(summary.get("last") or {}),
+        best=best,
+        last=last,
         last_checkpoint=summary.get("last_checkpoint"),
         best_checkpoint=summary.get("best_checkpoint"),
+        eval_metric=metric,
+        best_value=chosen.get("value") if chosen else None,
+        best_step=chosen.get("step") if chosen else None,
+        test={k: v for k, v in last.items() if k.startswith("test/")},
     )
 
 

@@ -25,6 +25,7 @@ import logging
 import math
 import os
 import re
+import shlex
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -178,8 +179,52 @@ def _hint(path: Path) -> str:
     step = int(step_match.group(1))
     older = [c for c in list_checkpoints(path.parent) if c.step < step]
     if older:
-        return f"; resume from the previous checkpoint instead: {older[-1].path}"
+        return f"; resume from the previous checkpoint instead: {resume_command(older[-1].path)}"
     return "; no earlier checkpoint exists, so the run has to start over"
+
+
+def resume_command(checkpoint: Path) -> str:
+    """How to continue from `checkpoint`: the CLI command when it belongs to a run folder,
+    else its path."""
+    run = checkpoint.parent.parent
+    if checkpoint.parent.name != "checkpoints" or not (run / "config.toml").is_file():
+        return str(checkpoint)
+    verb = "finetune" if (run / "labels.json").is_file() else "pretrain"
+    return f"bertbench {verb} --resume {shlex.quote(str(run))} --checkpoint {checkpoint.name}"
+
+
+def resume_point(
+    resume: str | os.PathLike[str], checkpoint: str | os.PathLike[str] | None = None
+) -> tuple[Path, Path | None]:
+    """(run folder, chosen checkpoint or None for the latest) from what a user gave:
+    `resume` is a run folder or one of its checkpoint folders (`RUN/checkpoints/step-N`);
+    `checkpoint` names a checkpoint of the run: `step-36`, `step-000036`, `36` or a path."""
+    given = Path(resume)
+    chosen: Path | None = None
+    if _STEP_DIR.match(given.name) and given.parent.name == "checkpoints":
+        run, chosen = given.parent.parent, given
+    else:
+        run = given
+    if checkpoint is not None:
+        text = str(checkpoint).strip()
+        match = _STEP_DIR.match(Path(text).name) or re.fullmatch(r"(\d+)", text)
+        if match is None:
+            raise CheckpointError(
+                f"--checkpoint {text!r} does not name a checkpoint; give one of the run's "
+                f"folders in {run / 'checkpoints'}, e.g. step-000036 (or just 36)"
+            )
+        named = run / "checkpoints" / checkpoint_name(int(match.group(1)))
+        if chosen is not None and chosen.resolve() != named.resolve():
+            raise CheckpointError(
+                f"--resume names the checkpoint {chosen.name} and --checkpoint {text}; give one"
+            )
+        chosen = named
+    if chosen is not None and not chosen.is_dir():
+        have = ", ".join(c.path.name for c in list_checkpoints(run / "checkpoints")) or "none"
+        raise CheckpointError(
+            f"no checkpoint {chosen.name} in {run / 'checkpoints'} (the run has: {have})"
+        )
+    return run, chosen
 
 
 def read_trainer_state(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -427,6 +472,49 @@ class CheckpointManager:
                 )
         self.prune()
         return path, is_best
+
+    def rewind(self, step: int) -> list[Path]:
+        """Resuming from `step`: checkpoints after it belong to the abandoned attempt. They
+        move to `abandoned/` (kept for a look, never pruned or resumed by mistake), `latest`
+        names `step`, and `best` is picked again among the checkpoints left. Returns where
+        the moved ones went."""
+        later = [c for c in self.list() if c.step > step]
+        moved = []
+        for info in later:
+            target = self.directory / "abandoned" / info.path.name
+            target.parent.mkdir(exist_ok=True)
+            if target.exists():
+                target = temp_sibling(target, "again")
+            os.replace(info.path, target)
+            moved.append(target)
+        if not moved:
+            return moved
+        current = self.directory / checkpoint_name(step)
+        if (current / STATE_FILE).is_file():
+            atomic_write_text(self.directory / LATEST_FILE, current.name + "\n")
+        if self.best_metric is not None and self.best() is None:
+            (self.directory / BEST_FILE).unlink(missing_ok=True)
+            best: CheckpointInfo | None = None
+            for info in self.list():
+                value = info.metrics.get(self.best_metric)
+                if isinstance(value, (int, float)) and _is_better(
+                    float(value),
+                    None if best is None else best.metrics[self.best_metric],
+                    self.best_mode,
+                ):
+                    best = info
+            if best is not None:
+                atomic_write_json(
+                    self.directory / BEST_FILE,
+                    {
+                        "name": best.path.name,
+                        "step": best.step,
+                        "metric": self.best_metric,
+                        "value": float(best.metrics[self.best_metric]),
+                        "mode": self.best_mode,
+                    },
+                )
+        return moved
 
     def prune(self) -> None:
         """Delete all but the newest `keep_last` checkpoints, always keeping the best one."""

@@ -248,6 +248,8 @@ class Trainer:
         if self.early_stopping is not None and state.get("early_stopping"):
             self.early_stopping.load_state_dict(state["early_stopping"])
         self._pending_rng = loaded.rng_state
+        if self.checkpoints is not None:  # later checkpoints are an abandoned attempt's
+            self.checkpoints.rewind(loaded.step)
         load_data_state = getattr(self.train_data, "load_state_dict", None)
         if loaded.data_state is not None and callable(load_data_state):
             load_data_state(loaded.data_state)

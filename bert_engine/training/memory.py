@@ -326,7 +326,7 @@ def _finetune_config(plan: Any, resume: Any) -> Any:
     the workflow reports the problem where it reads the files)."""
     import json
 
-    from bert_engine.modeling.config import BertConfig
+    from bert_engine.schema.bert import BertConfig
 
     def read(path: Path, hf: bool) -> Any:
         try:

@@ -34,7 +34,7 @@ from bert_engine.modeling import BertConfig, BertForMaskedLM, BertForPreTraining
 from bert_engine.presets import Preset, PresetError, validate_preset
 from bert_engine.tokenizers import BpeTokenizer, Tokenizer, WordPieceTokenizer, load_tokenizer
 from bert_engine.tracking import CONFIG_FILE, Tracker, create_run, read_config
-from bert_engine.training.checkpoint import CheckpointManager, latest_checkpoint
+from bert_engine.training.checkpoint import CheckpointManager, latest_checkpoint, resume_point
 from bert_engine.training.control import RunControl
 from bert_engine.training.distributed import (
     DistContext,
@@ -46,6 +46,7 @@ from bert_engine.training.distributed import (
     rank_device,
 )
 from bert_engine.training.events import Listener
+from bert_engine.training.guard import RunGuard
 from bert_engine.training.loop import RunResult, Trainer, TrainerConfig, TrainingError
 from bert_engine.training.memory import check_pretrain_memory
 from bert_engine.training.optim import build_optimizer
@@ -345,6 +346,7 @@ def _prepare_trainer(
     control: RunControl | None,
     listeners: Iterable[Listener],
     progress: Progress | None,
+    chosen: Path | None = None,
 ) -> Trainer:
     """Tokenizer, shards, batches, model, optimizer: a Trainer ready to run (or resumed)."""
     p, d = preset.pretrain, preset.data
@@ -442,9 +444,9 @@ def _prepare_trainer(
         listeners=listeners,
         is_main_process=ctx.is_main,
     )
-    latest = latest_checkpoint(run_dir / "checkpoints") if resume is not None else None
-    if latest is not None:
-        trainer.resume(latest)
+    start = chosen or (latest_checkpoint(run_dir / "checkpoints") if resume is not None else None)
+    if start is not None:
+        trainer.resume(start)
     return trainer
 
 
@@ -456,6 +458,8 @@ def run_pretraining(
     resume: str | Path | None = None,
     progress: Progress | None = None,
     on_run_dir: Callable[[Path], None] | None = None,
+    checkpoint: str | Path | None = None,
+    allow_shared_device: bool = False,
 ) -> PretrainOutcome:
     """Run pre-training for `preset` (or continue the run folder `resume`).
 
@@ -463,17 +467,42 @@ def run_pretraining(
     the last checkpoint). `on_run_dir` is called with the run folder as soon as it exists,
     before the tokenizer and the data are prepared; `progress(stage, done, total)` follows
     that preparation (returning False cancels it); events go to `listeners` and the run's
-    Tracker."""
+    Tracker. `resume`: a run folder (continues from its latest checkpoint) or one of its
+    checkpoint folders; `checkpoint` picks another checkpoint of it (`step-36`). The device is
+    locked for this workspace's runs folder while the run lives (DeviceBusyError when another
+    live training holds it) unless `allow_shared_device`."""
+    chosen: Path | None = None
     if resume is not None:
+        resume, chosen = resume_point(resume, checkpoint)
         saved = load_run_preset(resume)
         if preset is not None and preset.model_dump() != saved.model_dump():
             log.warning("resuming %s with the preset saved in the run, not the one given", resume)
         preset = saved
+    elif checkpoint is not None:
+        raise PresetError("--checkpoint picks a checkpoint to resume from: give --resume RUN too")
     if preset is None:
         raise PresetError("pretrain needs a preset (or resume= a run folder)")
     ctx = init_distributed(preset.pretrain.device)
     check_pretrain_memory(preset)  # before anything is built or allocated
+    with RunGuard(allow_shared=allow_shared_device, control=control) as guard:
+        if ctx.is_main:  # one lock per run: rank 0 holds it for the whole job
+            runs = Path(resume).parent if resume is not None else preset.tracking.runs_dir
+            name = Path(resume).name if resume is not None else preset.tracking.run_name
+            guard.claim(runs, preset.pretrain.device, name or preset.name)
+        return _run(preset, ctx, guard, control, listeners, resume, chosen, progress, on_run_dir)
 
+
+def _run(
+    preset: Preset,
+    ctx: DistContext,
+    guard: RunGuard,
+    control: RunControl | None,
+    listeners: Iterable[Listener],
+    resume: str | Path | None,
+    chosen: Path | None,
+    progress: Progress | None,
+    on_run_dir: Callable[[Path], None] | None,
+) -> PretrainOutcome:
     # The run folder: created by rank 0, its path shared with the other ranks.
     run_dir: Path | None = None
     if ctx.is_main:
@@ -482,14 +511,18 @@ def run_pretraining(
         else:
             name = preset.tracking.run_name or preset.name
             run_dir = create_run(preset.tracking.runs_dir, name, preset.to_dict())
+        guard.attach(run_dir)
     run_dir = Path(broadcast_object(str(run_dir), ctx))
     if on_run_dir is not None and ctx.is_main:
         on_run_dir(run_dir)
 
     try:
-        trainer = _prepare_trainer(preset, ctx, run_dir, resume, control, listeners, progress)
+        trainer = _prepare_trainer(
+            preset, ctx, run_dir, resume, control, listeners, progress, chosen
+        )
     except BaseException:
         if ctx.is_main and resume is None:  # nothing trained: leave no empty run behind
+            guard.detach()
             shutil.rmtree(run_dir, ignore_errors=True)
         raise
     tracker = Tracker(run_dir, tensorboard=preset.tracking.tensorboard) if ctx.is_main else None

@@ -240,7 +240,7 @@ def test_list_runs_reports_statuses_including_interrupted(tmp_path):
         ("alive", "running"),
         ("stale", "interrupted"),
         ("crashed", "interrupted"),
-        ("stopped", "cancelled"),
+        ("stopped", "stopped"),
         ("done", "finished"),
     ]
     stopped = runs[4]
@@ -263,7 +263,7 @@ def test_heartbeat_keeps_a_paused_run_alive(tmp_path):
     assert summary["heartbeat"] != first and summary["paused"] is True
     tracker.close()
     [record] = list_runs(tmp_path)
-    assert record.status == "running"  # this process is alive and the heartbeat is fresh
+    assert record.status == "paused"  # this process is alive and the heartbeat is fresh
 
 
 def test_compare_runs(tmp_path):

@@ -145,7 +145,7 @@ async def test_quit_with_an_active_run_asks_and_stops_it_with_a_checkpoint(
         await settle(pilot, lambda: not app.is_running, limit=120)
 
     status = manager.status(run_id)
-    assert status.status == "cancelled"
+    assert status.status == "stopped"
     assert status.run_dir is not None
     checkpoints = [p for p in (status.run_dir / "checkpoints").glob("step-*") if p.is_dir()]
     assert checkpoints, "the stopped run wrote no checkpoint"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from kit.tui_runs import tiny_preset, wait_for
-from textual.widgets import DataTable, Select, TabbedContent
+from textual.widgets import DataTable, Select, Static, TabbedContent
 
 from workbench.tui.app import BertbenchApp
 from workbench.tui.panes.runs import RunsPane
@@ -78,30 +78,32 @@ async def test_pause_resume_stop_and_continue(tmp_path: Path) -> None:
         await wait_for(pilot, lambda: pane.live.step > paused_at)
         await pilot.press("x")
         await wait_for(pilot, lambda: not pane.live.active)
-        assert pane.live.status == "cancelled"
+        assert pane.live.status == "stopped"
         status = app.services.manager.status(pane.run_id)
-        assert status.status == "cancelled"
+        assert status.status == "stopped"
+        # One identity: the pane names the run by its folder, as the Runs pane does.
+        assert status.run_dir.name in str(pane.query_one("#train-run", Static).render())
         assert any((status.run_dir / "checkpoints").iterdir())
         assert any("stopped at step" in line for line in pane.live.log)
         stopped_at, first = pane.live.step, pane.run_id
 
-        # The Runs pane lists the cancelled run and continues it from its checkpoint; the
-        # Train pane follows the continued run.
+        # The Runs pane lists the stopped run and continues it from its checkpoint; the
+        # Train pane follows the continued run, its whole history first.
         app.query_one(TabbedContent).active = "runs"
         runs = app.query_one(RunsPane)
         table = runs.query_one("#runs-table", DataTable)
-        await wait_for(
-            pilot, lambda: table.row_count == 1 and table.get_row_at(0)[3] == "cancelled"
-        )
+        await wait_for(pilot, lambda: table.row_count == 1 and table.get_row_at(0)[3] == "stopped")
         table.focus()
         await pilot.press("u")
         await wait_for(pilot, lambda: pane.run_id not in (None, first) and pane.live.step > 0)
         assert any("resumed from a checkpoint" in line for line in pane.live.log)
-        assert pane.live.series["train/loss"][0][0] > 1  # it did not start over
+        steps = pane.live.series["train/loss"][0]
+        assert steps[0] == 1 and steps == sorted(set(steps))  # the history, each step once
+        assert [line for line in pane.live.log if line.startswith("history: ")]
         await pilot.press("x")  # the Runs pane has no stop: the key goes nowhere
         app.services.manager.stop(pane.run_id, wait=True, timeout=60)
         await wait_for(pilot, lambda: not pane.live.active)
-        assert pane.live.status == "cancelled" and pane.live.step >= stopped_at
+        assert pane.live.status == "stopped" and pane.live.step >= stopped_at
 
 
 @pytest.mark.asyncio

@@ -85,3 +85,14 @@ def test_gradio_cache_goes_into_the_workspace(
     assert services.workspace.max_upload_bytes == 20 * 1024 * 1024
     cache = Path(os.environ[ui.GRADIO_CACHE_ENV])
     assert cache.parent == services.workspace.root
+
+
+def test_allow_shared_device_reaches_the_manager(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(ui.GRADIO_CACHE_ENV, str(tmp_path / "cache"))  # restored afterwards
+    plain = ui.web_services(ui.web_options(parse("--workspace", str(tmp_path / "a"))))
+    assert plain.manager.allow_shared_device is False
+    argv = ("--workspace", str(tmp_path / "b"), "--allow-shared-device")
+    shared = ui.web_services(ui.web_options(parse(*argv)))
+    assert shared.manager.allow_shared_device is True

@@ -3,6 +3,7 @@ config diff), export as a zip, TensorBoard command, continue a stopped run."""
 
 from __future__ import annotations
 
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -26,6 +27,24 @@ def test_list_shows_finished_runs(web: WebPanel, finished_runs: list[str]) -> No
         metric, value = by_id[run][4].split()
         assert metric == "loss"
         assert float(value) == pytest.approx(info.best["validation/loss"], rel=1e-3)
+
+
+def test_the_list_redraws_by_itself_when_a_run_appears(
+    web: WebPanel, finished_runs: list[str]
+) -> None:
+    table = web.client.predict(api_name="/runs_watch")[0]  # the Runs tab's timer
+    assert {r[0] for r in rows(table)} >= set(finished_runs)
+    seen = web.services.watcher.version
+    # A run written by another process (here: by hand, as the CLI would) shows up.
+    other = web.services.workspace.runs_dir / "elsewhere-20260101T000000Z"
+    other.mkdir()
+    (other / "summary.json").write_text('{"status": "finished", "step": 3}')
+    try:
+        table = web.client.predict(api_name="/runs_watch")[0]
+        assert web.services.watcher.version > seen
+        assert other.name in [r[0] for r in rows(table)]
+    finally:
+        shutil.rmtree(other)
 
 
 def test_curves_of_one_run(web: WebPanel, finished_runs: list[str]) -> None:
@@ -98,20 +117,21 @@ def test_continue_a_stopped_run_when_the_device_is_free(web: WebPanel) -> None:
     )
     wait_until(lambda: manager.status(run).step >= 3 or not manager.status(run).active)
     stopped = manager.stop(run, wait=True, timeout=RUN_LIMIT)
-    assert stopped.status == "cancelled" and stopped.run_dir is not None
+    assert stopped.status == "stopped" and stopped.run_dir is not None
     run_id = stopped.run_dir.name
 
     # One training per device: while another run holds the CPU, continuing is refused.
     other = manager.start_pretraining("tiny", ["pretrain.max_steps=1000"], name="tiny-busy")
     try:
-        with pytest.raises(AppError, match=f"device cpu is busy with {other}"):
+        busy = manager.status(other).run_name  # runs are named by their folder
+        with pytest.raises(AppError, match=f"device cpu is busy with {busy}"):
             web.client.predict(run_id, api_name="/runs_continue")
     finally:
         manager.stop(other, wait=True, timeout=RUN_LIMIT)
 
     message, table, *_ = web.client.predict(run_id, api_name="/runs_continue")
-    managed = message.split("as `")[1].split("`")[0]
+    assert message == f"Continuing `{run_id}`: follow it in the Train tab."
     assert run_id in [r[0] for r in rows(table)]
-    final = manager.wait(managed, RUN_LIMIT)
+    final = manager.wait(run_id, RUN_LIMIT)  # the manager also takes the folder name
     assert final.status == "finished", final.error
     assert final.run_dir == stopped.run_dir and final.step == 12

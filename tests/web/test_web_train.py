@@ -53,10 +53,14 @@ def points(plot: dict[str, Any], series: str) -> list[tuple[int, float]]:
     return [(step, value) for step, value, name in plot["data"] if name == series]
 
 
-def test_a_run_is_followed_to_its_end(pretrained: tuple[str, tuple, tuple]) -> None:
+def test_a_run_is_followed_to_its_end(panel: Panel, pretrained: tuple[str, tuple, tuple]) -> None:
     run_id, last, redraw = pretrained
     _, loss_plot, metric_plot, status, log, timer = redraw
-    assert status.startswith(f"{run_id}: finished") and "step 12/12" in status
+    name = panel.services.manager.status(run_id).run_name  # the run's folder: its identity
+    assert name.startswith("quickstart-") and dropdown_value(redraw[0]) == run_id
+    assert status.startswith(f"{name}: finished") and "step 12/12" in status
+    # What the run achieved, once it ended: the best of its chosen metric and when.
+    assert "\nresults: best validation/loss " in status and status.endswith(" at step 12")
     assert status == last[3]  # the poll that stopped the timer showed the end already
     train = points(loss_plot, "train/loss")
     assert [s for s, _ in train] == list(range(1, 13))  # log_every=1: one point per step
@@ -84,7 +88,8 @@ def test_pause_resume_stop_and_busy_and_reattach(
 
     poll_until(panel.client, run_id, at_step(2))
     # One training per device: the second start names the active run.
-    with pytest.raises(Exception, match=f"busy with {run_id}"):
+    name = panel.services.manager.status(run_id).run_name  # the run's folder
+    with pytest.raises(Exception, match=f"busy with {name}"):
         panel.start(tiny_overrides(panel.corpus, panel.cache))
     # A page reload (a new browser session) re-attaches to the active run.
     fresh = Client(panel.url, verbose=False)
@@ -100,10 +105,12 @@ def test_pause_resume_stop_and_busy_and_reattach(
     panel.client.predict(run_id, api_name="/train_stop")
     end = poll_until(panel.client, run_id, timer_stopped)
     status, log = end[3], end[4]
-    assert status.startswith(f"{run_id}: cancelled") and "checkpoint step-" in status
-    assert "paused at step" in log and "resumed at step" in log and "stopped at step" in log
-    checkpoint = status.split("checkpoint ")[1]
     run_dir = panel.services.manager.status(run_id).run_dir
+    head = status.splitlines()[0]
+    assert head.startswith(f"{run_dir.name}: stopped") and "checkpoint step-" in head
+    assert "results: best validation/loss" in status  # what the run achieved, once it ended
+    assert "paused at step" in log and "resumed at step" in log and "stopped at step" in log
+    checkpoint = head.split("checkpoint ")[1]
     assert run_dir is not None and (run_dir / "checkpoints" / checkpoint).is_dir()
     # Controls on an ended run say so.
     with pytest.raises(Exception, match="already ended"):
@@ -140,9 +147,11 @@ def finetuned(panel: Panel, pretrained: tuple[str, tuple, tuple]) -> str:
     )
     run_id = panel.start(overrides, kind="fine-tuning", preset="classify-quickstart")
     end = poll_until(panel.client, run_id, timer_stopped)
-    assert end[3].startswith(f"{run_id}: finished"), end[3]
-    assert "loaded" in end[4]  # the workflow's message on how the model was initialised
     run_dir = panel.services.manager.status(run_id).run_dir
+    assert run_dir is not None and end[3].startswith(f"{run_dir.name}: finished"), end[3]
+    # The results: the metric the preset chose (macro_f1), and the test split's scores.
+    assert "results: best validation/macro_f1 " in end[3] and " · test accuracy " in end[3]
+    assert "loaded" in end[4]  # the workflow's message on how the model was initialised
     assert run_dir is not None
     return run_dir.name
 

@@ -22,6 +22,7 @@ from workbench.services.live import (
     config_rows,
     format_eta,
     probability_rows,
+    results_line,
     run_rows,
     scalars,
 )
@@ -45,7 +46,7 @@ def test_scalars_match_the_engine_names() -> None:
 def test_live_run_builds_curves_progress_and_log() -> None:
     live = LiveRun()
     live.apply(ProgressEvent("tokenizer merge", 5, 20))  # the manager's stage name
-    assert live.status == "preparing"
+    assert live.status == "starting"
     assert live.progress() == ("training the tokenizer", 5, 20)
     live.apply(StartedEvent(step=0, total_steps=10))
     for n, loss in [(1, 5.0), (2, 4.0), (3, 3.5)]:
@@ -113,7 +114,20 @@ def test_run_rows() -> None:
         step=6, total_steps=6, best={"validation/accuracy": 0.875, "validation/loss": 0.3},
         last={"train/loss": 0.25}, managed_id=None,
     )  # fmt: skip
-    assert run_rows([info]) == [("tiny-1", "finetune", "finished", "6/6", "accuracy 0.875", "0.25")]
+    assert run_rows([info]) == [
+        ("tiny-1", "finetune", "finished", "6/6", "accuracy 0.875", "0.25", "-")
+    ]
+    # The metric the run chose, not the first one found; test scores in their own column.
+    chose = RunInfo(
+        run_id="cls-1", path=Path("x"), name="cls", kind="finetune", status="finished",
+        step=6, total_steps=6, best={"validation/macro_f1": 0.5, "validation/accuracy": 0.75},
+        last={"train/loss": 0.25}, managed_id=None, eval_metric="validation/accuracy",
+        best_value=0.75, best_step=4, test={"test/accuracy": 0.7, "test/loss": 0.9},
+    )  # fmt: skip
+    assert run_rows([chose])[0][4:] == ("accuracy 0.75", "0.25", "accuracy 0.7")
+    assert results_line(chose) == (
+        "cls-1: finished · best validation/accuracy 0.75 at step 4 · test accuracy 0.7"
+    )
 
 
 def test_the_log_keeps_its_last_lines_and_counts_all() -> None:

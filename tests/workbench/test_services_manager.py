@@ -92,7 +92,7 @@ def test_pause_resume_stop_writes_a_checkpoint_and_the_run_continues(
     manager.resume(run_id)
     wait_until(lambda: manager.status(run_id).step >= 4, LIMIT)
     final = manager.stop(run_id, wait=True, timeout=LIMIT)
-    assert final.status == "cancelled" and 4 <= final.step < 500
+    assert final.status == "stopped" and 4 <= final.step < 500
     kinds = [e.kind for e in pushed]
     assert kinds.index("paused") < kinds.index("resumed") < kinds.index("cancelled")
     # The stop wrote a checkpoint of the step it stopped at.
@@ -106,10 +106,17 @@ def test_pause_resume_stop_writes_a_checkpoint_and_the_run_continues(
     again = manager.continue_run(final.run_dir.name)
     manager.subscribe(again, lambda e: e.kind == "started" and started.set())
     assert started.wait(LIMIT)
-    first = [e for e in manager.events_since(again, 0)[0] if e.kind == "started"][0]
+    history = manager.events_since(again, 0)[0]
+    first = [e for e in history if e.kind == "started"][0]
     assert first.resumed and first.step == final.step
     assert manager.status(again).run_dir == final.run_dir
-    assert manager.stop(again, wait=True, timeout=LIMIT).status == "cancelled"
+    # Following the continued run replays its recorded history first (its whole curve).
+    before = history[: history.index(first)]
+    assert [e.step for e in before if e.kind == "step"] == list(range(1, final.step + 1))
+    # One identity: the folder name, which every call taking a run id also accepts.
+    assert manager.status(again).run_name == final.run_dir.name
+    assert manager.status(final.run_dir.name).run_id == again
+    assert manager.stop(again, wait=True, timeout=LIMIT).status == "stopped"
 
 
 def test_one_training_per_device(services: Services, data_dir: Path) -> None:
@@ -119,10 +126,10 @@ def test_one_training_per_device(services: Services, data_dir: Path) -> None:
     wait_until(lambda: manager.status(first).step >= 1, LIMIT)
     with pytest.raises(RunBusyError) as err:
         manager.start_pretraining(long)
-    assert first in str(err.value) and "cpu" in str(err.value)
+    assert manager.status(first).run_name in str(err.value) and "cpu" in str(err.value)
     assert len(manager.runs()) == 1
     stopped = services.close(timeout=LIMIT)  # stop_all: every active run checkpoints
-    assert [s.status for s in stopped] == ["cancelled"]
+    assert [s.status for s in stopped] == ["stopped"]
     assert list((stopped[0].run_dir / "checkpoints").glob("step-*"))
     second = manager.start_pretraining(long)  # the device is free again
     manager.stop(second, wait=True, timeout=LIMIT)
@@ -135,7 +142,7 @@ def test_two_runs_side_by_side_when_allowed(tmp_path: Path, data_dir: Path) -> N
     wait_until(lambda: all(services.manager.status(i).step >= 1 for i in ids), LIMIT)
     statuses = services.close(timeout=LIMIT)
     assert sorted(s.run_id for s in statuses) == sorted(ids)
-    assert {s.status for s in statuses} == {"cancelled"}
+    assert {s.status for s in statuses} == {"stopped"}
     assert len({s.run_dir for s in statuses}) == 2
 
 
@@ -179,7 +186,7 @@ def test_stop_during_preparation_cancels(services: Services, data_dir: Path) -> 
     manager = services.manager
     run_id = manager.start_pretraining(tiny_preset(data_dir))
     status = manager.stop(run_id, wait=True, timeout=LIMIT)  # before any training step
-    assert status.status == "cancelled"
+    assert status.status == "stopped"
     kinds = [e.kind for e in manager.events_since(run_id, 0)[0]]
     assert kinds[-1] == "cancelled" and "started" not in kinds
 
@@ -201,8 +208,8 @@ def test_quitting_with_a_paused_run_checkpoints_it(services: Services, data_dir:
     assert paused.wait(LIMIT)
     assert manager.status(run_id).status == "paused"
     (status,) = services.close(timeout=LIMIT)
-    assert (status.status, status.step) == ("cancelled", 3)
+    assert (status.status, status.step) == ("stopped", 3)
     assert (status.run_dir / "checkpoints" / "step-000003" / "model.safetensors").is_file()
     from bert_engine.tracking import read_summary
 
-    assert read_summary(status.run_dir)["status"] == "cancelled"
+    assert read_summary(status.run_dir)["status"] == "stopped"

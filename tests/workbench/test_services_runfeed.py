@@ -64,8 +64,8 @@ def test_a_run_folds_into_two_charts_and_a_status_line() -> None:
             ProgressEvent("shards", 5, 10),
         ]
     )
-    assert not changed and feed.status == "preparing" and not feed.ended
-    assert feed.status_text() == "pretrain-1: preparing · building data shards 5/10"
+    assert not changed and feed.status == "starting" and not feed.ended
+    assert feed.status_text() == "pretrain-1: starting · building data shards 5/10"
 
     assert not feed.apply([StartedEvent(step=0, total_steps=10)])
     assert feed.apply([step(1, 5.0), step(2, 4.0)])
@@ -88,9 +88,9 @@ def test_a_run_folds_into_two_charts_and_a_status_line() -> None:
     feed.apply([ResumedEvent(step=2), step(3, 3.5)])
     path = "/ws/runs/tiny/checkpoints/step-000003"
     feed.apply([CheckpointEvent(step=3, path=path), CancelledEvent(step=3, checkpoint=path)])
-    assert feed.ended and feed.status == "cancelled" and feed.checkpoint == path
+    assert feed.ended and feed.status == "stopped" and feed.checkpoint == path
     text = feed.status_text()
-    assert text.startswith("pretrain-1: cancelled · step 3/10") and "ETA" not in text
+    assert text.startswith("pretrain-1: stopped · step 3/10") and "ETA" not in text
     assert text.endswith(" · checkpoint step-000003")
     # Polling again with another run id starts over.
 

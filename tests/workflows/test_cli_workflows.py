@@ -223,7 +223,7 @@ def test_ctrl_c_writes_a_checkpoint(tmp_path):
     assert events[-1].kind == "cancelled" and events[-1].checkpoint
     stopped_at = events[-1].step
     assert (run / "checkpoints" / f"step-{stopped_at:06d}").is_dir()
-    assert read_summary(run)["status"] == "cancelled"
+    assert read_summary(run)["status"] == "stopped"
 
 
 def test_non_finite_loss_fails_with_exit_1_and_a_failed_event(tmp_path, capsys):

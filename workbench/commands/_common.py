@@ -43,10 +43,21 @@ def add_set_arg(parser: argparse.ArgumentParser, example: str = "pretrain.lr=1e-
 
 def add_run_args(parser: argparse.ArgumentParser, *, set_example: str, resume_help: str) -> None:
     """The arguments every training verb (pretrain, finetune) shares: PRESET, --set, --resume,
-    --quiet (read back by `training_preset`)."""
+    --checkpoint, --allow-shared-device, --quiet (read back by `training_preset`)."""
     parser.add_argument("preset", nargs="?", help="preset name or file (not needed with --resume)")
     add_set_arg(parser, set_example)
     parser.add_argument("--resume", metavar="RUN", help=resume_help)
+    parser.add_argument(
+        "--checkpoint",
+        metavar="STEP",
+        help="with --resume: continue from this checkpoint (step-36, step-000036 or 36) "
+        "instead of the latest",
+    )
+    parser.add_argument(
+        "--allow-shared-device",
+        action="store_true",
+        help="train even while another run of this workspace trains on the same device",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar, only the result")
 
 
@@ -55,6 +66,8 @@ def training_preset(args: argparse.Namespace) -> Preset | None:
     `--resume` arguments; None when it continues a run, which keeps its saved preset."""
     if args.preset is None and args.resume is None:
         raise CliError("give a preset (see `bertbench presets list`) or --resume RUN")
+    if getattr(args, "checkpoint", None) is not None and args.resume is None:
+        raise CliError("--checkpoint picks the checkpoint to resume from: give --resume RUN too")
     if args.resume is not None and args.overrides:
         raise CliError("--set cannot change a resumed run (it continues its saved preset)")
     from bert_engine.presets import load_preset

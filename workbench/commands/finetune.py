@@ -21,7 +21,9 @@ def register(subparsers: Any) -> None:
         "Ctrl-C stops cleanly with a checkpoint; continue with --resume RUN.",
     )
     add_run_args(
-        p, set_example="finetune.lr=3e-4", resume_help="continue this fine-tuning run folder"
+        p,
+        set_example="finetune.lr=3e-4",
+        resume_help="continue this fine-tuning run folder (or one of its checkpoint folders)",
     )
     p.set_defaults(func=run)
 
@@ -54,6 +56,8 @@ def run(args: argparse.Namespace) -> int:
             control=control,
             listeners=[progress.on_event],
             on_message=messages.append,
+            checkpoint=args.checkpoint,
+            allow_shared_device=args.allow_shared_device,
         )
     for message in messages:
         print(message)

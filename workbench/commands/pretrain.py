@@ -19,7 +19,9 @@ def register(subparsers: Any) -> None:
         "GPUs: torchrun --nproc_per_node N -m workbench.cli pretrain PRESET.",
     )
     add_run_args(
-        p, set_example="pretrain.lr=1e-4", resume_help="continue this run folder where it stopped"
+        p,
+        set_example="pretrain.lr=1e-4",
+        resume_help="continue this run folder (or one of its checkpoint folders) where it stopped",
     )
     p.set_defaults(func=run)
 
@@ -43,6 +45,8 @@ def run(args: argparse.Namespace) -> int:
             resume=args.resume,
             progress=progress.on_stage,
             on_run_dir=progress.on_run_dir,
+            checkpoint=args.checkpoint,
+            allow_shared_device=args.allow_shared_device,
         )
     from bert_engine.training.distributed import current_context, shutdown
 

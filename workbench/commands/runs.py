@@ -38,14 +38,22 @@ def run_list(args: argparse.Namespace) -> int:
     if not records:
         print(f"no runs in {root}")
         return 0
-    table = Table("run", "status", "step", "train loss", "best validation loss", "folder")
+    from workbench.services.live import best_validation, test_scores
+
+    # The same columns and words as the Runs tab of the TUI and the web panel.
+    table = Table("run", "status", "step", "train loss", "best validation", "test", "folder")
     for r in records:
+        best = {k: v.get("value") for k, v in r.best.items() if isinstance(v, dict)}
+        chosen = best_validation(best, r.eval_metric)
+        if r.best_step is not None and chosen != "-":
+            chosen += f" @ {r.best_step}"
         table.add_row(
             r.run_id,
-            r.status,
-            _fmt(r.step),
+            f"{r.status}: {r.reason}" if r.status == "failed" and r.reason else r.status,
+            f"{r.step}/{r.total_steps}" if r.total_steps else _fmt(r.step),
             _fmt(r.last.get("train/loss")),
-            _fmt((r.best.get("validation/loss") or {}).get("value")),
+            chosen,
+            test_scores(r.test),
             str(r.path),
         )
     console().print(table)

@@ -16,6 +16,11 @@ GRADIO_CACHE = ".gradio"  # a hidden folder of the workspace root
 def register(subparsers: Any) -> None:
     p = subparsers.add_parser("tui", help="open the workbench in the terminal (the default)")
     p.add_argument("--workspace", help="workspace folder (default $BERTBENCH_WORKSPACE or .)")
+    p.add_argument(
+        "--allow-shared-device",
+        action="store_true",
+        help="start runs even while another process of this workspace trains on the device",
+    )
     p.set_defaults(func=run_tui)
     p = subparsers.add_parser(
         "web",
@@ -46,13 +51,19 @@ def register(subparsers: Any) -> None:
         metavar="MB",
         help="largest file accepted by an upload (default 20)",
     )
+    p.add_argument(
+        "--allow-shared-device",
+        action="store_true",
+        help="start runs even while another process of this workspace trains on the device",
+    )
     p.set_defaults(func=run_web)
 
 
 def run_tui(args: argparse.Namespace) -> int:
     from workbench.tui import run_tui as tui
 
-    return tui(getattr(args, "workspace", None))
+    shared = bool(getattr(args, "allow_shared_device", False))
+    return tui(getattr(args, "workspace", None), allow_shared_device=shared)
 
 
 def parse_auth(value: str | None) -> tuple[str, str] | None:
@@ -72,6 +83,7 @@ class WebOptions:
     auth: tuple[str, str] | None
     runs_per_device: int
     max_upload_bytes: int
+    allow_shared_device: bool = False
 
 
 def web_options(args: argparse.Namespace) -> WebOptions:
@@ -92,6 +104,7 @@ def web_options(args: argparse.Namespace) -> WebOptions:
         auth=auth,
         runs_per_device=args.runs_per_device,
         max_upload_bytes=int(args.max_upload_mb * 1024 * 1024),
+        allow_shared_device=bool(getattr(args, "allow_shared_device", False)),
     )
 
 
@@ -108,6 +121,7 @@ def web_services(options: WebOptions) -> Any:
         options.workspace or default_root(),
         max_per_device=options.runs_per_device,
         max_upload_bytes=options.max_upload_bytes,
+        allow_shared_device=options.allow_shared_device,
     )
     os.environ.setdefault(GRADIO_CACHE_ENV, str(services.workspace.root / GRADIO_CACHE))
     return services

@@ -40,6 +40,7 @@ from workbench.services.tokenizers import (
     TokenSpan,
     VocabStats,
 )
+from workbench.services.watch import RunsWatcher
 from workbench.services.workspace import Workspace, WorkspaceError, check_name, slugify
 
 WORKSPACE_ENV = "BERTBENCH_WORKSPACE"
@@ -60,15 +61,21 @@ class Services:
         *,
         max_per_device: int = 1,
         max_upload_bytes: int | None = None,
+        allow_shared_device: bool = False,
     ) -> None:
         kwargs = {} if max_upload_bytes is None else {"max_upload_bytes": max_upload_bytes}
         self.workspace = Workspace(root, **kwargs)
         self.presets = PresetService(self.workspace)
         self.tokenizers = TokenizerService(self.workspace)
         self.manager = RunManager(
-            self.workspace, presets=self.presets, max_per_device=max_per_device
+            self.workspace,
+            presets=self.presets,
+            max_per_device=max_per_device,
+            allow_shared_device=allow_shared_device,
         )
         self.runs = RunLibrary(self.workspace, self.manager)
+        # Polled by both UIs to refresh run lists when any process changes a run.
+        self.watcher = RunsWatcher(self.workspace.runs_dir)
 
     def close(self, timeout: float | None = None) -> list[RunStatus]:
         """Stop every active run; each writes a checkpoint before its thread ends."""
@@ -91,6 +98,7 @@ __all__ = [
     "RunLibrary",
     "RunManager",
     "RunStatus",
+    "RunsWatcher",
     "Services",
     "TokenSpan",
     "TokenizerEntry",

@@ -31,7 +31,8 @@ STAGES = {
     "shards": "building data shards",
 }
 
-RUN_COLUMNS = ("run", "kind", "status", "step", "best validation", "last train loss")
+RUN_COLUMNS = ("run", "kind", "status", "step", "best validation", "last train loss", "test")
+ENDED = ("finished", "stopped", "failed")  # a run's final statuses (see docs/tracking.md)
 
 
 def format_eta(seconds: float | None) -> str:
@@ -80,13 +81,39 @@ def probability_rows(pairs: Iterable[tuple[str, float]], width: int = 30) -> lis
     return [ProbabilityRow(label, p, bar(p, width), f"{100 * p:5.1f}%") for label, p in ranked]
 
 
-def best_validation(best: dict[str, float | None]) -> str:
-    """The headline metric of a run for a table cell: accuracy or F1 for a classifier, else
-    the validation loss; 'validation/accuracy 0.93'."""
-    for key in ("validation/macro_f1", "validation/accuracy", "validation/loss"):
-        if best.get(key) is not None:
-            return f"{key.split('/', 1)[1]} {format_number(best[key])}"
+def best_validation(best: dict[str, float | None], metric: str | None = None) -> str:
+    """The headline metric of a run for a table cell: the metric the run chose (`metric`,
+    e.g. its `finetune.eval_metric`), else accuracy or F1 for a classifier, else the
+    validation loss; 'accuracy 0.93'."""
+    keys = (
+        (metric,) if metric else ("validation/macro_f1", "validation/accuracy", "validation/loss")
+    )
+    for key in keys:
+        if key and best.get(key) is not None:
+            return f"{key.split('/', 1)[-1]} {format_number(best[key])}"
     return "-"
+
+
+def test_scores(test: dict[str, float]) -> str:
+    """Final test-split metrics for a table cell: 'accuracy 0.91 · macro_f1 0.9'."""
+    shown = [(k.split("/", 1)[-1], v) for k, v in sorted(test.items()) if not k.endswith("loss")]
+    return " · ".join(f"{k} {format_number(v)}" for k, v in shown) or "-"
+
+
+def results_line(run: Any, head: bool = True) -> str:
+    """What a run achieved, in one line, from a `RunInfo`: (with `head`) its name and status,
+    the best value of the metric it chose and when, and its test scores."""
+    parts = [f"{run.run_id}: {run.status}"] if head else []
+    if head and run.status == "failed" and getattr(run, "reason", None):
+        parts[0] += f" ({run.reason})"
+    metric = getattr(run, "eval_metric", None)
+    if metric and getattr(run, "best_value", None) is not None:
+        at = f" at step {run.best_step}" if getattr(run, "best_step", None) is not None else ""
+        parts.append(f"best {metric} {format_number(run.best_value)}{at}")
+    test = getattr(run, "test", None) or {}
+    if test:
+        parts.append(f"test {test_scores(test)}")
+    return " · ".join(parts)
 
 
 def run_rows(runs: Sequence[Any]) -> list[tuple[str, ...]]:
@@ -100,8 +127,9 @@ def run_rows(runs: Sequence[Any]) -> list[tuple[str, ...]]:
                 r.kind,
                 r.status,
                 step,
-                best_validation(r.best),
+                best_validation(r.best, getattr(r, "eval_metric", None)),
                 format_number(r.last.get("train/loss")),
+                test_scores(getattr(r, "test", None) or {}),
             )
         )
     return rows
@@ -171,7 +199,7 @@ def describe(event: Any) -> str | None:
 class LiveRun:
     """A run as the UIs show it while it trains, rebuilt from its events in order."""
 
-    status: str = "starting"
+    status: str = "starting"  # then running, paused; finished, stopped or failed
     step: int = 0
     total_steps: int | None = None
     loss: float | None = None
@@ -193,7 +221,7 @@ class LiveRun:
         kind = getattr(event, "kind", None)
         self.version += 1
         if kind == "progress":
-            self.status = "preparing"
+            self.status = "starting"
             if event.stage != self.stage:
                 self._log(f"{STAGES.get(event.stage, event.stage)}...")
             self.stage, self.stage_current, self.stage_total = (
@@ -220,7 +248,7 @@ class LiveRun:
         elif kind == "resumed":
             self.status = "running"
         elif kind in ("finished", "cancelled", "failed"):
-            self.status = kind
+            self.status = "stopped" if kind == "cancelled" else kind
             self.eta_s = None
             if kind == "failed":
                 self.error = event.reason
@@ -244,11 +272,11 @@ class LiveRun:
 
     @property
     def active(self) -> bool:
-        return self.status not in ("finished", "cancelled", "failed")
+        return self.status not in ENDED
 
     def progress(self) -> tuple[str, int, int]:
         """(what, done, total) for a progress bar: the preparation stage, else the steps."""
-        if self.status == "preparing" and self.stage is not None:
+        if self.status == "starting" and self.stage is not None:
             return STAGES.get(self.stage, self.stage), self.stage_current, self.stage_total
         return "steps", self.step, self.total_steps or 0
 

@@ -11,6 +11,13 @@ and `message` (a line of text from the workflow). Every event has `.kind` and `.
 The workflows create ordinary run directories under `<workspace>/runs/`, so the CLI, the TUI
 and the web panel can all list, resume, compare and try any run. At most `max_per_device`
 trainings share a device (default 1): a second start raises `RunBusyError` naming the active run.
+Across processes the workflows' device lock (`bert_engine.training.device_lock`) does the same
+for the whole workspace; `allow_shared_device=True` (or `max_per_device` > 1) trains anyway.
+
+A run's status: starting (preparing), running, paused, stopping, then finished, stopped (by the
+user, checkpointed) or failed (`error` says why). `RunStatus.run_name` is the run's identity
+everywhere (its folder name); the manager's ids (`pretrain-1`) are only handles, and every
+call that takes a run id also takes that folder name.
 """
 
 from __future__ import annotations
@@ -34,7 +41,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-TERMINAL = ("finished", "failed", "cancelled")
+TERMINAL = ("finished", "failed", "stopped")
 Callback = Callable[[Any], None]
 
 
@@ -82,7 +89,7 @@ class RunStatus:
     run_id: str
     kind: str  # pretrain or finetune
     name: str
-    status: str  # starting, preparing, running, paused, stopping, finished, failed, cancelled
+    status: str  # starting, running, paused, stopping, finished, failed, stopped
     device: str
     run_dir: Path | None
     step: int
@@ -97,6 +104,12 @@ class RunStatus:
     @property
     def active(self) -> bool:
         return self.status not in TERMINAL
+
+    @property
+    def run_name(self) -> str:
+        """The run's identity in every interface: its folder name (the preset's name until
+        the folder exists)."""
+        return self.run_dir.name if self.run_dir is not None else self.name
 
 
 class _Run:
@@ -122,7 +135,7 @@ class _Run:
     def snapshot(self) -> RunStatus:
         with self.lock:
             status = self.status
-            if status in ("running", "paused", "preparing") and self.control.should_stop:
+            if status in ("running", "paused", "starting") and self.control.should_stop:
                 status = "stopping"
             return RunStatus(
                 self.run_id,
@@ -145,6 +158,10 @@ class _Run:
     def active(self) -> bool:
         return self.status not in TERMINAL
 
+    @property
+    def run_name(self) -> str:
+        return self.run_dir.name if self.run_dir is not None else self.name
+
     def emit(self, event: Any) -> None:
         """Record an event, update the status, and hand it to the subscribers (in order)."""
         with self.lock:
@@ -161,7 +178,7 @@ class _Run:
         if hasattr(event, "step") and isinstance(event.step, int):
             self.step = max(self.step, event.step) if kind != "started" else event.step
         if kind == "progress":
-            self.status, self.stage = "preparing", event.stage
+            self.status, self.stage = "starting", event.stage
         elif kind == "started":
             self.status, self.stage, self.total_steps = "running", None, event.total_steps
         elif kind == "step":
@@ -170,8 +187,8 @@ class _Run:
             self.status = "paused"
         elif kind == "resumed":
             self.status = "running"
-        elif kind in TERMINAL:
-            self.status = kind
+        elif kind in ("finished", "failed", "cancelled"):
+            self.status = "stopped" if kind == "cancelled" else kind
             self.ended = time.time()
             if kind == "failed":
                 self.error = event.reason
@@ -186,25 +203,34 @@ class RunManager:
         *,
         presets: PresetService | None = None,
         max_per_device: int = 1,
+        allow_shared_device: bool = False,
     ) -> None:
         if max_per_device < 1:
             raise ValueError(f"max_per_device must be at least 1, got {max_per_device}")
         self.workspace = workspace
         self.presets = presets
         self.max_per_device = max_per_device
+        # Train even when another process of the workspace holds the device (its lock).
+        self.allow_shared_device = allow_shared_device or max_per_device > 1
         self._runs: dict[str, _Run] = {}
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
 
     # ------------------------------------------------------------------ starting
     def start_pretraining(
-        self, preset: Preset | str, overrides: Sequence[str] = (), *, name: str | None = None
+        self,
+        preset: Preset | str,
+        overrides: Sequence[str] = (),
+        *,
+        name: str | None = None,
+        allow_shared_device: bool | None = None,
     ) -> str:
         """Pre-train from a preset (object, name or file) plus `key=value` overrides; the run id."""
         p = self._preset(preset, overrides)
         if name is not None:
             p.tracking.run_name = name
         device = self._device_key(p.pretrain.device)
+        shared = self._shared(allow_shared_device)
 
         def work(run: _Run) -> None:
             from bert_engine.training.pretrain import run_pretraining
@@ -215,13 +241,19 @@ class RunManager:
                 listeners=[run.emit],
                 progress=self._progress(run),
                 on_run_dir=lambda path: self._set_dir(run, path),
+                allow_shared_device=shared,
             )
             self._set_dir(run, outcome.run_dir)
 
-        return self._launch("pretrain", p.tracking.run_name or p.name, device, work)
+        return self._launch("pretrain", p.tracking.run_name or p.name, device, work, shared)
 
     def start_finetuning(
-        self, preset: Preset | str, overrides: Sequence[str] = (), *, name: str | None = None
+        self,
+        preset: Preset | str,
+        overrides: Sequence[str] = (),
+        *,
+        name: str | None = None,
+        allow_shared_device: bool | None = None,
     ) -> str:
         """Fine-tune from a preset with [finetune] and [classification] tables; the run id."""
         p = self._preset(preset, overrides)
@@ -233,6 +265,7 @@ class RunManager:
             )
         device = self._device_key(settings.device)
         run_name = name or p.tracking.run_name or p.name
+        shared = self._shared(allow_shared_device)
 
         def work(run: _Run) -> None:
             from bert_engine.training.finetune import finetune
@@ -245,13 +278,21 @@ class RunManager:
                 name=run_name,
                 on_message=lambda text: run.emit(MessageEvent(text)),
                 on_run_dir=lambda path: self._set_dir(run, path),
+                allow_shared_device=shared,
             )
             self._set_dir(run, path)
 
-        return self._launch("finetune", run_name, device, work)
+        return self._launch("finetune", run_name, device, work, shared)
 
-    def continue_run(self, run_dir: str | Path) -> str:
-        """Continue a stopped or interrupted run from its latest checkpoint (same directory).
+    def continue_run(
+        self,
+        run_dir: str | Path,
+        *,
+        checkpoint: str | None = None,
+        allow_shared_device: bool | None = None,
+    ) -> str:
+        """Continue a stopped or interrupted run from its latest checkpoint (same directory),
+        or from `checkpoint` (`step-36`).
 
         `run_dir`: a run id (folder name in the workspace's runs) or a `Path`."""
         from bert_engine.tracking import read_config
@@ -265,6 +306,7 @@ class RunManager:
         kind = "finetune" if (path / "labels.json").is_file() else "pretrain"
         section = config.get(kind) or {}
         device = self._device_key(str(section.get("device", "auto")))
+        shared = self._shared(allow_shared_device)
 
         def work(run: _Run) -> None:
             self._set_dir(run, path)
@@ -277,6 +319,8 @@ class RunManager:
                     listeners=[run.emit],
                     resume=path,
                     progress=self._progress(run),
+                    checkpoint=checkpoint,
+                    allow_shared_device=shared,
                 )
             else:
                 from bert_engine.training.finetune import finetune
@@ -287,9 +331,13 @@ class RunManager:
                     listeners=[run.emit],
                     resume=path,
                     on_message=lambda text: run.emit(MessageEvent(text)),
+                    checkpoint=checkpoint,
+                    allow_shared_device=shared,
                 )
 
-        return self._launch(kind, path.name, device, work)
+        # Followers see the run's whole history first (its curves so far), then the new events.
+        history = _history(path)
+        return self._launch(kind, path.name, device, work, shared, history)
 
     # ------------------------------------------------------------------ control
     def pause(self, run_id: str) -> None:
@@ -377,6 +425,9 @@ class RunManager:
     def _get(self, run_id: str) -> _Run:
         with self._lock:
             run = self._runs.get(run_id)
+            if run is None:  # a run folder's name: the newest managed run writing it
+                named = [r for r in self._runs.values() if r.run_dir and r.run_dir.name == run_id]
+                run = named[-1] if named else None
         if run is None:
             known = ", ".join(self._runs) or "none"
             raise UnknownRunError(f"no run {run_id!r} in this session (runs: {known})")
@@ -398,14 +449,25 @@ class RunManager:
     @staticmethod
     def _device_key(requested: str) -> str:
         """The device a run will use, as one comparable string ("cpu", "cuda:0")."""
-        import torch
+        from bert_engine.training.device_lock import device_key
 
-        from bert_engine.training.device import select_device
+        return device_key(requested)
 
-        device = select_device(requested)
-        if device.type == "cuda" and device.index is None:
-            device = torch.device("cuda", torch.cuda.current_device())
-        return str(device)
+    def _shared(self, allow: bool | None) -> bool:
+        return self.allow_shared_device if allow is None else allow
+
+    def _holds(self, owner: dict[str, Any]) -> bool:
+        """Whether a device lock's owner is one of this manager's active runs (its own limit,
+        `max_per_device`, then decides)."""
+        import os
+
+        if owner.get("pid") != os.getpid():
+            return False
+        with self._lock:
+            names = {r.run_name for r in self._runs.values() if r.active} | {
+                r.name for r in self._runs.values() if r.active
+            }
+        return owner.get("run") in names
 
     def _run_path(self, run_dir: str | Path) -> Path:
         # Strings are run ids in the workspace; a Path may point at any run directory.
@@ -415,13 +477,28 @@ class RunManager:
             raise WorkspaceError(f"{path} is not a run directory (no config.toml)")
         return path
 
-    def _launch(self, kind: str, name: str, device: str, work: Callable[[_Run], None]) -> str:
+    def _launch(
+        self,
+        kind: str,
+        name: str,
+        device: str,
+        work: Callable[[_Run], None],
+        shared: bool,
+        history: Sequence[Any] = (),
+    ) -> str:
         from bert_engine.training.control import RunControl
+        from bert_engine.training.device_lock import describe_holder, holder
 
+        owner = None if shared else holder(self.workspace.runs_dir, device)
+        if owner is not None and not self._holds(owner):
+            raise RunBusyError(
+                f"{describe_holder(device, owner)}; stop it first, or start with "
+                "allow_shared_device=True to train side by side"
+            )
         with self._lock:
             busy = [r for r in self._runs.values() if r.active and r.device == device]
             if len(busy) >= self.max_per_device:
-                names = ", ".join(f"{r.run_id} ({r.name}, {r.status}, step {r.step})" for r in busy)
+                names = ", ".join(f"{r.run_name} ({r.status}, step {r.step})" for r in busy)
                 raise RunBusyError(
                     f"device {device} is busy with {names}; stop it first, or start the "
                     f"manager with max_per_device={len(busy) + 1} to train side by side"
@@ -429,6 +506,7 @@ class RunManager:
             run_id = f"{kind}-{next(self._ids)}"
             control: RunControl = RunControl()
             run = _Run(run_id, kind, name, device, control)
+            run.events.extend(history)  # recorded, not news: the status stays "starting"
             self._runs[run_id] = run
         run.thread = threading.Thread(
             target=self._work, args=(run, work), name=f"bertbench-{run_id}", daemon=True
@@ -479,3 +557,22 @@ def _describe(exc: BaseException) -> str:
     """A failed run's reason: a user error's own message; anything else names its class."""
     text = str(exc) or type(exc).__name__
     return text if isinstance(exc, BertbenchError) else f"{type(exc).__name__}: {text}"
+
+
+def _history(path: Path) -> list[Any]:
+    """The curve events of a run's metrics.jsonl along the branch the model really took
+    (points an interrupted attempt logged past the checkpoint a resume went back to are
+    dropped), then a message saying so."""
+    from bert_engine.tracking import read_events
+
+    kept: list[Any] = []
+    for event in read_events(path):
+        if event.kind == "started" and getattr(event, "resumed", False):
+            kept = [e for e in kept if e.step <= event.step]
+        elif event.kind in ("step", "eval", "checkpoint"):
+            kept.append(event)
+    steps = sum(1 for e in kept if e.kind == "step")
+    if steps:
+        last = max(e.step for e in kept)
+        kept.append(MessageEvent(f"history: {steps} logged step(s) up to step {last}"))
+    return kept

@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from workbench.services.live import LiveRun
+from workbench.services.live import LiveRun, results_line
 from workbench.services.workspace import WorkspaceError
 
 if TYPE_CHECKING:
     from workbench.services.manager import RunManager
 
-TERMINAL = ("finished", "failed", "cancelled")
+TERMINAL = ("finished", "failed", "stopped")
 MAX_POINTS = 1000  # per series handed to a chart; older points are thinned, not dropped
 
 # A series: parallel lists of steps and values.
@@ -67,6 +67,9 @@ class RunFeed:
     checkpoint: str | None = None  # the latest checkpoint written
     run_dir: str | None = None
     live: LiveRun = field(default_factory=LiveRun)
+    results: str | None = None  # what the run achieved (`live.results_line`), once it ended
+
+    name: str | None = None  # the run's identity: its folder name once it exists
 
     @property
     def ended(self) -> bool:
@@ -78,13 +81,20 @@ class RunFeed:
         Another run id than before starts over (a fresh feed for that run)."""
         if run_id != self.run_id:
             self.run_id, self.cursor, self.checkpoint, self.run_dir = run_id, 0, None, None
-            self.live = LiveRun()
+            self.live, self.results, self.name = LiveRun(), None, None
         events, self.cursor = manager.events_since(run_id, self.cursor)
         changed = self.apply(events)
         snapshot = manager.status(run_id)
         self.status = snapshot.status
+        self.name = snapshot.run_name
         if snapshot.run_dir is not None:
             self.run_dir = str(snapshot.run_dir)
+        if self.ended and self.results is None and snapshot.run_dir is not None:
+            # The last events come before the run's files are final (a fine-tuning run's test
+            # scores): read the record once its thread is done.
+            if not manager.wait(run_id, timeout=10).active:
+                self.results = results_of(snapshot.run_dir)
+                changed = True
         return changed
 
     def apply(self, events: Sequence[object]) -> bool:
@@ -110,11 +120,11 @@ class RunFeed:
         """One line: what the run does now and how far it is."""
         if self.run_id is None:
             return "no run selected"
-        head = f"{self.run_id}: {self.status}"
+        head = f"{self.name or self.run_id}: {self.status}"
         live = self.live
         if self.status == "failed":
             return f"{head} at step {live.step}: {live.error or 'unknown error'}"
-        if self.status == "preparing":
+        if self.status == "starting" and live.stage is not None:
             what, done, total = live.progress()
             return (
                 f"{head} · {what} {done:,}/{total:,}" if total > 0 else f"{head} · {what} {done:,}"
@@ -124,6 +134,16 @@ class RunFeed:
             for name, value in live.figures()
             if name != "status" and value != "-" and not (name == "ETA" and self.ended)
         ]
-        if self.status == "cancelled" and self.checkpoint:
+        if self.status == "stopped" and self.checkpoint:
             figures.append(f"checkpoint {Path(self.checkpoint).name}")
-        return " · ".join([head, *figures])
+        line = " · ".join([head, *figures])
+        return f"{line}\n{self.results}" if self.results else line
+
+
+def results_of(run_dir: str | Path) -> str:
+    """'results: ...' from a run folder's record (best chosen metric, test scores); '' when
+    it has none."""
+    from workbench.services.runs import info_of
+
+    line = results_line(info_of(Path(run_dir)), head=False)
+    return f"results: {line}" if line else ""

@@ -19,16 +19,55 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class RunInfo:
+    """One run as every interface shows it. `run_id` is its folder name: the run's identity
+    in the CLI, both UIs and on disk."""
+
     run_id: str
     path: Path
     name: str
     kind: str  # pretrain, finetune or unknown
-    status: str  # running, paused, finished, failed, cancelled, interrupted, unknown
+    # starting, running, paused, stopping (this session's), finished, stopped, failed,
+    # interrupted, unknown: see docs/tracking.md
+    status: str
     step: int
     total_steps: int | None
     best: dict[str, float]  # metric -> best value
     last: dict[str, float]
     managed_id: str | None  # the RunManager id while this session trains it
+    reason: str | None = None  # why it failed
+    eval_metric: str | None = None  # the metric it picks its best checkpoint by
+    best_value: float | None = None  # of eval_metric
+    best_step: int | None = None
+    test: dict[str, float] = field(default_factory=dict)  # final test-split metrics
+
+
+def info_of(path: Path, state: Any = None, record: Any = None) -> RunInfo:
+    """The `RunInfo` of one run folder (from its `tracking.RunRecord` when given); `state` (a
+    manager `RunStatus`) is this session's live view of it, which wins while it is active."""
+    from bert_engine.tracking import load_run
+
+    record = record if record is not None else load_run(path)
+    status = record.status
+    active = state is not None and state.active
+    if active:
+        status = state.status
+    return RunInfo(
+        run_id=record.run_id,
+        path=record.path,
+        name=record.name,
+        kind=_kind(record.path),
+        status=status,
+        step=max(record.step, state.step if active else 0),
+        total_steps=record.total_steps or (state.total_steps if active else None),
+        best={k: v.get("value") for k, v in record.best.items() if isinstance(v, dict)},
+        last=dict(record.last),
+        managed_id=state.run_id if active else None,
+        reason=record.reason if status == "failed" else None,
+        eval_metric=record.eval_metric,
+        best_value=record.best_value,
+        best_step=record.best_step,
+        test=dict(record.test),
+    )
 
 
 @dataclass
@@ -90,32 +129,25 @@ class RunLibrary:
         """Runs in the workspace, newest first, with live status for runs trained here."""
         from bert_engine.tracking import list_runs
 
-        live = {}
+        live = self._live()
+        return [
+            info_of(record.path, live.get(record.path.resolve()), record)
+            for record in list_runs(self.workspace.runs_dir)
+        ]
+
+    def info(self, run: str | Path) -> RunInfo:
+        """One run's `RunInfo` (status, step, best chosen metric, test scores)."""
+        path = self.path(run)
+        return info_of(path, self._live().get(path))
+
+    def _live(self) -> dict[Path, Any]:
+        """This session's newest view of each run folder it trains (or trained)."""
+        live: dict[Path, Any] = {}
         if self.manager is not None:
             for status in self.manager.runs():
                 if status.run_dir is not None:
                     live[status.run_dir.resolve()] = status
-        out = []
-        for record in list_runs(self.workspace.runs_dir):
-            state = live.get(record.path.resolve())
-            status = record.status
-            if state is not None and state.active:
-                status = "paused" if state.status == "paused" else "running"
-            out.append(
-                RunInfo(
-                    run_id=record.run_id,
-                    path=record.path,
-                    name=record.name,
-                    kind=_kind(record.path),
-                    status=status,
-                    step=max(record.step, state.step if state else 0),
-                    total_steps=record.total_steps,
-                    best={k: v.get("value") for k, v in record.best.items() if isinstance(v, dict)},
-                    last=dict(record.last),
-                    managed_id=state.run_id if state is not None and state.active else None,
-                )
-            )
-        return out
+        return live
 
     def curves(self, run: str | Path) -> dict[str, tuple[list[int], list[float]]]:
         from bert_engine.tracking import read_curves

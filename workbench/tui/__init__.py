@@ -4,12 +4,15 @@
 from __future__ import annotations
 
 
-def run_tui(root: str | None = None) -> int:
+def run_tui(root: str | None = None, *, allow_shared_device: bool = False) -> int:
     """Open the workbench in the terminal over the workspace `root` (default: see
-    `workbench.services.default_root`)."""
+    `workbench.services.default_root`); `allow_shared_device`: start runs even while another
+    process of the workspace trains on the device."""
+    from workbench.services import Services, default_root
     from workbench.tui.app import BertbenchApp
 
-    app = BertbenchApp(root)
+    services = Services(root or default_root(), allow_shared_device=allow_shared_device)
+    app = BertbenchApp(root, services=services)
     try:
         app.run()
     finally:

@@ -60,6 +60,7 @@ CRASH_STOP_TIMEOUT_S = 300
 
 DARK_THEME = "textual-dark"
 LIGHT_THEME = "textual-light"
+RUNS_WATCH_S = 1.5  # how often the runs folder is checked for changes by any process
 
 
 class PaneTabs(TabbedContent):
@@ -122,6 +123,13 @@ class BertbenchApp(App[None]):
         self.call_after_refresh(start_resource_tracker)
         self.idle_gc.start()
         self.set_interval(0.5, self.idle_gc.tick)
+        self.set_interval(RUNS_WATCH_S, self._watch_runs)
+
+    @work(thread=True, exclusive=True, group="runs-watch")
+    def _watch_runs(self) -> None:
+        # Any process may change a run (the CLI, the web panel): lists refresh on their own.
+        if self.services.watcher.poll():
+            self.post_message(RunsChanged())
 
     def on_unmount(self) -> None:
         self.idle_gc.stop()

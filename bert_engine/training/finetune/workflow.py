@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from bert_engine.tokenizers import Tokenizer
     from bert_engine.training.control import RunControl
     from bert_engine.training.events import Listener
+    from bert_engine.training.guard import RunGuard
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,8 @@ def finetune(
     model_config: BertConfig | ModelSettings | None = None,
     on_message: Callable[[str], None] | None = None,
     on_run_dir: Callable[[Path], None] | None = None,
+    checkpoint: str | os.PathLike[str] | None = None,
+    allow_shared_device: bool = False,
 ) -> Path:
     """Fine-tunes a classifier and returns its run directory.
 
@@ -66,7 +69,48 @@ def finetune(
     ``runs_dir`` / ``name`` override the preset's tracking settings; ``on_message`` receives
     human-readable notes (which weights were loaded, early stopping); ``on_run_dir`` is called
     with the run directory as soon as it exists (before training), as in ``run_pretraining``.
+    ``checkpoint`` picks the checkpoint ``resume`` continues from (``step-36``; ``resume`` may
+    also be a checkpoint folder). The device is locked for the runs folder while the run lives
+    (``DeviceBusyError``) unless ``allow_shared_device``.
     """
+    from bert_engine.training.guard import RunGuard
+
+    with RunGuard(allow_shared=allow_shared_device, control=control) as guard:
+        return _finetune(
+            preset_or_settings,
+            data=data,
+            overrides=overrides,
+            control=control,
+            listeners=listeners,
+            resume=resume,
+            tokenizer=tokenizer,
+            runs_dir=runs_dir,
+            name=name,
+            model_config=model_config,
+            on_message=on_message,
+            on_run_dir=on_run_dir,
+            checkpoint=checkpoint,
+            guard=guard,
+        )
+
+
+def _finetune(  # the body of `finetune`, inside its RunGuard (device lock, heartbeat)
+    preset_or_settings: FinetuneSource | None,
+    *,
+    data: ClassificationDataSettings | None,
+    overrides: Sequence[str],
+    control: RunControl | None,
+    listeners: Iterable[Listener],
+    resume: str | os.PathLike[str] | None,
+    tokenizer: Tokenizer | None,
+    runs_dir: str | os.PathLike[str] | None,
+    name: str | None,
+    model_config: BertConfig | ModelSettings | None,
+    on_message: Callable[[str], None] | None,
+    on_run_dir: Callable[[Path], None] | None,
+    checkpoint: str | os.PathLike[str] | None,
+    guard: RunGuard,
+) -> Path:
     import torch
 
     from bert_engine.data.classification import LabelVocab, encode_examples
@@ -86,8 +130,11 @@ def finetune(
     )
 
     say = on_message or log.info
+    chosen = None
     if resume is not None:
-        run_dir = Path(resume)
+        from bert_engine.training.checkpoint import resume_point
+
+        run_dir, chosen = resume_point(resume, checkpoint)
         if not (run_dir / LABELS_FILE).is_file() or not (run_dir / "checkpoints").is_dir():
             raise FinetuneError(f"{run_dir} is not a fine-tuning run (no {LABELS_FILE})")
         if (run_dir / RESULTS_FILE).is_file() and read_results(run_dir)["status"] == "finished":
@@ -104,6 +151,10 @@ def finetune(
 
     check_finetune_memory(plan, resume)  # before any model or data is allocated
     s, d = plan.settings, plan.data
+    # The device lock before anything heavy; a resumed run's heartbeat from now on.
+    guard.claim(plan.runs_dir if resume is None else run_dir.parent, s.device, plan.name)
+    if resume is not None:
+        guard.attach(run_dir)
     seed_everything(s.seed)
     splits = load_splits(d)
     if resume is not None:
@@ -125,6 +176,7 @@ def finetune(
                 Path(init.source[4:]).parent.parent.resolve()
             )
         run_dir = create_run(plan.runs_dir, plan.name, plan.config or None)
+        guard.attach(run_dir)
         tok.save(run_dir / TOKENIZER_FILE)
         labels.save(run_dir / LABELS_FILE)
         atomic_write_json(run_dir / BERT_CONFIG_FILE, model.config.model_dump(mode="json"))
@@ -206,7 +258,7 @@ def finetune(
     )
     holder["trainer"] = trainer
     if resume is not None:
-        trainer.resume()
+        trainer.resume(chosen)
     with Tracker(run_dir, tensorboard=plan.tensorboard) as tracker:
         trainer.bus.add(tracker)
         outcome = trainer.run()

@@ -42,6 +42,7 @@ class RunsPane(Guarded, Vertical):
         self.runs: list[Any] = []  # RunInfo, as listed
         self.marked: list[str] = []  # run ids, in the order they were marked
         self.curves: dict[str, dict[str, tuple[list[int], list[float]]]] = {}  # metric -> run
+        self._curves_of: tuple[Any, ...] | None = None  # (run, step, status) of those curves
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="runs-actions"):
@@ -135,7 +136,14 @@ class RunsPane(Guarded, Vertical):
     @on(DataTable.RowHighlighted, "#runs-table")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
         if len(self.marked) < 2 and event.row_key.value is not None:
-            self._load_curves(str(event.row_key.value))
+            run = str(event.row_key.value)
+            # A refresh re-highlights the row: read the curves again only when they can have
+            # changed (another run, or this one moved on), not on every change elsewhere.
+            info = next((r for r in self.runs if r.run_id == run), None)
+            shown = (run, getattr(info, "step", None), getattr(info, "status", None))
+            if shown != self._curves_of:
+                self._curves_of = shown
+                self._load_curves(run)
 
     @work(thread=True, exclusive=True, group="runs-curves")
     @guarded("could not read {run}", show="_say_error")
@@ -160,6 +168,7 @@ class RunsPane(Guarded, Vertical):
         self.app.call_from_thread(self._show_comparison, comparison)
 
     def _show_comparison(self, comparison: Any) -> None:
+        self._curves_of = None  # the plot shows several runs now
         diff = self.query_one("#runs-diff", DataTable)
         diff.clear(columns=True)
         diff.add_column("setting")
@@ -214,7 +223,7 @@ class RunsPane(Guarded, Vertical):
     @guarded("could not continue {run}", show="_say_error")
     def _continue(self, run: str) -> None:
         run_id = self.services.manager.continue_run(run)
-        self.app.call_from_thread(self._say, f"continuing {run} as {run_id}: see the Train tab")
+        self.app.call_from_thread(self._say, f"continuing {run}: see the Train tab")
         self.app.post_message(RunStarted(run_id))
 
     def action_export(self) -> None:

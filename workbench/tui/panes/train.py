@@ -15,6 +15,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from rich.markup import escape
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -22,7 +23,8 @@ from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.widgets import Button, Label, ProgressBar, RichLog, Select, Static
 
-from workbench.services.live import LiveRun
+from workbench.services.live import LiveRun, results_line
+from workbench.services.manager import UnknownRunError
 from workbench.tui.guard import Guarded, guarded
 from workbench.tui.idle_gc import freeze_loaded_objects
 from workbench.tui.messages import PresetChosen, RunEvent, RunsChanged, RunStarted
@@ -75,6 +77,7 @@ class TrainPane(Guarded, Vertical):
         self._wanted: str | None = None  # a preset chosen before the list was loaded
         self._presets: list[str] = []
         self._figures = ""  # the figures text on screen
+        self._results = ""  # what the run achieved, once it ended (results_line)
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="train-controls"):
@@ -147,7 +150,7 @@ class TrainPane(Guarded, Vertical):
             self._show_error("choose a preset first (the list at the top, or the Presets tab)")
             return
         if self.live.active and self.run_id is not None:
-            self._show_error(f"{self.run_id} is still training; stop it first (x)")
+            self._show_error(f"{self._run_label()} is still training; stop it first (x)")
             return
         self._show_error("")
         self.query_one("#train-run", Static).update(f"starting {kind} from {preset}...")
@@ -185,7 +188,7 @@ class TrainPane(Guarded, Vertical):
         if self._unsubscribe is not None:
             self._unsubscribe()
         self.run_id, self.live = run_id, LiveRun()
-        self._drawn, self._logged, self._figures = -1, 0, ""
+        self._drawn, self._logged, self._figures, self._results = -1, 0, "", ""
         self.query_one("#train-log", RichLog).clear()
         self._show_error("")
         app = self.app
@@ -214,10 +217,23 @@ class TrainPane(Guarded, Vertical):
 
     @work(thread=True, group="train-end")
     def _announce_end(self, run_id: str) -> None:
-        # The last event comes before the run's files are final (summary, checkpoint): tell
-        # the other panes once the training thread has ended.
-        self.services.manager.wait(run_id, timeout=120)
+        # The last event comes before the run's files are final (summary, checkpoint, test
+        # scores): show the results and tell the other panes once the thread has ended.
+        services = self.services
+        status = services.manager.wait(run_id, timeout=120)
+        if status.run_dir is not None and not status.active:
+            try:
+                line = results_line(services.runs.info(status.run_dir))
+            except Exception:  # noqa: BLE001 - a run folder removed meanwhile: no results line
+                line = ""
+            self.app.call_from_thread(self._show_results, run_id, line)
         self.app.post_message(RunsChanged())
+
+    def _show_results(self, run_id: str, line: str) -> None:
+        if run_id == self.run_id:
+            self._results = line
+            self._drawn = -1  # redraw the run line
+            self._redraw()
 
     # ------------------------------------------------------------------ control
     @guarded("{verb} failed", show="_show_error")
@@ -252,6 +268,16 @@ class TrainPane(Guarded, Vertical):
         self.action_stop()
 
     # ------------------------------------------------------------------ drawing
+    def _run_label(self) -> str:
+        """The run's identity, as the Runs pane, the CLI and the web panel show it: its folder
+        name (the preset's name until the folder exists)."""
+        if self.run_id is None:
+            return "no run"
+        try:
+            return self.app.services.manager.status(self.run_id).run_name
+        except UnknownRunError:
+            return self.run_id
+
     def _show_error(self, text: str) -> None:
         self.query_one("#train-error", Static).update(text)
         self.set_class(bool(text), "-has-error")
@@ -268,7 +294,10 @@ class TrainPane(Guarded, Vertical):
         if live.version == self._drawn:
             return
         self._drawn = live.version
-        self.query_one("#train-run", Static).update(f"[b]{self.run_id}[/b]")
+        head = f"[b]{escape(self._run_label())}[/b]"
+        if self._results:
+            head += f"\n{escape(self._results)}"
+        self.query_one("#train-run", Static).update(head)
         loss = {name.split("/")[0]: points for name, points in live.loss_curves().items()}
         self.query_one("#train-loss", CurvePlot).show(loss)
         metrics = live.metric_curves()
@@ -286,7 +315,7 @@ class TrainPane(Guarded, Vertical):
         if live.error:
             self._show_error(f"run failed: {live.error}")
         for button, enabled in (
-            ("#train-pause", live.status in ("running", "preparing", "starting")),
+            ("#train-pause", live.status in ("running", "starting")),
             ("#train-resume", live.status == "paused"),
             ("#train-stop", live.active),
         ):

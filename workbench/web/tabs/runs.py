@@ -17,7 +17,7 @@ from workbench.services.tables import comparison_metrics, curve_points, metric_r
 from workbench.web.common import user_errors
 
 DEFAULT_METRIC = "train/loss"
-REFRESH_SECONDS = 10.0
+WATCH_SECONDS = 2.0  # how often the runs folder is checked for changes (cheap: stats only)
 
 
 def build(services: Services) -> None:
@@ -37,8 +37,10 @@ def build(services: Services) -> None:
         table, headers=list(RUN_COLUMNS), label="Runs (newest first)", interactive=False
     )
     refresh = gr.Button("Refresh", size="sm")
-    # Runs started elsewhere (the Train tab, the CLI, the TUI) appear without a click.
-    ticker = gr.Timer(REFRESH_SECONDS)
+    # Runs started, changed or ended anywhere (the Train tab, the CLI, the TUI) show without a
+    # click: the shared watcher notices; each browser session redraws when its version is old.
+    ticker = gr.Timer(WATCH_SECONDS)
+    seen = gr.State(-1)
     with gr.Row():
         with gr.Column():
             gr.Markdown("### One run")
@@ -82,6 +84,13 @@ def build(services: Services) -> None:
         ids = run_ids()
         return [table(), gr.update(choices=ids), gr.update(choices=ids)]
 
+    def on_watch(version: int) -> list[Any]:
+        services.watcher.poll()
+        current = services.watcher.version
+        if current == version:
+            return [gr.skip(), gr.skip(), gr.skip(), version]
+        return [*on_list(), current]
+
     @user_errors
     def on_curves(run: str) -> pd.DataFrame | None:
         if not run:
@@ -110,9 +119,9 @@ def build(services: Services) -> None:
     def on_continue(run: str) -> list[Any]:
         if not run:
             raise gr.Error("choose a run to continue", print_exception=False)
-        managed = services.manager.continue_run(run)
+        services.manager.continue_run(run)
         return [
-            f"Continuing `{run}` as `{managed}`: follow it in the Train tab or refresh here.",
+            f"Continuing `{run}`: follow it in the Train tab.",
             *on_list(),
         ]
 
@@ -128,12 +137,14 @@ def build(services: Services) -> None:
         return library.tensorboard_command(run or None)
 
     # ------------------------------------------------------------------ wiring
-    gr.on(
-        [refresh.click, ticker.tick],
-        on_list,
-        None,
-        [runs_table, chosen, selected],
-        api_name="runs_list",
+    refresh.click(
+        on_list, None, [runs_table, chosen, selected], api_name="runs_list", show_progress="hidden"
+    )
+    ticker.tick(
+        on_watch,
+        seen,
+        [runs_table, chosen, selected, seen],
+        api_name="runs_watch",
         show_progress="hidden",
     )
     chosen.change(on_curves, chosen, run_plot, api_name="runs_curves")

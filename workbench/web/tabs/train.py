@@ -114,7 +114,7 @@ def build(services: Services) -> None:
             raise gr.Error(
                 f"could not start {kind_name} with {preset_name}: {exc}", print_exception=False
             ) from exc
-        gr.Info(f"{run_id} started")
+        gr.Info(f"{kind_name} of {preset_name} started")
         yield from _follow(services, run_id, Watch(), redraw=True)
 
     def tick(run_id: str | None, watch: Watch) -> Iterator[tuple[Any, ...]]:
@@ -149,11 +149,12 @@ def build(services: Services) -> None:
                 snapshot = services.manager.status(run_id)
             except UnknownRunError as exc:
                 raise gr.Error(str(exc), print_exception=False) from exc
+            name = snapshot.run_name
             if not snapshot.active:
-                raise gr.Error(f"{run_id} already ended ({snapshot.status})", print_exception=False)
+                raise gr.Error(f"{name} already ended ({snapshot.status})", print_exception=False)
             done = {"pause": "pausing", "resume": "resuming", "stop": "stopping (checkpoint first)"}
-            gr.Info(f"{run_id}: {done[action]}")
-            return f"{run_id}: {done[action]}"
+            gr.Info(f"{name}: {done[action]}")
+            return f"{name}: {done[action]}"
 
         return act
 
@@ -181,7 +182,8 @@ def _default_preset(services: Services) -> str | None:
 
 def _run_choices(services: Services, value: str | None) -> Any:
     runs = list(reversed(services.manager.runs()))  # newest first
-    choices = [(f"{r.run_id} · {r.name} · {r.status}", r.run_id) for r in runs]
+    # Shown by the run's identity (its folder name, as in the Runs tab and the CLI).
+    choices = [(f"{r.run_name} · {r.status}", r.run_id) for r in runs]
     return gr.Dropdown(choices=choices, value=value)
 
 
