@@ -13,12 +13,14 @@ import pickle
 import re
 from typing import Any
 
+from bert_engine.errors import BertbenchError
+
 _GLOBAL = re.compile(r"GLOBAL ([\w.]+)")
 # Paragraphs of torch's message that advise loosening the check, or only point at its docs.
 _ADVICE = ("weights_only", "add_safe_globals", "safe_globals", "torch.load to learn more")
 
 
-class UnsafeFileError(ValueError):
+class UnsafeFileError(BertbenchError, ValueError):
     """A torch file holds more than tensors and plain containers (pickled code or classes), or
     is not a readable torch file; nothing from it was run."""
 

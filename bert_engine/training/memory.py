@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bert_engine.errors import BertbenchError
+
 # Use at most this share of the free memory: the allocator, the data pipeline, the
 # interpreter and other processes need the rest.
 SAFETY_FRACTION = 0.9
@@ -28,7 +30,7 @@ _MIB = 1024**2
 RUNTIME_BYTES = {"cpu": 192 * _MIB, "mps": 192 * _MIB, "cuda": 512 * _MIB}
 
 
-class MemoryCheckError(ValueError):
+class MemoryCheckError(BertbenchError, ValueError):
     """The run would not fit in the device's free memory (the message has the numbers)."""
 
 

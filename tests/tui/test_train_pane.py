@@ -66,7 +66,8 @@ async def test_pause_resume_stop_and_continue(tmp_path: Path) -> None:
         paused_at = pane.live.step
         # The training thread runs nicer than the interface (Linux), so keys win the CPU.
         if sys.platform == "linux":
-            (thread,) = [t for t in threading.enumerate() if t.name == f"bertbench-{pane.run_id}"]
+            # The newest of that name: an earlier test's manager may have had a run of that id.
+            thread = [t for t in threading.enumerate() if t.name == f"bertbench-{pane.run_id}"][-1]
             base = os.getpriority(os.PRIO_PROCESS, 0)
             nice = os.getpriority(os.PRIO_PROCESS, thread.native_id)
             assert nice == min(19, base + TRAINING_NICE)
