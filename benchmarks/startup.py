@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import socket
 import statistics
 import subprocess
@@ -32,7 +31,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from tui import FRAME_MARKERS, LIST_MARKERS, shown_times  # benchmarks/tui.py
+from tui import FRAME_MARKERS, LIST_MARKERS, shown_times, stop_group  # benchmarks/tui.py
 
 ROOT = Path(__file__).resolve().parents[1]
 FLOORS = {
@@ -84,13 +83,7 @@ def web_first_page(tree: Path, workspace: Path, limit: float = 180.0) -> float:
             time.sleep(0.05)
         raise RuntimeError(f"bertbench web served nothing within {limit}s")
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)  # our own child's group only
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+        stop_group(proc, grace=20)
 
 
 def one_round(tree: Path, tmp: Path, skip_web: bool) -> dict[str, float]:

@@ -65,6 +65,18 @@ def first_frame(workspace: Path, command: list[str], limit: float = 60.0) -> flo
     return shown_times(workspace, command, {"frame": FRAME_MARKERS}, limit)["frame"]
 
 
+def stop_group(proc: subprocess.Popen, grace: float) -> None:
+    """Stop a child started in its own process group (only that group): SIGTERM, then SIGKILL
+    after `grace` seconds."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(grace)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
 def shown_times(
     workspace: Path,
     command: list[str],
@@ -105,13 +117,7 @@ def shown_times(
         missing = ", ".join(s for s in stages if s not in times)
         raise RuntimeError(f"no {missing} from {command} within {limit}s; output ends: {tail!r}")
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)  # our own child's group only
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+        stop_group(proc, grace=10)
         os.close(master)
 
 

@@ -15,9 +15,14 @@ import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bert_engine.errors import BertbenchError
+
+if TYPE_CHECKING:
+    from bert_engine.schema import Preset, TokenizerSettings
+    from bert_engine.schema.bert import BertConfig
+    from bert_engine.training.finetune.plan import FinetunePlan
 
 # Use at most this share of the free memory: the allocator, the data pipeline, the
 # interpreter and other processes need the rest.
@@ -240,7 +245,7 @@ def check_memory(
     )
 
 
-def check_pretrain_memory(preset: Any) -> MemoryEstimate | None:
+def check_pretrain_memory(preset: Preset) -> MemoryEstimate | None:
     """Refuse a pre-training preset that cannot fit (MemoryCheckError); the estimate, or None
     when the free memory cannot be known yet (a GPU before torch is imported)."""
     p, d = preset.pretrain, preset.data
@@ -272,11 +277,13 @@ def check_pretrain_memory(preset: Any) -> MemoryEstimate | None:
     return estimate
 
 
-def check_finetune_memory(plan: Any, resume: Any = None) -> MemoryEstimate | None:
+def check_finetune_memory(
+    plan: FinetunePlan, resume: str | os.PathLike[str] | None = None
+) -> MemoryEstimate | None:
     """The same for a fine-tuning plan (`training.finetune.FinetunePlan`); the model comes from
     the resumed run, the init run or HuggingFace folder, or the preset's [model] table."""
     s, d = plan.settings, plan.data
-    if getattr(s, "ignore_memory_check", False):
+    if s.ignore_memory_check:
         return None
     found = free_memory(s.device)
     if found is None:
@@ -312,7 +319,7 @@ def _precision(precision: str, kind: str) -> str:
     return "bf16" if kind == "cuda" else "fp32"
 
 
-def _tokenizer_vocab(settings: Any) -> int:
+def _tokenizer_vocab(settings: TokenizerSettings) -> int:
     if settings.path is not None:
         try:
             from bert_engine.tokenizers import load_tokenizer
@@ -323,7 +330,9 @@ def _tokenizer_vocab(settings: Any) -> int:
     return int(settings.vocab_size)
 
 
-def _finetune_config(plan: Any, resume: Any) -> Any:
+def _finetune_config(
+    plan: FinetunePlan, resume: str | os.PathLike[str] | None
+) -> BertConfig | None:
     """The fine-tuned model's architecture as far as it can be read cheaply, or None (then
     the workflow reports the problem where it reads the files)."""
     import json
@@ -346,11 +355,11 @@ def _finetune_config(plan: Any, resume: Any) -> Any:
     except ValueError:
         return None
     if kind == "random":
-        vocab = min(int(getattr(plan.tokenizer, "vocab_size", 8000) or 8000), 30522)
+        vocab = min(plan.tokenizer.vocab_size if plan.tokenizer else 8000, 30522)
         model = plan.model
         if isinstance(model, BertConfig):
             return model
-        if model is not None and hasattr(model, "bert_config"):
+        if model is not None:  # ModelSettings
             return model.bert_config(vocab)
         return BertConfig.from_size("tiny", vocab_size=vocab)
     assert path is not None
