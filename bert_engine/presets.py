@@ -16,7 +16,6 @@ import difflib
 import os
 import sys
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import Any
 
@@ -30,8 +29,19 @@ else:  # pragma: no cover
 import tomli_w
 
 from bert_engine import preset_fields
-from bert_engine.errors import BertbenchError
 from bert_engine.files import atomic_write_text
+from bert_engine.preset_files import (  # noqa: F401 - re-exported: presets' one home
+    PRESET_SUFFIX,
+    PresetError,
+    PresetInfo,
+    _search_text,
+    bundled_dir,
+    find_preset,
+    list_presets,
+    search_dirs,
+    user_dir,
+)
+from bert_engine.preset_files import read_toml as _read_toml
 
 # The schema lives in bert_engine.schema (torch-free); re-exported here, where it always was.
 from bert_engine.schema import (  # noqa: F401
@@ -47,13 +57,6 @@ from bert_engine.schema import (  # noqa: F401
     TrackingSettings,
     drop_none,
 )
-
-PRESET_SUFFIX = ".toml"
-
-
-class PresetError(BertbenchError, ValueError):
-    """A preset cannot be read or is invalid. The message says where, what and what is allowed."""
-
 
 # Fields holding input paths: resolved against the directory of the file that set them.
 PATH_KEYS: tuple[tuple[str, str], ...] = (
@@ -77,17 +80,6 @@ def _is_input_path(key: tuple[str, str], value: Any) -> bool:
 
 
 # ----------------------------------------------------------------------------- reading
-def _read_toml(path: Path) -> dict[str, Any]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise PresetError(f"{path}: preset file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PresetError(f"{path}: cannot read the preset ({exc})") from None
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise PresetError(f"{path}: not valid TOML: {exc}") from None
 
 
 def _absolutize(data: dict[str, Any], base: Path) -> dict[str, Any]:
@@ -314,71 +306,3 @@ def new_preset_text(name: str, base: str, base_path: Path) -> str:
         "\n# Add only what changes, e.g.:\n# [pretrain]\n# max_steps = 1000\n"
         "# See `bertbench presets show " + ref + "` for every setting.\n"
     )
-
-
-# ----------------------------------------------------------------------------- discovery
-def bundled_dir() -> Path:
-    """The presets shipped with bertbench: `presets/` next to the packages (the repository in
-    an editable install; the wheel's `include` puts it in site-packages too)."""
-    return Path(__file__).resolve().parent.parent / "presets"
-
-
-def user_dir() -> Path:
-    base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(Path.home(), ".config")
-    return Path(base) / "bertbench" / "presets"
-
-
-def search_dirs() -> list[tuple[str, Path]]:
-    """Where preset names are looked up, first match wins: ./presets, user, bundled."""
-    found: list[tuple[str, Path]] = []
-    for origin, folder in (
-        ("local", Path.cwd() / "presets"),
-        ("user", user_dir()),
-        ("bundled", bundled_dir()),
-    ):
-        # In the repository ./presets is the bundled folder: list it once, as bundled.
-        if origin != "bundled" and folder.resolve() == bundled_dir().resolve():
-            continue
-        if all(folder.resolve() != f.resolve() for _, f in found):
-            found.append((origin, folder))
-    return found
-
-
-def _search_text() -> str:
-    return ", ".join(str(d) for _, d in search_dirs())
-
-
-@dataclass(frozen=True)
-class PresetInfo:
-    name: str
-    path: Path
-    origin: str  # local, user or bundled
-    description: str
-    shadowed: bool = False  # a preset of the same name earlier in the search order wins
-
-
-def find_preset(name: str) -> Path | None:
-    stem = name.removesuffix(PRESET_SUFFIX)
-    if not stem or "/" in stem or os.sep in stem:
-        return None
-    for _, folder in search_dirs():
-        candidate = folder / f"{stem}{PRESET_SUFFIX}"
-        if candidate.is_file():
-            return candidate.resolve()
-    return None
-
-
-def list_presets() -> list[PresetInfo]:
-    found: list[PresetInfo] = []
-    seen: set[str] = set()
-    for origin, folder in search_dirs():
-        if not folder.is_dir():
-            continue
-        for path in sorted(folder.glob(f"*{PRESET_SUFFIX}")):
-            try:
-                description = str(_read_toml(path).get("description", ""))
-            except PresetError:
-                description = "(unreadable)"
-            found.append(PresetInfo(path.stem, path, origin, description, path.stem in seen))
-            seen.add(path.stem)
-    return found

@@ -64,6 +64,18 @@ heavy()
     assert heavy_modules(code, tmp_path) == []
 
 
+def test_listing_presets_does_not_even_build_the_schema(tmp_path: Path) -> None:
+    code = """
+import contextlib, io
+from workbench.cli import main
+with contextlib.redirect_stdout(io.StringIO()) as out:
+    assert main(["presets", "list"]) == 0
+assert "classify-quickstart" in out.getvalue()
+heavy(("pydantic", "bert_engine.schema", "bert_engine.presets"))
+"""
+    assert heavy_modules(code, tmp_path) == []
+
+
 def test_the_tui_draws_and_lists_presets_without_torch(tmp_path: Path) -> None:
     code = """
 import asyncio

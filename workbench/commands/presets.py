@@ -39,7 +39,7 @@ def register(subparsers: Any) -> None:
 def run_list(args: argparse.Namespace) -> int:
     from rich.table import Table
 
-    from bert_engine.presets import list_presets, search_dirs
+    from bert_engine.preset_files import list_presets, search_dirs
 
     found = list_presets()
     if not found:
