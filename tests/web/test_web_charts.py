@@ -12,6 +12,7 @@ from kit.web import RUN_LIMIT, WebPanel, plot_spec, points
 from kit.web_train import dropdown_value, timer_stopped
 
 from workbench.services import charts
+from workbench.web import plots
 
 
 def drawn(plot: Any) -> list[tuple[str, str, int, float, bool]]:
@@ -35,6 +36,10 @@ def assert_same(plot: Any, chart: charts.Chart) -> None:
     assert all(isinstance(r[2], int) for r in got)  # integer steps
     spec = plot_spec(plot)
     layer = spec["layer"][0]["encoding"]
+    marks = [(layer["mark"]["type"], layer["mark"].get("opacity")) for layer in spec["layer"]]
+    faint = [("line", plots.FAINT_OPACITY)] if any(s.faint for s in chart.series) else []
+    sparse = [("point", None)] if any(s.sparse for s in chart.series) else []
+    assert marks == [*faint, ("line", None), *sparse]  # markers exactly where sparse
     assert layer["x"]["axis"]["format"] == "d"
     assert layer["x"]["axis"]["values"] == chart.x_ticks(6)
     assert all(isinstance(t, int) for t in layer["x"]["axis"]["values"])
@@ -52,7 +57,7 @@ def test_one_run_charts_match_the_model(web: WebPanel, finished_runs: list[str])
     assert {"train/mlm_loss", "train/nsp_loss", "validation/loss"} <= names  # MLM/NSP parts
     # Evaluations are sparse: drawn with markers (the point layer draws sparse rows).
     assert all(p["sparse"] for p in points(loss) if p["series"] == "validation/loss")
-    assert plot_spec(loss)["layer"][2]["mark"]["type"] == "point"
+    assert [layer["mark"]["type"] for layer in plot_spec(loss)["layer"]] == ["line", "point"]
     for key in ("lr", "grad_norm", "tokens_per_s", "metrics"):
         plot = client.predict(run, key, 0, False, api_name="/runs_curves")
         assert_same(plot, charts.build_chart(key, curves))

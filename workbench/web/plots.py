@@ -92,15 +92,24 @@ def spec(chart: Chart, height: int = HEIGHT) -> dict[str, Any]:
         "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
         "title": title,
         "height": height,
-        "width": "container",
         "data": {"values": rows},
         "layer": [
-            layer(
-                "datum.line == 'faint'",
-                {"type": "line", "clip": True, "opacity": FAINT_OPACITY},
-            ),
-            layer("datum.line != 'faint'", {"type": "line", "clip": True}),
-            layer("datum.sparse", {"type": "point", "filled": True, "size": 70, "clip": True}),
+            layer(test, mark)
+            for test, mark, wanted in (
+                (
+                    "datum.line == 'faint'",
+                    {"type": "line", "clip": True, "opacity": FAINT_OPACITY},
+                    any(s.faint for s in chart.series),
+                ),
+                ("datum.line != 'faint'", {"type": "line", "clip": True}, True),
+                (
+                    "datum.sparse",
+                    # strokeWidth 0: Gradio's theme strokes marks in its accent colour
+                    {"type": "point", "filled": True, "size": 70, "strokeWidth": 0, "clip": True},
+                    any(s.sparse for s in chart.series),
+                ),
+            )
+            if wanted
         ],
     }
 
