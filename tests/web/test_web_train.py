@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from gradio_client import Client
 from kit.services import write_corpus, write_labelled
+from kit.web import points as plot_points
 from kit.web_train import dropdown_value, poll_until, running_app, timer_stopped, tiny_overrides
 
 from workbench.services import Services
@@ -49,8 +50,7 @@ def pretrained(panel: Panel) -> tuple[str, tuple[Any, ...], tuple[Any, ...]]:
 
 
 def points(plot: dict[str, Any], series: str) -> list[tuple[int, float]]:
-    assert plot["columns"] == ["step", "value", "series"]
-    return [(step, value) for step, value, name in plot["data"] if name == series]
+    return [(p["step"], p["value"]) for p in plot_points(plot) if p["series"] == series]
 
 
 def test_a_run_is_followed_to_its_end(panel: Panel, pretrained: tuple[str, tuple, tuple]) -> None:
@@ -67,7 +67,7 @@ def test_a_run_is_followed_to_its_end(panel: Panel, pretrained: tuple[str, tuple
     assert all(v > 0 for _, v in train)
     assert [s for s, _ in points(loss_plot, "validation/loss")] == [4, 8, 12]  # eval_every=4
     assert [s for s, _ in points(metric_plot, "validation/mlm_accuracy")] == [4, 8, 12]
-    assert all(0 <= v <= 1 for _, v, _ in metric_plot["data"])
+    assert all(0 <= p["value"] <= 1 for p in plot_points(metric_plot))
     # Preparation (tokenizer, shards) and the notable events are in the log, in order.
     lines = log.splitlines()
     kinds = ["tokenizer", "data shards", "started at step 0 of 12", "finished at step 12"]

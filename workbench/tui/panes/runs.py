@@ -16,11 +16,12 @@ from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.widgets import Button, DataTable, Select, Static
 
+from workbench.services import charts
 from workbench.services.live import RUN_COLUMNS, config_rows, run_rows
 from workbench.tui.guard import Guarded, guarded
 from workbench.tui.idle_gc import freeze_loaded_objects
 from workbench.tui.messages import RunsChanged, RunStarted
-from workbench.tui.widgets.curves import CurvePlot
+from workbench.tui.widgets.curves import CurvePlot, controls_text
 
 MARK = "●"
 
@@ -35,6 +36,9 @@ class RunsPane(Guarded, Vertical):
         Binding("e", "export", "Export HF"),
         Binding("b", "tensorboard", "TensorBoard"),
         Binding("g", "refresh", "Refresh"),
+        Binding("v", "next_chart", "Chart"),
+        Binding("s", "smoothing", "Smooth"),
+        Binding("l", "log_scale", "Log y"),
     ]
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -43,6 +47,11 @@ class RunsPane(Guarded, Vertical):
         self.marked: list[str] = []  # run ids, in the order they were marked
         self.curves: dict[str, dict[str, tuple[list[int], list[float]]]] = {}  # metric -> run
         self._curves_of: tuple[Any, ...] | None = None  # (run, step, status) of those curves
+        # One run shown (not a comparison): its curves, drawn as the charts of charts.CHARTS.
+        self.one_run: dict[str, tuple[list[int], list[float]]] | None = None
+        self.chart_keys: list[str] = []  # what the chart select offers (key v cycles them)
+        self.smoothing = 0.0  # EMA weight (key s)
+        self.log_scale = False  # (key l)
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="runs-actions"):
@@ -51,7 +60,8 @@ class RunsPane(Guarded, Vertical):
             yield Button("Continue", id="runs-continue", compact=True)
             yield Button("Export HF", id="runs-export", compact=True)
             yield Button("TensorBoard", id="runs-tensorboard", compact=True)
-            yield Select[str]([], prompt="metric", id="runs-metric", allow_blank=True, compact=True)
+            # The chart of one run (loss, lr, ...), or the metric of a comparison.
+            yield Select[str]([], prompt="chart", id="runs-metric", allow_blank=True, compact=True)
         table: DataTable[str] = DataTable(id="runs-table", cursor_type="row", zebra_stripes=True)
         yield table
         yield Static("", id="runs-message", markup=False)
@@ -149,7 +159,12 @@ class RunsPane(Guarded, Vertical):
     @guarded("could not read {run}", show="_say_error")
     def _load_curves(self, run: str) -> None:
         curves = self.services.runs.curves(run)
-        self.app.call_from_thread(self._show_curves, {m: {run: c} for m, c in curves.items()})
+        self.app.call_from_thread(self._show_run, curves)
+
+    def _show_run(self, curves: dict[str, tuple[list[int], list[float]]]) -> None:
+        self.one_run, self.curves = curves, {}
+        keys = charts.available(curves) or ["loss"]
+        self._set_choices([(charts.TITLES[k], k) for k in keys], "loss")
 
     def action_compare(self) -> None:
         if len(self.marked) < 2:
@@ -180,28 +195,60 @@ class RunsPane(Guarded, Vertical):
         self._say(f"comparing {', '.join(comparison.runs)}: {len(rows)} settings differ")
 
     def _show_curves(self, curves: dict[str, dict[str, tuple[list[int], list[float]]]]) -> None:
-        self.curves = curves
+        self.one_run, self.curves = None, curves
+        self._set_choices([(m, m) for m in sorted(curves)], "train/loss")
+
+    def _set_choices(self, choices: list[tuple[str, str]], default: str) -> None:
+        """Offer `choices` (label, key) in the chart select and draw the chosen one: the one
+        shown before if it is still offered, else `default`, else the first."""
         select = self.query_one("#runs-metric", Select)
-        metrics = sorted(curves)
+        keys = [key for _, key in choices]
         previous = select.value
         try:
-            select.set_options([(m, m) for m in metrics])
+            select.set_options(choices)
         except NoMatches:  # the select is not composed yet: try again after the next refresh
-            self.call_after_refresh(self._show_curves, curves)
+            self.call_after_refresh(self._set_choices, choices, default)
             return
-        wanted = previous if previous in metrics else "train/loss"
-        if wanted in metrics:
+        self.chart_keys = keys
+        wanted = previous if previous in keys else default
+        wanted = wanted if wanted in keys else (keys[0] if keys else None)
+        if wanted is not None:
             select.value = wanted
-        self._plot(wanted if wanted in metrics else (metrics[0] if metrics else None))
+        self._plot(wanted)
 
     @on(Select.Changed, "#runs-metric")
     def _metric_changed(self, event: Select.Changed) -> None:
         if isinstance(event.value, str):
             self._plot(event.value)
 
-    def _plot(self, metric: str | None) -> None:
-        series = self.curves.get(metric, {}) if metric else {}
-        self.query_one("#runs-plot", CurvePlot).show(series, title=metric or "curves")
+    def action_next_chart(self) -> None:
+        select = self.query_one("#runs-metric", Select)
+        keys = self.chart_keys
+        if keys:
+            at = keys.index(select.value) if select.value in keys else -1
+            select.value = keys[(at + 1) % len(keys)]
+
+    def action_smoothing(self) -> None:
+        self.smoothing = charts.next_smoothing(self.smoothing)
+        self._replot()
+
+    def action_log_scale(self) -> None:
+        self.log_scale = not self.log_scale
+        self._replot()
+
+    def _replot(self) -> None:
+        value = self.query_one("#runs-metric", Select).value
+        self._plot(value if isinstance(value, str) else None)
+
+    def _plot(self, key: str | None) -> None:
+        """Chart `key` of the run shown, or metric `key` of the runs compared."""
+        options = {"smoothing": self.smoothing, "log_scale": self.log_scale}
+        if self.one_run is not None:
+            chart = charts.build_chart(key or "loss", self.one_run, **options)
+        else:
+            chart = charts.compare_chart(key or "curves", self.curves.get(key or "", {}), **options)
+        plot = self.query_one("#runs-plot", CurvePlot)
+        plot.show_chart(chart, controls_text(chart, self.smoothing))
 
     # ------------------------------------------------------------------ actions on one run
     def _target(self) -> str | None:

@@ -23,12 +23,13 @@ from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.widgets import Button, Label, ProgressBar, RichLog, Select, Static
 
+from workbench.services import charts
 from workbench.services.live import LiveRun, results_line
 from workbench.services.manager import UnknownRunError
 from workbench.tui.guard import Guarded, guarded
 from workbench.tui.idle_gc import freeze_loaded_objects
 from workbench.tui.messages import PresetChosen, RunEvent, RunsChanged, RunStarted
-from workbench.tui.widgets.curves import CurvePlot
+from workbench.tui.widgets.curves import CurvePlot, controls_text
 
 REDRAWS_PER_S = 4
 # Training threads run this much nicer than the interface (Linux: per-thread nice, inherited
@@ -65,6 +66,9 @@ class TrainPane(Guarded, Vertical):
         Binding("p", "pause", "Pause"),
         Binding("r", "resume", "Resume"),
         Binding("x", "stop", "Stop"),
+        Binding("v", "next_chart", "Chart"),
+        Binding("s", "smoothing", "Smooth"),
+        Binding("l", "log_scale", "Log y"),
     ]
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -78,6 +82,9 @@ class TrainPane(Guarded, Vertical):
         self._presets: list[str] = []
         self._figures = ""  # the figures text on screen
         self._results = ""  # what the run achieved, once it ended (results_line)
+        self.chart = "loss"  # the upper chart: one of charts.STEP_CHARTS (key v)
+        self.smoothing = 0.0  # EMA weight (key s)
+        self.log_scale = False  # (key l)
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="train-controls"):
@@ -90,7 +97,7 @@ class TrainPane(Guarded, Vertical):
         with Horizontal(id="train-body"):
             with Vertical(id="train-charts"):
                 yield CurvePlot("loss", id="train-loss")
-                yield CurvePlot("evaluation", id="train-eval")
+                yield CurvePlot("evaluation metrics", id="train-eval")
             with Vertical(id="train-side"):
                 yield Static("no run yet", id="train-run")
                 yield Static("", id="train-figures")
@@ -267,6 +274,35 @@ class TrainPane(Guarded, Vertical):
     def _stop_pressed(self) -> None:
         self.action_stop()
 
+    # ------------------------------------------------------------------ charts
+    def action_next_chart(self) -> None:
+        keys = charts.STEP_CHARTS
+        self.chart = keys[(keys.index(self.chart) + 1) % len(keys)]
+        self._draw_charts()
+
+    def action_smoothing(self) -> None:
+        self.smoothing = charts.next_smoothing(self.smoothing)
+        self._draw_charts()
+
+    def action_log_scale(self) -> None:
+        self.log_scale = not self.log_scale
+        self._draw_charts()
+
+    def _draw_charts(self) -> None:
+        """The chosen step chart above, the evaluation metrics below (hidden while none)."""
+        drawn = charts.build_charts(
+            self.live.series, smoothing=self.smoothing, log_scale=self.log_scale
+        )
+        upper, metrics = drawn[self.chart], drawn["metrics"]
+        keys = charts.STEP_CHARTS
+        where = f"{keys.index(self.chart) + 1}/{len(keys)}"
+        self.query_one("#train-loss", CurvePlot).show_chart(
+            upper, controls_text(upper, self.smoothing, where)
+        )
+        lower = self.query_one("#train-eval", CurvePlot)
+        lower.show_chart(metrics, " · ".join(metrics.notes))
+        lower.display = not metrics.empty
+
     # ------------------------------------------------------------------ drawing
     def _run_label(self) -> str:
         """The run's identity, as the Runs pane, the CLI and the web panel show it: its folder
@@ -298,12 +334,7 @@ class TrainPane(Guarded, Vertical):
         if self._results:
             head += f"\n{escape(self._results)}"
         self.query_one("#train-run", Static).update(head)
-        loss = {name.split("/")[0]: points for name, points in live.loss_curves().items()}
-        self.query_one("#train-loss", CurvePlot).show(loss)
-        metrics = live.metric_curves()
-        self.query_one("#train-eval", CurvePlot).show(
-            metrics, title="evaluation " + ", ".join(n.split("/")[-1] for n in metrics)
-        )
+        self._draw_charts()
         what, done, total = live.progress()
         bar = self.query_one("#train-progress", ProgressBar)
         bar.update(total=max(total, 1), progress=done)

@@ -1,4 +1,8 @@
-"""CurvePlot: a textual-plotext chart of one or more (steps, values) series."""
+"""CurvePlot: a textual-plotext chart that draws one `services.charts.Chart` as given.
+
+What goes on the chart (series, smoothing, log scale, sparse markers, step ticks) is decided
+by the chart model; this widget only maps it onto plotext: faint raw lines in gray without a
+legend entry, a marker at each point of a sparse series, integer step ticks."""
 
 from __future__ import annotations
 
@@ -7,34 +11,58 @@ from typing import Any
 from textual.app import RenderResult
 from textual_plotext import PlotextPlot
 
+from workbench.services.charts import Chart
+
+# One colour per legend name; the raw line under a smoothed one is gray.
+PALETTE = ("blue+", "green+", "red+", "cyan+", "magenta+", "yellow", "orange", "blue")
+FAINT = "gray"
+MARKER = "●"  # a sparse series' points (plotext draws a one-point line as nothing)
+
+
+def controls_text(chart: Chart, smoothing: float, position: str = "") -> str:
+    """The chart keys and their state, for the chart's border: 'v 1/4 · s 0.6 · l log'."""
+    parts = [f"v {position}" if position else ""]
+    parts.append(f"s {smoothing:g}" if smoothing else "s off")
+    parts.append("l log" if chart.log_scale else "l linear")
+    return " · ".join(p for p in (*parts, *chart.notes) if p)
+
 
 class CurvePlot(PlotextPlot):
-    """Line chart of named series; `show` replaces them all and redraws once."""
+    """A chart of named series; `show_chart` replaces them all and redraws once."""
 
     def __init__(self, title: str, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self.title = title
-        self.series: dict[str, tuple[list[int], list[float]]] = {}
-        self._version = 0  # bumped by every `show`
+        self.chart: Chart | None = None  # what is drawn
+        self._version = 0  # bumped by every `show_chart`
         self._cache: tuple[Any, RenderResult] | None = None
 
     def on_mount(self) -> None:
         super().on_mount()
         self._draw()
 
-    def show(
-        self, series: dict[str, tuple[list[int], list[float]]], title: str | None = None
-    ) -> None:
-        # Copies: the lists keep growing while the chart is drawn later.
-        self.series = {k: (list(s), list(v)) for k, (s, v) in series.items() if s}
-        if title is not None:
-            self.title = title
+    def on_resize(self) -> None:
+        self._draw()  # the number of step ticks follows the width
+
+    def show_chart(self, chart: Chart, subtitle: str = "") -> None:
+        if chart == self.chart and subtitle == self.border_subtitle:
+            return  # the same picture: no rebuild
+        self.chart = chart
+        self.title = chart.title
+        self.border_subtitle = subtitle
         self._draw()
 
     @property
+    def series(self) -> dict[str, tuple[list[int], list[float]]]:
+        """The legend's series as drawn (the smoothed line where smoothing is on)."""
+        if self.chart is None:
+            return {}
+        return {s.name: (s.steps, s.values) for s in self.chart.series if not s.faint}
+
+    @property
     def points(self) -> int:
-        """How many points the chart holds (all series)."""
-        return sum(len(steps) for steps, _ in self.series.values())
+        """How many points the chart holds (all series, faint ones too)."""
+        return sum(len(s.steps) for s in self.chart.series) if self.chart else 0
 
     def render(self) -> RenderResult:
         # Building the chart is the costly part of a repaint; showing the tab again, or a
@@ -52,8 +80,27 @@ class CurvePlot(PlotextPlot):
         # The title goes on the border and the x axis is always steps: two more rows of
         # chart where the terminal is small.
         self.border_title = self.title
-        for label, (steps, values) in self.series.items():
-            # plotext draws a single point as nothing; a marker makes it visible.
-            marker = "braille" if len(steps) > 1 else "dot"
-            plt.plot(steps, values, label=label, marker=marker)
+        chart = self.chart
+        if chart is None or chart.empty:
+            self.refresh()
+            return
+        colours = {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(chart.names)}
+        for s in chart.series:
+            if not s.steps:
+                continue
+            colour = FAINT if s.faint else colours[s.name]
+            label = None if s.faint else s.name
+            if len(s.steps) > 1:
+                plt.plot(s.steps, s.values, label=label, marker="braille", color=colour)
+                label = None  # one legend entry per series
+            if s.sparse:
+                plt.scatter(s.steps, s.values, label=label, marker=MARKER, color=colour)
+        if chart.log_scale:
+            plt.yscale("log")
+        if chart.y_range is not None:
+            plt.ylim(*chart.y_range)
+        if chart.x_range is not None:
+            plt.xlim(*chart.x_range)
+            ticks = chart.x_ticks(most=max(2, self.size.width // 10 or 6))
+            plt.xticks(ticks, [str(t) for t in ticks])
         self.refresh()

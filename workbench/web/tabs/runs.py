@@ -11,9 +11,10 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
-from workbench.services import Services
+from workbench.services import Services, charts
 from workbench.services.live import RUN_COLUMNS, config_rows, run_rows
-from workbench.services.tables import comparison_metrics, curve_points, metric_rows
+from workbench.services.tables import comparison_metrics, metric_rows
+from workbench.web import plots
 from workbench.web.common import user_errors
 
 DEFAULT_METRIC = "train/loss"
@@ -29,8 +30,9 @@ def build(services: Services) -> None:
     def run_ids() -> list[str]:
         return [info.run_id for info in library.list()]
 
-    def points(series: dict[str, tuple[list[int], list[float]]]) -> pd.DataFrame:
-        return pd.DataFrame(curve_points(series), columns=["step", "value", "series"])
+    def options(smoothing: Any, log_scale: Any) -> dict[str, Any]:
+        weight = charts.check_smoothing(0.0 if smoothing is None else smoothing)
+        return {"smoothing": weight, "log_scale": bool(log_scale)}
 
     # ------------------------------------------------------------------ layout
     runs_table = gr.Dataframe(
@@ -41,12 +43,26 @@ def build(services: Services) -> None:
     # click: the shared watcher notices; each browser session redraws when its version is old.
     ticker = gr.Timer(WATCH_SECONDS)
     seen = gr.State(-1)
+    # The chart settings of both charts below (the chart model draws them: services/charts.py).
+    with gr.Row():
+        smoothing = gr.Slider(
+            0,
+            charts.SMOOTHING_MAX,
+            value=0,
+            step=0.01,
+            label="Smoothing (EMA weight; raw curve kept faint)",
+            elem_id="runs-smoothing",
+        )
+        log_scale = gr.Checkbox(label="Log scale", value=False, elem_id="runs-log-scale")
     with gr.Row():
         with gr.Column():
             gr.Markdown("### One run")
             # Custom values: API callers name any run id; the service checks every name.
             chosen = gr.Dropdown(run_ids(), label="Run", allow_custom_value=True)
-            run_plot = gr.LinePlot(x="step", y="value", color="series", title="Losses", height=260)
+            run_chart = gr.Dropdown(
+                [(charts.TITLES[k], k) for k in charts.CHARTS], value="loss", label="Chart"
+            )
+            run_plot = gr.Plot(None, show_label=False, elem_id="runs-plot")
             with gr.Row():
                 continue_button = gr.Button("Continue from the latest checkpoint")
                 tensorboard_button = gr.Button("TensorBoard command")
@@ -71,7 +87,7 @@ def build(services: Services) -> None:
                 [DEFAULT_METRIC], value=DEFAULT_METRIC, label="Metric", allow_custom_value=True
             )
             compare_button = gr.Button("Compare", variant="primary")
-            compare_plot = gr.LinePlot(x="step", y="value", color="series", height=300)
+            compare_plot = gr.Plot(None, show_label=False, elem_id="runs-compare-plot")
             config_diff = gr.Dataframe(
                 headers=["setting"], label="Settings that differ", interactive=False
             )
@@ -92,28 +108,38 @@ def build(services: Services) -> None:
         return [*on_list(), current]
 
     @user_errors
-    def on_curves(run: str) -> pd.DataFrame | None:
+    def on_curves(run: str, chart: str, smoothing: float, log: bool) -> Any:
         if not run:
             return None
-        curves = library.curves(run)
-        return points({k: v for k, v in curves.items() if k.endswith("loss")})
+        key = chart if chart in charts.CHARTS else "loss"
+        return plots.plot(charts.build_chart(key, library.curves(run), **options(smoothing, log)))
 
     @user_errors
-    def on_compare(runs: list[str], wanted: str) -> list[Any]:
+    def on_compare(runs: list[str], wanted: str, smoothing: float, log: bool) -> list[Any]:
         comparison = library.compare(list(runs or []))
         available = comparison_metrics(comparison)
         if wanted not in available:
             wanted = available[0] if available else wanted
-        series = comparison.curves.get(wanted, {})
+        # A new chart of exactly these runs: its legend never keeps an earlier selection's.
+        chart = charts.compare_chart(
+            wanted, comparison.curves.get(wanted, {}), **options(smoothing, log)
+        )
         headers = ["setting", *comparison.runs]
         diff_rows = config_rows(comparison.config_diff, comparison.runs)
         metric_headers, value_rows = metric_rows(comparison)
         return [
-            points(series),
+            plots.plot(chart),
             gr.update(choices=available, value=wanted),
             pd.DataFrame(diff_rows, columns=headers),
             pd.DataFrame(value_rows, columns=metric_headers),
         ]
+
+    @user_errors
+    def on_reshape(runs: list[str], wanted: str, smoothing: float, log: bool) -> list[Any]:
+        """Other chart settings: redraw a comparison already asked for (two runs or more)."""
+        if len(runs or []) < 2:
+            return [gr.skip()] * 4
+        return on_compare(runs, wanted, smoothing, log)
 
     @user_errors
     def on_continue(run: str) -> list[Any]:
@@ -147,12 +173,25 @@ def build(services: Services) -> None:
         api_name="runs_watch",
         show_progress="hidden",
     )
-    chosen.change(on_curves, chosen, run_plot, api_name="runs_curves")
+    gr.on(
+        [chosen.change, run_chart.change, smoothing.release, log_scale.change],
+        on_curves,
+        [chosen, run_chart, smoothing, log_scale],
+        run_plot,
+        api_name="runs_curves",
+    )
     compare_button.click(
         on_compare,
-        [selected, metric],
+        [selected, metric, smoothing, log_scale],
         [compare_plot, metric, config_diff, metrics],
         api_name="runs_compare",
+    )
+    gr.on(
+        [smoothing.release, log_scale.change],
+        on_reshape,
+        [selected, metric, smoothing, log_scale],
+        [compare_plot, metric, config_diff, metrics],
+        api_visibility="private",
     )
     continue_button.click(
         on_continue, chosen, [action, runs_table, chosen, selected], api_name="runs_continue"

@@ -13,11 +13,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import gradio as gr
-import pandas as pd
 
-from workbench.services import RunBusyError, Services, UnknownRunError
-from workbench.services.runfeed import RunFeed, Series, parse_overrides
-from workbench.services.tables import curve_points
+from workbench.services import RunBusyError, Services, UnknownRunError, charts
+from workbench.services.runfeed import RunFeed, parse_overrides
+from workbench.web import plots
 
 KINDS = ("pre-training", "fine-tuning")
 POLL_S = 1.0  # seconds between two polls of a running run's events
@@ -58,26 +57,33 @@ def build(services: Services) -> None:
         )
         refresh_btn = gr.Button("Refresh", scale=1)
     status = gr.Textbox(label="Status", interactive=False, elem_id="train-status")
-    with gr.Row():
-        loss_plot = gr.LinePlot(
-            None,
-            x="step",
-            y="value",
-            color="series",
-            title="Loss",
-            y_title="loss",
-            height=320,
-            elem_id="train-loss-plot",
+    # The chart controls (the same as the TUI's keys v, s and l); the series math is the
+    # chart model's (services/charts.py), these only pick what it builds.
+    with gr.Row(elem_id="train-chart-controls"):
+        chart = gr.Radio(
+            [(charts.TITLES[k], k) for k in charts.STEP_CHARTS],
+            value="loss",
+            label="Chart",
+            scale=3,
+            elem_id="train-chart",
         )
-        metric_plot = gr.LinePlot(
-            None,
-            x="step",
-            y="value",
-            color="series",
-            title="Validation metrics",
-            y_title="value",
-            height=320,
-            elem_id="train-metric-plot",
+        smoothing = gr.Slider(
+            0,
+            charts.SMOOTHING_MAX,
+            value=0,
+            step=0.01,
+            label="Smoothing (EMA weight; raw curve kept faint)",
+            scale=2,
+            elem_id="train-smoothing",
+        )
+        log_scale = gr.Checkbox(label="Log scale", value=False, scale=1, elem_id="train-log-scale")
+    # Side by side on a wide page; each needs min_width pixels, so they stack on a narrow one.
+    with gr.Row(elem_classes="charts"):
+        loss_plot = gr.Plot(
+            None, show_label=False, min_width=plots.MIN_WIDTH, elem_id="train-loss-plot"
+        )
+        metric_plot = gr.Plot(
+            None, show_label=False, min_width=plots.MIN_WIDTH, elem_id="train-metric-plot"
         )
     log = gr.Textbox(
         label="Log", lines=8, max_lines=12, interactive=False, autoscroll=True, elem_id="train-log"
@@ -86,9 +92,14 @@ def build(services: Services) -> None:
 
     # Client outputs of start/poll/attach: run, loss plot, metric plot, status, log, timer.
     shown = [run, loss_plot, metric_plot, status, log, watch, timer]
+    view = [chart, smoothing, log_scale]  # the last inputs of start/poll/attach/refresh
 
     def start(
-        preset_name: str | None, kind_name: str, run_name: str, override_text: str
+        preset_name: str | None,
+        kind_name: str,
+        run_name: str,
+        override_text: str,
+        *shape: Any,
     ) -> Iterator[tuple[Any, ...]]:
         names = _preset_names(services)
         if not preset_name or preset_name not in names:
@@ -115,16 +126,20 @@ def build(services: Services) -> None:
                 f"could not start {kind_name} with {preset_name}: {exc}", print_exception=False
             ) from exc
         gr.Info(f"{kind_name} of {preset_name} started")
-        yield from _follow(services, run_id, Watch(), redraw=True)
+        yield from _follow(services, run_id, Watch(), *shape, redraw=True)
 
-    def tick(run_id: str | None, watch: Watch) -> Iterator[tuple[Any, ...]]:
-        yield from _follow(services, run_id, watch)
+    def tick(run_id: str | None, watch: Watch, *shape: Any) -> Iterator[tuple[Any, ...]]:
+        yield from _follow(services, run_id, watch, *shape)
 
-    def attach(run_id: str | None) -> Iterator[tuple[Any, ...]]:
+    def attach(run_id: str | None, *shape: Any) -> Iterator[tuple[Any, ...]]:
         """Follow another run from its first event."""
-        yield from _follow(services, run_id, Watch(), redraw=True)
+        yield from _follow(services, run_id, Watch(), *shape, redraw=True)
 
-    def refresh(watch: Watch) -> Iterator[tuple[Any, ...]]:
+    def reshape(watch: Watch, *shape: Any) -> tuple[Any, Any]:
+        """Redraw the charts of the run followed with other chart settings."""
+        return _plots(watch.feed, *shape)
+
+    def refresh(watch: Watch, *shape: Any) -> Iterator[tuple[Any, ...]]:
         """Re-list presets and runs; with no active run followed, follow the newest active."""
         current = watch.feed.run_id
         if current is None or not _is_active(services, current):
@@ -132,11 +147,11 @@ def build(services: Services) -> None:
             if active:
                 current, watch = active[-1].run_id, Watch()
         presets = gr.Dropdown(choices=_preset_names(services))
-        for outputs in _follow(services, current, watch, redraw=True):
+        for outputs in _follow(services, current, watch, *shape, redraw=True):
             yield (presets, *outputs)
 
-    def on_load() -> Iterator[tuple[Any, ...]]:
-        yield from refresh(Watch())
+    def on_load(*shape: Any) -> Iterator[tuple[Any, ...]]:
+        yield from refresh(Watch(), *shape)
 
     def control(action: str) -> Any:
         def act(run_id: str | None) -> str:
@@ -158,11 +173,19 @@ def build(services: Services) -> None:
 
         return act
 
-    start_btn.click(start, [preset, kind, name, overrides], shown, api_name="train_start")
-    timer.tick(tick, [run, watch], shown, api_name="train_poll", show_progress="hidden")
-    run.input(attach, [run], shown, api_name="train_attach")
-    refresh_btn.click(refresh, [watch], [preset, *shown], api_name="train_runs")
-    gr.on(None, on_load, None, [preset, *shown], api_name="train_reattach")
+    start_btn.click(start, [preset, kind, name, overrides, *view], shown, api_name="train_start")
+    timer.tick(tick, [run, watch, *view], shown, api_name="train_poll", show_progress="hidden")
+    run.input(attach, [run, *view], shown, api_name="train_attach")
+    refresh_btn.click(refresh, [watch, *view], [preset, *shown], api_name="train_runs")
+    gr.on(None, on_load, view, [preset, *shown], api_name="train_reattach")
+    gr.on(
+        [chart.change, smoothing.release, log_scale.change],
+        reshape,
+        [watch, *view],
+        [loss_plot, metric_plot],
+        api_name="train_chart",
+        show_progress="hidden",
+    )
     for button, action in ((pause_btn, "pause"), (resume_btn, "resume"), (stop_btn, "stop")):
         button.click(control(action), [run], [status], api_name=f"train_{action}")
 
@@ -196,15 +219,21 @@ def _is_active(services: Services, run_id: str) -> bool:
 
 @dataclass
 class Watch:
-    """One browser session's view of a run: the feed, what the charts drew, the last status."""
+    """One browser session's view of a run: the feed and the last status."""
 
     feed: RunFeed = field(default_factory=RunFeed)
-    drawn: dict[str, tuple[str, ...]] = field(default_factory=dict)  # chart -> series names
     status: str = ""
 
 
 def _follow(
-    services: Services, run_id: str | None, watch: Watch, *, redraw: bool = False
+    services: Services,
+    run_id: str | None,
+    watch: Watch,
+    chart: str = "loss",
+    smoothing: float = 0.0,
+    log_scale: bool = False,
+    *,
+    redraw: bool = False,
 ) -> Iterator[tuple[Any, ...]]:
     """Fetch the run's new events and yield the outputs (run list, charts, status, log,
     state, timer). The timer stays on until the run has ended."""
@@ -218,38 +247,25 @@ def _follow(
         yield gr.skip(), gr.skip(), gr.skip(), str(exc), "", watch, _timer(False)
         return
     feed = watch.feed
-    charts = {"loss": feed.loss_series(), "metric": feed.metric_series()}
-    if changed:
-        # A chart fixes its colours (legend) when it first draws: for a series that appears
-        # later (validation after the first steps), or another run's, clear it first, so it
-        # draws anew.
-        stale = {
-            k: redraw or (bool(watch.drawn.get(k)) and tuple(v) != watch.drawn[k])
-            for k, v in charts.items()
-        }
-        if any(stale.values()):
-            clear = [None if stale[k] else gr.skip() for k in charts]
-            yield gr.skip(), *clear, gr.skip(), gr.skip(), watch, gr.skip()
-        watch.drawn = {k: tuple(v) for k, v in charts.items()}
-        plots = [_frame(v) if v else None for v in charts.values()]
-    else:
-        plots = [gr.skip(), gr.skip()]
+    # Each plot value is a whole new chart (its legend is its series): no stale legends.
+    shown = _plots(feed, chart, smoothing, log_scale) if changed else (gr.skip(), gr.skip())
     runs = _run_choices(services, run_id) if feed.status != watch.status or redraw else gr.skip()
     watch.status = feed.status
-    yield runs, *plots, feed.status_text(), "\n".join(feed.live.log), watch, _timer(not feed.ended)
+    yield runs, *shown, feed.status_text(), "\n".join(feed.live.log), watch, _timer(not feed.ended)
+
+
+def _plots(feed: RunFeed, chart: Any, smoothing: Any, log_scale: Any) -> tuple[Any, Any]:
+    """The chosen step chart and the evaluation metrics of the run followed (none: empty)."""
+    if feed.run_id is None:
+        return None, None
+    key = chart if chart in charts.STEP_CHARTS else "loss"
+    try:
+        weight = charts.check_smoothing(0.0 if smoothing is None else smoothing)
+    except ValueError as exc:
+        raise gr.Error(str(exc), print_exception=False) from exc
+    drawn = charts.build_charts(feed.live.series, smoothing=weight, log_scale=bool(log_scale))
+    return plots.plot(drawn[key]), plots.plot(drawn["metrics"])
 
 
 def _timer(active: bool) -> Any:
     return gr.Timer(active=active)
-
-
-def _frame(series: dict[str, Series]) -> pd.DataFrame:
-    """Long form (step, value, series): one colour per series on a LinePlot."""
-    points = curve_points(series)
-    return pd.DataFrame(
-        {
-            "step": pd.Series([p["step"] for p in points], dtype="int64"),
-            "value": pd.Series([p["value"] for p in points], dtype="float64"),
-            "series": pd.Series([p["series"] for p in points], dtype="str"),
-        }
-    )
