@@ -133,6 +133,7 @@ class RunLibrary:
         return [
             info_of(record.path, live.get(record.path.resolve()), record)
             for record in list_runs(self.workspace.runs_dir)
+            if self.workspace.sandbox.allows(record.path)  # a link out: not shown when confined
         ]
 
     def info(self, run: str | Path) -> RunInfo:
