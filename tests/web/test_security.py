@@ -28,7 +28,8 @@ from kit.web import RUN_LIMIT, UPLOAD_LIMIT
 from workbench.services import Services, form
 from workbench.services.sandbox import NOT_PATHS, PATH_FIELDS
 
-SECRET = "qz" + "".join(random.Random(13).choice(string.ascii_lowercase) for _ in range(30))
+_RNG = random.Random(13)
+SECRET = "qz" + "".join(_RNG.choice(string.ascii_lowercase) for _ in range(30))
 WINDOW = 8  # no run of this many characters of the secret may come back
 
 
