@@ -105,7 +105,10 @@ class PresetService:
         preset must not be a link that leads outside."""
         from bert_engine.presets import PresetError
 
-        name = check_name(str(ref), "preset name").removesuffix(SUFFIX)
+        try:
+            name = check_name(str(ref), "preset name").removesuffix(SUFFIX)
+        except WorkspaceError as exc:
+            raise WorkspaceError(f"{exc}; choose a preset from the list") from None
         for entry in self.list():
             if entry.name == name and not entry.shadowed:
                 return (
