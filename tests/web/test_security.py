@@ -400,3 +400,26 @@ def test_every_text_setting_of_the_schema_is_classified() -> None:
     listed = {f"{a}.{b}" for a, b in PATH_FIELDS}
     assert text - listed - NOT_PATHS == set(), "classify these settings in services/sandbox.py"
     assert listed <= text | {"classification.validation", "classification.test"}
+
+
+def test_the_file_route_serves_nothing_outside(secure: Secure) -> None:
+    """Gradio's download route serves exports/ (and its cache) only; links out are refused."""
+    from urllib.error import HTTPError
+    from urllib.parse import quote
+
+    ws = secure.services.workspace.root
+    for target in (
+        secure.outside / "secret.txt",
+        ws / "exports" / "leak.toml",
+        ws / "exports" / "leak" / "secret.txt",
+        ws / "exports" / ".." / ".." / "outside" / "secret.txt",
+        ws / "leak" / "secret.txt",
+    ):
+        url = secure.url.rstrip("/") + "/gradio_api/file=" + quote(str(target))
+        try:
+            with urllib.request.urlopen(url, timeout=30) as response:
+                body = response.read().decode("latin-1")
+        except HTTPError as exc:
+            body = exc.read().decode("latin-1")
+            assert exc.code in (403, 404), (target, exc.code)
+        assert leaked(body) is None, f"{target} was served"
