@@ -423,3 +423,14 @@ def test_the_file_route_serves_nothing_outside(secure: Secure) -> None:
             body = exc.read().decode("latin-1")
             assert exc.code in (403, 404), (target, exc.code)
         assert leaked(body) is None, f"{target} was served"
+
+
+def test_an_upload_must_come_from_gradios_upload_folder(secure: Secure) -> None:
+    """The panel's own check behind Gradio's: a handler never reads a file named by a client."""
+    import gradio as gr
+
+    from workbench.web.common import uploaded
+
+    for path in (secure.outside / "secret.txt", secure.services.workspace.root / "leak.txt"):
+        with pytest.raises(gr.Error, match="not uploaded through this page"):
+            uploaded(str(path))
