@@ -25,7 +25,7 @@ import sys
 import threading
 import time
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -634,13 +634,21 @@ def load_run(run_dir: str | os.PathLike[str], stale_after_s: float = 120.0) -> R
     )
 
 
-def list_runs(root: str | os.PathLike[str], stale_after_s: float = 120.0) -> list[RunRecord]:
-    """Every run directory under `root`, newest first."""
+def list_runs(
+    root: str | os.PathLike[str],
+    stale_after_s: float = 120.0,
+    *,
+    keep: Callable[[Path], bool] | None = None,
+) -> list[RunRecord]:
+    """Every run directory under `root`, newest first; `keep(path)`, when given, decides before
+    anything inside a folder is read (the web panel skips links that lead out)."""
     base = Path(root)
     if not base.is_dir():
         return []
     records = []
     for child in base.iterdir():
+        if keep is not None and not keep(child):
+            continue
         if (
             child.is_dir()
             and not child.name.startswith(".")

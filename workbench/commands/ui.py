@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from workbench.commands._common import CliError
+from workbench.web.exposure import ExposureError, check_exposure, is_loopback
 
 GRADIO_CACHE_ENV = "GRADIO_TEMP_DIR"
 GRADIO_CACHE = ".gradio"  # a hidden folder of the workspace root
@@ -26,17 +27,32 @@ def register(subparsers: Any) -> None:
         "web",
         help="open the workbench in a browser (Gradio panel)",
         description="Serve the workbench as a web page. It listens on 127.0.0.1 only: from a "
-        "laptop, tunnel to it with `ssh -L 7860:127.0.0.1:7860 HOST`. See docs/web.md.",
+        "laptop, tunnel to it with `ssh -L 7860:127.0.0.1:7860 HOST`. Every file a browser names "
+        "must lie inside the workspace or a --data-dir folder. See docs/web.md (Security).",
     )
     p.add_argument("--workspace", help="workspace folder (default $BERTBENCH_WORKSPACE or .)")
     p.add_argument(
         "--host",
         default="127.0.0.1",
-        help="address to listen on (default 127.0.0.1: this machine only; 0.0.0.0 exposes the "
-        "panel to the network, use --auth then)",
+        help="address to listen on (default 127.0.0.1: this machine only; any other address, "
+        "e.g. 0.0.0.0, needs --auth or --insecure-no-auth)",
     )
     p.add_argument("--port", type=int, default=7860, help="port (default 7860; 0: any free one)")
     p.add_argument("--auth", metavar="USER:PASS", help="require this user name and password")
+    p.add_argument(
+        "--insecure-no-auth",
+        action="store_true",
+        help="allow a --host beyond this machine without --auth (anyone who reaches the port "
+        "can use the panel)",
+    )
+    p.add_argument(
+        "--data-dir",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="a folder whose files the panel may read (corpora, labelled data, tokenizers), "
+        "besides the workspace; repeatable. Nothing else outside the workspace is readable",
+    )
     p.add_argument(
         "--runs-per-device",
         type=int,
@@ -84,6 +100,8 @@ class WebOptions:
     runs_per_device: int
     max_upload_bytes: int
     allow_shared_device: bool = False
+    insecure_no_auth: bool = False
+    data_dirs: tuple[str, ...] = ()
 
 
 def web_options(args: argparse.Namespace) -> WebOptions:
@@ -97,6 +115,15 @@ def web_options(args: argparse.Namespace) -> WebOptions:
         raise CliError(f"--runs-per-device {args.runs_per_device}: expected 1 or more")
     if not 0 < args.max_upload_mb <= 10_000:
         raise CliError(f"--max-upload-mb {args.max_upload_mb}: expected 0 < MB <= 10000")
+    insecure = bool(getattr(args, "insecure_no_auth", False))
+    try:
+        check_exposure(args.host, auth, insecure)
+    except ExposureError as exc:
+        raise CliError(str(exc)) from None
+    data_dirs = tuple(getattr(args, "data_dir", None) or ())
+    for folder in data_dirs:
+        if not os.path.isdir(os.path.expanduser(folder)):
+            raise CliError(f"--data-dir {folder}: no such folder; create it or fix the path")
     return WebOptions(
         workspace=args.workspace,
         host=args.host,
@@ -105,6 +132,8 @@ def web_options(args: argparse.Namespace) -> WebOptions:
         runs_per_device=args.runs_per_device,
         max_upload_bytes=int(args.max_upload_mb * 1024 * 1024),
         allow_shared_device=bool(getattr(args, "allow_shared_device", False)),
+        insecure_no_auth=insecure,
+        data_dirs=data_dirs,
     )
 
 
@@ -122,6 +151,10 @@ def web_services(options: WebOptions) -> Any:
         max_per_device=options.runs_per_device,
         max_upload_bytes=options.max_upload_bytes,
         allow_shared_device=options.allow_shared_device,
+        # The panel may be reached by others: every path they name stays inside the workspace
+        # and the --data-dir folders (services/sandbox.py).
+        confine_paths=True,
+        data_dirs=options.data_dirs,
     )
     os.environ.setdefault(GRADIO_CACHE_ENV, str(services.workspace.root / GRADIO_CACHE))
     return services
@@ -132,11 +165,17 @@ def run_web(args: argparse.Namespace) -> int:
     services = web_services(options)
     from workbench.web.app import launch
 
-    if options.host not in ("127.0.0.1", "localhost", "::1") and options.auth is None:
+    if options.insecure_no_auth and not is_loopback(options.host) and options.auth is None:
         print(
-            f"warning: listening on {options.host} without --auth: anyone who can reach this "
-            "port can use the panel and write into the workspace",
+            f"warning: listening on {options.host} without a password (--insecure-no-auth): "
+            "anyone who can reach this port can use the panel and write into the workspace",
             flush=True,
         )
-    launch(services, host=options.host, port=options.port, auth=options.auth)
+    launch(
+        services,
+        host=options.host,
+        port=options.port,
+        auth=options.auth,
+        insecure_no_auth=options.insecure_no_auth,
+    )
     return 0

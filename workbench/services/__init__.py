@@ -15,6 +15,7 @@ engine is imported on first use. See docs/services.md.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 
 from workbench.services.manager import (
     MessageEvent,
@@ -33,6 +34,7 @@ from workbench.services.runs import (
     RunInfo,
     RunLibrary,
 )
+from workbench.services.sandbox import Sandbox, SandboxError
 from workbench.services.tokenizers import (
     TokenizerEntry,
     TokenizerJob,
@@ -62,9 +64,13 @@ class Services:
         max_per_device: int = 1,
         max_upload_bytes: int | None = None,
         allow_shared_device: bool = False,
+        confine_paths: bool = False,
+        data_dirs: Sequence[str | os.PathLike[str]] = (),
     ) -> None:
+        """`confine_paths` (the web panel): every file a user names must lie inside the
+        workspace or one of `data_dirs` (services/sandbox.py); the TUI and CLI leave it off."""
         kwargs = {} if max_upload_bytes is None else {"max_upload_bytes": max_upload_bytes}
-        self.workspace = Workspace(root, **kwargs)
+        self.workspace = Workspace(root, confine_paths=confine_paths, data_dirs=data_dirs, **kwargs)
         self.presets = PresetService(self.workspace)
         self.tokenizers = TokenizerService(self.workspace)
         self.manager = RunManager(
@@ -99,6 +105,8 @@ __all__ = [
     "RunManager",
     "RunStatus",
     "RunsWatcher",
+    "Sandbox",
+    "SandboxError",
     "Services",
     "TokenSpan",
     "TokenizerEntry",

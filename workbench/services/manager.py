@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from bert_engine.errors import BertbenchError
-from workbench.services.workspace import Workspace, WorkspaceError
+from workbench.services.workspace import Workspace, WorkspaceError, check_name
 
 if TYPE_CHECKING:
     from bert_engine.presets import Preset
@@ -227,7 +227,7 @@ class RunManager:
     ) -> str:
         """Pre-train from a preset (object, name or file) plus `key=value` overrides; the run id."""
         p = self._preset(preset, overrides)
-        if name is not None:
+        if self._run_name(name) is not None:
             p.tracking.run_name = name
         device = self._device_key(p.pretrain.device)
         shared = self._shared(allow_shared_device)
@@ -257,6 +257,7 @@ class RunManager:
     ) -> str:
         """Fine-tune from a preset with [finetune] and [classification] tables; the run id."""
         p = self._preset(preset, overrides)
+        self._run_name(name)
         settings = p.finetune
         if settings is None or p.classification is None:
             raise WorkspaceError(
@@ -303,6 +304,7 @@ class RunManager:
                 if run.active and run.run_dir is not None and run.run_dir.resolve() == path:
                     raise RunBusyError(f"run {path.name} is already running here ({run.run_id})")
         config = read_config(path)
+        self.workspace.sandbox.check_preset(config)  # the files it trained on (confined)
         kind = "finetune" if (path / "labels.json").is_file() else "pretrain"
         section = config.get(kind) or {}
         device = self._device_key(str(section.get("device", "auto")))
@@ -444,7 +446,15 @@ class RunManager:
             p = load_preset(preset, overrides)
         # Runs started here live in the workspace, whatever the preset says.
         p.tracking.runs_dir = str(self.workspace.runs_dir)
+        # Confined (the web panel): every file the preset and its overrides name must lie
+        # inside the workspace or a data folder (services/sandbox.py).
+        self.workspace.sandbox.check_preset(p)
         return p
+
+    def _run_name(self, name: str | None) -> str | None:
+        if name is not None and self.workspace.confined:
+            check_name(name, "run name")
+        return name
 
     @staticmethod
     def _device_key(requested: str) -> str:

@@ -67,6 +67,8 @@ class PresetService:
         entries: list[PresetEntry] = []
         seen: set[str] = set()
         for path in sorted(self.folder.glob(f"*{SUFFIX}")):
+            if not self.workspace.sandbox.allows(path):  # a link out: not read when confined
+                continue
             entries.append(
                 PresetEntry(path.stem, path, "workspace", _description(path), path.stem in seen)
             )
@@ -90,11 +92,32 @@ class PresetService:
         """The file of a preset name (workspace first) or an existing preset path."""
         from bert_engine.presets import resolve_preset_ref
 
+        if self.workspace.confined:
+            return self._resolve_name(ref)
         if isinstance(ref, str) and not ref.endswith(SUFFIX) and "/" not in ref:
             local = self.folder / f"{ref}{SUFFIX}"
             if local.is_file():
                 return local
         return resolve_preset_ref(ref)
+
+    def _resolve_name(self, ref: str | Path) -> Path:
+        """Confined (the web panel): a listed preset's name only, never a path; a workspace
+        preset must not be a link that leads outside."""
+        from bert_engine.presets import PresetError
+
+        try:
+            name = check_name(str(ref), "preset name").removesuffix(SUFFIX)
+        except WorkspaceError as exc:
+            raise WorkspaceError(f"{exc}; choose a preset from the list") from None
+        for entry in self.list():
+            if entry.name == name and not entry.shadowed:
+                return (
+                    self.workspace.ensure_inside(entry.path)
+                    if entry.origin == "workspace"
+                    else entry.path
+                )
+        known = ", ".join(e.name for e in self.list() if not e.shadowed) or "none"
+        raise PresetError(f"no preset named {name!r}; choose one of: {known}")
 
     def load(self, ref: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Preset:
         """A validated preset (extends merged) with `key=value` overrides applied."""

@@ -132,7 +132,8 @@ class RunLibrary:
         live = self._live()
         return [
             info_of(record.path, live.get(record.path.resolve()), record)
-            for record in list_runs(self.workspace.runs_dir)
+            # Confined, a link that leads out is skipped before anything in it is read.
+            for record in list_runs(self.workspace.runs_dir, keep=self.workspace.sandbox.allows)
         ]
 
     def info(self, run: str | Path) -> RunInfo:

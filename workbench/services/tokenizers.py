@@ -190,6 +190,8 @@ class TokenizerService:
         upload = self.workspace.area("uploads") / source
         if "/" not in source and source != "demo" and upload.is_file():
             spec = str(upload)
+        # Confined (the web panel): the corpus must lie inside the workspace or a data folder.
+        self.workspace.sandbox.source(spec, "corpus")
 
         def docs() -> Iterable[str]:
             from bert_engine.data.sources import open_source
@@ -203,6 +205,8 @@ class TokenizerService:
     def list(self) -> list[TokenizerEntry]:
         entries = []
         for folder in sorted(self.folder.iterdir()):
+            if not self.workspace.sandbox.allows(folder):  # a link out: not read when confined
+                continue
             if not (folder / TOKENIZER_FILE).is_file():
                 continue
             meta = _read_json(folder / META_FILE)
@@ -222,13 +226,19 @@ class TokenizerService:
         if isinstance(ref, str) and "/" not in ref and "\\" not in ref:
             candidate = self.workspace.path("tokenizers", ref) / TOKENIZER_FILE
             if candidate.is_file():
+                self.workspace.resolve_inside(candidate, "tokenizer")  # the file may be a link
                 return candidate
-        path = Path(ref)
+            if self.workspace.confined:  # a name only, never a path on the server
+                raise self._unknown(ref)
+        path = self.workspace.resolve_inside(ref, "tokenizer")
         if path.is_dir() and (path / TOKENIZER_FILE).is_file():
-            return path / TOKENIZER_FILE
+            return self.workspace.resolve_inside(path / TOKENIZER_FILE, "tokenizer")
         if path.is_file():
             return path
-        raise WorkspaceError(
+        raise self._unknown(ref)
+
+    def _unknown(self, ref: str | Path) -> WorkspaceError:
+        return WorkspaceError(
             f"no tokenizer {str(ref)!r}: not a workspace tokenizer "
             f"({', '.join(e.name for e in self.list()) or 'none yet'}) nor a tokenizer file"
         )

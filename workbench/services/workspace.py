@@ -8,7 +8,8 @@
 
 Every name a UI passes is checked by `check_name` (one path component, no `..`, no separators,
 no absolute paths, no reserved device names) and every resolved path is re-checked to lie inside
-the root (symlinks included), so a crafted name can never write elsewhere. Writes are atomic
+the root (symlinks included), so a crafted name can never write elsewhere. Paths (not names) that
+a web user types go through `resolve_inside` (services/sandbox.py). Writes are atomic
 (temp file + rename, `bert_engine.files`). No engine import at module level: importing
 the services must stay fast for the TUI's first frame.
 """
@@ -18,6 +19,7 @@ from __future__ import annotations
 import os
 import re
 import unicodedata
+from collections.abc import Sequence
 from pathlib import Path
 
 from bert_engine.errors import BertbenchError
@@ -87,12 +89,31 @@ class Workspace:
     """The root folder and its areas; every path handed out lies inside the root."""
 
     def __init__(
-        self, root: str | os.PathLike[str], *, max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
+        self,
+        root: str | os.PathLike[str],
+        *,
+        max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
+        confine_paths: bool = False,
+        data_dirs: Sequence[str | os.PathLike[str]] = (),
     ) -> None:
+        from workbench.services.sandbox import Sandbox
+
         self.root = Path(root).expanduser().resolve()
         self.max_upload_bytes = max_upload_bytes
         for area in AREAS:
             (self.root / area).mkdir(parents=True, exist_ok=True)
+        # Confined (the web panel): every path a user names must lie inside the root or one of
+        # the data folders (services/sandbox.py); unconfined (TUI, CLI) paths are only resolved.
+        self.sandbox = Sandbox.of(self.root, data_dirs, confine_paths)
+
+    @property
+    def confined(self) -> bool:
+        return self.sandbox.confine
+
+    def resolve_inside(self, path: str | os.PathLike[str], what: str = "file") -> Path:
+        """`path` resolved (symlinks followed); confined, a `SandboxError` unless it lies inside
+        the workspace or a data folder. The one check the web panel's file inputs go through."""
+        return self.sandbox.path(path, what)
 
     # ------------------------------------------------------------------ paths
     def area(self, area: str) -> Path:

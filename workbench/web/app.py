@@ -1,9 +1,12 @@
 """build_app / launch: the Gradio Blocks of the web panel.
 
-Safe by default (docs/web.md): it listens on 127.0.0.1, never opens a share link, sends no
-analytics, limits upload sizes (Gradio rejects larger files before the handler runs, the
-workspace checks again), serves downloads only from the workspace's exports/ folder, and every
-name typed in a form goes through the workspace's name check, so files land only inside it.
+Safe by default (docs/web.md, "Security"): it listens on 127.0.0.1 and refuses any other
+address without a password (`auth`) unless told `insecure_no_auth`, never opens a share link,
+sends no analytics, limits upload sizes (Gradio rejects larger files before the handler runs, the
+workspace checks again), serves downloads only from the workspace's exports/ folder, every name
+typed in a form goes through the workspace's name check, and with `Services(confine_paths=True)`
+(what `bertbench web` builds) every path goes through the sandbox (services/sandbox.py): nothing
+outside the workspace and the operator's data folders is read, listed, trained on or written.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from dataclasses import dataclass
 import gradio as gr
 
 from workbench.services import Services
+from workbench.web.exposure import check_exposure, is_loopback
 from workbench.web.tabs import playground, presets, runs, tokenizer, train
 
 TABS = (
@@ -35,9 +39,16 @@ footer {display: none !important}
 
 def build_app(services: Services) -> gr.Blocks:
     with gr.Blocks(title="bertbench", analytics_enabled=False) as app:
+        workspace = services.workspace
+        data = workspace.sandbox.data_dirs
+        extra = (
+            " Data folders (read only): " + ", ".join(f"`{d}`" for d in data) + "."
+            if data and workspace.confined
+            else ""
+        )
         gr.Markdown(
-            f"# bertbench\nWorkspace: `{services.workspace.root}` — runs, presets, tokenizers "
-            "and exports are read from and written to this folder only."
+            f"# bertbench\nWorkspace: `{workspace.root}` — runs, presets, tokenizers "
+            f"and exports are read from and written to this folder only.{extra}"
         )
         for title, build in TABS:
             with gr.Tab(title):
@@ -69,11 +80,16 @@ def launch(
     host: str = "127.0.0.1",
     port: int = 7860,
     auth: tuple[str, str] | None = None,
+    insecure_no_auth: bool = False,
     block: bool = True,
     quiet: bool = False,
 ) -> Panel:
     """Serve the panel. `block=False` returns once the server listens (tests); `block=True`
-    serves until Ctrl+C, then stops every run (each writes a checkpoint first)."""
+    serves until Ctrl+C, then stops every run (each writes a checkpoint first).
+
+    A `host` other than loopback needs `auth` (or `insecure_no_auth=True`): an `ExposureError`
+    otherwise, before anything listens."""
+    check_exposure(host, auth, insecure_no_auth)
     app = build_app(services)
     if port == 0:
         port = free_port(host)
@@ -97,7 +113,7 @@ def launch(
     panel = Panel(app, url)
     if not quiet:
         print(f"bertbench web panel: {url}  (workspace {services.workspace.root})", flush=True)
-        if host in ("127.0.0.1", "localhost"):
+        if is_loopback(host):
             print(
                 f"From another machine: ssh -L {port}:127.0.0.1:{port} <this host>, then open "
                 f"http://127.0.0.1:{port}/ there. Ctrl+C stops the panel.",

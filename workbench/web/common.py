@@ -1,4 +1,8 @@
-"""Small helpers every tab uses: service errors as Gradio messages, uploaded-file reading."""
+"""Small helpers every tab uses: service errors as Gradio messages, uploaded-file reading.
+
+Every handler runs with whatever a client sends (the page's dropdown choices are not enforced by
+Gradio's API); the services check names and, with `Services(confine_paths=True)` as the panel is
+started, every path (services/sandbox.py)."""
 
 from __future__ import annotations
 
@@ -71,4 +75,13 @@ def uploaded(file: Any) -> tuple[str, bytes]:
     if file is None:
         raise gr.Error("no file received; choose a file first", print_exception=False)
     path = Path(file if isinstance(file, str) else getattr(file, "name", file["path"]))
+    # Gradio itself refuses input files outside its upload folder; checked again here, after
+    # symlinks, so a crafted request can never make the panel read another file.
+    from gradio.utils import get_upload_folder
+
+    if not path.resolve().is_relative_to(Path(get_upload_folder()).resolve()):
+        raise gr.Error(
+            "that file was not uploaded through this page; choose the file again",
+            print_exception=False,
+        )
     return path.name, path.read_bytes()

@@ -43,8 +43,8 @@ def build(services: Services) -> None:
                 value="demo",
                 label="Corpus",
                 allow_custom_value=True,
-                info="'demo' (built-in, offline), a text file on this machine (a path), or a "
-                "file uploaded here (kept in the workspace's uploads/)",
+                info="'demo' (built-in, offline), a file uploaded here (kept in the workspace's "
+                "uploads/), or the path of a file in the workspace or a data folder of the panel",
             )
             upload = gr.UploadButton(
                 "Upload a corpus (.txt, .jsonl, .csv, .gz)",
