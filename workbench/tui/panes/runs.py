@@ -21,7 +21,7 @@ from workbench.services.live import RUN_COLUMNS, config_rows, run_rows
 from workbench.tui.guard import Guarded, guarded
 from workbench.tui.idle_gc import freeze_loaded_objects
 from workbench.tui.messages import RunsChanged, RunStarted
-from workbench.tui.widgets.curves import CurvePlot, controls_text
+from workbench.tui.widgets.curves import CHART_KEYS, CurvePlot, controls_text
 from workbench.tui.widgets.pickers import offer
 from workbench.tui.widgets.wrap_table import WrapTable
 
@@ -37,10 +37,10 @@ class RunsPane(Guarded, Vertical):
         Binding("u", "continue_run", "Continue"),
         Binding("e", "export", "Export HF"),
         Binding("b", "tensorboard", "TensorBoard"),
-        Binding("g", "refresh", "Refresh"),
-        Binding("v", "next_chart", "Chart"),
-        Binding("s", "smoothing", "Smooth"),
-        Binding("l", "log_scale", "Log y"),
+        Binding("g", "refresh", "Refresh", show=False),  # it refreshes by itself; a button too
+        Binding("v", "next_chart", "Chart", group=CHART_KEYS),
+        Binding("s", "smoothing", "Smooth", group=CHART_KEYS),
+        Binding("l", "log_scale", "Log y", group=CHART_KEYS),
     ]
 
     def __init__(self, *, id: str | None = None) -> None:

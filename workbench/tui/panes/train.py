@@ -29,7 +29,7 @@ from workbench.services.manager import UnknownRunError
 from workbench.tui.guard import Guarded, guarded
 from workbench.tui.idle_gc import freeze_loaded_objects
 from workbench.tui.messages import PresetChosen, RunEvent, RunsChanged, RunStarted
-from workbench.tui.widgets.curves import CurvePlot, controls_text
+from workbench.tui.widgets.curves import CHART_KEYS, CurvePlot, controls_text
 from workbench.tui.widgets.pickers import offer
 
 REDRAWS_PER_S = 4
@@ -67,9 +67,9 @@ class TrainPane(Guarded, Vertical):
         Binding("p", "pause", "Pause"),
         Binding("r", "resume", "Resume"),
         Binding("x", "stop", "Stop"),
-        Binding("v", "next_chart", "Chart"),
-        Binding("s", "smoothing", "Smooth"),
-        Binding("l", "log_scale", "Log y"),
+        Binding("v", "next_chart", "Chart", group=CHART_KEYS),
+        Binding("s", "smoothing", "Smooth", group=CHART_KEYS),
+        Binding("l", "log_scale", "Log y", group=CHART_KEYS),
     ]
 
     def __init__(self, *, id: str | None = None) -> None:
