@@ -19,7 +19,7 @@ from rich.markup import escape
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Container, Horizontal, Vertical
+from textual.containers import Container, Horizontal, Vertical, VerticalScroll
 from textual.css.query import NoMatches
 from textual.widgets import Button, Label, ProgressBar, RichLog, Select, Static
 
@@ -99,7 +99,7 @@ class TrainPane(Guarded, Vertical):
         # terminals) or under the figures (short ones: the step chart gets the full height).
         with Container(id="train-body"):
             yield CurvePlot("loss", id="train-loss")
-            with Vertical(id="train-side"):
+            with VerticalScroll(id="train-side", can_focus=False):
                 yield Static("no run yet", id="train-run")
                 yield Static("", id="train-figures")
                 yield Static("", id="train-error", markup=False)
