@@ -14,12 +14,11 @@ them all and look at the new pictures:
 
 from __future__ import annotations
 
-import math
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
+from kit.fixed_runs import events, write_run
 from kit.tui import sentences, settle, started
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, OptionList, Select
@@ -41,52 +40,18 @@ SMALL_LR = "small-lr-20260102T000000Z"
 CLASSIFIER = "classify-20260103T000000Z"
 
 
-def events(total: int, lr: float) -> list[Any]:
-    """A fixed, plausible finished run: decaying loss, evaluations every 10 steps."""
-    from bert_engine.training.events import (
-        CheckpointEvent,
-        EvalEvent,
-        FinishedEvent,
-        StartedEvent,
-        StepEvent,
-    )  # fmt: skip
-
-    out: list[Any] = [StartedEvent(step=0, total_steps=total, time=0.0)]
-    for step in range(1, total + 1):
-        loss = 2.0 + 3.0 * math.exp(-step * lr * 40) + 0.1 * math.sin(step)
-        out.append(
-            StepEvent(
-                step=step, total_steps=total, loss=loss, lr=lr, grad_norm=1.0 / step + 0.5,
-                tokens_per_s=5120.0, eta_s=(total - step) * 0.5, time=float(step),
-            )
-        )  # fmt: skip
-        if step % 10 == 0:
-            out.append(EvalEvent(step=step, metrics={"loss": loss + 0.2, "accuracy": step / 100}))
-            out.append(CheckpointEvent(step=step, path=f"checkpoints/step-{step}"))
-    out.append(FinishedEvent(step=total, elapsed_s=30))
-    return out
-
-
-def write_run(root: Path, name: str, day: int, lr: float, total: int = 40) -> Path:
-    from bert_engine.tracking import Tracker, create_run
-
-    config = {"model": {"hidden_size": 32}, "pretrain": {"lr": lr, "max_steps": total}}
-    when = datetime(2026, 1, day, tzinfo=timezone.utc)
-    run_dir = create_run(root / "runs", name, config, when=when)
-    with Tracker(run_dir, tensorboard=False) as tracker:
-        for event in events(total, lr):
-            tracker(event)
-    return run_dir
-
-
 @pytest.fixture
 def runs_ws(workspace: Path) -> Path:
     """Two finished pre-training runs and a classifier (a run with labels)."""
-    write_run(workspace, "base", 1, 1e-3)
-    write_run(workspace, "small-lr", 2, 3e-4)
-    classifier = write_run(workspace, "classify", 3, 1e-3, total=20)
-    (classifier / "labels.json").write_text('["negative", "positive"]', encoding="utf-8")
+    write_runs(workspace)
     return workspace
+
+
+def write_runs(root: Path) -> None:
+    write_run(root, "base", 1, 1e-3)
+    write_run(root, "small-lr", 2, 3e-4)
+    classifier = write_run(root, "classify", 3, 1e-3, total=20)
+    (classifier / "labels.json").write_text('["negative", "positive"]', encoding="utf-8")
 
 
 def shoot(snap_compare: Any, root: Path, size: tuple[int, int], before: Any) -> bool:
