@@ -27,6 +27,9 @@ def test_fit_widths_keeps_natural_widths_that_fit_and_shares_the_rest() -> None:
     # The narrow key column keeps its width; the two long values share what is left.
     assert fit_widths([8, 60, 60], 60) == [8, 26, 26]
     assert fit_widths([8, 60, 61], 61) == [8, 27, 26]
+    # The key column keeps its width up to 40% of the total; the values share the rest.
+    assert fit_widths([20, 30, 30], 50) == [20, 15, 15]
+    assert fit_widths([40, 30, 30], 50) == [20, 15, 15]
     # Never narrower than the least width, even when that cannot fit.
     assert fit_widths([30, 30, 30], 9) == [6, 6, 6]
 

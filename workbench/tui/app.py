@@ -87,7 +87,7 @@ class BertbenchApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "bertbench"
     # Classes on the screen that app.tcss lays the panes out by (80x24 is narrow and short).
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-medium"), (130, "-wide")]
     VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
     BINDINGS = [
         *(

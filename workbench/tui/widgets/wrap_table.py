@@ -17,12 +17,23 @@ MIN_WIDTH = 6  # no column narrower than this (a value wraps over more lines ins
 PADDING = 2  # DataTable's cell padding, one column each side
 
 
+KEY_SHARE = 0.4  # the first (key) column may take this much of the width before others
+
+
 def fit_widths(natural: Sequence[int], total: int, least: int = MIN_WIDTH) -> list[int]:
     """Column widths that fit in `total` cells: each column its natural width when all fit,
-    else narrow columns keep theirs and the wide ones share what is left equally."""
+    else the first (key) column keeps its width up to `KEY_SHARE` of the total, and of the
+    others the narrow ones keep theirs and the wide ones share what is left equally."""
     widths = [max(1, n) for n in natural]
     if sum(widths) <= total or not widths:
         return widths
+    key = min(widths[0], max(least, int(total * KEY_SHARE)))
+    if len(widths) == 1:
+        return [key]
+    return [key, *_share(widths[1:], total - key, least)]
+
+
+def _share(widths: list[int], total: int, least: int) -> list[int]:
     fitted = list(widths)
     wide = set(range(len(widths)))
     room = max(total, least * len(widths))
