@@ -81,11 +81,11 @@ async def test_train_and_runs_charts_of_a_finished_run(tmp_path: Path) -> None:
         assert lower.display and lower.series["validation/mlm_accuracy"][0] == [10, 20, 30]
         assert all(s.sparse for s in lower.chart.series)
         assert lower.plt._active.monitor.ylim[0] == [0.0, 1.0]
-        # The keys are in the footer.
         pane.query_one("#train-pretrain").focus()
         await pilot.pause()
-        footer = {key.description for key in app.query(FooterKey)}
-        assert {"Chart", "Smooth", "Log y"} <= footer
+        # The keys are in the footer (one group: v s l, "charts").
+        footer = {key.key: key.tooltip for key in app.query(FooterKey)}
+        assert {"v": "Chart", "s": "Smooth", "l": "Log y"}.items() <= footer.items()
 
         await pilot.press("v")  # the next chart: learning rate
         assert pane.chart == "lr"

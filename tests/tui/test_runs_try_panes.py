@@ -60,7 +60,8 @@ async def test_runs_pane_lists_compares_and_exports(trained_ws: tuple[Path, str,
         # Both runs logged a training loss: the overlay holds both curves.
         assert pane.query_one("#runs-metric", Select).value == "train/loss"
         diff = pane.query_one("#runs-diff", DataTable)
-        settings = {diff.get_row_at(i)[0]: diff.get_row_at(i)[1:] for i in range(diff.row_count)}
+        cells = [[str(c) for c in diff.get_row_at(i)] for i in range(diff.row_count)]
+        settings = {row[0]: row[1:] for row in cells}
         assert "finetune.epochs" in settings
         values = dict(zip(pane.marked, settings["finetune.epochs"], strict=True))
         assert values == {pre: "-", ft: "2"}

@@ -22,10 +22,10 @@ from textual.widget import Widget
 from textual.widgets import (
     Button,
     DataTable,
-    Footer,
     Header,
     ListView,
     OptionList,
+    Select,
     TabbedContent,
     TabPane,
     Tabs,
@@ -43,6 +43,7 @@ from workbench.tui.panes.tokenizer import TokenizerPane
 from workbench.tui.panes.train import TrainPane
 from workbench.tui.screens.help import HelpScreen
 from workbench.tui.screens.quit import QuitScreen
+from workbench.tui.widgets.pane_footer import PaneFooter
 
 TABS = (
     ("presets", "Presets", PresetsPane),
@@ -52,8 +53,10 @@ TABS = (
     ("try", "Try", TryPane),
 )
 
-# Widgets that do not take typed digits: focusing one keeps the number keys for tabs.
-QUIET_FOCUS = (OptionList, DataTable, Button, ListView, Tree)
+# Widgets that do not take typed digits: focusing one keeps the number keys for tabs. A tab
+# gets the first of its lists and tables (Space and Enter then act on it at once), else its
+# first button or picker; the pane's keys are in the footer either way.
+FIRST_FOCUS = ((OptionList, DataTable, ListView, Tree), (Button, Select))
 
 # After a crash, the wait for the active runs' checkpoints (seconds).
 CRASH_STOP_TIMEOUT_S = 300
@@ -83,6 +86,9 @@ class PaneTabs(TabbedContent):
 class BertbenchApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "bertbench"
+    # Classes on the screen that app.tcss lays the panes out by (80x24 is narrow and short).
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-medium"), (130, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
     BINDINGS = [
         *(
             Binding(str(i), f"show_tab('{tab_id}')", title, show=False)
@@ -115,7 +121,7 @@ class BertbenchApp(App[None]):
                 # The number in the title is the key that opens the tab.
                 with TabPane(f"{number} {title}", id=tab_id):
                     yield pane(id=f"{tab_id}-pane")
-        yield Footer()
+        yield PaneFooter()
 
     def on_mount(self) -> None:
         self.sub_title = self.services.workspace.root.name
@@ -233,12 +239,14 @@ class BertbenchApp(App[None]):
         focused = self.focused
         if keep and focused is not None and (focused is pane or pane in focused.ancestors):
             return
-        for widget in self.screen.focus_chain:
-            if pane in widget.ancestors and isinstance(widget, QUIET_FOCUS):
-                # Not widget.focus(): that is deferred, and a tab key pressed meanwhile
-                # would be undone by it.
-                self.screen.set_focus(widget)
-                return
+        chain = [w for w in self.screen.focus_chain if pane in w.ancestors]
+        for kinds in FIRST_FOCUS:
+            for widget in chain:
+                if isinstance(widget, kinds):
+                    # Not widget.focus(): that is deferred, and a tab key pressed meanwhile
+                    # would be undone by it.
+                    self.screen.set_focus(widget)
+                    return
         self.screen.set_focus(tabs.query_one(Tabs))
 
     def action_help(self) -> None:

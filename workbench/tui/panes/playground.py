@@ -20,6 +20,7 @@ from workbench.services.live import probability_rows
 from workbench.tui.guard import Guarded, guarded
 from workbench.tui.idle_gc import freeze_loaded_objects
 from workbench.tui.messages import RunsChanged
+from workbench.tui.widgets.pickers import offer
 
 BAR_WIDTH = 30
 TOP_K = 5
@@ -69,12 +70,11 @@ class TryPane(Guarded, Vertical):
         select = self.query_one("#try-run", Select)
         previous = select.value
         try:
-            select.set_options([(f"{run} ({kind})", run) for run, kind in runs])
+            options = [(f"{run} ({kind})", run) for run, kind in runs]
+            offer(select, options, previous if previous in self.kinds else None)
         except NoMatches:  # the select is not composed yet: try again after the next refresh
             self.call_after_refresh(self._set_runs, runs)
             return
-        if previous in self.kinds:
-            select.value = previous
 
     @on(Select.Changed, "#try-run")
     def _run_changed(self, event: Select.Changed) -> None:

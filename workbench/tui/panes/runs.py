@@ -21,7 +21,9 @@ from workbench.services.live import RUN_COLUMNS, config_rows, run_rows
 from workbench.tui.guard import Guarded, guarded
 from workbench.tui.idle_gc import freeze_loaded_objects
 from workbench.tui.messages import RunsChanged, RunStarted
-from workbench.tui.widgets.curves import CurvePlot, controls_text
+from workbench.tui.widgets.curves import CHART_KEYS, CurvePlot, controls_text
+from workbench.tui.widgets.pickers import offer
+from workbench.tui.widgets.wrap_table import WrapTable
 
 MARK = "●"
 
@@ -35,10 +37,10 @@ class RunsPane(Guarded, Vertical):
         Binding("u", "continue_run", "Continue"),
         Binding("e", "export", "Export HF"),
         Binding("b", "tensorboard", "TensorBoard"),
-        Binding("g", "refresh", "Refresh"),
-        Binding("v", "next_chart", "Chart"),
-        Binding("s", "smoothing", "Smooth"),
-        Binding("l", "log_scale", "Log y"),
+        Binding("g", "refresh", "Refresh", show=False),  # it refreshes by itself; a button too
+        Binding("v", "next_chart", "Chart", group=CHART_KEYS),
+        Binding("s", "smoothing", "Smooth", group=CHART_KEYS),
+        Binding("l", "log_scale", "Log y", group=CHART_KEYS),
     ]
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -67,7 +69,7 @@ class RunsPane(Guarded, Vertical):
         yield Static("", id="runs-message", markup=False)
         with Horizontal(id="runs-detail"):
             yield CurvePlot("curves", id="runs-plot")
-            yield DataTable(id="runs-diff", cursor_type="none")
+            yield WrapTable(id="runs-diff")
 
     def on_mount(self) -> None:
         table = self.query_one("#runs-table", DataTable)
@@ -143,6 +145,11 @@ class RunsPane(Guarded, Vertical):
         table.update_cell(run, "mark", MARK if run in self.marked else "")
         self._say(f"marked: {', '.join(self.marked)}" if self.marked else "")
 
+    @on(DataTable.RowSelected, "#runs-table")
+    def _selected(self, event: DataTable.RowSelected) -> None:
+        # Enter on the table (or a click on the highlighted row) marks it, as Space does.
+        self.action_mark()
+
     @on(DataTable.RowHighlighted, "#runs-table")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
         if len(self.marked) < 2 and event.row_key.value is not None:
@@ -184,13 +191,11 @@ class RunsPane(Guarded, Vertical):
 
     def _show_comparison(self, comparison: Any) -> None:
         self._curves_of = None  # the plot shows several runs now
-        diff = self.query_one("#runs-diff", DataTable)
-        diff.clear(columns=True)
-        diff.add_column("setting")
-        for run in comparison.runs:
-            diff.add_column(run)
         rows = config_rows(comparison.config_diff, comparison.runs)
-        diff.add_rows(rows or [("(same settings)", *("" for _ in comparison.runs))])
+        self.query_one("#runs-diff", WrapTable).show(
+            ["setting", *comparison.runs],
+            rows or [("(same settings)", *("" for _ in comparison.runs))],
+        )
         self._show_curves(comparison.curves)
         self._say(f"comparing {', '.join(comparison.runs)}: {len(rows)} settings differ")
 
@@ -205,7 +210,7 @@ class RunsPane(Guarded, Vertical):
         keys = [key for _, key in choices]
         previous = select.value
         try:
-            select.set_options(choices)
+            offer(select, choices)
         except NoMatches:  # the select is not composed yet: try again after the next refresh
             self.call_after_refresh(self._set_choices, choices, default)
             return

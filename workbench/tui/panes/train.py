@@ -19,7 +19,7 @@ from rich.markup import escape
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Container, Horizontal, Vertical, VerticalScroll
 from textual.css.query import NoMatches
 from textual.widgets import Button, Label, ProgressBar, RichLog, Select, Static
 
@@ -29,7 +29,8 @@ from workbench.services.manager import UnknownRunError
 from workbench.tui.guard import Guarded, guarded
 from workbench.tui.idle_gc import freeze_loaded_objects
 from workbench.tui.messages import PresetChosen, RunEvent, RunsChanged, RunStarted
-from workbench.tui.widgets.curves import CurvePlot, controls_text
+from workbench.tui.widgets.curves import CHART_KEYS, CurvePlot, controls_text
+from workbench.tui.widgets.pickers import offer
 
 REDRAWS_PER_S = 4
 # Training threads run this much nicer than the interface (Linux: per-thread nice, inherited
@@ -66,9 +67,9 @@ class TrainPane(Guarded, Vertical):
         Binding("p", "pause", "Pause"),
         Binding("r", "resume", "Resume"),
         Binding("x", "stop", "Stop"),
-        Binding("v", "next_chart", "Chart"),
-        Binding("s", "smoothing", "Smooth"),
-        Binding("l", "log_scale", "Log y"),
+        Binding("v", "next_chart", "Chart", group=CHART_KEYS),
+        Binding("s", "smoothing", "Smooth", group=CHART_KEYS),
+        Binding("l", "log_scale", "Log y", group=CHART_KEYS),
     ]
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -94,14 +95,15 @@ class TrainPane(Guarded, Vertical):
             yield Button("Pause", id="train-pause", disabled=True, compact=True)
             yield Button("Resume", id="train-resume", disabled=True, compact=True)
             yield Button("Stop", id="train-stop", variant="error", disabled=True, compact=True)
-        with Horizontal(id="train-body"):
-            with Vertical(id="train-charts"):
-                yield CurvePlot("loss", id="train-loss")
-                yield CurvePlot("evaluation metrics", id="train-eval")
-            with Vertical(id="train-side"):
+        # A grid, so app.tcss can place the evaluation chart under the step chart (tall
+        # terminals) or under the figures (short ones: the step chart gets the full height).
+        with Container(id="train-body"):
+            yield CurvePlot("loss", id="train-loss")
+            with VerticalScroll(id="train-side", can_focus=False):
                 yield Static("no run yet", id="train-run")
                 yield Static("", id="train-figures")
                 yield Static("", id="train-error", markup=False)
+            yield CurvePlot("evaluation metrics", id="train-eval")
         with Horizontal(id="train-progress-row"):
             yield Label("idle", id="train-progress-label")
             # A known total from the start: an indeterminate bar animates (repaints) nonstop.
@@ -129,7 +131,7 @@ class TrainPane(Guarded, Vertical):
 
     def _set_presets(self, names: list[str]) -> None:
         try:
-            self.query_one("#train-preset", Select).set_options([(n, n) for n in names])
+            offer(self.query_one("#train-preset", Select), [(n, n) for n in names])
         except NoMatches:  # the select is not composed yet: try again after the next refresh
             self.call_after_refresh(self._set_presets, names)
             return
@@ -142,7 +144,7 @@ class TrainPane(Guarded, Vertical):
         select = self.query_one("#train-preset", Select)
         if name not in self._presets:
             self._presets.append(name)
-            select.set_options([(n, n) for n in self._presets])
+            offer(select, [(n, n) for n in self._presets])
         select.value = name
 
     def on_preset_chosen(self, message: PresetChosen) -> None:
@@ -302,6 +304,7 @@ class TrainPane(Guarded, Vertical):
         lower = self.query_one("#train-eval", CurvePlot)
         lower.show_chart(metrics, " · ".join(metrics.notes))
         lower.display = not metrics.empty
+        self.query_one("#train-body").set_class(metrics.empty, "-no-eval")
 
     # ------------------------------------------------------------------ drawing
     def _run_label(self) -> str:

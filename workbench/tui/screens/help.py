@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Iterable
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
@@ -67,10 +69,16 @@ def _action(binding: BindingType) -> str:
     return binding.action if isinstance(binding, Binding) else binding[1]
 
 
-def _section(title: str, rows: list[tuple[str, str]]) -> list[Content]:
-    width = max((len(k) for k, _ in rows), default=0) + 2
+def _section(title: str, rows: list[tuple[str, str]], width: int) -> list[Content]:
+    """A heading and its keys; a description too long for `width` wraps under itself
+    (a hanging indent), so the key column stays clear on a narrow screen."""
+    keys = max((len(k) for k, _ in rows), default=0) + 2
     lines = [Content(""), Content.styled(title, "bold $accent")]
-    lines += [Content.assemble((f"  {k:<{width}}", "bold $text-primary"), d) for k, d in rows]
+    room = max(20, width - keys - 2)
+    for key, text in rows:
+        wrapped = textwrap.wrap(text, room) or [""]
+        lines.append(Content.assemble((f"  {key:<{keys}}", "bold $text-primary"), wrapped[0]))
+        lines += [Content(" " * (keys + 2) + more) for more in wrapped[1:]]
     return lines
 
 
@@ -87,6 +95,18 @@ class HelpScreen(Guarded, ModalScreen[None]):
         self.pane_bindings = pane_bindings
 
     def compose(self) -> ComposeResult:
+        with Vertical(id="help-box"):
+            with VerticalScroll(id="help-scroll"):
+                yield Static(self.text(80), id="help-text")
+            yield Button("Close (Esc)", id="help-close", variant="primary", compact=True)
+
+    def on_resize(self, event: events.Resize) -> None:
+        # The key descriptions wrap to the sheet's width (less its scrollbar and padding).
+        width = self.query_one("#help-scroll").size.width - 2
+        if width > 0:
+            self.query_one("#help-text", Static).update(self.text(width))
+
+    def text(self, width: int) -> Content:
         from workbench.tui.app import BertbenchApp
 
         keys = [
@@ -98,20 +118,17 @@ class HelpScreen(Guarded, ModalScreen[None]):
         parts: list[Content] = [
             Content.styled("bertbench: keys and panes", "bold $accent"),
             Content(f"workspace {self.workspace}"),
-            *_section("Everywhere", keys),
+            *_section("Everywhere", keys, width),
         ]
         for title, bindings in self.pane_bindings.items():
             rows = binding_rows(bindings)
             if rows:
-                parts += _section(title, rows)
+                parts += _section(title, rows, width)
         parts += [Content(""), Content.styled("The panes", "bold $accent")]
         for title, text in PANES:
             parts.append(Content.assemble((title, "bold"), ": ", text))
         parts.append(Content("The mouse works too: click tabs, buttons, list rows and fields."))
-        with Vertical(id="help-box"):
-            with VerticalScroll(id="help-scroll"):
-                yield Static(Content("\n").join(parts), id="help-text")
-            yield Button("Close (Esc)", id="help-close", variant="primary", compact=True)
+        return Content("\n").join(parts)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()

@@ -1,4 +1,7 @@
-"""Diff two presets side by side: the settings that differ, one row each."""
+"""Diff two presets side by side: the settings that differ, one row each.
+
+The table always fits the screen: long values wrap onto more lines (`WrapTable`), so both
+presets' columns stay visible at any width."""
 
 from __future__ import annotations
 
@@ -9,11 +12,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, DataTable, Label, Select, Static
+from textual.widgets import Button, Label, Select, Static
 
 from workbench.services import PresetEntry
 from workbench.services.form import value_text
 from workbench.tui.guard import Guarded, guarded
+from workbench.tui.widgets.wrap_table import WrapTable
 
 
 class DiffScreen(Guarded, ModalScreen[None]):
@@ -38,13 +42,12 @@ class DiffScreen(Guarded, ModalScreen[None]):
                     others, value=first_other, allow_blank=False, id="diff-other", compact=True
                 )
             yield Static("", id="diff-summary", markup=False)
-            yield DataTable(id="diff-table", zebra_stripes=True, cursor_type="row")
+            yield WrapTable(id="diff-table")
             with Horizontal(classes="modal-buttons"):
                 yield Button("Close (Esc)", id="diff-close", compact=True)
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        table.add_columns("setting", self.left.name, "other")
+        self.query_one(WrapTable).show(["setting", self.left.name, "other"], [])
         self.compare(self.query_one("#diff-other", Select).value)
 
     @on(Select.Changed, "#diff-other")
@@ -62,15 +65,14 @@ class DiffScreen(Guarded, ModalScreen[None]):
         self.app.call_from_thread(self._show, other, rows)
 
     def _failed(self, text: str) -> None:
-        self.query_one(DataTable).clear()
+        self.query_one(WrapTable).show(["setting", self.left.name, "other"], [])
         self.query_one("#diff-summary", Static).update(text)
 
     def _show(self, other: PresetEntry, rows: dict[str, tuple[Any, Any]]) -> None:
-        table = self.query_one(DataTable)
-        table.clear(columns=True)
-        table.add_columns("setting", self.left.name, other.name)
-        for key, (a, b) in rows.items():
-            table.add_row(key, _cell(a), _cell(b), key=key)
+        self.query_one(WrapTable).show(
+            ["setting", self.left.name, other.name],
+            [(key, _cell(a), _cell(b)) for key, (a, b) in rows.items()],
+        )
         summary = (
             f"{len(rows)} setting{'s differ' if len(rows) != 1 else ' differs'}"
             if rows
@@ -84,5 +86,5 @@ class DiffScreen(Guarded, ModalScreen[None]):
 
 
 def _cell(value: Any) -> str:
-    text = value_text(value) if value is not None else "—"
-    return text if len(text) <= 60 else text[:57] + "…"
+    # Whole: a long value wraps in the table rather than losing its end.
+    return value_text(value) if value is not None else "—"

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from textual.app import RenderResult
+from textual.binding import Binding
 from textual_plotext import PlotextPlot
 
 from workbench.services.charts import Chart
@@ -17,6 +18,8 @@ from workbench.services.charts import Chart
 PALETTE = ("blue+", "green+", "red+", "cyan+", "magenta+", "yellow", "orange", "blue")
 FAINT = "gray"
 MARKER = "●"  # a sparse series' points (plotext draws a one-point line as nothing)
+# The chart keys (v s l) share one footer entry, so a pane's keys fit in 80 columns.
+CHART_KEYS = Binding.Group("charts")
 
 
 def controls_text(chart: Chart, smoothing: float, position: str = "") -> str:
