@@ -121,6 +121,13 @@ class FinetuneSettings(BaseModel):
     classifier_dropout: float = Field(
         default=0.1, ge=0.0, lt=1.0, description="Dropout before the classification layer."
     )
+    pooling: Literal["cls", "mean"] = Field(
+        default="cls",
+        description='How a text becomes one vector for the classifier: "cls" (BERT\'s [CLS] '
+        'state through the pooler; what HF BertForSequenceClassification does) or "mean" (the '
+        "mean of the real tokens' final states, no pooler; Cramming's choice: an MLM-only "
+        "pre-training never trains the pooler). See docs/finetuning.md for exporting it.",
+    )
     keep_last: int = Field(default=1, ge=1, le=100, description="Newest checkpoints to keep.")
     reinit_layers: int = Field(
         default=0,
