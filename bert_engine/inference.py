@@ -47,6 +47,7 @@ TOKENIZER_FILE = "tokenizer.json"
 LABELS_FILE = "labels.json"
 BERT_CONFIG_FILE = "bert_config.json"
 CONFIG_FILE = "config.toml"
+CLASSIFIER_FILE = "classifier.json"  # a classifier's head: {"pooling": "cls" | "mean"}
 
 
 class RunError(BertbenchError, ValueError):
@@ -105,6 +106,23 @@ def read_run_tokenizer(run_dir: str | os.PathLike[str]) -> Tokenizer:
     if not path.is_file():
         raise RunError(f"{run_dir}: no {TOKENIZER_FILE}; the run did not save its tokenizer")
     return load_tokenizer(path)
+
+
+def read_pooling(run_dir: str | os.PathLike[str]) -> str:
+    """How a fine-tuned run pools ("cls" or "mean"); "cls" for runs made before it was a
+    choice (they have no classifier.json)."""
+    from bert_engine.modeling.models import POOLINGS
+
+    path = Path(run_dir) / CLASSIFIER_FILE
+    if not path.is_file():
+        return "cls"
+    try:
+        pooling = json.loads(path.read_text(encoding="utf-8"))["pooling"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise RunError(f"{path}: not a classifier description ({exc})") from exc
+    if pooling not in POOLINGS:
+        raise RunError(f"{path}: unknown pooling {pooling!r}; expected one of {POOLINGS}")
+    return str(pooling)
 
 
 def read_bert_config(run_dir: str | os.PathLike[str], vocab_size: int) -> BertConfig:
@@ -231,7 +249,9 @@ class Predictor:
         model: nn.Module
         if (run / LABELS_FILE).is_file():
             labels = LabelVocab.load(run / LABELS_FILE)
-            model = BertForSequenceClassification(config, len(labels), label_names=labels.labels)
+            model = BertForSequenceClassification(
+                config, len(labels), label_names=labels.labels, pooling=read_pooling(run)
+            )
         elif any(k.startswith("nsp.") for k in weights):
             model = BertForPreTraining(config)
         elif any(k.startswith("mlm.") for k in weights):

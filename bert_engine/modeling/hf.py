@@ -34,6 +34,9 @@ BertLike = BertModel | BertForPreTraining | BertForMaskedLM | BertForSequenceCla
 _TIED_DECODER_WEIGHT = "cls.predictions.decoder.weight"
 _TIED_DECODER_BIAS = "cls.predictions.decoder.bias"
 _BUFFERS = ("embeddings.position_ids", "embeddings.token_type_ids")
+# A mean-pooled classifier has no HF class of its own: it is exported as a BertModel (no
+# pooler) plus its classification layer in this file, named in config.json (docs/finetuning.md).
+CLASSIFIER_WEIGHTS = "classifier.safetensors"
 
 # Special-token strings of BERT vocabularies and the names HF tokenizers give them.
 _SPECIAL_ROLES = {
@@ -258,6 +261,11 @@ def load_hf(
     hf_config = read_hf_config(folder)
     config = BertConfig.from_hf_dict(hf_config)  # config errors first, before reading weights
     hf_state = read_hf_weights(folder)
+    if model_class is BertForSequenceClassification and hf_config.get("bertbench_pooling"):
+        model_options.setdefault("pooling", hf_config["bertbench_pooling"])
+        head = Path(folder) / hf_config.get("bertbench_classifier", CLASSIFIER_WEIGHTS)
+        if head.is_file():
+            hf_state.update({f"classifier.{k}": v for k, v in load_tensors(head).items()})
     if model_class is BertForSequenceClassification:
         id2label = hf_config.get("id2label")
         if "num_labels" not in model_options and id2label:
@@ -290,13 +298,21 @@ def _architecture(model: nn.Module) -> str:
 
 def hf_config_dict(model: nn.Module, dtype: torch.dtype) -> dict[str, Any]:
     config: BertConfig = model.config  # type: ignore[assignment]
-    out = {"architectures": [_architecture(model)], **config.to_hf_dict()}
+    architecture = "BertModel" if _mean_pooled(model) else _architecture(model)
+    out = {"architectures": [architecture], **config.to_hf_dict()}
     out["dtype"] = str(dtype).removeprefix("torch.")
     if isinstance(model, BertForSequenceClassification):
         names = model.label_names or [f"LABEL_{i}" for i in range(model.num_labels)]
         out["id2label"] = {str(i): name for i, name in enumerate(names)}
         out["label2id"] = {name: i for i, name in enumerate(names)}
+    if _mean_pooled(model):
+        out["bertbench_pooling"] = "mean"
+        out["bertbench_classifier"] = CLASSIFIER_WEIGHTS
     return out
+
+
+def _mean_pooled(model: nn.Module) -> bool:
+    return isinstance(model, BertForSequenceClassification) and model.pooling == "mean"
 
 
 def export_hf(
@@ -304,9 +320,10 @@ def export_hf(
 ) -> Path:
     """Write `model` (and optionally its tokenizer) as a folder `transformers` loads directly.
 
-    Files: config.json, model.safetensors (metadata format=pt); with a tokenizer also
-    tokenizer.json, tokenizer_config.json, special_tokens_map.json and, for WordPiece, vocab.txt.
-    The tokenizer is anything with `save(path)` writing a HF tokenizer.json (our façade's
+    Files: config.json, model.safetensors (metadata format=pt; for a mean-pooled classifier a
+    BertModel's weights, its classification layer in classifier.safetensors); with a tokenizer
+    also tokenizer.json, tokenizer_config.json, special_tokens_map.json and, for WordPiece,
+    vocab.txt. The tokenizer is anything with `save(path)` writing a HF tokenizer.json (our façade's
     tokenizers or a `tokenizers.Tokenizer`). Every file is written atomically.
     """
     path = Path(folder)
@@ -314,6 +331,15 @@ def export_hf(
     state = ours_to_hf_state_dict(model)
     dtype = next(iter(state.values())).dtype
     metadata = {"format": "pt"}
+    if _mean_pooled(model):
+        # A BertModel's names (no "bert." prefix) plus the classification layer on its own.
+        head = {
+            k.removeprefix("classifier."): state.pop(k)
+            for k in list(state)
+            if k.startswith("classifier.")
+        }
+        atomic_write(path / CLASSIFIER_WEIGHTS, lambda tmp: save_file(head, tmp, metadata=metadata))
+        state = {k.removeprefix("bert."): v for k, v in state.items()}
     atomic_write(path / "model.safetensors", lambda tmp: save_file(state, tmp, metadata=metadata))
     _write_json(path / "config.json", hf_config_dict(model, dtype))
     if tokenizer is not None:

@@ -23,6 +23,10 @@ from .heads import ClassificationHead, MaskedLMHead, NextSentenceHead
 from .pooler import Pooler
 
 IGNORE_INDEX = -100  # label value for tokens that are not predicted (PyTorch's and HF's default)
+# How a classifier turns the encoder's output into one vector per sequence: "cls" = the [CLS]
+# state through the pooler (BERT's, HF-compatible); "mean" = the mean over real tokens
+# (Cramming: an MLM-only pre-training never trains the pooler).
+POOLINGS = ("cls", "mean")
 
 
 def init_weights(module: nn.Module, std: float) -> None:
@@ -67,6 +71,21 @@ class Encoded:
 
     def flat_hidden(self) -> torch.Tensor:
         return self.hidden.flatten(0, 1) if self.unpadded is None else self.hidden
+
+    def mean_tokens(self, attention_mask: torch.Tensor | None) -> torch.Tensor:
+        """Mean final state of each sequence's real tokens (no padding): [batch, hidden]."""
+        if self.unpadded is not None:
+            lengths = self.unpadded.cu_seqlens.diff().long()
+            seq = torch.repeat_interleave(
+                torch.arange(len(lengths), device=lengths.device), lengths
+            )
+            sums = self.hidden.new_zeros(len(lengths), self.hidden.shape[-1])
+            sums = sums.index_add(0, seq, self.hidden)
+            return sums / lengths.clamp(min=1)[:, None].to(sums.dtype)
+        if attention_mask is None:
+            return self.hidden.mean(dim=1)
+        mask = attention_mask[:, :, None].to(self.hidden.dtype)
+        return (self.hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1)
 
 
 @dataclass
@@ -236,7 +255,10 @@ class BertForMaskedLM(nn.Module):
 
 
 class BertForSequenceClassification(nn.Module):
-    """Pooled [CLS] -> classifier. Texts or text pairs (token_type_ids), any number of labels.
+    """Pooled sequence -> classifier. Texts or text pairs (token_type_ids), any number of labels.
+
+    pooling="cls" (default, as BERT and HF): the [CLS] state through the pooler (dense + tanh);
+    pooling="mean": the mean of the real tokens' final states, no pooler.
 
     Loss: cross-entropy for integer labels, MSE when num_labels == 1 (regression),
     BCE-with-logits for float multi-hot labels (multi-label), as HuggingFace does.
@@ -249,9 +271,12 @@ class BertForSequenceClassification(nn.Module):
         *,
         label_names: list[str] | None = None,
         classifier_dropout: float | None = None,
+        pooling: str = "cls",
         **backbone_options: object,
     ) -> None:
         super().__init__()
+        if pooling not in POOLINGS:
+            raise ValueError(f"unknown pooling {pooling!r}; choose one of {POOLINGS}")
         if num_labels < 1:
             raise ValueError(f"num_labels must be at least 1, got {num_labels}")
         if label_names is not None and len(label_names) != num_labels:
@@ -261,7 +286,8 @@ class BertForSequenceClassification(nn.Module):
         self.config = config
         self.num_labels = num_labels
         self.label_names = label_names
-        self.bert = BertModel(config, **backbone_options)  # type: ignore[arg-type]
+        self.pooling = pooling
+        self.bert = BertModel(config, add_pooler=pooling == "cls", **backbone_options)  # type: ignore[arg-type]
         self.classifier = ClassificationHead(config, num_labels, classifier_dropout)
         self.apply(partial(init_weights, std=config.initializer_range))
 
@@ -273,7 +299,11 @@ class BertForSequenceClassification(nn.Module):
         labels: torch.Tensor | None = None,
     ) -> ClassifierOutput:
         encoded = self.bert.encode(input_ids, token_type_ids, attention_mask)
-        logits = self.classifier(self.bert.pool(encoded))
+        if self.pooling == "mean":
+            pooled = encoded.mean_tokens(attention_mask)
+        else:
+            pooled = self.bert.pool(encoded)
+        logits = self.classifier(pooled)
         loss = None
         if labels is not None:
             if self.num_labels == 1:

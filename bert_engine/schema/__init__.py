@@ -9,12 +9,17 @@ never the reverse. Loading, saving, `extends` and diffs of TOML files are in
 | --- | --- |
 | `bert.py` | `BertConfig` (a model's architecture) and the standard `SIZES` |
 | `pretraining.py` | `[tokenizer]`, `[model]`, `[data]`, `[pretrain]` |
-| `finetuning.py` | `[classification]`, `[finetune]` |
+| `finetuning.py` | `[classification]`, `[finetune]`, `[adapt]` |
 | `preset.py` | `[tracking]` and `Preset`, the whole experiment |
 """
 
 from bert_engine.schema.bert import SIZES, BertConfig
-from bert_engine.schema.finetuning import ClassificationDataSettings, EvalMetric, FinetuneSettings
+from bert_engine.schema.finetuning import (
+    AdaptSettings,
+    ClassificationDataSettings,
+    EvalMetric,
+    FinetuneSettings,
+)
 from bert_engine.schema.preset import Preset, TrackingSettings, drop_none
 from bert_engine.schema.pretraining import (
     DataSettings,
@@ -25,6 +30,7 @@ from bert_engine.schema.pretraining import (
 
 __all__ = [
     "SIZES",
+    "AdaptSettings",
     "BertConfig",
     "ClassificationDataSettings",
     "DataSettings",

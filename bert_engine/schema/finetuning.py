@@ -121,6 +121,13 @@ class FinetuneSettings(BaseModel):
     classifier_dropout: float = Field(
         default=0.1, ge=0.0, lt=1.0, description="Dropout before the classification layer."
     )
+    pooling: Literal["cls", "mean"] = Field(
+        default="cls",
+        description='How a text becomes one vector for the classifier: "cls" (BERT\'s [CLS] '
+        'state through the pooler; what HF BertForSequenceClassification does) or "mean" (the '
+        "mean of the real tokens' final states, no pooler; Cramming's choice: an MLM-only "
+        "pre-training never trains the pooler). See docs/finetuning.md for exporting it.",
+    )
     keep_last: int = Field(default=1, ge=1, le=100, description="Newest checkpoints to keep.")
     reinit_layers: int = Field(
         default=0,
@@ -136,4 +143,39 @@ class FinetuneSettings(BaseModel):
         default=False,
         description="Start even when the memory estimate exceeds the device's free memory "
         "(see docs/training.md).",
+    )
+
+
+class AdaptSettings(BaseModel):
+    """Task-adaptive pre-training (Gururangan et al. 2020, "Don't Stop Pretraining"): masked-LM
+    on the texts of the classification training split, before fine-tuning. It starts from
+    `finetune.init` (a pre-training run), or from random weights when that is "random"
+    (self-pre-training, Krishna et al. 2022). Validation and test texts are never used."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    steps: int = Field(default=500, ge=1, le=10**7, description="Optimizer steps of masked-LM.")
+    max_minutes: float | None = Field(
+        default=None,
+        gt=0.0,
+        le=10**6,
+        description="Wall-clock budget in minutes (the schedule ends at it); empty: by steps.",
+    )
+    lr: float = Field(default=5e-4, gt=0.0, le=1.0, description="Peak learning rate (AdamW).")
+    warmup_steps: int = Field(default=50, ge=0, le=10**7, description="Steps of linear warm-up.")
+    mlm_probability: float = Field(
+        default=0.15, gt=0.0, lt=1.0, description="Share of tokens masked for prediction."
+    )
+    batch_size: int = Field(default=32, ge=1, le=65536, description="Sequences per step.")
+    held_out_fraction: float = Field(
+        default=0.05,
+        ge=0.0,
+        lt=0.5,
+        description="Share of the training texts held out to measure masked-LM loss.",
+    )
+    eval_every: int = Field(
+        default=100, ge=0, le=10**9, description="Steps between evaluations (0: never)."
+    )
+    checkpoint_every: int = Field(
+        default=100, ge=0, le=10**9, description="Steps between checkpoints (0: at the end)."
     )

@@ -9,7 +9,11 @@ from pydantic import BaseModel, Field, model_validator
 
 from bert_engine.schema.bert import SIZES, BertConfig
 from bert_engine.schema.common import STRICT
-from bert_engine.schema.finetuning import ClassificationDataSettings, FinetuneSettings
+from bert_engine.schema.finetuning import (
+    AdaptSettings,
+    ClassificationDataSettings,
+    FinetuneSettings,
+)
 from bert_engine.schema.pretraining import (
     DataSettings,
     ModelSettings,
@@ -50,6 +54,11 @@ class Preset(BaseModel):
     classification: ClassificationDataSettings | None = Field(
         None, description="The labelled dataset for fine-tuning."
     )
+    adapt: AdaptSettings | None = Field(
+        None,
+        description="Optional task-adaptive pre-training on the classification training texts "
+        "(`bertbench adapt`, or `bertbench finetune --adapt`).",
+    )
     tracking: TrackingSettings = Field(default_factory=TrackingSettings)
 
     @model_validator(mode="after")
@@ -74,6 +83,11 @@ class Preset(BaseModel):
             raise ValueError(
                 'data.pack = true needs model.objective = "mlm" (packed rows have no sentence '
                 "pairs for next-sentence prediction)"
+            )
+        if self.adapt is not None and (self.finetune is None or self.classification is None):
+            raise ValueError(
+                "[adapt] needs [finetune] and [classification]: it adapts the model that "
+                "finetune.init names to the classification training texts"
             )
         layers, hidden, heads = SIZES[m.size]
         hidden, heads = m.hidden_size or hidden, m.num_heads or heads

@@ -327,7 +327,9 @@ def load_run_preset(run_dir: str | Path) -> Preset:
 
 
 def _load_weights(model: nn.Module, source: str) -> None:
-    from bert_engine.training.checkpoint import load_checkpoint
+    """`pretrain.init_from`: the backbone must fit exactly; heads the model lacks (an NSP head
+    when continuing an MLM+NSP run with MLM alone) are left out, heads it adds stay fresh."""
+    from bert_engine.inference import read_weights
 
     path = Path(source)
     if (path / "checkpoints").is_dir():
@@ -335,7 +337,21 @@ def _load_weights(model: nn.Module, source: str) -> None:
         if found is None:
             raise PresetError(f"pretrain.init_from = {source!r}: the run has no checkpoint yet")
         path = found
-    load_checkpoint(path, model)
+    weights = read_weights(path)
+    own = model.state_dict()
+    try:
+        result = model.load_state_dict({k: v for k, v in weights.items() if k in own}, strict=False)
+    except RuntimeError as exc:
+        raise PresetError(
+            f"pretrain.init_from = {source!r}: its weights do not fit this model's [model] "
+            f"settings ({exc}); use the same architecture as that run"
+        ) from exc
+    lacking = [k for k in result.missing_keys if k.startswith("bert.") and "pooler" not in k]
+    if lacking:
+        raise PresetError(
+            f"pretrain.init_from = {source!r}: {len(lacking)} backbone weights are not in "
+            f"{path} (e.g. {lacking[0]}); use the same architecture as that run"
+        )
 
 
 def _prepare_trainer(

@@ -54,6 +54,26 @@ def test_pretrain_runs_list_compare_and_export(tmp_path, capsys):
     assert config["architectures"] == ["BertForPreTraining"] and config["num_hidden_layers"] == 1
 
 
+def test_export_of_a_mean_pooled_fine_tuned_run(tmp_path, capsys):
+    from kit.finetune import tiny_config, write_task
+
+    from bert_engine.schema import ClassificationDataSettings, FinetuneSettings
+    from bert_engine.training.finetune import finetune
+
+    task = write_task(tmp_path / "task.csv", n=60)
+    run = finetune(
+        FinetuneSettings(init="random", pooling="mean", epochs=1, device="cpu"),
+        data=ClassificationDataSettings(train=str(task), test_fraction=0.0, max_seq_len=32),
+        runs_dir=tmp_path / "runs",
+        model_config=tiny_config(),
+    )
+    assert main(["export", str(run), "--out", str(tmp_path / "hf")]) == 0
+    assert "BertForSequenceClassification from step-" in capsys.readouterr().out
+    config = json.loads((tmp_path / "hf" / "config.json").read_text())
+    assert config["architectures"] == ["BertModel"] and config["bertbench_pooling"] == "mean"
+    assert (tmp_path / "hf" / "classifier.safetensors").is_file()
+
+
 def test_exported_model_loads_in_transformers_with_equal_logits(tmp_path):
     transformers = __import__("pytest").importorskip("transformers")
     import torch

@@ -352,3 +352,46 @@ def test_reinit_layers_refreshes_the_top_layers_and_keeps_the_rest(tmp_path: Pat
     )
     with pytest.raises(FinetuneError, match=f"only {layers} encoder layers"):
         initialise(too_many, ["a", "b"], [])
+
+
+def test_mean_pooling_from_a_pretrained_model_trains_saves_and_predicts(tmp_path: Path) -> None:
+    import torch
+
+    from bert_engine.inference import Predictor
+    from bert_engine.modeling.hf import export_hf
+
+    task, tok, model = _pretraining_source(tmp_path)
+    export_hf(model, tmp_path / "hf", tokenizer=tok)
+    run = finetune(
+        _settings(init=str(tmp_path / "hf"), pooling="mean", epochs=4),
+        data=_data(task),
+        runs_dir=tmp_path / "runs",
+    )
+    assert json.loads((run / "classifier.json").read_text()) == {"pooling": "mean"}
+    # The pre-trained pooler is not used: reported, not loaded.
+    init = json.loads((run / "init.json").read_text())
+    assert "pooler.dense.weight" in init["unused"]
+    assert not any("pooler" in k for k in init["loaded"])
+    assert read_results(run)["test"]["accuracy"] >= 0.6  # three labels: chance is 1/3
+
+    predictor = Predictor.from_run(run)
+    assert predictor.model.pooling == "mean" and predictor.model.bert.pooler is None
+    texts = [e.text for e in read_examples(task)][:6]
+    first = predictor.classify(texts)
+    # Batched with other texts or alone: mean pooling leaves padding out.
+    alone = [predictor.classify([t])[0] for t in texts]
+    for a, b in zip(first, alone, strict=True):
+        assert a.label == b.label
+        pa, pb = (torch.tensor(list(p.probabilities.values())) for p in (a, b))
+        assert torch.allclose(pa, pb, atol=1e-5)
+
+
+def test_runs_without_a_classifier_file_pool_the_cls_state(trained: Path) -> None:
+    from bert_engine.inference import Predictor
+
+    assert json.loads((trained / "classifier.json").read_text()) == {"pooling": "cls"}
+    (trained / "classifier.json").unlink()  # as a run made before pooling was a choice
+    try:
+        assert Predictor.from_run(trained).model.pooling == "cls"
+    finally:
+        (trained / "classifier.json").write_text('{"pooling": "cls"}')

@@ -13,8 +13,9 @@ def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "export",
         help="write a run's model and tokenizer as a HuggingFace folder",
-        description="Export a pre-training run (its best checkpoint, else the latest) as a "
-        "folder that transformers' AutoModel*/AutoTokenizer load directly.",
+        description="Export a pre-training or fine-tuned run (its best checkpoint, else the "
+        "latest) as a folder that transformers' AutoModel*/AutoTokenizer load directly (a "
+        "mean-pooled classifier: a BertModel plus classifier.safetensors, docs/finetuning.md).",
     )
     p.add_argument("run", help="a run folder")
     p.add_argument("--out", required=True, help="the folder to write")
@@ -25,10 +26,12 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     if not (Path(args.run) / "config.toml").is_file():
         raise CliError(f"{args.run} is not a run folder (config.toml is missing)")
+    from bert_engine.inference import Predictor
     from bert_engine.modeling.hf import export_hf
-    from bert_engine.training.pretrain import load_pretrained
 
-    model, tokenizer = load_pretrained(args.run, args.checkpoint)
+    predictor = Predictor.from_run(args.run, checkpoint=args.checkpoint)
+    model, tokenizer = predictor.model, predictor.tokenizer
     out = export_hf(model, args.out, tokenizer=tokenizer)
-    print(f"wrote {out} ({type(model).__name__}, {tokenizer.vocab_size} tokens)")
+    where = predictor.checkpoint.name if predictor.checkpoint is not None else "?"
+    print(f"wrote {out} ({type(model).__name__} from {where}, {tokenizer.vocab_size} tokens)")
     return 0

@@ -25,6 +25,12 @@ def register(subparsers: Any) -> None:
         set_example="finetune.lr=3e-4",
         resume_help="continue this fine-tuning run folder (or one of its checkpoint folders)",
     )
+    p.add_argument(
+        "--adapt",
+        action="store_true",
+        help="first continue masked-LM on the training texts (the preset's [adapt] section), "
+        "then fine-tune from the adapted model",
+    )
     p.set_defaults(func=run)
 
     e = subparsers.add_parser(
@@ -43,6 +49,12 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     preset = training_preset(args)
+    if getattr(args, "adapt", False):
+        from bert_engine.presets import load_preset
+        from workbench.commands.adapt import adapted_init
+
+        init = adapted_init(preset, args)
+        preset = load_preset(args.preset, [*args.overrides, f"finetune.init={init}"])
     from bert_engine.training import RunControl, stop_on_interrupt
     from bert_engine.training.finetune import finetune, read_results
     from workbench.commands._progress import EventProgress

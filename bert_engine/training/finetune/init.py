@@ -133,7 +133,11 @@ def initialise(
 
     s = plan.settings
     kind, path = resolve_init(s.init, plan.runs_dir)
-    options = {"label_names": list(labels), "classifier_dropout": s.classifier_dropout}
+    options = {
+        "label_names": list(labels),
+        "classifier_dropout": s.classifier_dropout,
+        "pooling": s.pooling,
+    }
     if tokenizer is None and s.tokenizer:
         tokenizer = load_tokenizer(s.tokenizer)
     init = _initialise(plan, kind, path, options, labels, train_texts, tokenizer)

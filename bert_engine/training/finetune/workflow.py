@@ -114,7 +114,13 @@ def _finetune(  # the body of `finetune`, inside its RunGuard (device lock, hear
     import torch
 
     from bert_engine.data.classification import LabelVocab, encode_examples
-    from bert_engine.inference import BERT_CONFIG_FILE, LABELS_FILE, TOKENIZER_FILE
+    from bert_engine.inference import (
+        BERT_CONFIG_FILE,
+        CLASSIFIER_FILE,
+        LABELS_FILE,
+        TOKENIZER_FILE,
+        read_pooling,
+    )
     from bert_engine.modeling import BertForSequenceClassification
     from bert_engine.tracking import Tracker, create_run, read_config
     from bert_engine.training import (
@@ -164,7 +170,11 @@ def _finetune(  # the body of `finetune`, inside its RunGuard (device lock, hear
         tok = read_run_tokenizer(run_dir)
         config = BertConfig.model_validate_json((run_dir / BERT_CONFIG_FILE).read_text("utf-8"))
         model = BertForSequenceClassification(
-            config, len(labels), label_names=labels.labels, classifier_dropout=s.classifier_dropout
+            config,
+            len(labels),
+            label_names=labels.labels,
+            classifier_dropout=s.classifier_dropout,
+            pooling=read_pooling(run_dir),  # as it was started
         )
         init_text = f"resuming {run_dir}"
     else:
@@ -180,6 +190,7 @@ def _finetune(  # the body of `finetune`, inside its RunGuard (device lock, hear
         tok.save(run_dir / TOKENIZER_FILE)
         labels.save(run_dir / LABELS_FILE)
         atomic_write_json(run_dir / BERT_CONFIG_FILE, model.config.model_dump(mode="json"))
+        atomic_write_json(run_dir / CLASSIFIER_FILE, {"pooling": model.pooling})
         atomic_write_json(
             run_dir / "init.json",
             {
