@@ -108,6 +108,19 @@ def read_run_tokenizer(run_dir: str | os.PathLike[str]) -> Tokenizer:
     return load_tokenizer(path)
 
 
+def _electra(run: Path, config: BertConfig) -> nn.Module:
+    """An ELECTRA run's model, with the generator shape its preset gave."""
+    from bert_engine.modeling import ElectraForPreTraining
+    from bert_engine.tracking import read_config
+
+    model = read_config(run).get("model", {})
+    return ElectraForPreTraining(
+        config,
+        generator_fraction=float(model.get("generator_fraction", 0.25)),
+        discriminator_weight=float(model.get("discriminator_weight", 50.0)),
+    )
+
+
 def read_pooling(run_dir: str | os.PathLike[str]) -> str:
     """How a fine-tuned run pools ("cls" or "mean"); "cls" for runs made before it was a
     choice (they have no classifier.json)."""
@@ -252,6 +265,8 @@ class Predictor:
             model = BertForSequenceClassification(
                 config, len(labels), label_names=labels.labels, pooling=read_pooling(run)
             )
+        elif any(k.startswith("generator.") for k in weights):
+            model = _electra(run, config)
         elif any(k.startswith("nsp.") for k in weights):
             model = BertForPreTraining(config)
         elif any(k.startswith("mlm.") for k in weights):

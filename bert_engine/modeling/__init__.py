@@ -3,6 +3,7 @@
 from bert_engine.schema.bert import SIZES, BertConfig
 
 from .attention import AttentionOutput, SelfAttention, Unpadded
+from .electra import ElectraForPreTraining, ElectraOutput
 from .embeddings import Embeddings
 from .encoder import Encoder, EncoderLayer
 from .feed_forward import FeedForward
@@ -34,6 +35,8 @@ __all__ = [
     "BertOutput",
     "ClassificationHead",
     "ClassifierOutput",
+    "ElectraForPreTraining",
+    "ElectraOutput",
     "Embeddings",
     "Encoder",
     "EncoderLayer",

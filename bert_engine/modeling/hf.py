@@ -326,6 +326,10 @@ def export_hf(
     vocab.txt. The tokenizer is anything with `save(path)` writing a HF tokenizer.json (our façade's
     tokenizers or a `tokenizers.Tokenizer`). Every file is written atomically.
     """
+    from .electra import ElectraForPreTraining
+
+    if isinstance(model, ElectraForPreTraining):
+        model = model.bert  # the discriminator is the model; the generator is left out
     path = Path(folder)
     path.mkdir(parents=True, exist_ok=True)
     state = ours_to_hf_state_dict(model)

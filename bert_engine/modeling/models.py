@@ -89,6 +89,17 @@ class Encoded:
 
 
 @dataclass
+class Layout:
+    """A batch's ids as the encoder takes them: [batch, length] padded, or [tokens] packed."""
+
+    input_ids: torch.Tensor
+    token_type_ids: torch.Tensor
+    position_ids: torch.Tensor
+    key_mask: torch.Tensor | None  # padded layout with padding: [batch, 1, 1, length]
+    unpadded: Unpadded | None
+
+
+@dataclass
 class BertOutput:
     last_hidden_state: torch.Tensor  # [batch, length, hidden]
     pooled_output: torch.Tensor | None  # [batch, hidden]
@@ -160,6 +171,17 @@ class BertModel(nn.Module):
         token_type_ids: torch.Tensor | None = None,
         attention_mask: torch.Tensor | None = None,
     ) -> Encoded:
+        layout = self.layout(input_ids, token_type_ids, attention_mask)
+        x = self.embeddings(layout.input_ids, layout.token_type_ids, layout.position_ids)
+        return Encoded(self.encoder(x, layout.key_mask, layout.unpadded), layout.unpadded)
+
+    def layout(
+        self,
+        input_ids: torch.Tensor,
+        token_type_ids: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+    ) -> Layout:
+        """The inputs in the layout the encoder runs in (packed when right-padded)."""
         check_inputs(self.config, input_ids, token_type_ids, attention_mask)
         batch, length = input_ids.shape
         if token_type_ids is None:
@@ -171,11 +193,10 @@ class BertModel(nn.Module):
             input_ids, token_type_ids, position_ids = (
                 unpadded.unpad(t) for t in (input_ids, token_type_ids, position_ids)
             )
-        x = self.embeddings(input_ids, token_type_ids, position_ids)
         key_mask = None
         if attention_mask is not None and unpadded is None and not bool(attention_mask.all()):
             key_mask = attention_mask.bool()[:, None, None, :]
-        return Encoded(self.encoder(x, key_mask, unpadded), unpadded)
+        return Layout(input_ids, token_type_ids, position_ids, key_mask, unpadded)
 
     def pool(self, encoded: Encoded) -> torch.Tensor:
         if self.pooler is None:

@@ -79,10 +79,10 @@ class Preset(BaseModel):
                 f"model.vocab_size ({m.vocab_size}) differs from tokenizer.vocab_size "
                 f"({t.vocab_size}); leave model.vocab_size out to take the tokenizer's"
             )
-        if d.pack and m.objective != "mlm":
+        if d.pack and m.objective == "mlm+nsp":
             raise ValueError(
-                'data.pack = true needs model.objective = "mlm" (packed rows have no sentence '
-                "pairs for next-sentence prediction)"
+                'data.pack = true needs model.objective = "mlm" or "electra" (packed rows have '
+                "no sentence pairs for next-sentence prediction)"
             )
         if self.adapt is not None and (self.finetune is None or self.classification is None):
             raise ValueError(

@@ -66,9 +66,25 @@ class ModelSettings(BaseModel):
         + ", ".join(f"{k} {v[0]}x{v[1]}" for k, v in SIZES.items())
         + " (layers x hidden).",
     )
-    objective: Literal["mlm+nsp", "mlm"] = Field(
+    objective: Literal["mlm+nsp", "mlm", "electra"] = Field(
         "mlm+nsp",
-        description="mlm+nsp: BERT (masked LM + next-sentence prediction); mlm: RoBERTa style.",
+        description="mlm+nsp: BERT (masked LM + next-sentence prediction); mlm: RoBERTa style; "
+        "electra: replaced-token detection (Clark et al. 2020): a small generator fills the "
+        "masked tokens, the model learns from every token which were replaced.",
+    )
+    generator_fraction: float = Field(
+        0.25,
+        gt=0.0,
+        le=1.0,
+        description="electra: the generator's share of the model's attention heads and "
+        "feed-forward width (same depth and head size); ELECTRA-Small uses 1/4.",
+    )
+    discriminator_weight: float = Field(
+        50.0,
+        gt=0.0,
+        le=1000.0,
+        description="electra: weight of the replaced-token loss against the generator's "
+        "masked-LM loss (the paper's lambda = 50).",
     )
     num_layers: int | None = Field(None, ge=1, le=128, description="Override: encoder layers.")
     hidden_size: int | None = Field(None, ge=8, le=16384, description="Override: hidden size.")

@@ -58,7 +58,8 @@ class ModelShape:
 
 
 def count_parameters(shape: ModelShape, head: str = "mlm+nsp", num_labels: int = 2) -> int:
-    """Trainable parameters of our BERT with `head` ("mlm+nsp", "mlm" or "classifier"),
+    """Trainable parameters of our BERT with `head` ("mlm+nsp", "mlm", "electra" (bounded
+    above) or "classifier"),
     exactly as `bert_engine.modeling` builds it (the MLM decoder is tied to the embeddings)."""
     v, h, i = shape.vocab_size, shape.hidden_size, shape.intermediate_size
     embeddings = (v + shape.max_position_embeddings + shape.type_vocab_size) * h + 2 * h
@@ -73,7 +74,11 @@ def count_parameters(shape: ModelShape, head: str = "mlm+nsp", num_labels: int =
         return total + mlm
     if head == "classifier":
         return total + pooler + h * num_labels + num_labels
-    raise ValueError(f"unknown head {head!r}; use 'mlm+nsp', 'mlm' or 'classifier'")
+    if head == "electra":
+        # The generator is narrower (generator_fraction of the width); counting it as a second
+        # full-width encoder keeps the estimate on the safe side. Plus the detection head.
+        return total + shape.num_layers * layer + mlm + h * h + 2 * h + 1
+    raise ValueError(f"unknown head {head!r}; use 'mlm+nsp', 'mlm', 'electra' or 'classifier'")
 
 
 @dataclass(frozen=True)
@@ -143,6 +148,8 @@ def estimate_training_memory(
         # Off CUDA, SDPA's math path keeps the attention probabilities (and their dropout mask).
         per_token_layer += (2 * act + 1) * a * seq_len
     layers = shape.num_layers * tokens * per_token_layer
+    if head == "electra":  # the generator's layers (counted at full width) and a second pass
+        layers *= 3
     embeddings = tokens * (3 * act * h + h)
     if head == "classifier":
         heads = batch_size * (act * 3 * h + 4 * num_labels)

@@ -30,7 +30,13 @@ from bert_engine.data.masking import MlmMasker
 from bert_engine.data.pretraining import PretrainingConfig, PretrainingExamples
 from bert_engine.data.shards import Shard, TokenizedCorpus, build_shards
 from bert_engine.data.sources import open_source
-from bert_engine.modeling import BertConfig, BertForMaskedLM, BertForPreTraining, compile_model
+from bert_engine.modeling import (
+    BertConfig,
+    BertForMaskedLM,
+    BertForPreTraining,
+    ElectraForPreTraining,
+    compile_model,
+)
 from bert_engine.presets import Preset, PresetError, validate_preset
 from bert_engine.tokenizers import BpeTokenizer, Tokenizer, WordPieceTokenizer, load_tokenizer
 from bert_engine.tracking import CONFIG_FILE, Tracker, create_run, read_config
@@ -128,9 +134,48 @@ class MaskedLMBert(BertForMaskedLM):
         }
 
 
+class ElectraBert(ElectraForPreTraining):
+    """`ElectraForPreTraining` with the data pipeline's batch keys and metrics: the
+    generator's MLM loss/accuracy and the discriminator's replaced-token detection (rtd)."""
+
+    def forward(  # type: ignore[override]
+        self,
+        input_ids: torch.Tensor,
+        token_type_ids: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        labels: torch.Tensor | None = None,
+        next_sentence_label: torch.Tensor | None = None,  # always -1 here: ignored
+    ) -> dict[str, Any]:
+        out = super().forward(input_ids, token_type_ids, attention_mask, labels)
+        correct, counted = _accuracy(out.generator_logits.detach(), out.generator_targets)
+        said = out.discriminator_logits.detach() > 0
+        rtd_correct = (said == out.replaced).sum()
+        tokens = torch.tensor(out.replaced.numel(), device=said.device)
+        originals = (~out.replaced).sum()
+        return {
+            "loss": out.loss,
+            "metrics": {
+                "mlm_loss": out.generator_loss.detach(),
+                "mlm_accuracy": correct / counted.clamp(min=1),
+                "rtd_loss": out.discriminator_loss.detach(),
+                "rtd_accuracy": rtd_correct / tokens.clamp(min=1),
+                "replaced": out.replaced.float().mean(),
+            },
+            "counts": (out.generator_loss, counted, None, None, correct, None),
+            "rtd": (out.discriminator_loss, tokens, rtd_correct, originals),
+        }
+
+
 def build_model(preset: Preset, vocab_size: int) -> nn.Module:
     config: BertConfig = preset.bert_config(vocab_size)
-    cls = PretrainingBert if preset.model.objective == "mlm+nsp" else MaskedLMBert
+    m = preset.model
+    if m.objective == "electra":
+        return ElectraBert(
+            config,
+            generator_fraction=m.generator_fraction,
+            discriminator_weight=m.discriminator_weight,
+        )
+    cls = PretrainingBert if m.objective == "mlm+nsp" else MaskedLMBert
     return cls(config)
 
 
@@ -283,8 +328,16 @@ def make_evaluate(
         core = getattr(model, "module", model)  # DDP: evaluate the local replica
         device = next(core.parameters()).device
         mlm_loss = mlm_n = mlm_ok = nsp_loss = nsp_n = nsp_ok = 0.0
+        rtd_loss = rtd_n = rtd_ok = rtd_orig = 0.0
+        rtd_weight = getattr(core, "discriminator_weight", None)
         for batch in batches:
             out = core(**{k: v.to(device) for k, v in batch.items()})
+            if "rtd" in out:  # ELECTRA: replaced-token detection over every real token
+                r_loss, r_count, r_correct, r_originals = out["rtd"]
+                rtd_loss += float(r_loss) * float(r_count)
+                rtd_n += float(r_count)
+                rtd_ok += float(r_correct)
+                rtd_orig += float(r_originals)
             m_loss, m_count, n_loss, n_count, m_correct, n_correct = out["counts"]
             count = float(m_count)
             mlm_loss += float(m_loss) * count
@@ -304,6 +357,12 @@ def make_evaluate(
             metrics["nsp_loss"] = nsp_loss / max(nsp_n, 1.0)
             metrics["nsp_accuracy"] = nsp_ok / max(nsp_n, 1.0)
             metrics["loss"] = mean_mlm + metrics["nsp_loss"]
+        elif rtd_weight is not None:
+            metrics["rtd_loss"] = rtd_loss / max(rtd_n, 1.0)
+            metrics["rtd_accuracy"] = rtd_ok / max(rtd_n, 1.0)
+            # What "nothing was replaced" scores: the bar the discriminator must clear.
+            metrics["rtd_baseline"] = rtd_orig / max(rtd_n, 1.0)
+            metrics["loss"] = mean_mlm + rtd_weight * metrics["rtd_loss"]
         else:
             metrics["loss"] = mean_mlm
         return metrics
@@ -558,15 +617,24 @@ def load_pretrained(
     run_dir: str | Path, checkpoint: str | Path | None = None
 ) -> tuple[nn.Module, Tokenizer]:
     """(model, tokenizer) of a pre-training run: the best checkpoint, else the latest (or the
-    one given). The model is a plain `BertForPreTraining` / `BertForMaskedLM` in eval mode."""
+    one given). The model is a plain `BertForPreTraining` / `BertForMaskedLM` /
+    `ElectraForPreTraining` in eval mode."""
     from bert_engine.training.checkpoint import load_checkpoint
 
     root = Path(run_dir)
     preset = load_run_preset(root)
     tokenizer = load_tokenizer(root / TOKENIZER_FILE)
     path = Path(checkpoint) if checkpoint is not None else _best_or_latest(root / "checkpoints")
-    cls = BertForPreTraining if preset.model.objective == "mlm+nsp" else BertForMaskedLM
-    model = cls(preset.bert_config(tokenizer.vocab_size))
+    m, config = preset.model, preset.bert_config(tokenizer.vocab_size)
+    model: nn.Module
+    if m.objective == "electra":
+        model = ElectraForPreTraining(
+            config,
+            generator_fraction=m.generator_fraction,
+            discriminator_weight=m.discriminator_weight,
+        )
+    else:
+        model = (BertForPreTraining if m.objective == "mlm+nsp" else BertForMaskedLM)(config)
     load_checkpoint(path, model)
     return model.eval(), tokenizer
 
