@@ -7,11 +7,16 @@ from random weights (same tokenizer, architecture, seed and recipe).
     .venv/bin/python benchmarks/quality.py --steps 2400       # a step budget (reproducible)
     .venv/bin/python benchmarks/quality.py --gpu              # the issue's H100 recipe
     .venv/bin/python benchmarks/quality.py --pretrained RUN   # reuse a pre-training run
+    .venv/bin/python benchmarks/quality.py --seeds 5 --pooling cls,mean --json out.json
 
 Each starting point gets its own fine-tuning learning rate: every rate of the grid (`--lrs`) is
 tried on both sides, the one with the best validation accuracy (the validation split is carved
 out of the training file) is kept, and only that model is evaluated on the test split. The
 right rate differs: pre-trained weights want a smaller step than a fresh initialisation.
+With `--seeds N` every configuration is fine-tuned N times (seeds 0..N-1); a side's
+configuration is chosen by its mean validation accuracy over the seeds, and the report gives
+each side's mean test accuracy and standard deviation, and the paired difference with its
+95% bootstrap interval over seeds and test examples (benchmarks/quality_stats.py).
 
 Data from ../shared/data (or $BERTBENCH_SHARED_DATA). Reference on the same test split:
 TF-IDF (word 1-2 grams) + logistic regression, 78.0% accuracy.
@@ -28,7 +33,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-TFIDF_LR_ACCURACY = 0.780
+TFIDF_LR_ACCURACY = 0.780  # measured once on this test split; printed when sklearn is missing
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # quality_stats next to this file
 
 # Defaults per machine kind; any of them can be overridden on the command line.
 # cpu: a tiny BERT, enough steps in 10 minutes on 2 cores to learn something.
@@ -92,7 +98,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--steps", type=int, help="pre-training step budget (instead of wall clock)")
     ap.add_argument("--pretrained", help="reuse this pre-training run folder (no pre-training)")
     ap.add_argument("--size", help="BERT size (tiny, mini, small, ...)")
-    ap.add_argument("--objective", choices=["mlm+nsp", "mlm"], help="pre-training objective")
+    ap.add_argument(
+        "--objective", choices=["mlm+nsp", "mlm", "electra"], help="pre-training objective"
+    )
     ap.add_argument("--vocab", type=int, help="WordPiece vocabulary size")
     ap.add_argument("--pretrain-lr", type=float, help="pre-training peak learning rate")
     ap.add_argument("--pretrain-batch", type=int, help="pre-training sequences per step")
@@ -118,6 +126,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="for the pre-trained side, also try re-initialising this many top encoder layers "
         "(comma separated; 0: keep all); chosen on validation with the lr",
     )
+    ap.add_argument("--seeds", type=int, default=1, help="fine-tunings per configuration")
+    ap.add_argument(
+        "--pooling", default="cls", help="fine-tuning poolings tried on both sides: cls,mean"
+    )
+    ap.add_argument("--json", help="also write the results to this JSON file")
     ap.add_argument("--batch-size", type=int, help="fine-tuning batch size")
     ap.add_argument("--max-seq-len", type=int, default=64, help="fine-tuning sequence length")
     ap.add_argument("--device", help="cpu, cuda, auto")
@@ -141,8 +154,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
             setattr(args, key, value)
     args.lr_grid = [float(x) for x in str(args.lrs).split(",") if x.strip()]
     args.reinit_grid = [int(x) for x in str(args.reinit).split(",") if x.strip()]
-    if not args.lr_grid or not args.reinit_grid:
-        ap.error("--lrs and --reinit need at least one value each")
+    args.pooling_grid = [x.strip() for x in str(args.pooling).split(",") if x.strip()]
+    if not args.lr_grid or not args.reinit_grid or not args.pooling_grid:
+        ap.error("--lrs, --reinit and --pooling need at least one value each")
+    if set(args.pooling_grid) - {"cls", "mean"}:
+        ap.error("--pooling takes cls and/or mean")
+    if args.seeds < 1:
+        ap.error("--seeds must be at least 1")
     if args.steps is not None and args.steps < 1:
         ap.error("--steps must be a positive number of steps")
     return args
@@ -203,9 +221,9 @@ def run_pretraining(args: argparse.Namespace, wiki: Path, runs: Path) -> tuple[P
     return run, time.perf_counter() - t0
 
 
-def finetune_one(job: dict[str, Any]) -> tuple[dict[str, Any], float]:
-    """One fine-tuning of the grid: (results.json, seconds). A top-level function so that a
-    process pool can run it."""
+def finetune_one(job: dict[str, Any]) -> tuple[dict[str, Any], float, list[int]]:
+    """One fine-tuning of the grid: (results.json, seconds, 1/0 per test example). A top-level
+    function so that a process pool can run it."""
     import torch
 
     from bert_engine.inference import read_bert_config, read_run_tokenizer
@@ -221,7 +239,10 @@ def finetune_one(job: dict[str, Any]) -> tuple[dict[str, Any], float]:
     tokenizer = read_run_tokenizer(job["run"])
     config = read_bert_config(job["run"], tokenizer.vocab_size)
     label, lr, reinit = job["label"], job["lr"], job["reinit"]
+    pooling, seed = job["pooling"], job["seed"]
     settings = FinetuneSettings(
+        seed=seed,
+        pooling=pooling,
         init=job["init"],
         epochs=job["epochs"],
         lr=lr,
@@ -231,13 +252,16 @@ def finetune_one(job: dict[str, Any]) -> tuple[dict[str, Any], float]:
         reinit_layers=reinit,
     )
     what = f"{label}, lr {lr:g}" + (f", top {reinit} layers re-initialised" if reinit else "")
+    what += f", {pooling} pooling, seed {seed}"
     print(f"fine-tuning ({what}) on Rotten Tomatoes ...", flush=True)
     t = time.perf_counter()
     ft_run = finetune(
         settings,
         data=ClassificationDataSettings.model_validate(job["data"]),
         runs_dir=job["runs"],
-        name=f"quality-{label.replace(' ', '-')}-lr{lr:g}" + (f"-reinit{reinit}" if reinit else ""),
+        name=f"quality-{label.replace(' ', '-')}-lr{lr:g}"
+        + (f"-reinit{reinit}" if reinit else "")
+        + f"-{pooling}-s{seed}",
         tokenizer=tokenizer if job["init"] == "random" else None,
         model_config=config,
     )
@@ -247,7 +271,36 @@ def finetune_one(job: dict[str, Any]) -> tuple[dict[str, Any], float]:
         f"(step {res.get('best_step')}), test {res.get('test', {}).get('accuracy', 0):.1%}",
         flush=True,
     )
-    return res, time.perf_counter() - t
+    return res, time.perf_counter() - t, test_correct(ft_run, job["data"]["test"])
+
+
+def test_correct(run: Path, test_file: str) -> list[int]:
+    """1 for each test example the run's best checkpoint classifies right, else 0."""
+    from bert_engine.data.classification import read_examples
+    from bert_engine.inference import Predictor
+
+    examples = read_examples(Path(test_file))
+    predictor = Predictor.from_run(run)
+    predicted = predictor.classify([e.text for e in examples])
+    return [int(p.label == e.label) for p, e in zip(predicted, examples, strict=True)]
+
+
+def tfidf_baseline(train_file: Path, test_file: Path) -> float | None:
+    """TF-IDF (word 1-2 grams) + logistic regression test accuracy, computed in this run
+    (scikit-learn, in the `bench` extra); None when scikit-learn is missing."""
+    try:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.linear_model import LogisticRegression
+    except ImportError:
+        return None
+    from bert_engine.data.classification import read_examples
+
+    train, test = read_examples(train_file), read_examples(test_file)
+    vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1)
+    x = vectorizer.fit_transform([e.text for e in train])
+    model = LogisticRegression(max_iter=2000, C=4.0).fit(x, [e.label for e in train])
+    predicted = model.predict(vectorizer.transform([e.text for e in test]))
+    return float(sum(p == e.label for p, e in zip(predicted, test, strict=True)) / len(test))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -296,13 +349,17 @@ def main(argv: list[str] | None = None) -> int:
             "runs": str(runs),
             "run": str(run),
             "threads": args.finetune_threads or args.threads,
+            "pooling": pooling,
+            "seed": seed,
         }
         for label, init in (("pre-trained", str(run)), ("random init", "random"))
         for reinit in (args.reinit_grid if init != "random" else [0])
         for lr in args.lr_grid
+        for pooling in args.pooling_grid
+        for seed in range(args.seeds)
     ]
-    # (label, lr, reinit) -> (results.json, seconds)
-    grid: dict[tuple[str, float, int], tuple[dict[str, Any], float]] = {}
+    # (label, lr, reinit, pooling, seed) -> (results.json, seconds, correct per test example)
+    grid: dict[tuple[str, float, int, str, int], tuple[dict[str, Any], float, list[int]]] = {}
     if args.jobs > 1:
         # Separate processes (spawned: no forked torch state), each with its own threads.
         import multiprocessing
@@ -311,12 +368,17 @@ def main(argv: list[str] | None = None) -> int:
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(args.jobs, mp_context=context) as pool:
             for job, outcome in zip(jobs, pool.map(finetune_one, jobs), strict=True):
-                grid[job["label"], job["lr"], job["reinit"]] = outcome
+                grid[_key(job)] = outcome
     else:
         for job in jobs:
-            grid[job["label"], job["lr"], job["reinit"]] = finetune_one(job)
-    report(args, run, summary, tokenizer, config, pre_s, grid, runs)
+            grid[_key(job)] = finetune_one(job)
+    tfidf = tfidf_baseline(rt / "train.csv", rt / "test.csv")
+    report(args, run, summary, tokenizer, config, pre_s, grid, runs, tfidf)
     return 0
+
+
+def _key(job: dict[str, Any]) -> tuple[str, float, int, str, int]:
+    return job["label"], job["lr"], job["reinit"], job["pooling"], job["seed"]
 
 
 def report(
@@ -326,19 +388,25 @@ def report(
     tokenizer: Any,
     config: Any,
     pre_s: float,
-    grid: dict[tuple[str, float, int], tuple[dict[str, Any], float]],
+    grid: dict[tuple[str, float, int, str, int], tuple[dict[str, Any], float, list[int]]],
     runs: Path,
+    tfidf: float | None,
 ) -> None:
+    import json
+    import statistics
+
     import torch
+    from quality_stats import paired_difference, summarise
 
     device = summary.get("device") or args.device
     load = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
-    print()
-    print(
-        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-        f"device {device}, torch {torch.__version__}, {torch.get_num_threads()} threads, "
-        f"load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} (1/5/15 min)"
+    machine = (
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, device "
+        f"{device}, torch {torch.__version__}, {torch.get_num_threads()} threads, load average "
+        f"{load[0]:.1f} {load[1]:.1f} {load[2]:.1f} (1/5/15 min)"
     )
+    print()
+    print(f"machine: {machine}")
     last = summary.get("last", {})
     # Held-out when an evaluation ran within the budget, else the last training average.
     mlm = next(
@@ -363,39 +431,106 @@ def report(
     )
     print(
         f"fine-tuning: {args.epochs} epochs, batch {args.batch_size}, max_seq_len "
-        f"{args.max_seq_len}, best epoch by validation accuracy; lr grid "
+        f"{args.max_seq_len}, {args.seeds} seed(s) per configuration, best epoch by validation "
+        "accuracy; lr grid "
         + ", ".join(f"{lr:g}" for lr in args.lr_grid)
+        + "; pooling "
+        + ", ".join(args.pooling_grid)
         + "; pre-trained side also with the top "
         + " or ".join(str(n) for n in args.reinit_grid)
         + " encoder layers re-initialised"
     )
     print()
     print(
-        "| init | lr | re-init layers | validation acc. | test accuracy | macro-F1 | "
-        "fine-tune time |"
+        "| init | lr | re-init layers | pooling | validation acc. | test accuracy (mean ± sd) "
+        "| macro-F1 | fine-tune time |"
     )
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
-    chosen: dict[str, float] = {}
+    print("| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: |")
+    chosen: dict[str, dict[str, Any]] = {}
+    configs_out: list[dict[str, Any]] = []
     for label in ("pre-trained", "random init"):
-        rows = {(lr, n): v for (lab, lr, n), v in grid.items() if lab == label}
-        # The best validation accuracy picks the configuration; the test split is only read.
-        best = max(rows, key=lambda key: rows[key][0].get("best_value") or 0.0)
-        for (lr, n), (res, secs) in rows.items():
-            test = res.get("test", {})
-            mark = " **(selected)**" if (lr, n) == best else ""
+        # (lr, reinit, pooling) -> that configuration's outcomes, one per seed
+        configs: dict[tuple[float, int, str], list[tuple[dict[str, Any], float, list[int]]]] = {}
+        for (lab, lr, n, pooling, _seed), outcome in sorted(grid.items(), key=lambda kv: kv[0]):
+            if lab == label:
+                configs.setdefault((lr, n, pooling), []).append(outcome)
+
+        def validation(key: tuple[float, int, str], configs: Any = configs) -> float:
+            return statistics.mean(res.get("best_value") or 0.0 for res, _, _ in configs[key])
+
+        # The mean validation accuracy over seeds picks the configuration; test is only read.
+        best = max(configs, key=validation)
+        for key, outcomes in configs.items():
+            lr, n, pooling = key
+            arm = summarise([correct for _, _, correct in outcomes])
+            f1 = statistics.mean(res.get("test", {}).get("macro_f1", 0.0) for res, _, _ in outcomes)
+            secs = statistics.mean(t for _, t, _ in outcomes)
+            mark = " **(selected)**" if key == best else ""
             print(
-                f"| {label}{mark} | {lr:g} | {n} | {res.get('best_value') or float('nan'):.1%} | "
-                f"{test.get('accuracy', float('nan')):.1%} | "
-                f"{test.get('macro_f1', float('nan')):.3f} | {secs:.0f} s |"
+                f"| {label}{mark} | {lr:g} | {n} | {pooling} | {validation(key):.1%} | "
+                f"{arm.mean:.1%} ± {100 * arm.std:.1f} | {f1:.3f} | {secs:.0f} s |"
             )
-        chosen[label] = rows[best][0].get("test", {}).get("accuracy", float("nan"))
-    print(f"| TF-IDF + LR (reference) | | | | {TFIDF_LR_ACCURACY:.1%} | | |")
-    a, b = chosen["pre-trained"], chosen["random init"]
+            configs_out.append(
+                {
+                    "init": label,
+                    "lr": lr,
+                    "reinit_layers": n,
+                    "pooling": pooling,
+                    "validation_accuracy": validation(key),
+                    "test_accuracy": arm.per_seed,
+                    "test_mean": arm.mean,
+                    "test_std": arm.std,
+                    "selected": key == best,
+                }
+            )
+        chosen[label] = {"config": best, "correct": [c for _, _, c in configs[best]]}
+    if tfidf is not None:
+        print(f"| TF-IDF + LR (this run) | | | | | {tfidf:.1%} | | |")
+    else:
+        print(
+            f"| TF-IDF + LR (reference; install scikit-learn to compute it) | | | | | "
+            f"{TFIDF_LR_ACCURACY:.1%} | | |"
+        )
+    a, b = chosen["pre-trained"]["correct"], chosen["random init"]["correct"]
+    sa, sb = summarise(a), summarise(b)
+    diff = paired_difference(a, b)
     print(
-        f"\ntest accuracy at the lr chosen on validation: pre-trained {a:.1%}, random init "
-        f"{b:.1%}: {100 * (a - b):+.1f} points"
+        f"\ntest accuracy of the configuration chosen on validation ({args.seeds} seeds): "
+        f"pre-trained {sa.mean:.1%} ± {100 * sa.std:.1f}, random init {sb.mean:.1%} ± "
+        f"{100 * sb.std:.1f}: {100 * diff.mean:+.1f} points, 95% interval "
+        f"[{100 * diff.low:+.1f}, {100 * diff.high:+.1f}] (bootstrap over seeds and test examples)"
     )
     print(f"runs in {runs}")
+    if args.json:
+        out = {
+            "machine": machine,
+            "command": " ".join(sys.argv),
+            "date": time.strftime("%Y-%m-%d"),
+            "pretraining": {
+                "run": str(run),
+                "steps": summary.get("step"),
+                "tokens": tokens,
+                "elapsed_s": summary.get("elapsed_s"),
+                "last": last,
+            },
+            "seeds": args.seeds,
+            "configurations": configs_out,
+            "selected": {
+                side: {
+                    "lr": v["config"][0],
+                    "reinit_layers": v["config"][1],
+                    "pooling": v["config"][2],
+                    "test_mean": summarise(v["correct"]).mean,
+                    "test_std": summarise(v["correct"]).std,
+                }
+                for side, v in chosen.items()
+            },
+            "difference": {"mean": diff.mean, "low95": diff.low, "high95": diff.high},
+            "tfidf_lr": tfidf,
+        }
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
+        print(f"results in {args.json}")
 
 
 if __name__ == "__main__":

@@ -60,7 +60,20 @@ def test_quality_script_by_the_clock_and_by_steps(tmp_path):
     assert out.count("**(selected)**") == 2
     rows = [line for line in out.splitlines() if line.startswith("| pre-trained")]
     assert len(rows) == 2 and any("| 0.001 | 1 |" in row for row in rows)  # re-init 1 tried
-    assert "points" in out.splitlines()[-2]
+    assert "points, 95% interval" in out
 
-    again = run_quality(tmp_path, "--steps", "6", "--out", str(tmp_path / "runs-steps"))
+    again = run_quality(
+        tmp_path, "--steps", "6", "--out", str(tmp_path / "runs-steps"), "--reinit", "0",
+        "--seeds", "2", "--pooling", "cls,mean", "--json", str(tmp_path / "q.json"),
+    )  # fmt: skip
     assert "pre-training ended at step 6 (completed)" in again
+    import json
+
+    result = json.loads((tmp_path / "q.json").read_text())
+    # Two poolings on each side, two seeds each; one selected per side; the interval brackets
+    # the mean difference.
+    assert len(result["configurations"]) == 4
+    assert all(len(c["test_accuracy"]) == 2 for c in result["configurations"])
+    assert sum(c["selected"] for c in result["configurations"]) == 2
+    d = result["difference"]
+    assert d["low95"] <= d["mean"] <= d["high95"]
