@@ -73,7 +73,16 @@ def test_quality_script_by_the_clock_and_by_steps(tmp_path):
     # Two poolings on each side, two seeds each; one selected per side; the interval brackets
     # the mean difference.
     assert len(result["configurations"]) == 4
+    assert set(result["differences"]) == {"pre-trained"}
     assert all(len(c["test_accuracy"]) == 2 for c in result["configurations"])
     assert sum(c["selected"] for c in result["configurations"]) == 2
     d = result["difference"]
     assert d["low95"] <= d["mean"] <= d["high95"]
+
+
+def test_quality_script_with_the_adaptation_arms(tmp_path):
+    out = run_quality(tmp_path, "--steps", "4", "--reinit", "0", "--adapt-steps", "4")
+    for arm in ("pre-trained + adapted", "adapted only"):
+        assert f"{arm} " in out and out.count(f"| {arm} **(selected)**") == 1
+    runs = {p.name.split("-2")[0] for p in (tmp_path / "runs").iterdir() if p.is_dir()}
+    assert {"quality-adapted-adapt", "quality-self-adapt"} <= runs
