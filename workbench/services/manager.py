@@ -100,6 +100,8 @@ class RunStatus:
     started: float
     ended: float | None
     events: int
+    # The run this one started when it finished (an adaptation hands over to its fine-tune).
+    then: str | None = None
 
     @property
     def active(self) -> bool:
@@ -131,6 +133,7 @@ class _Run:
         self.started = time.time()
         self.ended: float | None = None
         self.thread: threading.Thread | None = None
+        self.then: str | None = None  # the run started when this one finished
 
     def snapshot(self) -> RunStatus:
         with self.lock:
@@ -152,6 +155,7 @@ class _Run:
                 self.started,
                 self.ended,
                 len(self.events),
+                self.then,
             )
 
     @property
@@ -254,8 +258,14 @@ class RunManager:
         *,
         name: str | None = None,
         allow_shared_device: bool | None = None,
+        adapt: bool = False,
     ) -> str:
-        """Fine-tune from a preset with [finetune] and [classification] tables; the run id."""
+        """Fine-tune from a preset with [finetune] and [classification] tables; the run id.
+        `adapt`: first the preset's task-adaptive pre-training (its [adapt] section), as a run
+        of its own (kind "adapt"); when it finishes, the fine-tune starts from it (its id in
+        the adaptation's `RunStatus.then`). The returned id is then the adaptation's."""
+        if adapt:
+            return self._start_adaptation(preset, overrides, name, allow_shared_device)
         p = self._preset(preset, overrides)
         self._run_name(name)
         settings = p.finetune
@@ -284,6 +294,48 @@ class RunManager:
             self._set_dir(run, path)
 
         return self._launch("finetune", run_name, device, work, shared)
+
+    def _start_adaptation(
+        self,
+        preset: Preset | str,
+        overrides: Sequence[str],
+        name: str | None,
+        allow_shared_device: bool | None,
+    ) -> str:
+        p = self._preset(preset, overrides)
+        self._run_name(name)
+        if p.adapt is None or p.finetune is None or p.classification is None:
+            raise WorkspaceError(
+                f"preset {p.name!r} has no [adapt] section (with [finetune] and "
+                "[classification]); add one (e.g. [adapt] steps = 500) to adapt first"
+            )
+        device = self._device_key(p.finetune.device)
+        shared = self._shared(allow_shared_device)
+        p.tracking.runs_dir = str(self.workspace.runs_dir)
+
+        def work(run: _Run) -> None:
+            from bert_engine.training.adapt import run_adaptation
+
+            outcome = run_adaptation(
+                p,
+                control=run.control,
+                listeners=[run.emit],
+                progress=self._progress(run),
+                on_run_dir=lambda path: self._set_dir(run, path),
+                allow_shared_device=shared,
+            )
+            self._set_dir(run, outcome.run_dir)
+
+        def then(run: _Run) -> None:  # the adaptation finished: fine-tune from it
+            assert p.finetune is not None and run.run_dir is not None
+            tuned = p.model_copy(deep=True)
+            assert tuned.finetune is not None
+            tuned.finetune.init = str(run.run_dir)
+            next_id = self.start_finetuning(tuned, name=name, allow_shared_device=shared)
+            with run.lock:
+                run.then = next_id
+
+        return self._launch("adapt", f"{p.name}-adapt", device, work, shared, then=then)
 
     def continue_run(
         self,
@@ -495,6 +547,7 @@ class RunManager:
         work: Callable[[_Run], None],
         shared: bool,
         history: Sequence[Any] = (),
+        then: Callable[[_Run], None] | None = None,
     ) -> str:
         from bert_engine.training.control import RunControl
         from bert_engine.training.device_lock import describe_holder, holder
@@ -519,12 +572,14 @@ class RunManager:
             run.events.extend(history)  # recorded, not news: the status stays "starting"
             self._runs[run_id] = run
         run.thread = threading.Thread(
-            target=self._work, args=(run, work), name=f"bertbench-{run_id}", daemon=True
+            target=self._work, args=(run, work, then), name=f"bertbench-{run_id}", daemon=True
         )
         run.thread.start()
         return run_id
 
-    def _work(self, run: _Run, work: Callable[[_Run], None]) -> None:
+    def _work(
+        self, run: _Run, work: Callable[[_Run], None], then: Callable[[_Run], None] | None = None
+    ) -> None:
         from bert_engine.training.events import CancelledEvent, FailedEvent, FinishedEvent
 
         try:
@@ -546,6 +601,11 @@ class RunManager:
             terminal = not run.active
         if not terminal:  # e.g. a workflow that returned without a final event
             run.emit(FinishedEvent(step=run.step))
+        if then is not None and run.status == "finished":
+            try:
+                then(run)
+            except Exception as exc:  # noqa: BLE001 - said in the run's log; the UI stays alive
+                run.emit(MessageEvent(f"could not start the next run: {_describe(exc)}"))
 
     @staticmethod
     def _set_dir(run: _Run, path: Path | None) -> None:
