@@ -113,6 +113,13 @@ class DataFileService:
                 ) from None
         return p
 
+    def shown(self, path: Path) -> str:
+        """`path` as a user typed it: relative to the workspace when inside it."""
+        try:
+            return str(path.relative_to(self.workspace.root))
+        except ValueError:
+            return str(path)
+
     def inspect(
         self,
         path: str | os.PathLike[str],
@@ -130,6 +137,11 @@ class DataFileService:
         from bert_engine.data.sources import TextFile, regular_file
 
         p = self.resolve(path, confined=confined)
+        if not p.exists() and not p.is_symlink():
+            raise DataFileError(
+                f"{self.shown(p)} does not exist; give a .csv, .tsv or .jsonl file (a path "
+                "relative to the workspace, such as uploads/reviews.csv)"
+            )
         try:
             regular_file(p, "data file")
             fmt = table_format(p)

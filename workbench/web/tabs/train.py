@@ -104,7 +104,7 @@ def build(services: Services) -> None:
         chart_name: str,
         weight: float,
         log: bool,
-        *picked: Any,  # the data block's file and columns (after the chart's, for old callers)
+        chosen: dict[str, Any] | None = None,  # the data block's file and columns (a state)
     ) -> Iterator[tuple[Any, ...]]:
         shape = (chart_name, weight, log)
         names = _preset_names(services)
@@ -118,7 +118,7 @@ def build(services: Services) -> None:
                 f"kind must be one of {', '.join(KINDS)}, got {kind_name!r}", print_exception=False
             )
         # The picked data file first: overrides typed in the box win over it.
-        own = train_data.overrides(services, kind_name == KINDS[1], *picked)
+        own = train_data.overrides(services, kind_name == KINDS[1], chosen)
         try:
             changes = own + parse_overrides(override_text or "")
             begin = (

@@ -25,22 +25,21 @@ DATA_PRESET = "finetune-csv"  # picked on upload when the chosen preset cannot f
 
 @dataclass
 class DataPicker:
-    """The block's components the Train tab reads when it starts a run."""
+    """What the Train tab reads when it starts a run: one `gr.State` holding the uploaded
+    file's path in uploads/ and the picked columns (None before an upload). A state, not the
+    pickers themselves: the start endpoint's public inputs stay the same."""
 
-    path: Any  # gr.State: the uploaded file's path in uploads/, or None
-    text: Any
-    pair: Any
-    label: Any
+    chosen: Any
 
     @property
     def inputs(self) -> list[Any]:
-        return [self.path, self.text, self.pair, self.label]
+        return [self.chosen]
 
 
 def build(services: Services, preset: Any, kind: Any) -> DataPicker:
     """The block, drawn where it is called; `preset` and `kind` are the tab's pickers (an
     upload switches them to a fine-tuning preset and kind)."""
-    path = gr.State(None)
+    path = gr.State(None)  # {"path", "text", "pair", "label"} of the uploaded file
     with gr.Accordion("Your own data (fine-tuning)", open=True, elem_id="train-data"):
         gr.Markdown(
             "Upload a labelled `.csv`, `.tsv` or `.jsonl` file (kept in the workspace's "
@@ -89,8 +88,9 @@ def build(services: Services, preset: Any, kind: Any) -> DataPicker:
             return None, *_cleared(f"✗ {exc}"), gr.skip(), gr.skip()
         s = info.suggested
         columns = info.columns
+        chosen = {"path": str(stored), "text": s.text, "pair": s.pair, "label": s.label}
         return (
-            str(stored),
+            chosen,
             gr.Dropdown(choices=columns, value=s.text),
             gr.Dropdown(choices=[NO_PAIR, *columns], value=s.pair or NO_PAIR),
             gr.Dropdown(choices=columns, value=s.label),
@@ -126,24 +126,21 @@ def build(services: Services, preset: Any, kind: Any) -> DataPicker:
         [text.input, pair.input, label.input],
         recount,
         [path, text, pair, label],
-        [summary, counts],
+        [path, summary, counts],
         api_name="train_data_columns",
         show_progress="hidden",
     )
-    return DataPicker(path, text, pair, label)
+    return DataPicker(path)
 
 
-def overrides(
-    services: Services,
-    finetuning: bool,
-    stored: str | None,
-    text_col: str | None,
-    pair_col: str | None,
-    label_col: str | None,
-) -> list[str]:
+def overrides(services: Services, finetuning: bool, chosen: dict[str, Any] | None) -> list[str]:
     """The overrides of the uploaded file and its columns ([] with no file, or for a
     pre-training); a gr.Error naming the picker when a column is missing or wrong."""
-    if not stored or not finetuning:
+    if not chosen or not finetuning:
+        return []
+    stored, text_col, pair_col = chosen.get("path"), chosen.get("text"), chosen.get("pair")
+    label_col = chosen.get("label")
+    if not isinstance(stored, str):
         return []
     if not text_col or not label_col:
         raise gr.Error(
