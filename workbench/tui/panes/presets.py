@@ -216,9 +216,10 @@ class PresetsPane(Guarded, Vertical):
                 )
             else:
                 rows = [self._row(field) for field in section.fields]
-                widgets.extend(rows)
-                if name == "classification":
-                    widgets.append(DataPreview(id="preset-data-preview"))
+                for row in rows:
+                    widgets.append(row)
+                    if row.spec.path == "classification.train":  # what the file holds, under it
+                        widgets.append(DataPreview(id="preset-data-preview"))
             await scroll.mount_all(widgets)
             if (generation, name) == (self._generation, self.section):
                 self._rows = {row.spec.path: row for row in rows}
