@@ -18,6 +18,7 @@ from textual.widgets import Static
 from workbench.services.datafiles import DataFileInfo
 
 BAR = 20  # characters of the longest label-count bar
+WIDE = 90  # columns from which the label counts stand beside the rows, not under them
 
 
 class DataPreview(Vertical):
@@ -89,15 +90,20 @@ class DataPreview(Vertical):
             f"training file {info.path.name}: {info.rows} rows · columns "
             f"{', '.join(info.columns)} · {hint}{message}"
         )
-        table.update(render(info))
+        table.update(render(info, wide=self.size.width >= WIDE))
         self.post_message(self.Columns(list(info.columns)))
 
+    def on_resize(self) -> None:
+        if self.info is not None:  # side by side or stacked, as the width allows
+            self.query_one(".data-table", Static).update(
+                render(self.info, wide=self.size.width >= WIDE)
+            )
 
-def render(info: DataFileInfo) -> Table:
-    """The first rows, then the label counts as bars."""
+
+def render(info: DataFileInfo, wide: bool = True) -> Table:
+    """The first rows and the label counts as bars: side by side when `wide`, else the counts
+    first and the rows under them."""
     out = Table.grid(padding=(0, 2))
-    out.add_column()
-    out.add_column()
     rows = Table(box=None, padding=(0, 1), header_style="bold", expand=False)
     headers, cells = info.preview_table()
     for name in headers:
@@ -111,5 +117,9 @@ def render(info: DataFileInfo) -> Table:
     top = max(info.label_counts.values(), default=1)
     for label, n in info.label_counts.items():
         counts.add_row(label, str(n), Text("█" * max(1, round(BAR * n / top)), style="green"))
-    out.add_row(rows, counts)
+    if wide:
+        out.add_row(rows, counts)
+    else:
+        out.add_row(counts)
+        out.add_row(rows)
     return out
