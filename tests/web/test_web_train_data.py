@@ -26,9 +26,13 @@ def test_upload_describes_the_file_and_picks_columns(web: WebPanel, tmp_path: Pa
     assert preview["headers"] == ["text", "label"] and len(rows(preview)) == 5
     # The tiny preset has no [classification]: the data preset and kind are picked.
     assert preset["value"] == "finetune-csv" and kind["value"] == "fine-tuning"
-    assert (web.services.workspace.root / "uploads" / "topics.csv").read_bytes() == (
-        source.read_bytes()
-    )
+    stored = web.services.workspace.root / "uploads" / "topics.csv"
+    assert stored.read_bytes() == source.read_bytes()
+    # Another label column: recounted (the picks are kept in the session for Start).
+    summary, counts = web.client.predict("label", "(none)", "text", api_name="/train_data_columns")
+    assert "20 labels in *text*" in summary and len(rows(counts)) == 20
+    summary, counts = web.client.predict("text", "(none)", "label", api_name="/train_data_columns")
+    assert "2 labels in *label*" in summary and len(rows(counts)) == 2
 
 
 def test_bad_uploads_are_said_in_the_block(web: WebPanel, tmp_path: Path) -> None:

@@ -102,15 +102,16 @@ def build(services: Services, preset: Any, kind: Any) -> DataPicker:
         )
 
     def recount(
-        stored: str | None, text_col: str, pair_col: str, label_col: str
+        chosen: dict[str, Any] | None, text_col: str, pair_col: str, label_col: str
     ) -> tuple[Any, ...]:
-        if not stored:
-            return gr.skip(), gr.skip()
+        if not chosen:
+            return gr.skip(), gr.skip(), gr.skip()
+        picked = {**chosen, "text": text_col, "pair": pair_col, "label": label_col}
         try:
-            info = _inspect(services, stored, text_col, pair_col, label_col)
+            info = _inspect(services, picked["path"], text_col, pair_col, label_col)
         except DataFileError as exc:
-            return f"✗ {exc}", [["", 0]]
-        return _summary(info, info.path.name), _counts(info)
+            return picked, f"✗ {exc}", [["", 0]]
+        return picked, _summary(info, info.path.name), _counts(info)
 
     def cleared() -> tuple[Any, ...]:
         return None, *_cleared("No file yet.")
