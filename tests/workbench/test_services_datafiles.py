@@ -127,10 +127,11 @@ def test_unknown_columns_missing_files_and_formats(tmp_path: Path, services: Ser
 def test_upload_keeps_the_file_in_uploads(services: Services) -> None:
     data = b"text,label\nthe cat,animals\nsome bread,food\n"
     first = services.datafiles.upload("reviews.csv", data)
-    second = services.datafiles.upload("reviews.csv", data)
+    assert services.datafiles.upload("reviews.csv", data) == first  # the same file again
+    second = services.datafiles.upload("reviews.csv", data + b"a cheese,food\n")
     assert first == services.workspace.root / "uploads" / "reviews.csv"
-    assert second.name == "reviews-2.csv" and second.read_bytes() == data
-    assert services.datafiles.inspect(second, confined=True).rows == 2
+    assert second.name == "reviews-2.csv" and second.read_bytes().startswith(data)
+    assert services.datafiles.inspect(second, confined=True).rows == 3
     assert services.datafiles.overrides(second, text="text", label="label", pair=None) == [
         f"classification.train={second}",
         "classification.text_column=text",

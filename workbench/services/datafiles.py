@@ -195,12 +195,17 @@ class DataFileService:
 
     def upload(self, name: str, data: bytes) -> Path:
         """Keep an uploaded data file in `<workspace>/uploads/` (the workspace's name, size and
-        UTF-8 checks); a name already there gets a free variant (`reviews-2.csv`)."""
+        UTF-8 checks); a name already there with other content gets a free variant
+        (`reviews-2.csv`), the same content the file already there."""
         base = Path(name).name
         suffix = next((s for s in SUFFIXES if base.lower().endswith(s)), "")
         if not suffix:
             raise DataFileError(f"{base!r} is not a data file; upload a .csv, .tsv or .jsonl file")
-        free = self.workspace.unique_name("uploads", base[: -len(suffix)], suffix)
+        stem = base[: -len(suffix)]
+        same = self.workspace.area("uploads") / f"{stem}{suffix}"
+        if same.is_file() and same.stat().st_size == len(data) and same.read_bytes() == data:
+            return same  # the same file uploaded again: no second copy
+        free = self.workspace.unique_name("uploads", stem, suffix)
         return self.workspace.save_upload(free, data, suffixes=SUFFIXES)
 
     def overrides(
