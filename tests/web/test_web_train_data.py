@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from gradio_client import handle_file
 from kit.services import write_labelled
 from kit.web import UPLOAD_LIMIT, WebPanel, rows
@@ -69,3 +70,18 @@ def test_try_classify_file_needs_a_classifier(web: WebPanel, tmp_path: Path) -> 
         "no-such-run", handle_file(source), api_name="/try_classify_file"
     )
     assert summary.startswith("✗ ") and "no-such-run" in summary and download is None
+
+
+def test_finetuning_a_preset_whose_file_is_missing_is_refused_before_it_starts(
+    web: WebPanel,
+) -> None:
+    from gradio_client import Client
+
+    client = Client(web.url, verbose=False)  # a fresh session: no data file uploaded
+    try:
+        before = len(web.services.manager.runs())
+        with pytest.raises(Exception, match="train.csv, does not exist: upload your data file"):
+            client.predict("finetune-csv", "fine-tuning", "", "", api_name="/train_start")
+        assert len(web.services.manager.runs()) == before  # nothing started
+    finally:
+        client.close()

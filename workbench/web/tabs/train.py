@@ -118,7 +118,9 @@ def build(services: Services) -> None:
                 f"kind must be one of {', '.join(KINDS)}, got {kind_name!r}", print_exception=False
             )
         # The picked data file first: overrides typed in the box win over it.
-        own = train_data.overrides(services, kind_name == KINDS[1], chosen)
+        own = train_data.overrides(
+            services, kind_name == KINDS[1], chosen, preset_name, override_text
+        )
         try:
             changes = own + parse_overrides(override_text or "")
             begin = (

@@ -11,6 +11,7 @@ is shown in this block's own summary line, never as an overlay on other widgets.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -134,15 +135,24 @@ def build(services: Services, preset: Any, kind: Any) -> DataPicker:
     return DataPicker(path)
 
 
-def overrides(services: Services, finetuning: bool, chosen: dict[str, Any] | None) -> list[str]:
+def overrides(
+    services: Services,
+    finetuning: bool,
+    chosen: dict[str, Any] | None,
+    preset_name: str | None = None,
+    typed: str = "",
+) -> list[str]:
     """The overrides of the uploaded file and its columns ([] with no file, or for a
-    pre-training); a gr.Error naming the picker when a column is missing or wrong."""
-    if not chosen or not finetuning:
+    pre-training); a gr.Error naming the picker when a column is missing or wrong. With no
+    file, a fine-tuning whose preset names a training file that is not there is refused here,
+    before it starts (`finetune-csv` as shipped names an example `train.csv`)."""
+    if not finetuning:
+        return []
+    if not chosen or not isinstance(chosen.get("path"), str):
+        _check_preset_file(services, preset_name, typed)
         return []
     stored, text_col, pair_col = chosen.get("path"), chosen.get("text"), chosen.get("pair")
     label_col = chosen.get("label")
-    if not isinstance(stored, str):
-        return []
     if not text_col or not label_col:
         raise gr.Error(
             "pick the Text column and the Label column of the data file first",
@@ -154,6 +164,23 @@ def overrides(services: Services, finetuning: bool, chosen: dict[str, Any] | Non
         raise gr.Error(f"Data file: {exc}", print_exception=False) from exc
     pair = pair_col if pair_col and pair_col != NO_PAIR else None
     return services.datafiles.overrides(info.path, text=text_col, pair=pair, label=label_col)
+
+
+def _check_preset_file(services: Services, preset_name: str | None, typed: str) -> None:
+    from workbench.services.runfeed import parse_overrides
+
+    try:
+        preset = services.presets.load(preset_name or "", parse_overrides(typed or ""))
+    except Exception:  # a bad preset or override: Start reports it with its own words
+        return
+    data = preset.classification
+    if data is None or data.train == "demo" or Path(data.train).expanduser().exists():
+        return
+    raise gr.Error(
+        f"the training file of {preset_name}, {Path(data.train).name}, does not exist: "
+        "upload your data file under 'Your own data (fine-tuning)' first",
+        print_exception=False,
+    )
 
 
 def _inspect(
