@@ -62,16 +62,10 @@ def read_examples(
             f"with columns {cols.text!r}" + (f" and {cols.label!r}" if cols.label else "")
         )
     regular_file(p, "dataset file")  # a directory, FIFO, device or dangling link: say which
-    name = p.name.lower().removesuffix(".gz")
     required = [c for c in (cols.text, cols.pair, cols.label if require_label else None) if c]
     f = TextFile(p)
     try:
-        if name.endswith((".csv", ".tsv")):
-            rows: Iterator[tuple[str, dict[str, Any]]] = iter_csv_rows(p, f.lines(), None, required)
-        elif name.endswith((".jsonl", ".ndjson")):
-            rows = _jsonl_rows(p, f)
-        else:
-            raise DataError(f"{p}: unknown dataset format; use .csv, .tsv or .jsonl (or .gz)")
+        rows = iter_rows(p, f, required)
         out = [_example(row, where, cols, require_label) for where, row in rows]
     except DataError:
         raise
@@ -82,6 +76,30 @@ def read_examples(
     if not out:
         raise DataError(f"{p}: no rows; the file holds a header at most")
     return out
+
+
+def table_format(path: str | os.PathLike[str]) -> str:
+    """ "csv", "tsv" or "jsonl" from the file's suffix (a trailing .gz ignored); a DataError
+    for any other suffix."""
+    p = Path(path)
+    name = p.name.lower().removesuffix(".gz")
+    if name.endswith(".csv"):
+        return "csv"
+    if name.endswith(".tsv"):
+        return "tsv"
+    if name.endswith((".jsonl", ".ndjson")):
+        return "jsonl"
+    raise DataError(f"{p}: unknown dataset format; use .csv, .tsv or .jsonl (or .gz)")
+
+
+def iter_rows(
+    path: Path, f: TextFile, required: Sequence[str] = ()
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """("file:line", row) for every row of an open dataset file (the one reader both training
+    and the workbench's file inspection use); a CSV/TSV header must name `required`."""
+    if table_format(path) == "jsonl":
+        return _jsonl_rows(path, f)
+    return iter_csv_rows(path, f.lines(), None, required)
 
 
 def _jsonl_rows(path: Path, f: TextFile) -> Iterator[tuple[str, dict[str, Any]]]:

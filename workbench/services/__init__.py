@@ -6,6 +6,7 @@
     run_id = services.manager.start_pretraining("quickstart", ["pretrain.max_steps=50"])
     events, cursor = services.manager.events_since(run_id, 0)
     services.runs.list()                            # RunLibrary
+    services.datafiles.inspect("uploads/reviews.csv")  # DataFileService: columns, preview
     services.close()                                # stop_all: every run checkpoints first
 
 Importing this package does not import torch (the TUI must draw its first frame fast): the
@@ -17,6 +18,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
+from workbench.services.datafiles import DataFileError, DataFileInfo, DataFileService
 from workbench.services.manager import (
     MessageEvent,
     ProgressEvent,
@@ -80,6 +82,7 @@ class Services:
             allow_shared_device=allow_shared_device,
         )
         self.runs = RunLibrary(self.workspace, self.manager)
+        self.datafiles = DataFileService(self.workspace)
         # Polled by both UIs to refresh run lists when any process changes a run.
         self.watcher = RunsWatcher(self.workspace.runs_dir)
 
@@ -91,6 +94,9 @@ class Services:
 __all__ = [
     "Classification",
     "Comparison",
+    "DataFileError",
+    "DataFileInfo",
+    "DataFileService",
     "FieldError",
     "FieldSpec",
     "FillMaskOutput",

@@ -1,14 +1,17 @@
 """The Try pane: ask a run what it learned.
 
 A fine-tuned run classifies the text (label probabilities as bars, and the tokens the model
-saw); a pre-training run fills every `[MASK]` in the text with its top predictions. Loading a
-model imports torch and reads the checkpoint, so predictions run in a worker.
+saw), or every row of a CSV/TSV/JSONL file (a path relative to the workspace, completed as it is
+typed), saving the predictions as a CSV in the workspace's `exports/`; a pre-training run fills
+every `[MASK]` in the text with its top predictions. Loading a model imports torch and reads
+the checkpoint, so predictions run in a worker.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from rich.table import Table
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -16,10 +19,13 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.css.query import NoMatches
 from textual.widgets import Button, Input, Select, Static
 
+from workbench.services.datafiles import SUFFIXES
 from workbench.services.live import probability_rows
+from workbench.services.tryout import BatchResult, classify_file
 from workbench.tui.guard import Guarded, guarded
 from workbench.tui.idle_gc import freeze_loaded_objects
 from workbench.tui.messages import RunsChanged
+from workbench.tui.widgets.path_suggester import PathSuggester
 from workbench.tui.widgets.pickers import offer
 
 BAR_WIDTH = 30
@@ -31,7 +37,14 @@ HINTS = {
 
 
 class TryPane(Guarded, Vertical):
-    """Run picker, text input, and the model's answer."""
+    """Run picker, text input, file input, and the model's answer."""
+
+    # The file row's own layout (app.tcss styles the rest of the pane).
+    DEFAULT_CSS = """
+    #try-file-controls { height: auto; }
+    #try-file { width: 1fr; }
+    #try-file-controls Button { margin-left: 1; min-width: 8; }
+    """
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -43,6 +56,14 @@ class TryPane(Guarded, Vertical):
             yield Select[str]([], prompt="run", id="try-run", compact=True)
             yield Input(placeholder="text to try", id="try-text", compact=True)
             yield Button("Try", id="try-go", variant="primary", compact=True)
+        with Horizontal(id="try-file-controls"):
+            yield Input(
+                placeholder="or a file to classify: .csv/.tsv/.jsonl (→ completes the path)",
+                suggester=PathSuggester(self.services.workspace.root, SUFFIXES),
+                id="try-file",
+                compact=True,
+            )
+            yield Button("Classify file", id="try-file-go", compact=True)
         yield Static("pick a run, type text, press enter", id="try-hint", markup=False)
         yield Static("", id="try-error", markup=False)
         with VerticalScroll(id="try-output"):
@@ -97,6 +118,43 @@ class TryPane(Guarded, Vertical):
         self._error("")
         self.query_one("#try-result", Static).update(f"asking {run}... (loading the model)")
         self._predict(run, self.kinds.get(run, "pretrain"), text)
+
+    @on(Input.Submitted, "#try-file")
+    @on(Button.Pressed, "#try-file-go")
+    def submit_file(self) -> None:
+        run = self.query_one("#try-run", Select).value
+        path = self.query_one("#try-file", Input).value.strip()
+        if not isinstance(run, str) or self.kinds.get(run) != "finetune":
+            self._error("pick a fine-tuned run (a classifier) first")
+            return
+        if not path:
+            self._error("type the path of a file to classify (relative to the workspace)")
+            return
+        self._error("")
+        self.query_one("#try-result", Static).update(f"classifying {path} with {run}...")
+        self.query_one("#try-tokens", Static).update("")
+        self._classify_file(run, path)
+
+    @work(thread=True, exclusive=True, group="try-predict")
+    @guarded("{run}", show="_failed")
+    def _classify_file(self, run: str, path: str) -> None:
+        try:
+            result = classify_file(self.services, run, path)
+        except ValueError as exc:  # the file's problem (DataFileError, too many rows): said
+            self.app.call_from_thread(self._failed, str(exc))
+            return
+        self.app.call_from_thread(self._show_batch, result)
+
+    def _show_batch(self, result: BatchResult) -> None:
+        self.result = result
+        table = Table(box=None, padding=(0, 1), header_style="bold")
+        for name in result.columns:
+            table.add_column(name, overflow="ellipsis", no_wrap=True, max_width=48)
+        for row in result.preview:
+            table.add_row(*row)
+        head = Text(result.summary() + "\n", style="bold")
+        self.query_one("#try-result", Static).update(head)
+        self.query_one("#try-tokens", Static).update(table)
 
     @work(thread=True, exclusive=True, group="try-predict")
     @guarded("{run}", show="_failed")

@@ -25,12 +25,18 @@ from textual.widgets import Button, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
 from workbench.services import PresetEntry, Validation, form
+from workbench.services.datafiles import COLUMN_FIELDS
 from workbench.services.form import FormField, FormSection, PresetForm
 from workbench.tui.guard import Guarded
 from workbench.tui.messages import PresetChosen
 from workbench.tui.screens.preset_diff import DiffScreen
 from workbench.tui.screens.preset_save import SaveAsScreen
 from workbench.tui.widgets.field_row import FieldRow, path_of
+from workbench.tui.widgets.path_preview import DataPreview
+from workbench.tui.widgets.path_suggester import field_suggester
+
+# Fields whose change re-reads the training file's preview (the owndata helper's hook).
+DATA_WATCHED = ("classification.train", *COLUMN_FIELDS)
 
 
 class PresetsPane(Guarded, Vertical):
@@ -63,6 +69,7 @@ class PresetsPane(Guarded, Vertical):
         self._generation = 0  # presets opened: a late load of an earlier one is dropped
         self._rows: dict[str, FieldRow] = {}  # the rows on screen, once fully mounted
         self._drawing = asyncio.Lock()  # one rebuild of the form at a time
+        self._columns: list[str] = []  # the training file's columns, offered in column fields
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="presets-main"):
@@ -118,6 +125,7 @@ class PresetsPane(Guarded, Vertical):
         self._version += 1  # a validation of the previous preset is now stale
         # The rows on screen belong to the previous preset: no edit or error goes to them.
         self._rows = {}
+        self._columns = []  # the columns of the previous preset's training file
         self.form, self.loaded, self.validation = None, {}, None
         self._status("loading…")
         self.query_one("#preset-title", Static).update(f"{entry.name} · {entry.origin}")
@@ -208,10 +216,14 @@ class PresetsPane(Guarded, Vertical):
                 )
             else:
                 rows = [self._row(field) for field in section.fields]
-                widgets.extend(rows)
+                for row in rows:
+                    widgets.append(row)
+                    if row.spec.path == "classification.train":  # what the file holds, under it
+                        widgets.append(DataPreview(id="preset-data-preview"))
             await scroll.mount_all(widgets)
             if (generation, name) == (self._generation, self.section):
                 self._rows = {row.spec.path: row for row in rows}
+                self._preview_data()
             scroll.scroll_home(animate=False)
 
     def _row(self, field: FormField) -> FieldRow:
@@ -222,7 +234,30 @@ class PresetsPane(Guarded, Vertical):
             text,
             differs=form.differs(field.spec, form.parse(field.spec, text)),
             error="; ".join(messages) if messages else None,
+            suggester=field_suggester(field.path, self._root(), self._columns),
         )
+
+    def _preview_data(self) -> None:
+        """Show what the training file holds (when the [classification] fields are shown)."""
+        for preview in self.query(DataPreview).results(DataPreview):
+            t = self.texts.get
+            preview.inspect(
+                t("classification.train", ""),
+                t("classification.label_column", ""),
+                t("classification.text_column", ""),
+                t("classification.text_pair_column", ""),
+            )
+
+    def on_data_preview_columns(self, message: DataPreview.Columns) -> None:
+        """Offer the training file's columns in the column fields."""
+        self._columns = message.columns
+        for path in COLUMN_FIELDS:
+            row = self._rows.get(path)
+            if row is not None and isinstance(row.editor, Input):
+                row.editor.suggester = field_suggester(path, self._root(), self._columns)
+
+    def _root(self) -> Path:
+        return Path(self.app.services.workspace.root)  # type: ignore[attr-defined]
 
     async def goto_field(self, path: str) -> None:
         """Show the section of `path` and put the cursor in its field."""
@@ -255,6 +290,8 @@ class PresetsPane(Guarded, Vertical):
             self.texts[path] = text
             row.mark_differs(form.differs(row.spec, form.parse(row.spec, text)))
             self.validate_now()
+            if path in DATA_WATCHED:
+                self._preview_data()
 
     def validate_now(self) -> None:
         self._version += 1

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.suggester import Suggester
 from textual.widgets import Input, Label, Select, Static
 
 from workbench.services.form import FormField
@@ -31,7 +32,13 @@ class FieldRow(Vertical):
     at any time, also before the row's children exist."""
 
     def __init__(
-        self, field: FormField, text: str, *, differs: bool = False, error: str | None = None
+        self,
+        field: FormField,
+        text: str,
+        *,
+        differs: bool = False,
+        error: str | None = None,
+        suggester: Suggester | None = None,  # completion of a text box (paths, columns)
     ) -> None:
         super().__init__(classes="field-row", id=f"row-{field_id(field.path)}")
         self.field = field
@@ -39,6 +46,7 @@ class FieldRow(Vertical):
         self._text = text
         self._error = error
         self._differs = differs
+        self._suggester = suggester
         self._editor: Input | Select[str] | None = None
         self.set_class(bool(error), "-invalid")
         self.set_class(differs, "-differs")
@@ -64,6 +72,7 @@ class FieldRow(Vertical):
                 self._editor = Input(
                     value=self._text,
                     placeholder=field.placeholder,
+                    suggester=self._suggester,
                     id=field_id(spec.path),
                     compact=True,
                     classes="field-input",

@@ -1,4 +1,5 @@
-"""The Try tab: classify text with a fine-tuned run, fill [MASK] with a pre-training run.
+"""The Try tab: classify text with a fine-tuned run (one text, or every row of an uploaded
+file, with the predictions as a CSV download), fill [MASK] with a pre-training run.
 
 Any run directory in the workspace works, whoever trained it (the CLI, the TUI, this panel);
 predictors are cached per run by the service, so trying one sentence after another is quick.
@@ -10,14 +11,16 @@ from typing import Any
 
 import gradio as gr
 
-from workbench.services import Services
+from workbench.services import DataFileError, Services, WorkspaceError
 from workbench.services.tryout import (
+    classify_file,
     filled_chips,
     label_scores,
     mask_rows,
     mask_scores,
     token_chips,
 )
+from workbench.web.common import uploaded
 
 MAX_MASK_LABELS = 4  # one probability widget per mask for the first few; the table has all
 CHIP_COLORS = {"special": "#9ca3af", "piece": "#f59e0b", "word": "#60a5fa", "mask": "#ef4444"}
@@ -40,6 +43,28 @@ def build(services: Services) -> None:
             show_legend=True,
             show_inline_category=False,
             scale=2,
+        )
+
+    gr.Markdown("#### Classify a whole file")
+    with gr.Row():
+        batch_file = gr.File(
+            label="File to classify (.csv, .tsv or .jsonl; kept in the workspace's uploads/)",
+            file_types=[".csv", ".tsv", ".jsonl", ".ndjson"],
+            type="filepath",
+            scale=3,
+            elem_id="try-batch-file",
+        )
+        batch_btn = gr.Button("Classify file", scale=1, elem_id="try-batch-go")
+    batch_summary = gr.Markdown("", elem_id="try-batch-summary")
+    with gr.Row():
+        batch_table = gr.Dataframe(
+            label="Predictions (first rows)",
+            interactive=False,
+            scale=3,
+            elem_id="try-batch-preview",
+        )
+        batch_download = gr.File(
+            label="Predictions (CSV)", interactive=False, scale=1, elem_id="try-batch-download"
         )
 
     gr.Markdown("### Fill [MASK] with a pre-training run")
@@ -93,6 +118,23 @@ def build(services: Services) -> None:
             raise gr.Error(f"cannot classify with {run}: {exc}", print_exception=False) from exc
         return label_scores(result), token_chips(result.tokens)
 
+    def classify_batch(run: str | None, file: Any) -> tuple[Any, Any, Any]:
+        """Every row of the uploaded file; a problem is said in the summary line only."""
+        if not run:
+            return "✗ pick a fine-tuned run first (train one in the Train tab)", gr.skip(), None
+        if file is None:
+            return "✗ choose a file to classify first", gr.skip(), None
+        try:
+            name, data = uploaded(file)
+            stored = services.datafiles.upload(name, data)
+            result = classify_file(services, run, stored, confined=True)
+        except (DataFileError, WorkspaceError, OSError) as exc:
+            return f"✗ {exc}", gr.skip(), None
+        except Exception as exc:  # a run that is not a classifier, an unreadable checkpoint
+            return f"✗ cannot classify with {run}: {exc}", gr.skip(), None
+        table = gr.Dataframe(value=result.preview, headers=result.columns)
+        return result.summary(), table, str(result.output)
+
     def mask_token(run: str | None) -> Any:
         if not run:
             return gr.Textbox()
@@ -132,6 +174,12 @@ def build(services: Services) -> None:
         [ft_run, text, pair],
         [label, seen],
         api_name="try_classify",
+    )
+    batch_btn.click(
+        classify_batch,
+        [ft_run, batch_file],
+        [batch_summary, batch_table, batch_download],
+        api_name="try_classify_file",
     )
     pre_run.change(mask_token, [pre_run], [masked], api_name="try_mask_token")
     gr.on(

@@ -17,6 +17,7 @@ import gradio as gr
 from workbench.services import RunBusyError, Services, UnknownRunError, charts
 from workbench.services.runfeed import RunFeed, parse_overrides
 from workbench.web import plots
+from workbench.web.tabs import train_data
 
 KINDS = ("pre-training", "fine-tuning")
 POLL_S = 1.0  # seconds between two polls of a running run's events
@@ -41,6 +42,7 @@ def build(services: Services) -> None:
         lines=3,
         elem_id="train-overrides",
     )
+    data = train_data.build(services, preset, kind)  # own data file: upload and columns
     with gr.Row():
         start_btn = gr.Button("Start", variant="primary", elem_id="train-start")
         pause_btn = gr.Button("Pause", elem_id="train-pause")
@@ -99,8 +101,12 @@ def build(services: Services) -> None:
         kind_name: str,
         run_name: str,
         override_text: str,
-        *shape: Any,
+        chart_name: str,
+        weight: float,
+        log: bool,
+        chosen: dict[str, Any] | None = None,  # the data block's file and columns (a state)
     ) -> Iterator[tuple[Any, ...]]:
+        shape = (chart_name, weight, log)
         names = _preset_names(services)
         if not preset_name or preset_name not in names:
             raise gr.Error(
@@ -111,8 +117,12 @@ def build(services: Services) -> None:
             raise gr.Error(
                 f"kind must be one of {', '.join(KINDS)}, got {kind_name!r}", print_exception=False
             )
+        # The picked data file first: overrides typed in the box win over it.
+        own = train_data.overrides(
+            services, kind_name == KINDS[1], chosen, preset_name, override_text
+        )
         try:
-            changes = parse_overrides(override_text or "")
+            changes = own + parse_overrides(override_text or "")
             begin = (
                 services.manager.start_pretraining
                 if kind_name == KINDS[0]
@@ -173,7 +183,9 @@ def build(services: Services) -> None:
 
         return act
 
-    start_btn.click(start, [preset, kind, name, overrides, *view], shown, api_name="train_start")
+    start_btn.click(
+        start, [preset, kind, name, overrides, *view, *data.inputs], shown, api_name="train_start"
+    )
     timer.tick(tick, [run, watch, *view], shown, api_name="train_poll", show_progress="hidden")
     run.input(attach, [run, *view], shown, api_name="train_attach")
     refresh_btn.click(refresh, [watch, *view], [preset, *shown], api_name="train_runs")
