@@ -1,6 +1,10 @@
 """The randomised input test's parts: a seeded event list, a driver that sends it to the app,
 and the checks between and after the events.
 
+Events go in as fast as the app takes them: each after the screen handled the one before
+(`pilot.pause(0)`), not after the process went idle as `pilot.press` waits (with a run
+training it never does, and each key would wait up to a second).
+
 The event list is a pure function of the seed (replay: `BERTBENCH_FUZZ_SEED=N`). The driver
 adds only what keeps a run sane: it dismisses the quit dialog and the command palette (keys
 that open them are not in the alphabet, but a click on the footer can), and skips clicks on
@@ -9,16 +13,21 @@ what would quit or start a system process. Each skip is written in the journal.
 
 from __future__ import annotations
 
+import asyncio
 import random
 import string
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from textual import events as ev
+from textual.app import REPLACED_KEYS, _character_to_key, _get_unicode_name_from_key
 from textual.binding import Binding
 from textual.command import CommandPalette
 from textual.css.query import NoMatches
 from textual.errors import NoWidget
+from textual.geometry import Offset
 from textual.pilot import Pilot
 from textual.widget import Widget
 
@@ -50,6 +59,7 @@ NOT_EDITING = frozenset({"tab", "shift+tab", "escape"})
 TEXT = string.ascii_letters.replace("q", "").replace("Q", "") + string.digits + " -_./=:é"
 STOP_KEYS = frozenset({"x"})  # the Train pane's Stop (the Tokenizer pane's Cancel)
 PAUSE_KEYS = frozenset({"p"})
+PRESS_KEYS = frozenset({"enter", "space", " "})  # press the focused button
 # Widgets a click must not reach (a click on the footer presses that key).
 FORBIDDEN_BUTTONS = frozenset({"runs-tensorboard"})
 # What an event may do to the form (WEIGHTS: how often each kind comes).
@@ -136,6 +146,8 @@ class Driver:
     may_stop: bool = False  # a key or click that stops a run was sent
     may_pause: bool = False
     form_checks: int = 0  # preset forms compared with their files
+    summary: str = ""  # what happened, in a line
+    _files: dict[tuple[str, int], dict[str, str]] = field(default_factory=dict)
 
     @property
     def app(self) -> Any:
@@ -162,13 +174,18 @@ class Driver:
             self.may_pause |= ident == "train-pause"
             if target is not None:
                 self.marks[index] = f"on {describe(target)}"
-            await self.pilot.click(offset=event.at)
+            await click_fast(self.pilot, event.at)
         elif event.kind == "wait":
             await self.pilot.pause(0.2)
         else:
+            # A key of the pane, or Enter / Space on its focused button.
+            focused = getattr(self.app.focused, "id", None)
+            pressing = any(k in PRESS_KEYS for k in event.keys)
             self.may_stop |= any(k in STOP_KEYS for k in event.keys)
+            self.may_stop |= pressing and focused == "train-stop"
             self.may_pause |= any(k in PAUSE_KEYS for k in event.keys)
-            await self.pilot.press(*event.keys)
+            self.may_pause |= pressing and focused == "train-pause"
+            await press_fast(self.pilot, event.keys)
         if typing:
             self.touched.update({before, pane._generation})
 
@@ -202,8 +219,36 @@ class Driver:
             await self.pilot.press("escape")
             await self.pilot.pause()
 
+    def on_file(self, path: Any) -> dict[str, str]:
+        """The form texts of the preset file at `path` (cached while the file is unchanged)."""
+        from workbench.services import form
+
+        key = (str(path), path.stat().st_mtime_ns)
+        if key not in self._files:
+            self._files[key] = form.to_form(self.app.services.presets.load(path)).texts()
+        return self._files[key]
+
+    def quick_check(self, when: str) -> None:
+        """After every event, without waiting: a loaded form that nothing was typed into holds
+        its file's values (a late load of another preset, or an edit of a row left behind,
+        would change them)."""
+        pane = self.presets_pane()
+        if pane.current is None or pane.form is None or pane._generation in self.touched:
+            return
+        on_file = self.on_file(pane.current.path)
+        for label, texts in (("loaded", pane.loaded), ("held", pane.texts)):
+            wrong = {p: (v, on_file.get(p)) for p, v in texts.items() if on_file.get(p) != v}
+            missing = sorted(set(on_file) - set(texts))
+            assert not wrong and not missing, (
+                f"{when}: the {label} form of {pane.current.name} differs from its file with "
+                f"nothing typed into it: {wrong} (form value, file value); missing {missing}"
+            )
+        self.form_checks += 1
+
     async def check_form(self, when: str) -> None:
-        """The preset form on screen equals its file, unless the sequence typed into it."""
+        """Once the pane has settled: the form on screen is the preset highlighted in the
+        list, loaded, equal to its file and drawn with its values, unless the sequence typed
+        into it."""
         pane = self.presets_pane()
         groups = ("presets-list", "presets-load", "presets-validate")
         await idle(self.pilot, groups=groups)
@@ -213,23 +258,51 @@ class Driver:
         name = pane.current.name
         status = str(pane.query_one("#preset-status").render())
         assert pane.form is not None, f"{when}: the form of {name} never loaded ({status!r})"
-        from workbench.services import form
-
-        on_file = form.to_form(self.app.services.presets.load(pane.current.path)).texts()
-        for label, texts in (("loaded", pane.loaded), ("held", pane.texts)):
-            wrong = {p: (v, on_file.get(p)) for p, v in texts.items() if on_file.get(p) != v}
-            missing = sorted(set(on_file) - set(texts))
-            assert not wrong and not missing, (
-                f"{when}: the {label} form of {name} differs from its file with nothing typed "
-                f"into it: {wrong} (form value, file value); missing {missing}"
+        highlighted = pane.query_one("#preset-list").highlighted
+        if highlighted is not None and highlighted < len(pane.entries):
+            listed = pane.entries[highlighted]
+            assert listed.path == pane.current.path, (
+                f"{when}: the list highlights {listed.name}, the form shows {name}"
             )
+        self.quick_check(when)
         for path, row in pane._rows.items():
             assert row.text() == pane.texts[path], (
                 f"{when}: {name}'s field {path} shows {row.text()!r}, the form holds "
                 f"{pane.texts[path]!r}"
             )
         assert not pane.dirty and "edited" not in status, f"{when}: {name} says {status!r}"
-        self.form_checks += 1
+
+
+async def press_fast(pilot: Pilot[Any], keys: Iterable[str]) -> None:
+    """The keys as the terminal driver posts them (as `pilot.press` does, less its waits for
+    an idle process), then wait until the screen has handled them."""
+    app = pilot.app
+    for key in keys:
+        if len(key) == 1 and not key.isalnum():
+            key = _character_to_key(key)
+        try:
+            char: str | None = unicodedata.lookup(
+                _get_unicode_name_from_key(REPLACED_KEYS.get(key, key))
+            )
+        except KeyError:
+            char = key if len(key) == 1 else None
+        event = ev.Key(key, char)
+        event.set_sender(app)
+        app._driver.send_message(event)
+        await asyncio.sleep(0)
+    await pilot.pause(0)
+
+
+async def click_fast(pilot: Pilot[Any], at: tuple[int, int]) -> None:
+    """Mouse down, up and click at screen offset `at`, as `pilot.click` sends them."""
+    app, screen = pilot.app, pilot.app.screen
+    x, y = at
+    base = {"widget": screen, "x": x, "y": y, "delta_x": 0, "delta_y": 0, "button": 1}
+    base |= {"shift": False, "meta": False, "ctrl": False, "screen_x": x, "screen_y": y}
+    for kind in (ev.MouseDown, ev.MouseUp, ev.Click):
+        app.mouse_position = Offset(x, y)
+        screen._forward_event(kind(**base, **({"chain": 1} if kind is ev.Click else {})))
+        await pilot.pause(0)
 
 
 def forbidden_click(target: Widget | None) -> str:

@@ -150,3 +150,20 @@ async def test_quit_with_an_active_run_asks_and_stops_it_with_a_checkpoint(
     checkpoints = [p for p in (status.run_dir / "checkpoints").glob("step-*") if p.is_dir()]
     assert checkpoints, "the stopped run wrote no checkpoint"
     assert max(int(p.name.removeprefix("step-")) for p in checkpoints) >= step
+
+
+@pytest.mark.asyncio
+async def test_messages_of_threads_after_the_panes_are_gone_are_dropped(workspace: Path) -> None:
+    # A run ending while the app closes posts RunsChanged / RunEvent from its thread; the
+    # panes are already removed then, which must not turn quitting into a crash.
+    from workbench.tui.messages import RunEvent, RunsChanged
+
+    app = BertbenchApp(root=workspace)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(pilot)
+        await app.query_one(TabbedContent).remove()
+        app.post_message(RunsChanged())
+        app.post_message(RunEvent("run-1", None))
+        await pilot.pause()
+        assert app.is_running and app._exception is None
+    assert app._exception is None and app.return_code in (None, 0)

@@ -101,13 +101,18 @@ async def start_main_run(pilot: Any, app: BertbenchApp) -> str:
     return pane.run_id
 
 
+def pane_generation(app: BertbenchApp) -> int:
+    from workbench.tui.panes.presets import PresetsPane
+
+    return app.query_one(PresetsPane)._generation
+
+
 async def fuzz(seed: int, events: list[Event], driver_box: list[Driver], workspace: Path) -> None:
     tmp = workspace.parent
     app = BertbenchApp(root=workspace)
     app.services.presets.save(
         tiny_preset(tmp, pretrain={"max_steps": main_run_steps(seed), "eval_every": 50}), "tiny"
     )
-    keep_runs_tiny(app, tmp)
     manager, log = app.services.manager, workspace / LOG_FILE
     size = SIZES[seed % len(SIZES)]
     async with app.run_test(size=size, notifications=True) as pilot:
@@ -115,6 +120,7 @@ async def fuzz(seed: int, events: list[Event], driver_box: list[Driver], workspa
         driver_box.append(driver)
         await started(pilot)
         run_id = await start_main_run(pilot, app)
+        keep_runs_tiny(app, tmp)  # the runs the sequence starts, not the one above
         try:
             for index, event in enumerate(events):
                 await driver.send(index, event)
@@ -122,6 +128,7 @@ async def fuzz(seed: int, events: list[Event], driver_box: list[Driver], workspa
                 assert not log.exists() or not log.read_text(encoding="utf-8").strip(), (
                     f"after event {index}, {LOG_FILE} says:\n{log.read_text(encoding='utf-8')}"
                 )
+                driver.quick_check(f"after event {index}")
                 if index % CHECK_EVERY == CHECK_EVERY - 1:
                     await driver.check_form(f"after event {index}")
             await driver.check_form("at the end")
@@ -133,6 +140,12 @@ async def fuzz(seed: int, events: list[Event], driver_box: list[Driver], workspa
             allowed = {"running", "finished"}
             allowed |= {"paused"} if driver.may_pause else set()
             allowed |= {"stopped"} if driver.may_stop else set()
+            driver.summary = (
+                f"seed {seed} {size[0]}x{size[1]}: run {status.status} at step {status.step}, "
+                f"{driver.form_checks} form checks, {pane_generation(app)} presets opened, "
+                f"{len(driver.touched)} typed into, {len(driver.marks)} driver notes"
+            )
+            print(driver.summary)  # shown with -s, or in the report of a failure
             assert status.status in allowed, (
                 f"the run is {status.status} ({status.error}); the sequence "
                 f"{'sent' if driver.may_stop else 'never sent'} a stop, "
