@@ -63,13 +63,16 @@ PRESS_KEYS = frozenset({"enter", "space", " "})  # press the focused button
 # Widgets a click must not reach (a click on the footer presses that key).
 FORBIDDEN_BUTTONS = frozenset({"runs-tensorboard"})
 # What an event may do to the form (WEIGHTS: how often each kind comes).
-KINDS = ("move", "tab", "pane", "type", "click", "wait")
-WEIGHTS = (40, 8, 20, 14, 15, 3)
+KINDS = ("move", "tab", "pane", "type", "click", "burst", "wait")
+WEIGHTS = (36, 8, 18, 13, 14, 8, 3)
+# A burst: quick moves sent together, as a user moving through a list while it loads
+# (the crash: Up Up, Tab, Down x6 while the preset form said "loading").
+BURST = ("up", "down", "down", "tab", "shift+tab", "enter")
 
 
 @dataclass(frozen=True)
 class Event:
-    kind: str  # move, tab, pane (a key), type (characters), click, wait
+    kind: str  # move, tab, pane (a key), type (characters), click, burst (moves), wait
     keys: tuple[str, ...] = ()
     at: tuple[int, int] = (0, 0)
 
@@ -80,7 +83,7 @@ class Event:
             return "wait"
         if self.kind == "type":
             return "type:" + repr("".join(self.keys))
-        return self.keys[0]
+        return " ".join(self.keys)
 
 
 def binding_keys(bindings: Iterable[Any]) -> set[str]:
@@ -122,6 +125,8 @@ def make_events(seed: int, count: int, size: tuple[int, int]) -> list[Event]:
             events.append(Event(kind, tuple(rng.choices(TEXT, k=rng.randint(1, 6)))))
         elif kind == "click":
             events.append(Event(kind, at=(rng.randrange(size[0]), rng.randrange(size[1]))))
+        elif kind == "burst":
+            events.append(Event(kind, tuple(rng.choices(BURST, k=rng.randint(3, 9)))))
         else:
             events.append(Event(kind))
     return events
