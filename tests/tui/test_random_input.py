@@ -17,6 +17,7 @@ at a time, so they queue behind the first one as they would for a user.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 import threading
@@ -29,10 +30,11 @@ from kit.services import tiny_overrides, write_labelled
 from kit.tui import started, wait_for
 from kit.tui_fuzz import Driver, Event, format_events, make_events
 from kit.tui_runs import tiny_preset
-from textual.widgets import Select
+from textual.widgets import DataTable, Select
 
 from workbench.tui.app import BertbenchApp
 from workbench.tui.guard import LOG_FILE
+from workbench.tui.panes.runs import RunsPane
 from workbench.tui.panes.tokenizer import TokenizerPane
 from workbench.tui.panes.train import TrainPane
 
@@ -151,17 +153,46 @@ async def fuzz(seed: int, events: list[Event], driver_box: list[Driver], workspa
                 f"{'sent' if driver.may_stop else 'never sent'} a stop, "
                 f"{'sent' if driver.may_pause else 'never sent'} a pause"
             )
+            await asyncio.to_thread(manager.stop_all, wait=True, timeout=180)
+            await views_show_the_ends(pilot, app)
         finally:
             tokenizer = app.query_one(TokenizerPane)
             if tokenizer.job is not None and not tokenizer.job.done:
                 tokenizer.job.cancel()
-            manager.stop_all(wait=True, timeout=120)
+            manager.stop_all(wait=True, timeout=180)
         assert app._exception is None and app.is_running
     assert not log.exists() or not log.read_text(encoding="utf-8").strip(), log.read_text()
     # Every run the sequence started has ended with its thread: none is left training.
     names = {f"bertbench-{s.run_id}" for s in manager.runs()}
     assert not [s.run_id for s in manager.runs() if s.active]
     await_threads_end(names)
+
+
+async def views_show_the_ends(pilot: Any, app: BertbenchApp) -> None:
+    """Once every run has ended, the views catch up by themselves (no key pressed): the Runs
+    table shows each run folder with the manager's last status and step, and the Train pane
+    the status of the run it follows."""
+    manager = app.services.manager
+    latest: dict[str, Any] = {}  # run folder -> the newest managed run in it (a continue)
+    for status in sorted(manager.runs(), key=lambda s: s.started):
+        if status.run_dir is not None:
+            latest[status.run_dir.name] = status
+    table = app.query_one(RunsPane).query_one("#runs-table", DataTable)
+
+    def stale() -> list[str]:
+        shown = {str(row[1]): row for row in map(table.get_row_at, range(table.row_count))}
+        wrong = []
+        for name, status in latest.items():
+            row = shown.get(name)
+            if row is None or row[3] != status.status or row[4].split("/")[0] != str(status.step):
+                wrong.append(f"{name}: {status.status} at {status.step}, the table: {row}")
+        return wrong
+
+    await wait_for(pilot, lambda: not stale(), what=f"the Runs table shows the runs: {stale()}")
+    train = app.query_one(TrainPane)
+    if train.run_id is not None:
+        ended = manager.status(train.run_id).status
+        await wait_for(pilot, lambda: train.live.status == ended, what=f"Train shows {ended}")
 
 
 def await_threads_end(names: set[str], limit: float = 120.0) -> None:
