@@ -1,4 +1,8 @@
-"""Helpers of the TUI tests: generated text, a tiny preset, waiting for the app to settle."""
+"""Helpers of the TUI tests: generated text, a tiny preset, waiting for the app to settle.
+
+Waits are driven by the app's state, never by fixed sleeps: `wait_for` lets the app work
+(`pilot.pause()`) until a condition holds, with a generous safety limit so a busy machine
+(load ~8 on 2 cores) only makes a test slower, never failing."""
 
 from __future__ import annotations
 
@@ -6,12 +10,25 @@ import random
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from textual.pilot import Pilot
 
 from kit.services import tiny_overrides
 
-__all__ = ["idle", "sentences", "settle", "started", "tiny_overrides", "write_corpus"]
+__all__ = [
+    "LIMIT_S",
+    "idle",
+    "sentences",
+    "settle",
+    "started",
+    "tiny_overrides",
+    "wait_for",
+    "write_corpus",
+]
+
+LIMIT_S = 180.0  # a safety limit for every wait, not a timing assertion
+_POLL_S = 0.05
 
 SUBJECTS = ["the cat", "a dog", "the teacher", "my friend", "the farmer", "a child"]
 VERBS = ["sees", "likes", "finds", "carries", "watches", "paints"]
@@ -32,31 +49,52 @@ def write_corpus(path: Path, docs: int = 60, seed: int = 0) -> Path:
     return path
 
 
-async def settle(pilot: Pilot, condition: Callable[[], bool], limit: float = 60.0) -> None:
-    """Let the app work until `condition` holds (a safety limit, not a timing assertion)."""
+async def wait_for(
+    pilot: Pilot[Any],
+    condition: Callable[[], bool],
+    limit: float = LIMIT_S,
+    what: str = "",
+) -> None:
+    """Let the app run until `condition` holds; `what` names it in the failure."""
     deadline = time.monotonic() + limit
     while not condition():
         if time.monotonic() > deadline:
-            raise AssertionError("the app did not reach the expected state")
-        await pilot.pause(0.05)
+            raise AssertionError(
+                f"the app did not reach the expected state within {limit:.0f} s"
+                + (f": {what}" if what else "")
+            )
+        await pilot.pause(_POLL_S)
+
+
+async def settle(pilot: Pilot[Any], condition: Callable[[], bool], limit: float = LIMIT_S) -> None:
+    """`wait_for(condition)`, then until the app's workers are done."""
+    await wait_for(pilot, condition, limit)
     await idle(pilot, limit)
 
 
-async def started(pilot: Pilot) -> None:
+async def started(pilot: Pilot[Any]) -> None:
     """Wait for start-up to finish: the first tab shown and focused (a key pressed before
     that can be undone by the tab widget's own start-up)."""
     await settle(pilot, lambda: getattr(pilot.app.focused, "id", None) == "preset-list")
 
 
-async def idle(pilot: Pilot, limit: float = 60.0) -> None:
-    """Wait until no worker is pending or running (cancelled ones are fine)."""
+async def idle(pilot: Pilot[Any], limit: float = LIMIT_S, groups: tuple[str, ...] = ()) -> None:
+    """Wait until no worker is pending or running (cancelled ones are fine); with `groups`,
+    only the workers of those groups."""
+    await pilot.pause()
+    await wait_for(
+        pilot, lambda: not busy_workers(pilot.app, groups), limit, "the app's workers finish"
+    )
+    await pilot.pause()
+
+
+def busy_workers(app: Any, groups: tuple[str, ...] = ()) -> list[str]:
+    """The names of the workers still pending or running (of `groups`, when given)."""
     from textual.worker import WorkerState
 
-    deadline = time.monotonic() + limit
     busy = (WorkerState.PENDING, WorkerState.RUNNING)
-    await pilot.pause()
-    while any(worker.state in busy for worker in pilot.app.workers):
-        if time.monotonic() > deadline:
-            raise AssertionError("the app's workers did not finish")
-        await pilot.pause(0.05)
-    await pilot.pause()
+    return [
+        worker.name or worker.group
+        for worker in app.workers
+        if worker.state in busy and (not groups or worker.group in groups)
+    ]

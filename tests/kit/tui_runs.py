@@ -3,15 +3,13 @@ the workspace (runs of a few seconds), and waiting on a Pilot for a condition.""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from textual.pilot import Pilot
-
 from kit.services import tiny_preset_dict, write_labelled
-from kit.tui import write_corpus
+from kit.tui import wait_for, write_corpus
+
+__all__ = ["finetune_sections", "tiny_preset", "wait_for"]
 
 
 def tiny_preset(tmp: Path, name: str = "tiny", **sections: dict[str, Any]) -> Any:
@@ -29,12 +27,3 @@ def finetune_sections(tmp: Path, init: str) -> dict[str, dict[str, Any]]:
         "finetune": {"init": init, "epochs": 2, "lr": 1e-3, "device": "cpu", "precision": "fp32"},
         "classification": {"train": str(task), "max_seq_len": 32, "batch_size": 16},
     }
-
-
-async def wait_for(pilot: Pilot[Any], condition: Callable[[], bool], limit: float = 120.0) -> None:
-    """Let the app run until `condition` holds (a safety limit, not a timing assertion)."""
-    deadline = time.monotonic() + limit
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached before the safety limit")
-        await pilot.pause(0.05)

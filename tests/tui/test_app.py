@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from kit.tui import settle, started, tiny_overrides, write_corpus
+from kit.tui import settle, started, tiny_overrides, wait_for, write_corpus
 from textual.widgets import TabbedContent
 
 from workbench.tui.app import TABS, BertbenchApp
@@ -130,17 +130,16 @@ async def test_quit_with_an_active_run_asks_and_stops_it_with_a_checkpoint(
         await settle(pilot, lambda: manager.status(run_id).step >= 2, limit=120)
 
         await pilot.press("ctrl+q")
-        await pilot.pause()
-        assert isinstance(app.screen, QuitScreen)
+        await wait_for(pilot, lambda: isinstance(app.screen, QuitScreen), what="the quit dialog")
         assert run_id in str(app.screen.query_one("#quit-runs").render())
         await pilot.press("escape")  # go back: the run keeps training
-        await pilot.pause()
-        assert app.is_running and not isinstance(app.screen, QuitScreen)
+        await wait_for(pilot, lambda: not isinstance(app.screen, QuitScreen), what="it closes")
+        assert app.is_running
         step = manager.status(run_id).step
         await settle(pilot, lambda: manager.status(run_id).step > step, limit=120)
 
         await pilot.press("ctrl+q")
-        await pilot.pause()
+        await wait_for(pilot, lambda: isinstance(app.screen, QuitScreen), what="the quit dialog")
         await pilot.click("#quit-stop")
         await settle(pilot, lambda: not app.is_running, limit=120)
 
@@ -150,3 +149,20 @@ async def test_quit_with_an_active_run_asks_and_stops_it_with_a_checkpoint(
     checkpoints = [p for p in (status.run_dir / "checkpoints").glob("step-*") if p.is_dir()]
     assert checkpoints, "the stopped run wrote no checkpoint"
     assert max(int(p.name.removeprefix("step-")) for p in checkpoints) >= step
+
+
+@pytest.mark.asyncio
+async def test_messages_of_threads_after_the_panes_are_gone_are_dropped(workspace: Path) -> None:
+    # A run ending while the app closes posts RunsChanged / RunEvent from its thread; the
+    # panes are already removed then, which must not turn quitting into a crash.
+    from workbench.tui.messages import RunEvent, RunsChanged
+
+    app = BertbenchApp(root=workspace)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(pilot)
+        await app.query_one(TabbedContent).remove()
+        app.post_message(RunsChanged())
+        app.post_message(RunEvent("run-1", None))
+        await pilot.pause()
+        assert app.is_running and app._exception is None
+    assert app._exception is None and app.return_code in (None, 0)

@@ -23,6 +23,7 @@ STEPS = 30  # more than charts.SPARSE_BELOW: the train curves are dense, so they
 
 def drawn(plot: CurvePlot) -> list[tuple[str | None, list[Any], list[Any]]]:
     """(legend label, xs, ys) of every line and scatter plotext holds for the widget."""
+    plot.render()  # the widget hands plotext its chart when it builds a picture
     monitor = plot.plt._active.monitor
     return list(zip(monitor.label, monitor.x, monitor.y, strict=True))
 
@@ -44,6 +45,9 @@ def expected(chart: charts.Chart) -> list[tuple[str | None, list[Any], list[Any]
 def assert_shows(plot: CurvePlot, chart: charts.Chart) -> None:
     assert plot.chart == chart
     held, wanted = drawn(plot), expected(chart)
+    # A second picture of the same chart (another size or theme) holds the same data.
+    plot._cache = None
+    assert drawn(plot) == held
     assert [(label, xs) for label, xs, _ in held] == [(label, xs) for label, xs, _ in wanted]
     for (_, _, ys), (_, _, values) in zip(held, wanted, strict=True):
         # plotext keeps log10 of the values on a log axis

@@ -56,3 +56,34 @@ def test_a_full_collection_frees_cycles() -> None:
         assert ref() is None
     finally:
         collector.stop()
+
+
+def test_freezing_keeps_garbage_collectable() -> None:
+    import sys
+    import types
+    import weakref
+
+    from workbench.tui.idle_gc import freeze_loaded_objects
+
+    class Node:
+        other: Node
+
+    def cycle() -> weakref.ref[Node]:
+        a, b = Node(), Node()
+        a.other, b.other = b, a  # only the collector frees it
+        return weakref.ref(a)
+
+    try:
+        # A module was imported: garbage of the moment is collected first, not frozen.
+        before = cycle()
+        sys.modules["_bertbench_freeze_probe"] = types.ModuleType("_bertbench_freeze_probe")
+        freeze_loaded_objects()
+        assert before() is None
+        # Nothing imported since: a listing's call freezes nothing, later garbage is freed.
+        later = cycle()
+        freeze_loaded_objects()
+        gc.collect()
+        assert later() is None
+    finally:
+        del sys.modules["_bertbench_freeze_probe"]
+        gc.unfreeze()

@@ -36,14 +36,15 @@ async def test_a_short_pretraining_runs_to_the_end(tmp_path: Path) -> None:
         await pilot.pause()
         await pilot.click("#train-pretrain")
         await wait_for(pilot, lambda: pane.run_id is not None and not pane.live.active)
-        await pilot.pause(0.5)  # one more redraw tick
         assert pane.live.status == "finished", pane.live.error
+        figures = pane.query_one("#train-figures")
+        # The figures are redrawn on a timer: wait for the tick that shows the end.
+        await wait_for(pilot, lambda: "finished" in str(figures.render()), what="figures")
         loss = pane.query_one("#train-loss", CurvePlot)
         # Every logged step is on the chart, the validation loss beside it.
         assert loss.series["train/loss"][0] == list(range(1, 7))
         assert len(loss.series["validation/loss"][0]) >= 1
-        figures = str(pane.query_one("#train-figures").render())
-        assert "finished" in figures and "6/6" in figures
+        assert "6/6" in str(figures.render())
         status = app.services.manager.status(pane.run_id)
         assert status.status == "finished" and status.run_dir is not None
         assert (status.run_dir / "config.toml").is_file()
@@ -60,6 +61,9 @@ async def test_pause_resume_stop_and_continue(tmp_path: Path) -> None:
         await pilot.pause()
         await pilot.click("#train-pretrain")
         await wait_for(pilot, lambda: pane.live.step >= 2)
+        pause = pane.query_one("#train-pause")
+        # The buttons follow the run on the redraw timer: click once it has enabled Pause.
+        await wait_for(pilot, lambda: not pause.disabled, what="Pause enabled")
         await pilot.click("#train-pause")
         await wait_for(pilot, lambda: pane.live.status == "paused")
         paused_at = pane.live.step
@@ -70,17 +74,19 @@ async def test_pause_resume_stop_and_continue(tmp_path: Path) -> None:
             base = os.getpriority(os.PRIO_PROCESS, 0)
             nice = os.getpriority(os.PRIO_PROCESS, thread.native_id)
             assert nice == min(19, base + TRAINING_NICE)
-        await pilot.pause(0.3)
+        resume = pane.query_one("#train-resume")
+        await wait_for(pilot, lambda: not resume.disabled, what="Resume enabled")
+        await pilot.pause(0.3)  # some time to take a step, if pausing did not work
         assert pane.live.step == paused_at  # no step while paused
-        assert not pane.query_one("#train-resume").disabled
         pane.focus()
         await pilot.press("r")
         await wait_for(pilot, lambda: pane.live.step > paused_at)
         await pilot.press("x")
         await wait_for(pilot, lambda: not pane.live.active)
         assert pane.live.status == "stopped"
-        status = app.services.manager.status(pane.run_id)
-        assert status.status == "stopped"
+        manager = app.services.manager
+        await wait_for(pilot, lambda: manager.status(pane.run_id).status == "stopped")
+        status = manager.status(pane.run_id)
         # One identity: the pane names the run by its folder, as the Runs pane does.
         assert status.run_dir.name in str(pane.query_one("#train-run", Static).render())
         assert any((status.run_dir / "checkpoints").iterdir())
@@ -101,7 +107,7 @@ async def test_pause_resume_stop_and_continue(tmp_path: Path) -> None:
         assert steps[0] == 1 and steps == sorted(set(steps))  # the history, each step once
         assert [line for line in pane.live.log if line.startswith("history: ")]
         await pilot.press("x")  # the Runs pane has no stop: the key goes nowhere
-        app.services.manager.stop(pane.run_id, wait=True, timeout=60)
+        app.services.manager.stop(pane.run_id, wait=True, timeout=180)
         await wait_for(pilot, lambda: not pane.live.active)
         assert pane.live.status == "stopped" and pane.live.step >= stopped_at
 

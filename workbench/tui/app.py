@@ -11,11 +11,13 @@ import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TypeVar
 
 from textual import events, work
 from textual.actions import ActionParseResult
 from textual.app import App, ComposeResult
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.dom import DOMNode
 from textual.message import Message
 from textual.widget import Widget
@@ -44,6 +46,8 @@ from workbench.tui.panes.train import TrainPane
 from workbench.tui.screens.help import HelpScreen
 from workbench.tui.screens.quit import QuitScreen
 from workbench.tui.widgets.pane_footer import PaneFooter
+
+PaneT = TypeVar("PaneT", bound=Widget)
 
 TABS = (
     ("presets", "Presets", PresetsPane),
@@ -299,19 +303,27 @@ class BertbenchApp(App[None]):
 
     # ------------------------------------------------------------------ cross-pane messages
     # The app forwards them to the panes that care.
+    # Threads post them at any time, also while the app closes and its panes are gone.
     def on_preset_chosen(self, message: PresetChosen) -> None:
-        forward(self.query_one(TrainPane), PresetChosen(message.name))
+        forward(self._pane(TrainPane), PresetChosen(message.name))
         self.action_show_tab("train")
 
     def on_run_started(self, message: RunStarted) -> None:
-        forward(self.query_one(TrainPane), RunStarted(message.run_id))
+        forward(self._pane(TrainPane), RunStarted(message.run_id))
 
     def on_run_event(self, message: RunEvent) -> None:
-        forward(self.query_one(TrainPane), RunEvent(message.run_id, message.event))
+        forward(self._pane(TrainPane), RunEvent(message.run_id, message.event))
 
     def on_runs_changed(self, message: RunsChanged) -> None:
-        for pane in (self.query_one(RunsPane), self.query_one(TryPane)):
+        for pane in (self._pane(RunsPane), self._pane(TryPane)):
             forward(pane, RunsChanged())
+
+    def _pane(self, kind: type[PaneT]) -> PaneT | None:
+        """The pane of type `kind`; None once the app is closing (its panes removed)."""
+        try:
+            return self.query_one(kind)
+        except NoMatches:
+            return None
 
 
 def start_resource_tracker() -> None:
@@ -331,8 +343,9 @@ def start_resource_tracker() -> None:
         multiprocessing.resource_tracker.ensure_running()
 
 
-def forward(pane: Widget, message: Message) -> None:
+def forward(pane: Widget | None, message: Message) -> None:
     """Deliver `message` to `pane` only: stopped before posting, it does not bubble back up
-    to the app (which would forward it again)."""
+    to the app (which would forward it again). No pane (the app is closing): dropped."""
     message.stop()
-    pane.post_message(message)
+    if pane is not None:
+        pane.post_message(message)

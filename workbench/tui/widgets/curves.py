@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.text import Text
 from textual.app import RenderResult
 from textual.binding import Binding
 from textual_plotext import PlotextPlot
 
 from workbench.services.charts import Chart
+from workbench.tui.guard import report
 
 # One colour per legend name; the raw line under a smoothed one is gray.
 PALETTE = ("blue+", "green+", "red+", "cyan+", "magenta+", "yellow", "orange", "blue")
@@ -72,20 +74,31 @@ class CurvePlot(PlotextPlot):
         # repaint caused by a neighbour, reuses the last build while nothing changed.
         key = (self.size, self._version, self.app.theme, self.theme)
         if self._cache is None or self._cache[0] != key:
-            self._cache = (key, super().render())
+            # plotext's build turns the data it holds into log10 in place: a second build
+            # of the same data (a new size or theme) would take the log of the logs (a
+            # wrong picture, or a crash on values <= 0). Each build gets the data afresh.
+            try:
+                self._populate()
+                self._cache = (key, super().render())
+            except Exception as exc:  # a repaint that raises would close the app
+                self._cache = (key, Text("this chart could not be drawn (see the error log)"))
+                self.call_later(report, self, exc, f"drawing the chart {self.title!r}")
         return self._cache[1]
 
     def _draw(self) -> None:
         self._version += 1
-        plt = self.plt
-        plt.clear_data()
-        plt.clear_figure()
         # The title goes on the border and the x axis is always steps: two more rows of
         # chart where the terminal is small.
         self.border_title = self.title
+        self.refresh()
+
+    def _populate(self) -> None:
+        """Hand plotext the chart's series, scale, ranges and ticks."""
+        plt = self.plt
+        plt.clear_data()
+        plt.clear_figure()
         chart = self.chart
         if chart is None or chart.empty:
-            self.refresh()
             return
         colours = {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(chart.names)}
         for s in chart.series:
@@ -106,4 +119,3 @@ class CurvePlot(PlotextPlot):
             plt.xlim(*chart.x_range)
             ticks = chart.x_ticks(most=max(2, self.size.width // 10 or 6))
             plt.xticks(ticks, [str(t) for t in ticks])
-        self.refresh()
