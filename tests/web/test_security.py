@@ -233,6 +233,13 @@ TABLE: dict[str, list[Case]] = {
         Case(lambda p, s: ("tiny", "fine-tuning", "", f"finetune.init={p}", *VIEW), refuses=True),
         Case(lambda p, s: ("tiny", "fine-tuning", "", f"finetune.checkpoint={p}", *VIEW), True),
     ],
+    "train_data_upload": [Case(lambda p, s: (file_payload(p, s)[0], "tiny", "fine-tuning"))],
+    "train_data_columns": [
+        Case(lambda p, s: (p, "", "")),
+        Case(lambda p, s: ("", p, "")),
+        Case(lambda p, s: ("", "", p)),
+    ],
+    "cleared": [Case(lambda p, s: ())],  # the Train tab's data file cleared
     "train_poll": [Case(lambda p, s: (p, *VIEW)), Case(lambda p, s: ("", p, 0, False))],
     "train_attach": [Case(lambda p, s: (p, *VIEW))],
     "train_runs": [Case(lambda p, s: (p, 0, False))],
@@ -264,6 +271,10 @@ TABLE: dict[str, list[Case]] = {
     "try_runs": [Case(lambda p, s: ())],
     "try_runs_on_load": [Case(lambda p, s: ())],
     "try_classify": [Case(lambda p, s: (p, "some text", ""), refuses=True)],
+    "try_classify_file": [
+        Case(lambda p, s: (p, None)),
+        Case(lambda p, s: (s.run, file_payload(p, s)[0])),
+    ],
     "try_mask_token": [Case(lambda p, s: (p,), refuses=True)],
     "try_fill_mask": [Case(lambda p, s: (p, "the [MASK] sat", 5), refuses=True)],
 }
