@@ -1,4 +1,4 @@
-""""Use in a preset": which preset key a tokenizer, a run or a data file goes into, and with
+""" "Use in a preset": which preset key a tokenizer, a run or a data file goes into, and with
 which value, so both UIs put it there in one action.
 
 Paths are written by the workspace rule: a path inside the workspace is written relative to
@@ -9,9 +9,9 @@ preset form's own parsing and validation apply to it.
 from __future__ import annotations
 
 import os
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from workbench.services.workspace import Workspace
 
@@ -34,25 +34,28 @@ def workspace_path(workspace: Workspace, path: str | os.PathLike[str]) -> str:
         return str(resolved)
 
 
-def is_finetune(preset: dict[str, Any]) -> bool:
-    """A fine-tuning preset has a [finetune] or [classification] table."""
+def is_finetune(preset: Collection[str]) -> bool:
+    """A fine-tuning preset (its table names, or the preset dict) has a [finetune] or
+    [classification] table."""
     return "finetune" in preset or "classification" in preset
 
 
-def tokenizer_value(workspace: Workspace, preset: dict[str, Any], path: Path, name: str) -> UseValue:
+def tokenizer_value(
+    workspace: Workspace, preset: Collection[str], path: Path, name: str
+) -> UseValue:
     """A trained tokenizer: `finetune.tokenizer` in a fine-tuning preset, else
     `tokenizer.path` (which makes a pre-training load it instead of training one)."""
     key = "finetune.tokenizer" if is_finetune(preset) else "tokenizer.path"
     return UseValue(key, workspace_path(workspace, path), f"tokenizer {name}")
 
 
-def run_value(workspace: Workspace, preset: dict[str, Any], path: Path) -> UseValue:
+def run_value(workspace: Workspace, preset: Collection[str], path: Path) -> UseValue:
     """A run as the starting weights: `finetune.init` or `pretrain.init_from`."""
     key = "finetune.init" if is_finetune(preset) else "pretrain.init_from"
     return UseValue(key, workspace_path(workspace, path), f"run {path.name}")
 
 
-def file_value(workspace: Workspace, preset: dict[str, Any], path: Path) -> UseValue:
+def file_value(workspace: Workspace, preset: Collection[str], path: Path) -> UseValue:
     """A data file: the training CSV of a fine-tuning preset, the corpus of a pre-training."""
     key = "classification.train" if is_finetune(preset) else "data.source"
     return UseValue(key, workspace_path(workspace, path), f"file {path.name}")

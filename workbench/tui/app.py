@@ -35,7 +35,13 @@ from textual.widgets import (
 from workbench.services import Services, default_root
 from workbench.tui.guard import log_path, report, write_log
 from workbench.tui.idle_gc import IdleCollector
-from workbench.tui.messages import PresetChosen, RunEvent, RunsChanged, RunStarted
+from workbench.tui.messages import (
+    PresetChosen,
+    RunEvent,
+    RunsChanged,
+    RunStarted,
+    UseInPreset,
+)
 from workbench.tui.panes.playground import TryPane
 from workbench.tui.panes.presets import PresetsPane
 from workbench.tui.panes.runs import RunsPane
@@ -300,6 +306,11 @@ class BertbenchApp(App[None]):
 
     def on_run_event(self, message: RunEvent) -> None:
         forward(self.query_one(TrainPane), RunEvent(message.run_id, message.event))
+
+    async def on_use_in_preset(self, message: UseInPreset) -> None:
+        """Switch to Presets and put the thing into the preset on screen."""
+        self.action_show_tab("presets")
+        await self.query_one(PresetsPane).use_thing(message.kind, message.path, message.name)
 
     def on_runs_changed(self, message: RunsChanged) -> None:
         for pane in (self.query_one(RunsPane), self.query_one(TryPane)):

@@ -20,7 +20,7 @@ from workbench.services import charts
 from workbench.services.live import RUN_COLUMNS, config_rows, run_rows
 from workbench.tui.guard import Guarded, guarded
 from workbench.tui.idle_gc import freeze_loaded_objects
-from workbench.tui.messages import RunsChanged, RunStarted
+from workbench.tui.messages import RunsChanged, RunStarted, UseInPreset
 from workbench.tui.widgets.curves import CurvePlot, controls_text
 
 MARK = "●"
@@ -35,6 +35,7 @@ class RunsPane(Guarded, Vertical):
         Binding("u", "continue_run", "Continue"),
         Binding("e", "export", "Export HF"),
         Binding("b", "tensorboard", "TensorBoard"),
+        Binding("i", "use_init", "Use as init"),
         Binding("g", "refresh", "Refresh"),
         Binding("v", "next_chart", "Chart"),
         Binding("s", "smoothing", "Smooth"),
@@ -60,6 +61,7 @@ class RunsPane(Guarded, Vertical):
             yield Button("Continue", id="runs-continue", compact=True)
             yield Button("Export HF", id="runs-export", compact=True)
             yield Button("TensorBoard", id="runs-tensorboard", compact=True)
+            yield Button("Use as init", id="runs-use", compact=True)
             # The chart of one run (loss, lr, ...), or the metric of a comparison.
             yield Select[str]([], prompt="chart", id="runs-metric", allow_blank=True, compact=True)
         table: DataTable[str] = DataTable(id="runs-table", cursor_type="row", zebra_stripes=True)
@@ -301,3 +303,13 @@ class RunsPane(Guarded, Vertical):
     @on(Button.Pressed, "#runs-tensorboard")
     def _tensorboard_pressed(self) -> None:
         self.action_tensorboard()
+
+    # ------------------------------------------------------------------ use as init
+    @on(Button.Pressed, "#runs-use")
+    def action_use_init(self) -> None:
+        """The run under the cursor becomes the starting weights of the preset being edited
+        (finetune.init or pretrain.init_from)."""
+        run = self._target()
+        info = next((r for r in self.runs if r.run_id == run), None)
+        if info is not None:
+            self.post_message(UseInPreset("run", info.path, info.run_id))
