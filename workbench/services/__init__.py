@@ -33,6 +33,7 @@ from workbench.services.runs import (
     RunInfo,
     RunLibrary,
 )
+from workbench.services.tensorboard import TensorBoard
 from workbench.services.tokenizers import (
     TokenizerEntry,
     TokenizerJob,
@@ -76,9 +77,13 @@ class Services:
         self.runs = RunLibrary(self.workspace, self.manager)
         # Polled by both UIs to refresh run lists when any process changes a run.
         self.watcher = RunsWatcher(self.workspace.runs_dir)
+        # Started from the Runs views; stopped in close().
+        self.tensorboard = TensorBoard(self.workspace.root / "logs" / "tensorboard.log")
 
     def close(self, timeout: float | None = None) -> list[RunStatus]:
-        """Stop every active run; each writes a checkpoint before its thread ends."""
+        """Stop every active run (each writes a checkpoint before its thread ends) and
+        TensorBoard."""
+        self.tensorboard.stop()
         return self.manager.stop_all(wait=True, timeout=timeout)
 
 

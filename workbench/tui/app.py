@@ -124,7 +124,8 @@ class BertbenchApp(App[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.sub_title = self.services.workspace.root.name
+        # The first screen says where everything is written (README: the workspace).
+        self.sub_title = f"workspace {shown_path(self.services.workspace.root)}"
         self._log_errors_of_the_services()
         self.call_after_refresh(start_resource_tracker)
         self.idle_gc.start()
@@ -139,9 +140,34 @@ class BertbenchApp(App[None]):
 
     def on_unmount(self) -> None:
         self.idle_gc.stop()
+        self.services.tensorboard.stop()  # a child process: never left behind
         if self._log_handler is not None:
             logging.getLogger("workbench").removeHandler(self._log_handler)
             self._log_handler.close()
+
+    def deliver_screenshot(
+        self,
+        filename: str | None = None,
+        path: str | None = None,
+        time_format: str | None = None,
+    ) -> str | None:
+        """The palette's Screenshot: an SVG in `<workspace>/screenshots/` (Textual's default,
+        the Downloads folder, may not exist), and a notice saying where."""
+        from datetime import datetime
+
+        from bert_engine.files import atomic_write_text
+
+        folder = self.services.workspace.root / "screenshots"
+        stamp = datetime.now().strftime("%Y%m%dT%H%M%S")
+        target = folder / (filename or f"bertbench-{stamp}.svg")
+        try:
+            folder.mkdir(exist_ok=True)
+            atomic_write_text(target, self.export_screenshot())
+        except OSError as exc:
+            self.notify(f"cannot save the screenshot: {exc}", severity="error")
+            return None
+        self.notify(f"saved {shown_path(target)}", title="Screenshot")
+        return str(target)
 
     def _log_errors_of_the_services(self) -> None:
         """The services' own error log lines (a run that failed with a bug, a broken event
@@ -332,6 +358,12 @@ def start_resource_tracker() -> None:
         return
     with redirect_stderr(sys.__stderr__):
         multiprocessing.resource_tracker.ensure_running()
+
+
+def shown_path(path: Path) -> str:
+    """A path as people write it: ~ for the home folder."""
+    home = Path.home()
+    return f"~/{path.relative_to(home)}" if path.is_relative_to(home) else str(path)
 
 
 def forward(pane: Widget, message: Message) -> None:

@@ -296,9 +296,14 @@ class RunsPane(Guarded, Vertical):
         if run is not None:
             self._tensorboard(run)
 
-    @guarded("no TensorBoard command for {run}", show="_say_error")
+    @work(thread=True, exclusive=True, group="runs-tensorboard")
+    @guarded("could not start TensorBoard for {run}", show="_say_error")
     def _tensorboard(self, run: str) -> None:
-        self._say(f"TensorBoard: {self.services.runs.tensorboard_command(run)}")
+        # A child process the services own; stopped when the TUI quits.
+        info = self.services.tensorboard.start(self.services.runs.path(run) / "tensorboard")
+        self.app.call_from_thread(
+            self._say, f"TensorBoard for {run}: {info.url} (stopped when you quit)"
+        )
 
     @on(Button.Pressed, "#runs-tensorboard")
     def _tensorboard_pressed(self) -> None:
