@@ -4,7 +4,10 @@ warning for fine-tuning from a run that did not finish."""
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
+
+import pytest
 
 from workbench.services import Workspace
 from workbench.services.use import check_init, file_value, run_value, tokenizer_value
@@ -52,3 +55,29 @@ def test_unfinished_init_run_warns_with_its_checkpoint_step(tmp_path: Path) -> N
     finished = check_init(str(done), runs)
     assert finished is not None and finished.warning is None and finished.step == 5
     assert check_init("random", runs) is None
+
+
+def test_export_step_is_the_checkpoint_export_uses(tmp_path: Path) -> None:
+    from workbench.services import Services
+
+    services = Services(tmp_path / "ws")
+    fake_run(services.workspace.runs_dir, "r", "finished", [2, 9])
+    assert services.runs.export_step("r") == 9
+
+
+def test_launched_in_the_checkout_the_workspace_is_an_ignored_folder(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bert_engine.preset_files import bundled_dir
+    from workbench.services import WORKSPACE_ENV, default_root
+
+    checkout = bundled_dir().parent
+    monkeypatch.delenv(WORKSPACE_ENV, raising=False)
+    monkeypatch.chdir(checkout)
+    root = Path(default_root())
+    assert root == checkout / "workspace"
+    if (checkout / ".git").exists():  # a git checkout: the folder is ignored
+        ignored = subprocess.run(
+            ["git", "check-ignore", "-q", str(root / "presets" / "mine.toml")], cwd=checkout
+        )
+        assert ignored.returncode == 0

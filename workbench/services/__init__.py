@@ -49,8 +49,18 @@ WORKSPACE_ENV = "BERTBENCH_WORKSPACE"
 
 def default_root() -> str:
     """`$BERTBENCH_WORKSPACE`, else the working directory: its `runs/` and `presets/` are then
-    the very folders the CLI uses, so every interface sees the same runs and presets."""
-    return os.environ.get(WORKSPACE_ENV) or os.getcwd()
+    the very folders the CLI uses, so every interface sees the same runs and presets. Launched
+    in the source checkout itself (as README shows), `./workspace/` (git-ignored) instead: its
+    `presets/` is the bundled, tracked one, which a save must never write into."""
+    chosen = os.environ.get(WORKSPACE_ENV)
+    if chosen:
+        return chosen
+    cwd = os.getcwd()
+    from bert_engine.preset_files import bundled_dir
+
+    if os.path.realpath(cwd) == os.path.realpath(bundled_dir().parent):
+        return os.path.join(cwd, "workspace")
+    return cwd
 
 
 class Services:

@@ -288,8 +288,10 @@ class RunsPane(Guarded, Vertical):
     @work(thread=True, exclusive=True, group="runs-export")
     @guarded("could not export {run}", show="_say_error")
     def _export(self, run: str) -> None:
+        step = self.services.runs.export_step(run)
         folder = self.services.runs.export_hf(run, overwrite=True)
-        self.app.call_from_thread(self._say, f"exported {run} (HuggingFace format) to {folder}")
+        at = f" from its checkpoint at step {step}" if step is not None else ""
+        self.app.call_from_thread(self._say, f"exported {run}{at} (HuggingFace format) to {folder}")
 
     def action_tensorboard(self) -> None:
         run = self._target()
