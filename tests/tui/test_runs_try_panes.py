@@ -65,15 +65,17 @@ async def test_runs_pane_lists_compares_and_exports(trained_ws: tuple[Path, str,
         assert "finetune.epochs" in settings
         values = dict(zip(pane.marked, settings["finetune.epochs"], strict=True))
         assert values == {pre: "-", ft: "2"}
-        # TensorBoard command and export of the highlighted run.
+        # TensorBoard (a child process, its address shown) and export of the highlighted run.
         current = pane._current()
         await pilot.press("b")
         message = pane.query_one("#runs-message")
-        assert f"tensorboard --logdir {root / 'runs' / current / 'tensorboard'}" in str(
-            message.render()
-        )
+        await wait_for(pilot, lambda: "http://127.0.0.1:" in str(message.render()))
+        info = app.services.tensorboard.running
+        assert info is not None and info.logdir == root / "runs" / current / "tensorboard"
+        app.services.tensorboard.stop()
         await pilot.press("e")
         await wait_for(pilot, lambda: "exported" in str(message.render()))
+        assert "from its checkpoint at step" in str(message.render())
         assert (root / "exports" / current / "config.json").is_file()
 
 

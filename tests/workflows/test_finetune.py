@@ -304,6 +304,31 @@ def test_init_from_one_of_our_runs_by_preset_name(tmp_path: Path) -> None:
     assert init["source"] == f"run:{pre / 'checkpoints' / 'step-000007'}"
     assert "nsp.dense.weight" in init["unused"] and "classifier.dense.weight" in init["missing"]
     assert read_config(run)["finetune"]["init"] == str(pre.resolve())
+    assert (init["init_run"], init["init_status"], init["init_step"]) == (pre.name, "finished", 7)
+
+
+def test_init_from_a_stopped_run_warns_and_records_its_step(tmp_path: Path) -> None:
+    from bert_engine.tracking import Tracker, create_run
+    from bert_engine.training import CancelledEvent, CheckpointManager, StartedEvent
+
+    task, tok, model = _pretraining_source(tmp_path)
+    pre = create_run(tmp_path / "runs", "halfway", {"model": {"size": "tiny"}})
+    tok.save(pre / "tokenizer.json")  # type: ignore[attr-defined]
+    (pre / "bert_config.json").write_text(model.config.model_dump_json())  # type: ignore[attr-defined]
+    CheckpointManager(pre / "checkpoints").save(4, model)  # type: ignore[arg-type]
+    with Tracker(pre, tensorboard=False) as tracker:  # stopped by the user at step 4
+        tracker(StartedEvent(step=0, total_steps=50))
+        tracker(CancelledEvent(step=4))
+    said: list[str] = []
+    run = finetune(
+        _settings(init=str(pre), epochs=1),
+        data=_data(task, test_fraction=0.0),
+        runs_dir=tmp_path / "runs",
+        on_message=said.append,
+    )
+    init = json.loads((run / "init.json").read_text())
+    assert (init["init_run"], init["init_status"], init["init_step"]) == (pre.name, "stopped", 4)
+    assert any("did not finish" in line and "step 4" in line for line in said), said
 
 
 def test_reinit_layers_refreshes_the_top_layers_and_keeps_the_rest(tmp_path: Path) -> None:

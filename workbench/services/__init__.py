@@ -37,6 +37,7 @@ from workbench.services.runs import (
     RunLibrary,
 )
 from workbench.services.sandbox import Sandbox, SandboxError
+from workbench.services.tensorboard import TensorBoard
 from workbench.services.tokenizers import (
     TokenizerEntry,
     TokenizerJob,
@@ -52,8 +53,18 @@ WORKSPACE_ENV = "BERTBENCH_WORKSPACE"
 
 def default_root() -> str:
     """`$BERTBENCH_WORKSPACE`, else the working directory: its `runs/` and `presets/` are then
-    the very folders the CLI uses, so every interface sees the same runs and presets."""
-    return os.environ.get(WORKSPACE_ENV) or os.getcwd()
+    the very folders the CLI uses, so every interface sees the same runs and presets. Launched
+    in the source checkout itself (as README shows), `./workspace/` (git-ignored) instead: its
+    `presets/` is the bundled, tracked one, which a save must never write into."""
+    chosen = os.environ.get(WORKSPACE_ENV)
+    if chosen:
+        return chosen
+    cwd = os.getcwd()
+    from bert_engine.preset_files import bundled_dir
+
+    if os.path.realpath(cwd) == os.path.realpath(bundled_dir().parent):
+        return os.path.join(cwd, "workspace")
+    return cwd
 
 
 class Services:
@@ -85,9 +96,13 @@ class Services:
         self.datafiles = DataFileService(self.workspace)
         # Polled by both UIs to refresh run lists when any process changes a run.
         self.watcher = RunsWatcher(self.workspace.runs_dir)
+        # Started from the Runs views; stopped in close().
+        self.tensorboard = TensorBoard(self.workspace.root / "logs" / "tensorboard.log")
 
     def close(self, timeout: float | None = None) -> list[RunStatus]:
-        """Stop every active run; each writes a checkpoint before its thread ends."""
+        """Stop every active run (each writes a checkpoint before its thread ends) and
+        TensorBoard."""
+        self.tensorboard.stop()
         return self.manager.stop_all(wait=True, timeout=timeout)
 
 

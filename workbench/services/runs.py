@@ -209,6 +209,13 @@ class RunLibrary:
         export_hf(predictor.model, folder, tokenizer=predictor.tokenizer)
         return folder
 
+    def export_step(self, run: str | Path) -> int | None:
+        """The step of the checkpoint `export_hf` writes (the best, else the latest)."""
+        from bert_engine.inference import resolve_checkpoint
+        from workbench.services.use import step_of
+
+        return step_of(resolve_checkpoint(self.path(run)))
+
     def export_zip(
         self, run: str | Path, name: str | None = None, *, overwrite: bool = False
     ) -> Path:

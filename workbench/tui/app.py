@@ -37,7 +37,13 @@ from textual.widgets import (
 from workbench.services import Services, default_root
 from workbench.tui.guard import log_path, report, write_log
 from workbench.tui.idle_gc import IdleCollector
-from workbench.tui.messages import PresetChosen, RunEvent, RunsChanged, RunStarted
+from workbench.tui.messages import (
+    PresetChosen,
+    RunEvent,
+    RunsChanged,
+    RunStarted,
+    UseInPreset,
+)
 from workbench.tui.panes.playground import TryPane
 from workbench.tui.panes.presets import PresetsPane
 from workbench.tui.panes.runs import RunsPane
@@ -128,7 +134,8 @@ class BertbenchApp(App[None]):
         yield PaneFooter()
 
     def on_mount(self) -> None:
-        self.sub_title = self.services.workspace.root.name
+        # The first screen says where everything is written (README: the workspace).
+        self.sub_title = f"workspace {shown_path(self.services.workspace.root)}"
         self._log_errors_of_the_services()
         self.call_after_refresh(start_resource_tracker)
         self.idle_gc.start()
@@ -143,9 +150,34 @@ class BertbenchApp(App[None]):
 
     def on_unmount(self) -> None:
         self.idle_gc.stop()
+        self.services.tensorboard.stop()  # a child process: never left behind
         if self._log_handler is not None:
             logging.getLogger("workbench").removeHandler(self._log_handler)
             self._log_handler.close()
+
+    def deliver_screenshot(
+        self,
+        filename: str | None = None,
+        path: str | None = None,
+        time_format: str | None = None,
+    ) -> str | None:
+        """The palette's Screenshot: an SVG in `<workspace>/screenshots/` (Textual's default,
+        the Downloads folder, may not exist), and a notice saying where."""
+        from datetime import datetime
+
+        from bert_engine.files import atomic_write_text
+
+        folder = self.services.workspace.root / "screenshots"
+        stamp = datetime.now().strftime("%Y%m%dT%H%M%S")
+        target = folder / (filename or f"bertbench-{stamp}.svg")
+        try:
+            folder.mkdir(exist_ok=True)
+            atomic_write_text(target, self.export_screenshot())
+        except OSError as exc:
+            self.notify(f"cannot save the screenshot: {exc}", severity="error")
+            return None
+        self.notify(f"saved {shown_path(target)}", title="Screenshot")
+        return str(target)
 
     def _log_errors_of_the_services(self) -> None:
         """The services' own error log lines (a run that failed with a bug, a broken event
@@ -314,6 +346,11 @@ class BertbenchApp(App[None]):
     def on_run_event(self, message: RunEvent) -> None:
         forward(self._pane(TrainPane), RunEvent(message.run_id, message.event))
 
+    async def on_use_in_preset(self, message: UseInPreset) -> None:
+        """Switch to Presets and put the thing into the preset on screen."""
+        self.action_show_tab("presets")
+        await self.query_one(PresetsPane).use_thing(message.kind, message.path, message.name)
+
     def on_runs_changed(self, message: RunsChanged) -> None:
         for pane in (self._pane(RunsPane), self._pane(TryPane)):
             forward(pane, RunsChanged())
@@ -341,6 +378,12 @@ def start_resource_tracker() -> None:
         return
     with redirect_stderr(sys.__stderr__):
         multiprocessing.resource_tracker.ensure_running()
+
+
+def shown_path(path: Path) -> str:
+    """A path as people write it: ~ for the home folder."""
+    home = Path.home()
+    return f"~/{path.relative_to(home)}" if path.is_relative_to(home) else str(path)
 
 
 def forward(pane: Widget | None, message: Message) -> None:

@@ -6,6 +6,7 @@ pane never reaches into another pane's widgets.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from textual.message import Message
@@ -34,6 +35,17 @@ class RunStarted(Message):
     def __init__(self, run_id: str) -> None:
         super().__init__()
         self.run_id = run_id
+
+
+class UseInPreset(Message):
+    """Put a tokenizer, run or data file (`kind`) into the preset being edited (Tokenizer or
+    Runs pane -> Presets pane)."""
+
+    def __init__(self, kind: str, path: Path, name: str) -> None:
+        super().__init__()
+        self.kind = kind  # tokenizer, run or file
+        self.path = path
+        self.name = name
 
 
 class RunsChanged(Message):

@@ -181,10 +181,18 @@ def _finetune(  # the body of `finetune`, inside its RunGuard (device lock, hear
         labels = splits.labels
         init = initialise(plan, labels.labels, [e.text for e in splits.train], tokenizer)
         model, tok, init_text = init.model, init.tokenizer, init.describe()
+        origin: dict[str, Any] = {}
         if init.source.startswith("run:"):
-            plan.config.setdefault("finetune", {})["init"] = str(
-                Path(init.source[4:]).parent.parent.resolve()
-            )
+            ckpt = Path(init.source[4:])
+            plan.config.setdefault("finetune", {})["init"] = str(ckpt.parent.parent.resolve())
+            origin = init_origin(ckpt)
+            if origin["init_status"] != "finished":
+                # A stopped/failed pre-training is usable, but say so (issue: it was silent).
+                say(
+                    f"warning: the init run {origin['init_run']} did not finish (it is "
+                    f"{origin['init_status']}); fine-tuning from its checkpoint at step "
+                    f"{origin['init_step']}"
+                )
         run_dir = create_run(plan.runs_dir, plan.name, plan.config or None)
         guard.attach(run_dir)
         tok.save(run_dir / TOKENIZER_FILE)
@@ -199,6 +207,7 @@ def _finetune(  # the body of `finetune`, inside its RunGuard (device lock, hear
                 "missing": init.missing,
                 "unused": init.unused,
                 "reinitialised": init.reinitialised,
+                **origin,
             },
         )
     if on_run_dir is not None:
@@ -336,3 +345,16 @@ def read_results(run_dir: str | os.PathLike[str]) -> dict[str, Any]:
         return dict(json.loads(path.read_text(encoding="utf-8")))
     except (OSError, ValueError) as exc:
         raise FinetuneError(f"{path}: no fine-tuning results ({exc})") from exc
+
+
+def init_origin(ckpt: Path) -> dict[str, Any]:
+    """The run a checkpoint belongs to, its status and the checkpoint's step (for init.json)."""
+    from bert_engine.tracking import load_run
+
+    run = ckpt.parent.parent
+    digits = ckpt.name.partition("step-")[2]
+    return {
+        "init_run": run.name,
+        "init_status": load_run(run).status,
+        "init_step": int(digits) if digits.isdigit() else None,
+    }

@@ -24,7 +24,7 @@ from textual.widget import Widget
 from textual.widgets import Button, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
-from workbench.services import PresetEntry, Validation, form
+from workbench.services import PresetEntry, Validation, form, use
 from workbench.services.datafiles import COLUMN_FIELDS
 from workbench.services.form import FormField, FormSection, PresetForm
 from workbench.tui.guard import Guarded
@@ -436,6 +436,47 @@ class PresetsPane(Guarded, Vertical):
             return
         edited = self.validation.preset if self.validation and self.dirty else None
         self.app.push_screen(DiffScreen(self.entries, self.current, edited))
+
+    # ------------------------------------------------------------------ use in a preset
+    async def apply_values(self, values: dict[str, str]) -> list[str]:
+        """Put form texts into the preset being edited (unsaved, validated like typing);
+        returns the keys this preset has no field for (e.g. an absent optional table)."""
+        if self.form is None:
+            return list(values)
+        missing = [key for key in values if key not in self.texts]
+        applied = {k: v for k, v in values.items() if k in self.texts}
+        if not applied:
+            return missing
+        self.texts.update(applied)
+        self.validate_now()
+        await self._draw()
+        await self.goto_field(next(iter(applied)))
+        return missing
+
+    async def use_thing(self, kind: str, path: Path, name: str) -> None:
+        """A tokenizer, run or data file from another pane goes to its field of this preset
+        (the key depends on whether the preset fine-tunes: see services/use.py)."""
+        if self.form is None or self.current is None:
+            self.notify("open a preset first, then use it again", severity="warning")
+            return
+        tables = self.form.included
+        workspace = self.app.services.workspace  # type: ignore[attr-defined]
+        if kind == "tokenizer":
+            chosen = use.tokenizer_value(workspace, tables, path, name)
+        elif kind == "run":
+            chosen = use.run_value(workspace, tables, path)
+        else:
+            chosen = use.file_value(workspace, tables, path)
+        missing = await self.apply_values({chosen.key: chosen.value})
+        if missing:
+            self.notify(
+                f"{self.current.name} has no {chosen.key} field; pick another preset",
+                severity="error",
+            )
+        else:
+            self.notify(
+                f"{chosen.what} set as {chosen.key} in {self.current.name} (not saved yet: s)"
+            )
 
     def action_reload(self) -> None:
         self.load_presets(select=self.current.path if self.current else None)

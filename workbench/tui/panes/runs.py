@@ -20,7 +20,7 @@ from workbench.services import charts
 from workbench.services.live import RUN_COLUMNS, config_rows, run_rows
 from workbench.tui.guard import Guarded, guarded
 from workbench.tui.idle_gc import freeze_loaded_objects
-from workbench.tui.messages import RunsChanged, RunStarted
+from workbench.tui.messages import RunsChanged, RunStarted, UseInPreset
 from workbench.tui.widgets.curves import CHART_KEYS, CurvePlot, controls_text
 from workbench.tui.widgets.pickers import offer
 from workbench.tui.widgets.wrap_table import WrapTable
@@ -37,6 +37,7 @@ class RunsPane(Guarded, Vertical):
         Binding("u", "continue_run", "Continue"),
         Binding("e", "export", "Export HF"),
         Binding("b", "tensorboard", "TensorBoard"),
+        Binding("i", "use_init", "Use as init"),
         Binding("g", "refresh", "Refresh", show=False),  # it refreshes by itself; a button too
         Binding("v", "next_chart", "Chart", group=CHART_KEYS),
         Binding("s", "smoothing", "Smooth", group=CHART_KEYS),
@@ -62,6 +63,7 @@ class RunsPane(Guarded, Vertical):
             yield Button("Continue", id="runs-continue", compact=True)
             yield Button("Export HF", id="runs-export", compact=True)
             yield Button("TensorBoard", id="runs-tensorboard", compact=True)
+            yield Button("Use as init", id="runs-use", compact=True)
             # The chart of one run (loss, lr, ...), or the metric of a comparison.
             yield Select[str]([], prompt="chart", id="runs-metric", allow_blank=True, compact=True)
         table: DataTable[str] = DataTable(id="runs-table", cursor_type="row", zebra_stripes=True)
@@ -291,18 +293,35 @@ class RunsPane(Guarded, Vertical):
     @work(thread=True, exclusive=True, group="runs-export")
     @guarded("could not export {run}", show="_say_error")
     def _export(self, run: str) -> None:
+        step = self.services.runs.export_step(run)
         folder = self.services.runs.export_hf(run, overwrite=True)
-        self.app.call_from_thread(self._say, f"exported {run} (HuggingFace format) to {folder}")
+        at = f" from its checkpoint at step {step}" if step is not None else ""
+        self.app.call_from_thread(self._say, f"exported {run}{at} (HuggingFace format) to {folder}")
 
     def action_tensorboard(self) -> None:
         run = self._target()
         if run is not None:
             self._tensorboard(run)
 
-    @guarded("no TensorBoard command for {run}", show="_say_error")
+    @work(thread=True, exclusive=True, group="runs-tensorboard")
+    @guarded("could not start TensorBoard for {run}", show="_say_error")
     def _tensorboard(self, run: str) -> None:
-        self._say(f"TensorBoard: {self.services.runs.tensorboard_command(run)}")
+        # A child process the services own; stopped when the TUI quits.
+        info = self.services.tensorboard.start(self.services.runs.path(run) / "tensorboard")
+        self.app.call_from_thread(
+            self._say, f"TensorBoard for {run}: {info.url} (stopped when you quit)"
+        )
 
     @on(Button.Pressed, "#runs-tensorboard")
     def _tensorboard_pressed(self) -> None:
         self.action_tensorboard()
+
+    # ------------------------------------------------------------------ use as init
+    @on(Button.Pressed, "#runs-use")
+    def action_use_init(self) -> None:
+        """The run under the cursor becomes the starting weights of the preset being edited
+        (finetune.init or pretrain.init_from)."""
+        run = self._target()
+        info = next((r for r in self.runs if r.run_id == run), None)
+        if info is not None:
+            self.post_message(UseInPreset("run", info.path, info.run_id))

@@ -20,6 +20,7 @@ from textual.widgets.option_list import Option
 from workbench.services import TokenizerEntry, TokenizerJob, TokenSpan, VocabStats
 from workbench.services.views import histogram_rows, token_segments
 from workbench.tui.guard import Guarded, guarded
+from workbench.tui.messages import UseInPreset
 
 PATH_CHOICE = "__path__"
 KINDS = [("WordPiece (BERT)", "wordpiece"), ("BPE (byte-level)", "bpe")]
@@ -84,6 +85,7 @@ class TokenizerPane(Guarded, Vertical):
         Binding("t", "train", "Train"),
         Binding("x", "cancel", "Cancel training"),
         Binding("e", "focus_text", "Encode text"),
+        Binding("u", "use", "Use in preset"),
         Binding("r", "refresh", "Refresh", show=False),
     ]
 
@@ -130,6 +132,7 @@ class TokenizerPane(Guarded, Vertical):
                 yield OptionList(id="tok-list", compact=True)
             with VerticalScroll(id="tok-detail"):
                 yield Static("No tokenizer yet: train one on the left.", id="tok-stats")
+                yield Button("Use in preset (u)", id="tok-use", compact=True)
                 yield Input(id="tok-text", placeholder="type text to see its tokens (e)")
                 yield Static("", id="tok-encoded")
                 yield Static("", id="tok-ids")
@@ -233,6 +236,15 @@ class TokenizerPane(Guarded, Vertical):
 
     def action_focus_text(self) -> None:
         self.query_one("#tok-text", Input).focus()
+
+    @on(Button.Pressed, "#tok-use")
+    def action_use(self) -> None:
+        """Put the tokenizer shown into the preset being edited (Presets pane)."""
+        entry = self.current
+        if entry is None:
+            self.notify("no tokenizer yet: train one first (t)", severity="warning")
+            return
+        self.post_message(UseInPreset("tokenizer", entry.path, entry.name))
 
     def action_refresh(self) -> None:
         self.refresh_sources()
