@@ -48,7 +48,12 @@ class SaveAsScreen(Guarded, ModalScreen[Path | None]):
     @guarded(show="_error")  # a bad or taken name: say so here, keep the dialog open
     def write(self, name: str) -> None:
         path = self.save(name)
-        self.app.call_from_thread(self.dismiss, path)
+        self.app.call_from_thread(self._saved, path)
+
+    def _saved(self, path: Path) -> None:
+        # Escape (or a second Enter's save) may have closed the dialog while this one wrote.
+        if self.is_current:
+            self.dismiss(path)
 
     def _error(self, message: str) -> None:
         self.query_one("#save-error", Static).update(message)
