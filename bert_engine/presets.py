@@ -79,6 +79,33 @@ def _is_input_path(key: tuple[str, str], value: Any) -> bool:
     return True
 
 
+# Input paths that must exist before a run starts (data.cache_dir is created when needed).
+REQUIRED_INPUTS = tuple(k for k in PATH_KEYS if k != ("data", "cache_dir"))
+
+
+def missing_inputs(preset: Preset) -> list[tuple[str, str]]:
+    """[(key, absolute path)] of the input files or folders `preset` names that do not exist
+    (globs: when nothing matches)."""
+    import glob
+
+    data = preset.model_dump(mode="python")
+    missing: list[tuple[str, str]] = []
+    for section, key in REQUIRED_INPUTS:
+        table = data.get(section)
+        value = table.get(key) if isinstance(table, dict) else None
+        value = value.as_posix() if isinstance(value, PurePath) else value
+        if not _is_input_path((section, key), value):
+            continue
+        text = os.path.expanduser(value)
+        if any(c in text for c in "*?[") and section == "data":
+            found = bool(glob.glob(text, recursive=True))
+        else:
+            found = os.path.exists(text)
+        if not found:
+            missing.append((f"{section}.{key}", os.path.abspath(text)))
+    return missing
+
+
 # ----------------------------------------------------------------------------- reading
 
 

@@ -7,10 +7,13 @@ folder and the bundled presets.
 
 from __future__ import annotations
 
+import copy
+import os
 import re
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any
 
 from bert_engine import preset_fields
@@ -144,11 +147,55 @@ class PresetService:
 
         from bert_engine.presets import Preset
 
-        nested = preset_fields.nested(data)
+        nested = copy.deepcopy(preset_fields.nested(data))
+        typed = self._from_workspace(nested)
         try:
-            return Validation(True, Preset.model_validate(nested))
+            preset = Preset.model_validate(nested)
         except ValidationError as exc:
             return Validation(False, errors=[_field_error(p) for p in preset_fields.problems(exc)])
+        missing = self.missing_files(preset, typed)
+        return Validation(not missing, preset, missing)
+
+    def missing_files(
+        self, preset: Preset, typed: Mapping[str, str] | None = None
+    ) -> list[FieldError]:
+        """A problem per input file `preset` names that does not exist: the key, the path and
+        how to fix it. `typed` holds what was typed for a key, when it came from a form."""
+        from bert_engine.presets import missing_inputs
+
+        typed = dict(typed or {})
+        errors: list[FieldError] = []
+        for key, path in missing_inputs(preset):
+            if key in typed:
+                how = f'typed "{typed[key]}", relative to the workspace'
+                message = f"no file at {path} ({how}); fix the path or put the file there"
+            else:
+                message = (
+                    f"no file at {path}; this preset expects your own data there: put the file "
+                    "there, or set this field to your file (a path relative to the workspace)"
+                )
+            errors.append(FieldError(key, message))
+        return errors
+
+    def _from_workspace(self, nested: dict[str, Any]) -> dict[str, str]:
+        """The path rule: relative input paths typed in a form are relative to the workspace;
+        made absolute here (saving writes them relative to the saved file). Returns what was
+        typed, by key, for the messages."""
+        from bert_engine.presets import PATH_KEYS, _is_input_path
+
+        typed: dict[str, str] = {}
+        for section, key in PATH_KEYS:
+            table = nested.get(section)
+            value = table.get(key) if isinstance(table, dict) else None
+            if isinstance(value, PurePath):
+                value = table[key] = value.as_posix()  # type: ignore[index]
+            if not _is_input_path((section, key), value):
+                continue
+            text = os.path.expanduser(value)
+            if not os.path.isabs(text):
+                typed[f"{section}.{key}"] = value
+                table[key] = os.path.normpath(self.workspace.root / text)  # type: ignore[index]
+        return typed
 
     # ------------------------------------------------------------------ writing
     def save(self, preset: Preset | str, name: str, *, overwrite: bool = False) -> Path:
