@@ -76,3 +76,20 @@ def test_a_bundled_preset_naming_user_data_says_so(services: Services) -> None:
     [error] = check.errors
     assert error.path == "classification.train"
     assert "this preset expects your own data there" in error.message
+
+
+def test_cli_validate_names_a_missing_data_file(capsys: pytest.CaptureFixture[str]) -> None:
+    from workbench.cli import main
+
+    assert main(["presets", "validate", "finetune-csv"]) == 2
+    err = capsys.readouterr().err
+    assert "classification.train: no file at" in err and "train.csv" in err
+    assert "Traceback" not in err
+
+
+def test_starting_a_run_with_a_missing_file_fails_before_it_starts(services: Services) -> None:
+    from bert_engine.presets import PresetError
+
+    with pytest.raises(PresetError, match=r"classification\.train: no file at .*train\.csv"):
+        services.manager.start_finetuning("finetune-csv")
+    assert services.manager.runs() == []
