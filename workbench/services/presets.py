@@ -117,6 +117,11 @@ class PresetService:
         except tomllib.TOMLDecodeError as exc:
             line = getattr(exc, "lineno", None) or _line_from_message(str(exc))
             return Validation(False, errors=[FieldError("", f"not valid TOML: {exc}", line)])
+        from bert_engine.presets import _absolutize
+
+        # TOML text is a preset file's: its paths are relative to the workspace presets folder,
+        # where it is saved (a form's typed paths are relative to the workspace).
+        data = _absolutize(data, self.folder)
         ref = data.pop("extends", None)
         if ref is not None:
             from bert_engine.presets import PresetError, deep_merge, read_preset_dict
