@@ -79,6 +79,47 @@ def _is_input_path(key: tuple[str, str], value: Any) -> bool:
     return True
 
 
+# Input paths that must exist before a run starts (data.cache_dir is created when needed).
+REQUIRED_INPUTS = tuple(k for k in PATH_KEYS if k != ("data", "cache_dir"))
+
+
+def check_inputs(preset: Preset, sections: Iterable[str] | None = None) -> None:
+    """Raise a `PresetError` naming every missing input file (field, path, how to fix) before
+    a run starts, instead of failing after it started."""
+    missing = missing_inputs(preset, sections)
+    if missing:
+        raise PresetError(
+            f"preset {preset.name!r}: "
+            + "; ".join(f"{key}: no file at {path}" for key, path in missing)
+            + "; fix the path in the preset (or put the file there) and start again"
+        )
+
+
+def missing_inputs(preset: Preset, sections: Iterable[str] | None = None) -> list[tuple[str, str]]:
+    """[(key, absolute path)] of the input files or folders `preset` names that do not exist
+    (globs: when nothing matches); only those of `sections` when given."""
+    import glob
+
+    data = preset.model_dump(mode="python")
+    missing: list[tuple[str, str]] = []
+    for section, key in REQUIRED_INPUTS:
+        if sections is not None and section not in sections:
+            continue
+        table = data.get(section)
+        value = table.get(key) if isinstance(table, dict) else None
+        value = value.as_posix() if isinstance(value, PurePath) else value
+        if not _is_input_path((section, key), value):
+            continue
+        text = os.path.expanduser(value)
+        if any(c in text for c in "*?[") and section == "data":
+            found = bool(glob.glob(text, recursive=True))
+        else:
+            found = os.path.exists(text)
+        if not found:
+            missing.append((f"{section}.{key}", os.path.abspath(text)))
+    return missing
+
+
 # ----------------------------------------------------------------------------- reading
 
 

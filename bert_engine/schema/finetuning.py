@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from bert_engine.schema.common import PATH_RULE
+
 EvalMetric = Literal["accuracy", "macro_f1", "loss"]
 
 
@@ -20,13 +22,15 @@ class ClassificationDataSettings(BaseModel):
         min_length=1,
         description='Training file (.csv, .tsv or .jsonl, optionally .gz), or "demo" for the '
         "built-in task (bert_engine.data.demo_labels); with no validation or test file, those "
-        "splits are carved out of it by a seeded stratified split.",
+        "splits are carved out of it by a seeded stratified split. " + PATH_RULE,
     )
     validation: Path | None = Field(
-        default=None, description="Validation file; default: split off the training file."
+        default=None,
+        description="Validation file; default: split off the training file. " + PATH_RULE,
     )
     test: Path | None = Field(
-        default=None, description="Test file; default: split off the training file (test_fraction)."
+        default=None,
+        description="Test file; default: split off the training file (test_fraction). " + PATH_RULE,
     )
     validation_fraction: float = Field(
         default=0.1,

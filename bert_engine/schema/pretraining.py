@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from bert_engine.schema.bert import SIZES, BertConfig
-from bert_engine.schema.common import STRICT
+from bert_engine.schema.common import PATH_RULE, STRICT
 
 
 class TokenizerSettings(BaseModel):
@@ -18,7 +18,7 @@ class TokenizerSettings(BaseModel):
     path: str | None = Field(
         None,
         description="An existing tokenizer.json, vocab.txt or a folder holding one. When set, "
-        "nothing is trained and the other fields are ignored. Relative to the preset file.",
+        "nothing is trained and the other fields are ignored. " + PATH_RULE,
     )
     kind: Literal["wordpiece", "bpe"] = Field(
         "wordpiece", description="WordPiece (BERT) or byte-level BPE (RoBERTa/GPT style)."
@@ -48,7 +48,7 @@ class TokenizerSettings(BaseModel):
     source: str | None = Field(
         None,
         description="Corpus to train the tokenizer on (same spec as data.source); default: "
-        "data.source. Relative to the preset file.",
+        "data.source. " + PATH_RULE,
     )
     max_documents: int | None = Field(
         None, ge=1, le=10**12, description="Train on at most this many documents (default: all)."
@@ -130,8 +130,7 @@ class DataSettings(BaseModel):
     source: str = Field(
         "demo",
         description='"demo" (built-in offline corpus), "hf:NAME" (hub dataset), or a file, '
-        "folder or glob (.txt/.jsonl/.csv/.tsv/.parquet, optionally .gz). Relative to the "
-        "preset file.",
+        "folder or glob (.txt/.jsonl/.csv/.tsv/.parquet, optionally .gz). " + PATH_RULE,
     )
     text_column: str = Field("text", description="Column holding the text (jsonl/csv/parquet).")
     doc_mode: Literal["blank_line", "line"] = Field(
@@ -143,7 +142,7 @@ class DataSettings(BaseModel):
     cache_dir: str | None = Field(
         None,
         description="Where tokenized shards are cached (default: $BERTBENCH_CACHE or "
-        "~/.cache/bertbench). Relative to the preset file.",
+        "~/.cache/bertbench). " + PATH_RULE,
     )
     max_seq_len: int = Field(
         128, ge=8, le=65536, description="Tokens per training sequence, specials included."
@@ -229,5 +228,5 @@ class PretrainSettings(BaseModel):
     init_from: str | None = Field(
         None,
         description="Start from the weights of another run (folder) or checkpoint instead of "
-        "a random init (e.g. phase 2 from phase 1). Relative to the preset file.",
+        "a random init (e.g. phase 2 from phase 1). " + PATH_RULE,
     )

@@ -182,7 +182,11 @@ def assert_form_is_its_file(app: BertbenchApp, pane: PresetsPane) -> None:
     for shown in rows:
         assert shown.text() == expected[shown.spec.path], (pane.current.name, shown.spec.path)
     status = str(pane.query_one("#preset-status", Static).render())
-    assert "✓ valid" in status and "edited" not in status, status
+    assert "edited" not in status, status
+    # Bundled presets are valid, save for data files the user supplies (finetune-csv's
+    # train.csv; wikitext's ../shared data, absent in unit tests): said, as missing files.
+    assert pane.validation is not None
+    assert all(e.message.startswith("no file at") for e in pane.validation.errors), status
 
 
 def burst(app: BertbenchApp, *keys: str) -> None:
@@ -235,3 +239,28 @@ async def test_pickers_start_on_the_value_never_on_a_blank(workspace: Path) -> N
         assert not row(pane, "model.objective").has_class("-differs")
         size.editor.value = "base"  # the default: the mark goes
         await settle(pilot, lambda: not size.has_class("-differs"))
+
+
+@pytest.mark.asyncio
+async def test_apply_values_sets_fields_as_if_typed(workspace: Path) -> None:
+    app = BertbenchApp(root=workspace)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await started(pilot)
+        pane = app.query_one(PresetsPane)
+        await open_preset(pilot, pane, "quickstart")
+        await show_section(pilot, pane, "pretrain")
+        skipped = pane.apply_values({"pretrain.max_steps": "5000", "classification.test": "x.csv"})
+        assert skipped == ["classification.test"]  # quickstart has no [classification]
+        assert row(pane, "pretrain.max_steps").text() == "5000" and pane.dirty
+
+        def checked() -> bool:
+            result = pane.validation
+            return (
+                result is not None
+                and result.ok
+                and result.preset is not None
+                and (result.preset.pretrain.max_steps == 5000)
+            )
+
+        await settle(pilot, checked)
+        assert "edited" in str(pane.query_one("#preset-status", Static).render())

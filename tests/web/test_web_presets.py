@@ -124,6 +124,7 @@ def test_a_path_set_in_the_form_is_saved(web: WebPanel, tmp_path: Path) -> None:
         "classify-quickstart", api_name="/preset_load"
     )
     fields = dict(zip(PATHS, values, strict=True))
+    (tmp_path / "val.csv").write_text("text,label\na,0\n", encoding="utf-8")  # must exist
     fields["classification.validation"] = str(tmp_path / "val.csv")
     toml, verdict, problems, _ = web.client.predict(
         sections, *fields.values(), api_name="/preset_form_to_toml"

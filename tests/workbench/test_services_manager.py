@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from kit.services import tiny_preset, wait_until
 
+from bert_engine.presets import PresetError
 from workbench.services import RunBusyError, Services, UnknownRunError
 
 LIMIT = 120.0  # safety limit for a wait, never a timing assertion
@@ -149,12 +150,20 @@ def test_two_runs_side_by_side_when_allowed(tmp_path: Path, data_dir: Path) -> N
 def test_failures_are_reported_not_raised(services: Services, data_dir: Path) -> None:
     manager = services.manager
     missing = data_dir / "no-such-corpus.txt"
+    # A missing input file is refused before the run starts (the field and the path)...
+    with pytest.raises(PresetError, match=r"data\.source: no file at .*no-such-corpus"):
+        manager.start_pretraining(
+            tiny_preset(data_dir, data={"source": str(missing)}, tokenizer={"source": str(missing)})
+        )
+    # ...a file that exists but holds no text fails in the run, and is reported.
+    empty = data_dir / "empty-corpus.txt"
+    empty.write_text("", encoding="utf-8")
     run_id = manager.start_pretraining(
-        tiny_preset(data_dir, data={"source": str(missing)}, tokenizer={"source": str(missing)})
+        tiny_preset(data_dir, data={"source": str(empty)}, tokenizer={"source": str(empty)})
     )
     status = manager.wait(run_id, LIMIT)
     assert status.status == "failed"
-    assert "no-such-corpus" in (status.error or "")
+    assert "empty-corpus" in (status.error or ""), status.error
     assert not (status.error or "").startswith("Data")  # a DataError: its message, no class name
     events, _ = manager.events_since(run_id, 0)
     assert events[-1].kind == "failed" and events[-1].reason == status.error

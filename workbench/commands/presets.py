@@ -64,16 +64,28 @@ def run_show(args: argparse.Namespace) -> int:
 def run_validate(args: argparse.Namespace) -> int:
     import sys
 
-    from bert_engine.presets import PresetError, load_preset, resolve_preset_ref
+    from bert_engine.presets import PresetError, load_preset, missing_inputs, resolve_preset_ref
 
     failed = 0
     for ref in args.presets:
         try:
             preset = load_preset(ref)
-            print(f"ok: {preset.name} ({resolve_preset_ref(ref)})")
         except PresetError as exc:
             failed += 1
             print(f"error: {exc}", file=sys.stderr)
+            continue
+        where = resolve_preset_ref(ref)
+        missing = missing_inputs(preset)
+        for key, path in missing:
+            print(
+                f"error: {where}: {key}: no file at {path} (relative to the preset file); "
+                f"put the file there, or point {key} at yours (--set {key}=PATH)",
+                file=sys.stderr,
+            )
+        if missing:
+            failed += 1
+        else:
+            print(f"ok: {preset.name} ({where})")
     return 2 if failed else 0
 
 

@@ -231,6 +231,7 @@ class RunManager:
     ) -> str:
         """Pre-train from a preset (object, name or file) plus `key=value` overrides; the run id."""
         p = self._preset(preset, overrides)
+        _check_inputs(p, ("tokenizer", "data", "pretrain"))
         if self._run_name(name) is not None:
             p.tracking.run_name = name
         device = self._device_key(p.pretrain.device)
@@ -274,6 +275,7 @@ class RunManager:
                 f"preset {p.name!r} has no [finetune] and [classification] tables; add them "
                 "(see presets/classify-quickstart.toml) to fine-tune"
             )
+        _check_inputs(p, ("classification",))
         device = self._device_key(settings.device)
         run_name = name or p.tracking.run_name or p.name
         shared = self._shared(allow_shared_device)
@@ -309,6 +311,7 @@ class RunManager:
                 f"preset {p.name!r} has no [adapt] section (with [finetune] and "
                 "[classification]); add one (e.g. [adapt] steps = 500) to adapt first"
             )
+        _check_inputs(p, ("classification",))
         device = self._device_key(p.finetune.device)
         shared = self._shared(allow_shared_device)
         p.tracking.runs_dir = str(self.workspace.runs_dir)
@@ -646,3 +649,10 @@ def _history(path: Path) -> list[Any]:
         last = max(e.step for e in kept)
         kept.append(MessageEvent(f"history: {steps} logged step(s) up to step {last}"))
     return kept
+
+
+def _check_inputs(preset: Preset, sections: tuple[str, ...]) -> None:
+    """Missing input files stop a start with the field and path (not a failed run later)."""
+    from bert_engine.presets import check_inputs
+
+    check_inputs(preset, sections)

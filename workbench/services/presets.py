@@ -7,10 +7,13 @@ folder and the bundled presets.
 
 from __future__ import annotations
 
+import copy
+import os
 import re
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any
 
 from bert_engine import preset_fields
@@ -137,6 +140,11 @@ class PresetService:
         except tomllib.TOMLDecodeError as exc:
             line = getattr(exc, "lineno", None) or _line_from_message(str(exc))
             return Validation(False, errors=[FieldError("", f"not valid TOML: {exc}", line)])
+        from bert_engine.presets import _absolutize
+
+        # TOML text is a preset file's: its paths are relative to the workspace presets folder,
+        # where it is saved (a form's typed paths are relative to the workspace).
+        data = _absolutize(data, self.folder)
         ref = data.pop("extends", None)
         if ref is not None:
             from bert_engine.presets import PresetError, deep_merge, read_preset_dict
@@ -167,11 +175,59 @@ class PresetService:
 
         from bert_engine.presets import Preset
 
-        nested = preset_fields.nested(data)
+        nested = copy.deepcopy(preset_fields.nested(data))
+        typed = self._from_workspace(nested)
         try:
-            return Validation(True, Preset.model_validate(nested))
+            preset = Preset.model_validate(nested)
         except ValidationError as exc:
             return Validation(False, errors=[_field_error(p) for p in preset_fields.problems(exc)])
+        missing = self.missing_files(preset, typed)
+        return Validation(not missing, preset, missing)
+
+    def missing_files(
+        self, preset: Preset, typed: Mapping[str, str] | None = None
+    ) -> list[FieldError]:
+        """A problem per input file `preset` names that does not exist: the key, the path and
+        how to fix it. `typed` holds what was typed for a key, when it came from a form."""
+        from bert_engine.presets import missing_inputs
+
+        typed = dict(typed or {})
+        errors: list[FieldError] = []
+        for key, path in missing_inputs(preset):
+            if not self.workspace.sandbox.allows(path):
+                # Confined (the web panel): whether a file outside exists is not told; the
+                # sandbox refuses the path when a run starts.
+                continue
+            if key in typed:
+                how = f'typed "{typed[key]}", relative to the workspace'
+                message = f"no file at {path} ({how}); fix the path or put the file there"
+            else:
+                message = (
+                    f"no file at {path}; this preset expects your own data there: put the file "
+                    "there, or set this field to your file (a path relative to the workspace)"
+                )
+            errors.append(FieldError(key, message))
+        return errors
+
+    def _from_workspace(self, nested: dict[str, Any]) -> dict[str, str]:
+        """The path rule: relative input paths typed in a form are relative to the workspace;
+        made absolute here (saving writes them relative to the saved file). Returns what was
+        typed, by key, for the messages."""
+        from bert_engine.presets import PATH_KEYS, _is_input_path
+
+        typed: dict[str, str] = {}
+        for section, key in PATH_KEYS:
+            table = nested.get(section)
+            value = table.get(key) if isinstance(table, dict) else None
+            if isinstance(value, PurePath):
+                value = table[key] = value.as_posix()  # type: ignore[index]
+            if not _is_input_path((section, key), value):
+                continue
+            text = os.path.expanduser(value)
+            if not os.path.isabs(text):
+                typed[f"{section}.{key}"] = value
+                table[key] = os.path.normpath(self.workspace.root / text)  # type: ignore[index]
+        return typed
 
     # ------------------------------------------------------------------ writing
     def save(self, preset: Preset | str, name: str, *, overwrite: bool = False) -> Path:

@@ -274,6 +274,23 @@ class PresetsPane(Guarded, Vertical):
             row.scroll_visible(animate=False)
 
     # ------------------------------------------------------------------ editing
+    def apply_values(self, values: dict[str, str]) -> list[str]:
+        """Set form fields (`{"tokenizer.path": "tokenizers/wt2-wp"}`) as if typed: the preset
+        shows as edited and is validated (paths: relative to the workspace). Returns the keys
+        this form does not show (e.g. a table the preset leaves out), which are not applied."""
+        skipped: list[str] = []
+        for path, text in values.items():
+            if path not in self.texts:
+                skipped.append(path)
+                continue
+            self.texts[path] = text  # rows of other sections are drawn from these texts
+            row = self._rows.get(path)
+            if row is not None:
+                row.set_text(text)
+                row.mark_differs(form.differs(row.spec, form.parse(row.spec, text)))
+        self.validate_now()
+        return skipped
+
     @property
     def dirty(self) -> bool:
         return bool(self.loaded) and self.texts != self.loaded
