@@ -455,21 +455,6 @@ class PresetsPane(Guarded, Vertical):
         self.app.push_screen(DiffScreen(self.entries, self.current, edited))
 
     # ------------------------------------------------------------------ use in a preset
-    async def apply_values(self, values: dict[str, str]) -> list[str]:
-        """Put form texts into the preset being edited (unsaved, validated like typing);
-        returns the keys this preset has no field for (e.g. an absent optional table)."""
-        if self.form is None:
-            return list(values)
-        missing = [key for key in values if key not in self.texts]
-        applied = {k: v for k, v in values.items() if k in self.texts}
-        if not applied:
-            return missing
-        self.texts.update(applied)
-        self.validate_now()
-        await self._draw()
-        await self.goto_field(next(iter(applied)))
-        return missing
-
     async def use_thing(self, kind: str, path: Path, name: str) -> None:
         """A tokenizer, run or data file from another pane goes to its field of this preset
         (the key depends on whether the preset fine-tunes: see services/use.py)."""
@@ -484,7 +469,9 @@ class PresetsPane(Guarded, Vertical):
             chosen = use.run_value(workspace, tables, path)
         else:
             chosen = use.file_value(workspace, tables, path)
-        missing = await self.apply_values({chosen.key: chosen.value})
+        missing = self.apply_values({chosen.key: chosen.value})
+        if not missing:
+            await self.goto_field(chosen.key)
         if missing:
             self.notify(
                 f"{self.current.name} has no {chosen.key} field; pick another preset",
