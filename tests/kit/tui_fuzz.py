@@ -60,6 +60,11 @@ TEXT = string.ascii_letters.replace("q", "").replace("Q", "") + string.digits + 
 STOP_KEYS = frozenset({"x"})  # the Train pane's Stop (the Tokenizer pane's Cancel)
 PAUSE_KEYS = frozenset({"p"})
 PRESS_KEYS = frozenset({"enter", "space", " "})  # press the focused button
+# "Use in a preset" (Tokenizer's u, Runs' i, their buttons) puts a value into the preset form
+# on purpose: the preset then counts as typed into. The app applies it a little later.
+USE_KEYS = frozenset({"u", "i"})
+USE_BUTTONS = frozenset({"tok-use", "runs-use"})
+USE_WINDOW = 20  # events after a use action during which the loaded preset may receive it
 # Widgets a click must not reach (a click on the footer presses that key).
 FORBIDDEN_BUTTONS = frozenset({"runs-tensorboard"})
 # What an event may do to the form (WEIGHTS: how often each kind comes).
@@ -150,6 +155,7 @@ class Driver:
     touched: set[int] = field(default_factory=set)  # preset generations typed into
     may_stop: bool = False  # a key or click that stops a run was sent
     may_pause: bool = False
+    use_until: int = -1  # the last event index a use action may still land on
     form_checks: int = 0  # preset forms compared with their files
     summary: str = ""  # what happened, in a line
     _files: dict[tuple[str, int], dict[str, str]] = field(default_factory=dict)
@@ -175,6 +181,8 @@ class Driver:
                 self.marks[index] = f"skipped: {reason}"
                 return
             ident = getattr(target, "id", None)
+            if ident in USE_BUTTONS:
+                self.use_until = index + USE_WINDOW
             self.may_stop |= ident == "train-stop"
             self.may_pause |= ident == "train-pause"
             if target is not None:
@@ -190,9 +198,22 @@ class Driver:
             self.may_stop |= pressing and focused == "train-stop"
             self.may_pause |= any(k in PAUSE_KEYS for k in event.keys)
             self.may_pause |= pressing and focused == "train-pause"
+            if self._in_use_pane() and (
+                any(k in USE_KEYS for k in event.keys) or (pressing and focused in USE_BUTTONS)
+            ):
+                self.use_until = index + USE_WINDOW
             await press_fast(self.pilot, event.keys)
-        if typing:
+        if typing or index <= self.use_until:
             self.touched.update({before, pane._generation})
+
+    def _in_use_pane(self) -> bool:
+        """Whether the tab on screen has a "use in a preset" action (Tokenizer, Runs)."""
+        from textual.widgets import TabbedContent
+
+        try:
+            return self.app.query_one(TabbedContent).active in ("tokenizer", "runs")
+        except NoMatches:
+            return False
 
     def _typing_into_form(self, event: Event) -> bool:
         """Whether `event` may change a field of the preset form (conservative)."""

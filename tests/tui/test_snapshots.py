@@ -40,6 +40,12 @@ SMALL_LR = "small-lr-20260102T000000Z"
 CLASSIFIER = "classify-20260103T000000Z"
 
 
+@pytest.fixture(autouse=True)
+def fixed_workspace_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The header names the workspace; a temporary folder's name must not be in the picture."""
+    monkeypatch.setattr("workbench.tui.app.shown_path", lambda path: "~/bench")
+
+
 @pytest.fixture
 def runs_ws(workspace: Path) -> Path:
     """Two finished pre-training runs and a classifier (a run with labels)."""
