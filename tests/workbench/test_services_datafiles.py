@@ -48,6 +48,9 @@ def test_csv_columns_preview_rows_labels(services: Services) -> None:
     headers, rows = info.preview_table()
     assert headers == ["text", "label"] and rows[0][1] in ("animals", "food")
     assert "20 rows" in info.summary() and "animals 10" in info.summary()
+    assert info.label_warning() is None
+    per_row = services.datafiles.inspect("task.csv", label_column="text")
+    assert "is it the label column?" in (per_row.label_warning() or "")
 
 
 def test_tsv_and_jsonl_and_gzip_through_the_engine_reader(

@@ -80,6 +80,20 @@ class DataFileInfo:
         """(headers, rows) of the preview, for a table widget."""
         return self.columns, [[row.get(c, "") for c in self.columns] for row in self.preview]
 
+    def label_warning(self) -> str | None:
+        """What looks wrong with the counted label column for a fine-tune, or None."""
+        labels = len(self.label_counts)
+        if not self.label_column:
+            return "no label column found: choose one"
+        if labels < 2:
+            return f"fine-tuning needs at least 2 labels; {self.label_column!r} has {labels}"
+        if labels > max(2, self.rows // 2):
+            return (
+                f"most rows have a label of their own in {self.label_column!r}: "
+                "is it the label column?"
+            )
+        return None
+
     def summary(self) -> str:
         """One line: what the file is, for a status line."""
         labels = ""

@@ -71,6 +71,8 @@ class DataPreview(Vertical):
         named = (("text_column", text), ("text_pair_column", pair), ("label_column", label))
         missing = [f"{key} {name!r}" for key, name in named if name and name not in info.columns]
         note = f" · ✗ not in the file: {', '.join(missing)}" if missing else ""
+        warning = info.label_warning()
+        note += f" · ✗ {warning}" if warning and not missing else ""
         self.app.call_from_thread(self._show, info, note)
 
     def _show(self, info: DataFileInfo | None, message: str) -> None:

@@ -218,10 +218,9 @@ def _summary(info: DataFileInfo, name: str) -> str:
         if info.label_column
         else f"**{name}**: {info.rows} rows, {len(info.columns)} columns ({info.format})"
     )
-    if info.label_column and labels < 2:
-        text += " · ✗ fine-tuning needs at least 2 labels: pick another Label column"
-    elif info.label_column and labels > max(2, info.rows // 2):
-        text += " · ✗ most rows have a label of their own: is this the Label column?"
+    warning = info.label_warning()
+    if warning:
+        text += f" · ✗ {warning} (pick the Label column)"
     empty = {c: n for c, n in info.empty_cells.items() if c == info.label_column}
     for column, n in empty.items():
         text += f" · {n} rows without a label in *{column}*"
