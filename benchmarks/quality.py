@@ -34,7 +34,6 @@ from pathlib import Path
 from typing import Any
 
 TFIDF_LR_ACCURACY = 0.780  # measured once on this test split; printed when sklearn is missing
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # quality_stats next to this file
 
 # Defaults per machine kind; any of them can be overridden on the command line.
 # cpu: a tiny BERT, enough steps in 10 minutes on 2 cores to learn something.

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-from quality_stats import paired_difference, summarise  # noqa: E402
+# Loaded by file: putting benchmarks/ on sys.path would let its tokenizers.py script shadow
+# HuggingFace's `tokenizers` package for every later test.
+_FILE = Path(__file__).resolve().parents[2] / "benchmarks" / "quality_stats.py"
+_SPEC = importlib.util.spec_from_file_location("quality_stats", _FILE)
+assert _SPEC is not None and _SPEC.loader is not None
+quality_stats = importlib.util.module_from_spec(_SPEC)
+sys.modules["quality_stats"] = quality_stats  # its dataclasses look themselves up there
+_SPEC.loader.exec_module(quality_stats)
+paired_difference, summarise = quality_stats.paired_difference, quality_stats.summarise
 
 
 def _arm(accuracy: float, seeds: int = 5, examples: int = 1000, seed: int = 0) -> np.ndarray:
