@@ -13,8 +13,10 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from bert_engine.errors import BertbenchError
 
-class TensorBoardError(RuntimeError):
+
+class TensorBoardError(BertbenchError, RuntimeError):
     """TensorBoard could not be started (not installed, exited at once)."""
 
 

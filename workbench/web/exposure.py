@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import ipaddress
 
+from bert_engine.errors import BertbenchError
+
 
 def is_loopback(host: str) -> bool:
     """Whether `host` is reachable from this machine only (127.0.0.0/8, ::1, localhost)."""
@@ -16,7 +18,7 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-class ExposureError(ValueError):
+class ExposureError(BertbenchError, ValueError):
     """Serving beyond loopback without a password, and without saying so explicitly."""
 
 
