@@ -237,19 +237,7 @@ class RunManager:
         device = self._device_key(p.pretrain.device)
         shared = self._shared(allow_shared_device)
 
-        def work(run: _Run) -> None:
-            from bert_engine.training.pretrain import run_pretraining
-
-            outcome = run_pretraining(
-                p,
-                control=run.control,
-                listeners=[run.emit],
-                progress=self._progress(run),
-                on_run_dir=lambda path: self._set_dir(run, path),
-                allow_shared_device=shared,
-            )
-            self._set_dir(run, outcome.run_dir)
-
+        work = self._pretraining_work(p, shared, adapt=False)
         return self._launch("pretrain", p.tracking.run_name or p.name, device, work, shared)
 
     def start_finetuning(
@@ -316,18 +304,7 @@ class RunManager:
         shared = self._shared(allow_shared_device)
         p.tracking.runs_dir = str(self.workspace.runs_dir)
 
-        def work(run: _Run) -> None:
-            from bert_engine.training.adapt import run_adaptation
-
-            outcome = run_adaptation(
-                p,
-                control=run.control,
-                listeners=[run.emit],
-                progress=self._progress(run),
-                on_run_dir=lambda path: self._set_dir(run, path),
-                allow_shared_device=shared,
-            )
-            self._set_dir(run, outcome.run_dir)
+        work = self._pretraining_work(p, shared, adapt=True)
 
         def then(run: _Run) -> None:  # the adaptation finished: fine-tune from it
             assert p.finetune is not None and run.run_dir is not None
@@ -339,6 +316,29 @@ class RunManager:
                 run.then = next_id
 
         return self._launch("adapt", f"{p.name}-adapt", device, work, shared, then=then)
+
+    def _pretraining_work(
+        self, preset: Preset, shared: bool, *, adapt: bool
+    ) -> Callable[[_Run], None]:
+        """A run's work: pre-training (or the adaptation, a pre-training of its own) of
+        `preset`, its events and folder followed by the run. The engine is imported on use."""
+
+        def work(run: _Run) -> None:
+            if adapt:
+                from bert_engine.training.adapt import run_adaptation as start
+            else:
+                from bert_engine.training.pretrain import run_pretraining as start
+            outcome = start(
+                preset,
+                control=run.control,
+                listeners=[run.emit],
+                progress=self._progress(run),
+                on_run_dir=lambda path: self._set_dir(run, path),
+                allow_shared_device=shared,
+            )
+            self._set_dir(run, outcome.run_dir)
+
+        return work
 
     def continue_run(
         self,
