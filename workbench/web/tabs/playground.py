@@ -11,6 +11,7 @@ from typing import Any
 import gradio as gr
 
 from workbench.services import Services
+from workbench.services.runs import has_checkpoint
 from workbench.services.tryout import (
     filled_chips,
     label_scores,
@@ -18,6 +19,7 @@ from workbench.services.tryout import (
     mask_scores,
     token_chips,
 )
+from workbench.web.common import shown_in
 
 MAX_MASK_LABELS = 4  # one probability widget per mask for the first few; the table has all
 CHIP_COLORS = {"special": "#9ca3af", "piece": "#f59e0b", "word": "#60a5fa", "mask": "#ef4444"}
@@ -32,6 +34,7 @@ def build(services: Services) -> None:
         text = gr.Textbox(label="Text", lines=2, scale=3)
         pair = gr.Textbox(label="Second text (optional, for sentence-pair tasks)", lines=2, scale=2)
     classify_btn = gr.Button("Classify", variant="primary")
+    classify_status = gr.Markdown(elem_id="try-classify-status")
     with gr.Row():
         label = gr.Label(label="Label probabilities", num_top_classes=10, scale=1)
         seen = gr.HighlightedText(
@@ -53,6 +56,7 @@ def build(services: Services) -> None:
         )
         top_k = gr.Slider(1, 20, value=5, step=1, label="Predictions per mask", scale=1)
     fill_btn = gr.Button("Fill", variant="primary")
+    fill_status = gr.Markdown(elem_id="try-fill-status")
     filled = gr.HighlightedText(
         label="Best guess for each mask",
         color_map={**{k: v for k, v in CHIP_COLORS.items() if k != "mask"}, "guess": "#ef4444"},
@@ -73,42 +77,55 @@ def build(services: Services) -> None:
 
     def list_runs() -> tuple[Any, Any]:
         runs = services.runs.list()
-        ft = [(_label(r), r.run_id) for r in runs if r.kind == "finetune"]
-        pre = [(_label(r), r.run_id) for r in runs if r.kind == "pretrain"]
-        return (
-            gr.Dropdown(choices=ft, value=ft[0][1] if ft else None),
-            gr.Dropdown(choices=pre, value=pre[0][1] if pre else None),
-        )
+        ft = [r for r in runs if r.kind == "finetune"]
+        pre = [r for r in runs if r.kind == "pretrain"]
 
-    def classify(run: str | None, sentence: str, second: str) -> tuple[Any, Any]:
+        def chooser(kind: list[Any]) -> Any:
+            # Pre-selected: the newest run that can answer (a running one without a
+            # checkpoint yet cannot); the others stay listed.
+            ready = next((r.run_id for r in kind if has_checkpoint(r.path)), None)
+            return gr.Dropdown(choices=[(_label(r), r.run_id) for r in kind], value=ready)
+
+        return chooser(ft), chooser(pre)
+
+    # Errors go to the status under the button that failed (common.shown_in).
+    @shown_in(3)
+    def classify(run: str | None, sentence: str, second: str) -> list[Any]:
         if not run:
             raise gr.Error(
-                "pick a fine-tuned run first (train one in the Train tab)", print_exception=False
+                "pick a run in Fine-tuned run first (train one in the Train tab)",
+                print_exception=False,
             )
         if not sentence.strip():
-            raise gr.Error("type a text to classify", print_exception=False)
+            raise gr.Error("type a text to classify in Text", print_exception=False)
         try:
             result = services.runs.classify(run, sentence, second.strip() or None)
         except Exception as exc:  # unknown run, not a classifier, unreadable checkpoint
             raise gr.Error(f"cannot classify with {run}: {exc}", print_exception=False) from exc
-        return label_scores(result), token_chips(result.tokens)
+        return ["", label_scores(result), token_chips(result.tokens)]
 
-    def mask_token(run: str | None) -> Any:
+    @shown_in(2)
+    def mask_token(run: str | None) -> list[Any]:
         if not run:
-            return gr.Textbox()
+            return ["", gr.Textbox()]
         try:
             token = services.runs.mask_token(run)
         except Exception as exc:
             raise gr.Error(f"cannot load {run}: {exc}", print_exception=False) from exc
-        return gr.Textbox(
-            label=f"Text with {token} where a word is hidden",
-            placeholder=f"the cat {token} a red ball",
-        )
+        return [
+            "",
+            gr.Textbox(
+                label=f"Text with {token} where a word is hidden",
+                placeholder=f"the cat {token} a red ball",
+            ),
+        ]
 
-    def fill(run: str | None, sentence: str, k: float) -> tuple[Any, ...]:
+    @shown_in(3 + MAX_MASK_LABELS)
+    def fill(run: str | None, sentence: str, k: float) -> list[Any]:
         if not run:
             raise gr.Error(
-                "pick a pre-training run first (train one in the Train tab)", print_exception=False
+                "pick a run in Pre-training run first (train one in the Train tab)",
+                print_exception=False,
             )
         try:
             out = services.runs.fill_mask(run, sentence, top_k=int(k))
@@ -122,7 +139,7 @@ def build(services: Services) -> None:
             for i in range(MAX_MASK_LABELS)
         ]
         table = [[n, rank, token, round(p, 4)] for n, rank, token, p in mask_rows(out)]
-        return (filled_chips(out), table, *labels)
+        return ["", filled_chips(out), table, *labels]
 
     refresh_btn.click(list_runs, None, [ft_run, pre_run], api_name="try_runs")
     gr.on(None, list_runs, None, [ft_run, pre_run], api_name="try_runs_on_load")
@@ -130,15 +147,15 @@ def build(services: Services) -> None:
         [classify_btn.click, text.submit],
         classify,
         [ft_run, text, pair],
-        [label, seen],
+        [classify_status, label, seen],
         api_name="try_classify",
     )
-    pre_run.change(mask_token, [pre_run], [masked], api_name="try_mask_token")
+    pre_run.change(mask_token, [pre_run], [fill_status, masked], api_name="try_mask_token")
     gr.on(
         [fill_btn.click, masked.submit],
         fill,
         [pre_run, masked, top_k],
-        [filled, table, *mask_labels],
+        [fill_status, filled, table, *mask_labels],
         api_name="try_fill_mask",
     )
 
