@@ -104,9 +104,7 @@ def test_pickers_are_never_blank_and_bounds_are_readable(web: WebPanel) -> None:
     import httpx
 
     specs = {s.path: s for s in form.specs()}
-    _, _, _, _, _, _, *values = web.client.predict(
-        "classify-quickstart", api_name="/preset_load"
-    )
+    _, _, _, _, _, _, *values = web.client.predict("classify-quickstart", api_name="/preset_load")
     for path, value in zip(PATHS, values, strict=True):
         if specs[path].type in ("choice", "boolean"):
             assert value not in ("", None), path
