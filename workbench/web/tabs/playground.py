@@ -6,6 +6,7 @@ predictors are cached per run by the service, so trying one sentence after anoth
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import gradio as gr
@@ -25,7 +26,7 @@ MAX_MASK_LABELS = 4  # one probability widget per mask for the first few; the ta
 CHIP_COLORS = {"special": "#9ca3af", "piece": "#f59e0b", "word": "#60a5fa", "mask": "#ef4444"}
 
 
-def build(services: Services) -> None:
+def build(services: Services) -> Callable[[gr.Tab], None]:
     gr.Markdown("### Classify with a fine-tuned run")
     with gr.Row():
         ft_run = gr.Dropdown([], label="Fine-tuned run", allow_custom_value=True, scale=4)
@@ -75,18 +76,23 @@ def build(services: Services) -> None:
         interactive=False,
     )
 
-    def list_runs() -> tuple[Any, Any]:
+    def list_runs(ft_kept: str | None = None, pre_kept: str | None = None) -> tuple[Any, Any]:
+        """Both choosers; a run already chosen (`*_kept`) stays chosen while it is listed."""
         runs = services.runs.list()
         ft = [r for r in runs if r.kind == "finetune"]
         pre = [r for r in runs if r.kind == "pretrain"]
 
-        def chooser(kind: list[Any]) -> Any:
-            # Pre-selected: the newest run that can answer (a running one without a
-            # checkpoint yet cannot); the others stay listed.
+        def chooser(kind: list[Any], kept: str | None) -> Any:
+            # Else pre-selected: the newest run that can answer (a running one without a
+            # checkpoint yet cannot: choosing it would only show an error); all stay listed.
             ready = next((r.run_id for r in kind if has_checkpoint(r.path)), None)
-            return gr.Dropdown(choices=[(_label(r), r.run_id) for r in kind], value=ready)
+            value = kept if kept in [r.run_id for r in kind] else ready
+            return gr.Dropdown(choices=[(_label(r), r.run_id) for r in kind], value=value)
 
-        return chooser(ft), chooser(pre)
+        return chooser(ft, ft_kept), chooser(pre, pre_kept)
+
+    def relist(ft_kept: str | None, pre_kept: str | None) -> tuple[Any, Any]:
+        return list_runs(ft_kept, pre_kept)
 
     # Errors go to the status under the button that failed (common.shown_in).
     @shown_in(3)
@@ -158,6 +164,18 @@ def build(services: Services) -> None:
         [fill_status, filled, table, *mask_labels],
         api_name="try_fill_mask",
     )
+
+    def on_select(tab: gr.Tab) -> None:
+        # Opening the tab lists the runs trained since; the runs chosen stay chosen.
+        tab.select(
+            relist,
+            [ft_run, pre_run],
+            [ft_run, pre_run],
+            api_visibility="private",
+            show_progress="hidden",
+        )
+
+    return on_select
 
 
 def _label(run: Any) -> str:

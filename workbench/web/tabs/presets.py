@@ -109,6 +109,7 @@ def build(services: Services) -> None:
                 lines=24,
                 interactive=True,
                 wrap_lines=True,
+                elem_id="presets-editor",
             )
             validate = gr.Button("Validate")
             verdict = gr.Markdown()
@@ -146,7 +147,9 @@ def build(services: Services) -> None:
             )
             diff_go = gr.Button("Diff")
         diff_status = gr.Markdown(elem_id="presets-diff-status")
-        diff_table = gr.Dataframe(headers=["setting", "A", "B"], interactive=False)
+        diff_table = gr.Dataframe(
+            headers=["setting", "A", "B"], interactive=False, elem_id="presets-diff-table"
+        )
 
     choosers = [choice, diff_a, diff_b]
     list_outputs = [table, *choosers]

@@ -6,6 +6,7 @@ API names: /runs_list, /runs_curves, /runs_compare, /runs_continue, /runs_export
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import gradio as gr
@@ -21,7 +22,7 @@ DEFAULT_METRIC = "train/loss"
 WATCH_SECONDS = 2.0  # how often the runs folder is checked for changes (cheap: stats only)
 
 
-def build(services: Services) -> None:
+def build(services: Services) -> Callable[[gr.Tab], None]:
     library = services.runs
 
     def table() -> pd.DataFrame:
@@ -213,3 +214,15 @@ def build(services: Services) -> None:
     tensorboard_button.click(
         on_tensorboard, chosen, [action, tensorboard], api_name="runs_tensorboard"
     )
+
+    def on_select(tab: gr.Tab) -> None:
+        # Opening the tab re-reads the runs (the watcher's timer only notices changes later).
+        tab.select(
+            on_list,
+            None,
+            [runs_table, chosen, selected],
+            api_visibility="private",
+            show_progress="hidden",
+        )
+
+    return on_select
