@@ -11,6 +11,8 @@ import pytest
 from kit.services import wait_until
 from kit.web import RUN_LIMIT, WebPanel, points, refusal, rows
 
+from workbench.services.runs import has_checkpoint
+
 
 def same_curve(drawn: list[tuple[int, float]], steps: list[int], values: list[float]) -> bool:
     """The plotted points are the curve's (the plot's JSON rounds values to 10 digits)."""
@@ -139,3 +141,23 @@ def test_continue_a_stopped_run_when_the_device_is_free(web: WebPanel) -> None:
     final = manager.wait(run_id, RUN_LIMIT)  # the manager also takes the folder name
     assert final.status == "finished", final.error
     assert final.run_dir == stopped.run_dir and final.step == 12
+
+
+def test_try_does_not_preselect_a_run_without_a_checkpoint(
+    web: WebPanel, finished_runs: list[str]
+) -> None:
+    """A run that has not saved a checkpoint yet (here: one another process just started) is
+    listed in Try but not chosen: choosing it on every page load showed a false error."""
+    fresh = web.services.workspace.runs_dir / "fresh-20991231T000000Z"
+    fresh.mkdir()
+    (fresh / "config.toml").write_text('name = "fresh"\n', encoding="utf-8")
+    (fresh / "summary.json").write_text('{"status": "running", "step": 1}', encoding="utf-8")
+    try:
+        _, pre = web.client.predict(api_name="/try_runs_on_load")
+        listed = [value for _, value in pre["choices"]]
+        assert listed[0] == fresh.name  # the newest run, listed first
+        # Chosen: the newest that can answer (one of the tiny runs, finished or stopped).
+        chosen = pre["value"]
+        assert chosen in listed[1:] and has_checkpoint(fresh.parent / chosen)
+    finally:
+        shutil.rmtree(fresh)
