@@ -17,7 +17,7 @@ import gradio as gr
 from workbench.services import RunBusyError, Services, UnknownRunError, charts
 from workbench.services.runfeed import RunFeed, parse_overrides
 from workbench.web import plots
-from workbench.web.common import shown_in
+from workbench.web.common import browser_words, shown_in
 
 KINDS = ("pre-training", "fine-tuning")
 POLL_S = 1.0  # seconds between two polls of a running run's events
@@ -259,7 +259,9 @@ def _follow(
     shown = _plots(feed, chart, smoothing, log_scale) if changed else (gr.skip(), gr.skip())
     runs = _run_choices(services, run_id) if feed.status != watch.status or redraw else gr.skip()
     watch.status = feed.status
-    yield runs, *shown, feed.status_text(), "\n".join(feed.live.log), watch, _timer(not feed.ended)
+    # A failed run's reason in the panel's words (no exception class names).
+    status = browser_words(feed.status_text())
+    yield runs, *shown, status, "\n".join(feed.live.log), watch, _timer(not feed.ended)
 
 
 def _plots(feed: RunFeed, chart: Any, smoothing: Any, log_scale: Any) -> tuple[Any, Any]:
