@@ -33,3 +33,11 @@ def points(plot: Any) -> list[dict[str, Any]]:
     """The points of a chart output: rows {step, value, series, line, sparse}, where line is
     "raw", "smoothed" or "faint" (the raw curve under a smoothed one)."""
     return list(plot_spec(plot)["data"]["values"])
+
+
+def refusal(outputs: Any, at: int = 0) -> str:
+    """The message a refused request put in its status output (index `at`): the handler says
+    why there, in a status line, instead of raising (an error would mark every output)."""
+    message = outputs[at] if isinstance(outputs, (list, tuple)) else outputs
+    assert isinstance(message, str) and message.startswith("**⚠ "), outputs
+    return message

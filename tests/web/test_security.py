@@ -251,6 +251,7 @@ TABLE: dict[str, list[Case]] = {
     # Runs tab
     "table": [Case(lambda p, s: ())],  # the runs table's value on page load
     "runs_list": [Case(lambda p, s: ())],
+    "runs_select": [Case(lambda p, s: ())],
     "runs_watch": [Case(lambda p, s: ())],
     "runs_curves": [
         Case(lambda p, s: (p, "loss", 0, False), refuses=True),
@@ -269,6 +270,7 @@ TABLE: dict[str, list[Case]] = {
     "runs_tensorboard": [Case(lambda p, s: (p,), refuses=True)],
     # Try tab
     "try_runs": [Case(lambda p, s: ())],
+    "try_select": [Case(lambda p, s: (p, p))],
     "try_runs_on_load": [Case(lambda p, s: ())],
     "try_classify": [Case(lambda p, s: (p, "some text", ""), refuses=True)],
     "try_classify_file": [
@@ -296,6 +298,9 @@ def test_every_endpoint_is_in_the_table(secure: Secure) -> None:
 
 
 # ----------------------------------------------------------------------------- calling
+REFUSAL = "**⚠ "  # how web.common.failed starts a refusal shown beside its control
+
+
 def call(s: Secure, fn: Any, args: tuple[Any, ...]) -> tuple[bool, str]:
     """(refused, everything that came back as text)."""
     if any(isinstance(a, dict) and "meta" in a for a in args):
@@ -309,7 +314,13 @@ def call(s: Secure, fn: Any, args: tuple[Any, ...]) -> tuple[bool, str]:
             out = s.client.predict(*args, api_name=f"/{fn.api_name}")
     except Exception as exc:  # AppError (a gr.Error) or any other refusal the client reports
         return True, f"{type(exc).__name__}: {exc}"
-    return False, json.dumps(out, default=repr)
+    return said_no(out), json.dumps(out, default=repr)
+
+
+def said_no(out: Any) -> bool:
+    """A handler refuses in its status output (web.common.shown_in: a "**⚠ ..." line)."""
+    values = out if isinstance(out, (list, tuple)) else [out]
+    return any(isinstance(v, str) and v.startswith(REFUSAL) for v in values)
 
 
 def raw_call(s: Secure, api_name: str, args: tuple[Any, ...]) -> tuple[bool, str]:
@@ -322,7 +333,8 @@ def raw_call(s: Secure, api_name: str, args: tuple[Any, ...]) -> tuple[bool, str
         event = json.loads(response.read())["event_id"]
     with urllib.request.urlopen(f"{base}/{event}", timeout=RUN_LIMIT) as response:
         text = response.read().decode("utf-8", "replace")
-    return "event: error" in text, text
+    said = REFUSAL in text or json.dumps(REFUSAL)[1:-1] in text
+    return "event: error" in text or said, text
 
 
 def leaked(text: str) -> str | None:

@@ -51,7 +51,7 @@ def test_one_run_charts_match_the_model(web: WebPanel, finished_runs: list[str])
     run = finished_runs[0]
     curves = web.services.runs.curves(run)
     client = web.client
-    loss = client.predict(run, "loss", 0, False, api_name="/runs_curves")
+    loss = client.predict(run, "loss", 0, False, api_name="/runs_curves")[1]
     assert_same(loss, charts.build_chart("loss", curves))
     names = {p["series"] for p in points(loss)}
     assert {"train/mlm_loss", "train/nsp_loss", "validation/loss"} <= names  # MLM/NSP parts
@@ -59,16 +59,16 @@ def test_one_run_charts_match_the_model(web: WebPanel, finished_runs: list[str])
     assert all(p["sparse"] for p in points(loss) if p["series"] == "validation/loss")
     assert [layer["mark"]["type"] for layer in plot_spec(loss)["layer"]] == ["line", "point"]
     for key in ("lr", "grad_norm", "tokens_per_s", "metrics"):
-        plot = client.predict(run, key, 0, False, api_name="/runs_curves")
+        plot = client.predict(run, key, 0, False, api_name="/runs_curves")[1]
         assert_same(plot, charts.build_chart(key, curves))
-    smooth = client.predict(run, "lr", 0.6, True, api_name="/runs_curves")
+    smooth = client.predict(run, "lr", 0.6, True, api_name="/runs_curves")[1]
     assert_same(smooth, charts.build_chart("lr", curves, smoothing=0.6, log_scale=True))
-    metrics = client.predict(run, "metrics", 0, True, api_name="/runs_curves")
+    metrics = client.predict(run, "metrics", 0, True, api_name="/runs_curves")[1]
     assert plot_spec(metrics)["title"]["subtitle"] == [
         "log scale is not offered for 0..1 metrics: drawn linear"
     ]
     with pytest.raises(Exception, match="greater than maximum value 0.99"):  # the slider
-        client.predict(run, "loss", 5, False, api_name="/runs_curves")
+        client.predict(run, "loss", 5, False, api_name="/runs_curves")[1]
 
 
 def test_one_run_after_another_shows_only_the_new_runs_series(
@@ -76,7 +76,7 @@ def test_one_run_after_another_shows_only_the_new_runs_series(
 ) -> None:
     a, b = finished_runs
     for run in (a, b, a):
-        plot = web.client.predict(run, "loss", 0, False, api_name="/runs_curves")
+        plot = web.client.predict(run, "loss", 0, False, api_name="/runs_curves")[1]
         steps, values = web.services.runs.curves(run)["train/loss"]
         train = [(p["step"], p["value"]) for p in points(plot) if p["series"] == "train/loss"]
         assert [s for s, _ in train] == steps and [v for _, v in train] == pytest.approx(values)
@@ -90,11 +90,13 @@ def test_compare_shows_exactly_the_runs_selected(web: WebPanel, finished_runs: l
     c = status.run_dir.name
     a, b = finished_runs
     for selection in ([a, b], [a, c], [c, b, a]):
-        plot, *_ = web.client.predict(selection, "train/loss", 0, False, api_name="/runs_compare")
+        _, plot, *_ = web.client.predict(
+            selection, "train/loss", 0, False, api_name="/runs_compare"
+        )
         comparison = web.services.runs.compare(selection)
         assert {p["series"] for p in points(plot)} == set(selection)  # on the first call
         assert_same(plot, charts.compare_chart("train/loss", comparison.curves["train/loss"]))
-    plot, *_ = web.client.predict([a, b], "train/loss", 0.9, True, api_name="/runs_compare")
+    _, plot, *_ = web.client.predict([a, b], "train/loss", 0.9, True, api_name="/runs_compare")
     comparison = web.services.runs.compare([a, b])
     chart = charts.compare_chart(
         "train/loss", comparison.curves["train/loss"], smoothing=0.9, log_scale=True

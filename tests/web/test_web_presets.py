@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 import tomllib
 from gradio_client import handle_file
-from gradio_client.exceptions import AppError
-from kit.web import UPLOAD_LIMIT, WebPanel, rows
+from kit.web import UPLOAD_LIMIT, WebPanel, refusal, rows
 
 from workbench.services import form
 
@@ -49,9 +48,10 @@ def test_validation_points_at_field_and_line(web: WebPanel) -> None:
 
 def test_load_fills_the_form_and_the_form_writes_toml(web: WebPanel) -> None:
     loaded = web.client.predict("tiny", api_name="/preset_load")
-    text, verdict, problems, sections, changed, *values = loaded
+    status, text, verdict, problems, sections, changed, *values = loaded
     assert text.strip() == web.services.presets.text("tiny").strip()  # the editor trims
     assert verdict == "**Valid preset.**" and rows(problems) == []
+    assert status == "Loaded `tiny` into the editor."
     fields = dict(zip(PATHS, values, strict=True))
     # A required number is a number box; an optional one a text box, empty when unset.
     assert fields["pretrain.max_steps"] == 6 and fields["model.hidden_size"] == "32"
@@ -79,7 +79,7 @@ def test_load_fills_the_form_and_the_form_writes_toml(web: WebPanel) -> None:
 def test_one_edit_in_the_form_updates_the_toml_and_nothing_else(web: WebPanel) -> None:
     """Changing only tokenizer.vocab_size once gave 8 problems (optional numbers sent as 0)
     and never updated the TOML."""
-    _, _, _, sections, _, *values = web.client.predict("quickstart", api_name="/preset_load")
+    _, _, _, _, sections, _, *values = web.client.predict("quickstart", api_name="/preset_load")
     fields = dict(zip(PATHS, values, strict=True))
     unset = [p for p, v in fields.items() if v == "" and p.split(".")[0] in ("model", "data")]
     assert "model.num_layers" in unset and "data.workers" in unset
@@ -104,7 +104,7 @@ def test_pickers_are_never_blank_and_bounds_are_readable(web: WebPanel) -> None:
     import httpx
 
     specs = {s.path: s for s in form.specs()}
-    _, _, _, _, _, *values = web.client.predict("classify-quickstart", api_name="/preset_load")
+    _, _, _, _, _, _, *values = web.client.predict("classify-quickstart", api_name="/preset_load")
     for path, value in zip(PATHS, values, strict=True):
         if specs[path].type in ("choice", "boolean"):
             assert value not in ("", None), path
@@ -120,7 +120,7 @@ def test_pickers_are_never_blank_and_bounds_are_readable(web: WebPanel) -> None:
 
 
 def test_a_path_set_in_the_form_is_saved(web: WebPanel, tmp_path: Path) -> None:
-    _, _, _, sections, _, *values = web.client.predict(
+    _, _, _, _, sections, _, *values = web.client.predict(
         "classify-quickstart", api_name="/preset_load"
     )
     fields = dict(zip(PATHS, values, strict=True))
@@ -143,11 +143,11 @@ def test_save_and_reload(web: WebPanel) -> None:
     assert "tiny-seven.toml" in message
     assert "tiny-seven" in [r[0] for r in rows(table)]
     assert (web.services.workspace.root / "presets" / "tiny-seven.toml").is_file()
-    reloaded = web.client.predict("tiny-seven", api_name="/preset_load")[0]
+    reloaded = web.client.predict("tiny-seven", api_name="/preset_load")[1]
     assert tomllib.loads(reloaded)["pretrain"]["max_steps"] == 7
     # Saving again under the same name needs the overwrite box.
-    with pytest.raises(AppError, match="already exists"):
-        web.client.predict(text, "tiny-seven", False, api_name="/preset_save")
+    refused = web.client.predict(text, "tiny-seven", False, api_name="/preset_save")
+    assert "already exists" in refusal(refused)
     web.client.predict(text, "tiny-seven", True, api_name="/preset_save")
 
 
@@ -156,17 +156,12 @@ def test_traversal_and_bad_names_are_refused(web: WebPanel, name: str) -> None:
     root = web.services.workspace.root
     before = sorted(p for p in root.parent.rglob("*") if p.suffix == ".toml")
     text = web.services.presets.text("tiny")
-    with pytest.raises(AppError, match="name") as info:
-        web.client.predict(text, name, False, api_name="/preset_save")
-    assert (
-        "use letters" in str(info.value)
-        or "pick another" in str(info.value)
-        or ("absolute" in str(info.value))
-    )
+    message = refusal(web.client.predict(text, name, False, api_name="/preset_save"))
+    assert "name" in message
+    assert "use letters" in message or "pick another" in message or "absolute" in message
     after = sorted(p for p in root.parent.rglob("*") if p.suffix == ".toml")
     assert after == before
-    with pytest.raises(AppError):
-        web.client.predict(text, name, api_name="/preset_download")
+    refusal(web.client.predict(text, name, api_name="/preset_download"))
 
 
 def test_upload_saves_a_valid_preset(web: WebPanel, tmp_path: Path) -> None:
@@ -181,13 +176,12 @@ def test_upload_saves_a_valid_preset(web: WebPanel, tmp_path: Path) -> None:
 def test_malformed_uploads_are_refused(web: WebPanel, tmp_path: Path) -> None:
     bad_toml = tmp_path / "broken.toml"
     bad_toml.write_text("[model\nsize = 'tiny'\n", encoding="utf-8")
-    with pytest.raises(AppError, match="not valid TOML"):
-        web.client.predict(handle_file(bad_toml), api_name="/preset_upload")
+    refused = web.client.predict(handle_file(bad_toml), api_name="/preset_upload")
+    assert "not valid TOML" in refusal(refused)
     schema = tmp_path / "schema.toml"
     schema.write_text("[pretrain]\nmax_steps = 'many'\nwarp_speed = 9\n", encoding="utf-8")
-    with pytest.raises(AppError) as info:
-        web.client.predict(handle_file(schema), api_name="/preset_upload")
-    assert "pretrain.max_steps" in str(info.value) and "pretrain.warp_speed" in str(info.value)
+    message = refusal(web.client.predict(handle_file(schema), api_name="/preset_upload"))
+    assert "pretrain.max_steps" in message and "pretrain.warp_speed" in message
     presets = web.services.workspace.root / "presets"
     assert not (presets / "broken.toml").exists() and not (presets / "schema.toml").exists()
 
@@ -202,7 +196,8 @@ def test_oversized_upload_is_refused(web: WebPanel, tmp_path: Path) -> None:
 
 def test_download_writes_the_editor_toml_into_exports(web: WebPanel) -> None:
     text = web.services.presets.text("tiny")
-    downloaded = Path(web.client.predict(text, "tiny-share", api_name="/preset_download"))
+    _, file = web.client.predict(text, "tiny-share", api_name="/preset_download")
+    downloaded = Path(file)
     assert downloaded.name == "tiny-share.toml"
     assert tomllib.loads(downloaded.read_text(encoding="utf-8"))["name"] == "tiny"
     assert (web.services.workspace.root / "exports" / "tiny-share.toml").is_file()
@@ -212,10 +207,10 @@ def test_duplicate_and_diff(web: WebPanel) -> None:
     message, table, *_ = web.client.predict("tiny", api_name="/preset_duplicate")
     copy = next(r[0] for r in rows(table) if r[0].startswith("tiny-copy"))
     assert copy in message
-    diff = rows(web.client.predict("tiny", "quickstart", api_name="/preset_diff"))
+    diff = rows(web.client.predict("tiny", "quickstart", api_name="/preset_diff")[1])
     expected = web.services.presets.diff("tiny", "quickstart")
     assert {r[0] for r in diff} == set(expected)
-    assert rows(web.client.predict("tiny", copy, api_name="/preset_diff"))[0][0] in (
+    assert rows(web.client.predict("tiny", copy, api_name="/preset_diff")[1])[0][0] in (
         "name",
         "(no difference)",
     )

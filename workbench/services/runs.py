@@ -288,6 +288,13 @@ class RunLibrary:
         return tok.id_to_token(tok.mask_id) if tok.mask_id is not None else "[MASK]"
 
 
+def has_checkpoint(run_dir: Path) -> bool:
+    """Whether the run folder holds a complete checkpoint (something Try can load)."""
+    from bert_engine.training.checkpoint import list_checkpoints
+
+    return bool(list_checkpoints(run_dir / "checkpoints"))
+
+
 def _kind(path: Path) -> str:
     if (path / "labels.json").is_file():
         return "finetune"

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 # (the package __init__, imported first, turns Gradio's analytics off before gradio loads)
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import gradio as gr
@@ -21,7 +22,9 @@ from workbench.services import Services
 from workbench.web.exposure import check_exposure, is_loopback
 from workbench.web.tabs import playground, presets, runs, tokenizer, train
 
-TABS = (
+# A tab's build draws it; it may return how to wire its tab's `select` event.
+Build = Callable[[Services], Callable[[gr.Tab], None] | None]
+TABS: tuple[tuple[str, Build], ...] = (
     ("Presets", presets.build),
     ("Tokenizer", tokenizer.build),
     ("Train", train.build),
@@ -51,8 +54,12 @@ def build_app(services: Services) -> gr.Blocks:
             f"and exports are read from and written to this folder only.{extra}"
         )
         for title, build in TABS:
-            with gr.Tab(title):
-                build(services)
+            with gr.Tab(title) as tab:
+                # A tab whose lists go stale while hidden returns how to refresh them when
+                # it is selected.
+                on_select = build(services)
+            if on_select is not None:
+                on_select(tab)
     return app
 
 

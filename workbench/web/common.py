@@ -1,4 +1,5 @@
-"""Small helpers every tab uses: service errors as Gradio messages, uploaded-file reading.
+"""Small helpers every tab uses: service errors as messages in the panel's words, shown next
+to the control that failed; uploaded-file reading.
 
 Every handler runs with whatever a client sends (the page's dropdown choices are not enforced by
 Gradio's API); the services check names and, with `Services(confine_paths=True)` as the panel is
@@ -7,6 +8,8 @@ started, every path (services/sandbox.py)."""
 from __future__ import annotations
 
 import functools
+import inspect
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -14,30 +17,103 @@ from typing import Any, TypeVar
 import gradio as gr
 
 from bert_engine.errors import BertbenchError
-from workbench.services import RunBusyError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 # The errors the services raise on bad input: their messages say what and how to fix it, so
-# they go to the user verbatim. Anything else is a bug and keeps its traceback in the log.
+# they go to the user (in the panel's words, see `browser_words`). Anything else is a bug and
+# keeps its traceback in the log.
 # BertbenchError: the project's one error family (RunBusyError, CheckpointError...); OSError:
 # a file the user named is missing. ValueError and KeyError stay, as before, for the engine's
 # remaining plain input checks (the CLI and the TUI take those for bugs).
 USER_ERRORS: tuple[type[BaseException], ...] = (BertbenchError, ValueError, KeyError, OSError)
 
+SIDE_BY_SIDE = "ask whoever started this panel to allow trainings side by side"
+# Service and engine texts written for the CLI or for Python callers, and what the browser
+# says instead: the panel's field labels and buttons, never flags, keywords or class names.
+_REWRITES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), replacement)
+    for pattern, replacement in (
+        # "DataFileNotFoundError: no file ..." -> "no file ..."
+        (r"\b(?:[A-Z][A-Za-z]*\.)*[A-Z][A-Za-z]*(?:Error|Exception|Warning): ", ""),
+        (r"--set ('[^']*')", r"the override \1"),
+        (r"\bstart the manager with max_per_device=\d+ to train side by side", SIDE_BY_SIDE),
+        (r"\bstart with allow_shared_device=True to train side by side", SIDE_BY_SIDE),
+        (
+            r"\bpass --allow-shared-device to train side by side(?: \(slower for both\))?",
+            SIDE_BY_SIDE,
+        ),
+        (r"\bpass --device auto or cpu", "set the device to auto or cpu in the preset"),
+        (r"\bbertbench (?:pretrain|finetune) --resume \S+ --checkpoint (\S+)", r"Continue (\1)"),
+    )
+)
+
+
+def browser_words(text: str) -> str:
+    """A service's message as the browser shows it (see `_REWRITES`)."""
+    for pattern, replacement in _REWRITES:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def error_text(exc: BaseException) -> str:
+    """What the user reads for `exc` (a user error or a `gr.Error`)."""
+    if isinstance(exc, gr.Error):
+        return browser_words(str(exc.message))
+    # KeyError quotes its message; the services' own errors define __str__ properly.
+    text = str(exc.args[0]) if type(exc) is KeyError and exc.args else str(exc)
+    return browser_words(text or type(exc).__name__)
+
+
+def failed(text: str) -> str:
+    """A status line (Markdown) saying what went wrong, in the panel's words."""
+    return f"**⚠ {browser_words(text)}**"
+
+
+def shown_in(outputs: int, at: int = 0) -> Callable[[F], F]:
+    """Show a handler's user errors (and the `gr.Error`s it raises) in its own status output.
+
+    The handler has `outputs` outputs; index `at` is a Markdown next to the control that
+    triggered it. On an error that output gets the message and every other output is left as
+    it was (`gr.skip()`): raising instead would put an "Error" badge over each output, and
+    those badges swallow clicks until the page is reloaded. A generator handler's last update
+    is the message, the outputs it already sent stay."""
+
+    def outcome(exc: BaseException) -> list[Any]:
+        values: list[Any] = [gr.skip()] * outputs
+        values[at] = failed(error_text(exc))
+        return values
+
+    def decorate(fn: F) -> F:
+        if inspect.isgeneratorfunction(fn):
+
+            @functools.wraps(fn)
+            def gen_wrapper(*args: Any, **kwargs: Any) -> Any:
+                try:
+                    yield from fn(*args, **kwargs)
+                except (gr.Error, *USER_ERRORS) as exc:
+                    yield outcome(exc) if outputs > 1 else outcome(exc)[0]
+
+            return gen_wrapper  # type: ignore[return-value]
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return fn(*args, **kwargs)
+            except (gr.Error, *USER_ERRORS) as exc:
+                return outcome(exc) if outputs > 1 else outcome(exc)[0]
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
 
 def user_errors(fn: F) -> F:
     """Turn the services' input errors into `gr.Error` (a red toast in the browser, an
-    `AppError` carrying the same message for gradio_client)."""
+    `AppError` carrying the same message for gradio_client). Only for a handler whose outputs
+    may all show "Error" (best none: use `shown_in`)."""
 
-    def message(exc: BaseException) -> str:
-        # KeyError quotes its message; the services' own errors define __str__ properly.
-        text = str(exc.args[0]) if type(exc) is KeyError and exc.args else str(exc)
-        if isinstance(exc, RunBusyError):
-            text += " (here: restart the panel with bertbench web --runs-per-device N)"
-        return text
-
-    if _is_generator(fn):
+    if inspect.isgeneratorfunction(fn):
 
         @functools.wraps(fn)
         def gen_wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -46,7 +122,7 @@ def user_errors(fn: F) -> F:
             except gr.Error:
                 raise
             except USER_ERRORS as exc:
-                raise gr.Error(message(exc), print_exception=False) from exc
+                raise gr.Error(error_text(exc), print_exception=False) from exc
 
         return gen_wrapper  # type: ignore[return-value]
 
@@ -57,15 +133,9 @@ def user_errors(fn: F) -> F:
         except gr.Error:
             raise
         except USER_ERRORS as exc:
-            raise gr.Error(message(exc), print_exception=False) from exc
+            raise gr.Error(error_text(exc), print_exception=False) from exc
 
     return wrapper  # type: ignore[return-value]
-
-
-def _is_generator(fn: Callable[..., Any]) -> bool:
-    import inspect
-
-    return inspect.isgeneratorfunction(fn)
 
 
 def uploaded(file: Any) -> tuple[str, bytes]:

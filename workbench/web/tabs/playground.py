@@ -7,11 +7,13 @@ predictors are cached per run by the service, so trying one sentence after anoth
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import gradio as gr
 
 from workbench.services import DataFileError, Services, WorkspaceError
+from workbench.services.runs import has_checkpoint
 from workbench.services.tryout import (
     classify_file,
     filled_chips,
@@ -20,13 +22,13 @@ from workbench.services.tryout import (
     mask_scores,
     token_chips,
 )
-from workbench.web.common import uploaded
+from workbench.web.common import shown_in, uploaded
 
 MAX_MASK_LABELS = 4  # one probability widget per mask for the first few; the table has all
 CHIP_COLORS = {"special": "#9ca3af", "piece": "#f59e0b", "word": "#60a5fa", "mask": "#ef4444"}
 
 
-def build(services: Services) -> None:
+def build(services: Services) -> Callable[[gr.Tab], None]:
     gr.Markdown("### Classify with a fine-tuned run")
     with gr.Row():
         ft_run = gr.Dropdown([], label="Fine-tuned run", allow_custom_value=True, scale=4)
@@ -35,6 +37,7 @@ def build(services: Services) -> None:
         text = gr.Textbox(label="Text", lines=2, scale=3)
         pair = gr.Textbox(label="Second text (optional, for sentence-pair tasks)", lines=2, scale=2)
     classify_btn = gr.Button("Classify", variant="primary")
+    classify_status = gr.Markdown(elem_id="try-classify-status")
     with gr.Row():
         label = gr.Label(label="Label probabilities", num_top_classes=10, scale=1)
         seen = gr.HighlightedText(
@@ -78,6 +81,7 @@ def build(services: Services) -> None:
         )
         top_k = gr.Slider(1, 20, value=5, step=1, label="Predictions per mask", scale=1)
     fill_btn = gr.Button("Fill", variant="primary")
+    fill_status = gr.Markdown(elem_id="try-fill-status")
     filled = gr.HighlightedText(
         label="Best guess for each mask",
         color_map={**{k: v for k, v in CHIP_COLORS.items() if k != "mask"}, "guess": "#ef4444"},
@@ -96,27 +100,39 @@ def build(services: Services) -> None:
         interactive=False,
     )
 
-    def list_runs() -> tuple[Any, Any]:
+    def list_runs(ft_kept: str | None = None, pre_kept: str | None = None) -> tuple[Any, Any]:
+        """Both choosers; a run already chosen (`*_kept`) stays chosen while it is listed."""
         runs = services.runs.list()
-        ft = [(_label(r), r.run_id) for r in runs if r.kind == "finetune"]
-        pre = [(_label(r), r.run_id) for r in runs if r.kind == "pretrain"]
-        return (
-            gr.Dropdown(choices=ft, value=ft[0][1] if ft else None),
-            gr.Dropdown(choices=pre, value=pre[0][1] if pre else None),
-        )
+        ft = [r for r in runs if r.kind == "finetune"]
+        pre = [r for r in runs if r.kind == "pretrain"]
 
-    def classify(run: str | None, sentence: str, second: str) -> tuple[Any, Any]:
+        def chooser(kind: list[Any], kept: str | None) -> Any:
+            # Else pre-selected: the newest run that can answer (a running one without a
+            # checkpoint yet cannot: choosing it would only show an error); all stay listed.
+            ready = next((r.run_id for r in kind if has_checkpoint(r.path)), None)
+            value = kept if kept in [r.run_id for r in kind] else ready
+            return gr.Dropdown(choices=[(_label(r), r.run_id) for r in kind], value=value)
+
+        return chooser(ft, ft_kept), chooser(pre, pre_kept)
+
+    def relist(ft_kept: str | None, pre_kept: str | None) -> tuple[Any, Any]:
+        return list_runs(ft_kept, pre_kept)
+
+    # Errors go to the status under the button that failed (common.shown_in).
+    @shown_in(3)
+    def classify(run: str | None, sentence: str, second: str) -> list[Any]:
         if not run:
             raise gr.Error(
-                "pick a fine-tuned run first (train one in the Train tab)", print_exception=False
+                "pick a run in Fine-tuned run first (train one in the Train tab)",
+                print_exception=False,
             )
         if not sentence.strip():
-            raise gr.Error("type a text to classify", print_exception=False)
+            raise gr.Error("type a text to classify in Text", print_exception=False)
         try:
             result = services.runs.classify(run, sentence, second.strip() or None)
         except Exception as exc:  # unknown run, not a classifier, unreadable checkpoint
             raise gr.Error(f"cannot classify with {run}: {exc}", print_exception=False) from exc
-        return label_scores(result), token_chips(result.tokens)
+        return ["", label_scores(result), token_chips(result.tokens)]
 
     def classify_batch(run: str | None, file: Any) -> tuple[Any, Any, Any]:
         """Every row of the uploaded file; a problem is said in the summary line only."""
@@ -135,22 +151,28 @@ def build(services: Services) -> None:
         table = gr.Dataframe(value=result.preview, headers=result.columns)
         return result.summary(), table, str(result.output)
 
-    def mask_token(run: str | None) -> Any:
+    @shown_in(2)
+    def mask_token(run: str | None) -> list[Any]:
         if not run:
-            return gr.Textbox()
+            return ["", gr.Textbox()]
         try:
             token = services.runs.mask_token(run)
         except Exception as exc:
             raise gr.Error(f"cannot load {run}: {exc}", print_exception=False) from exc
-        return gr.Textbox(
-            label=f"Text with {token} where a word is hidden",
-            placeholder=f"the cat {token} a red ball",
-        )
+        return [
+            "",
+            gr.Textbox(
+                label=f"Text with {token} where a word is hidden",
+                placeholder=f"the cat {token} a red ball",
+            ),
+        ]
 
-    def fill(run: str | None, sentence: str, k: float) -> tuple[Any, ...]:
+    @shown_in(3 + MAX_MASK_LABELS)
+    def fill(run: str | None, sentence: str, k: float) -> list[Any]:
         if not run:
             raise gr.Error(
-                "pick a pre-training run first (train one in the Train tab)", print_exception=False
+                "pick a run in Pre-training run first (train one in the Train tab)",
+                print_exception=False,
             )
         try:
             out = services.runs.fill_mask(run, sentence, top_k=int(k))
@@ -164,7 +186,7 @@ def build(services: Services) -> None:
             for i in range(MAX_MASK_LABELS)
         ]
         table = [[n, rank, token, round(p, 4)] for n, rank, token, p in mask_rows(out)]
-        return (filled_chips(out), table, *labels)
+        return ["", filled_chips(out), table, *labels]
 
     refresh_btn.click(list_runs, None, [ft_run, pre_run], api_name="try_runs")
     gr.on(None, list_runs, None, [ft_run, pre_run], api_name="try_runs_on_load")
@@ -172,7 +194,7 @@ def build(services: Services) -> None:
         [classify_btn.click, text.submit],
         classify,
         [ft_run, text, pair],
-        [label, seen],
+        [classify_status, label, seen],
         api_name="try_classify",
     )
     batch_btn.click(
@@ -181,14 +203,27 @@ def build(services: Services) -> None:
         [batch_summary, batch_table, batch_download],
         api_name="try_classify_file",
     )
-    pre_run.change(mask_token, [pre_run], [masked], api_name="try_mask_token")
+    pre_run.change(mask_token, [pre_run], [fill_status, masked], api_name="try_mask_token")
     gr.on(
         [fill_btn.click, masked.submit],
         fill,
         [pre_run, masked, top_k],
-        [filled, table, *mask_labels],
+        [fill_status, filled, table, *mask_labels],
         api_name="try_fill_mask",
     )
+
+    def on_select(tab: gr.Tab) -> None:
+        # Opening the tab lists the runs trained since; the runs chosen stay chosen.
+        tab.select(
+            relist,
+            [ft_run, pre_run],
+            [ft_run, pre_run],
+            api_name="try_select",
+            api_visibility="private",
+            show_progress="hidden",
+        )
+
+    return on_select
 
 
 def _label(run: Any) -> str:

@@ -15,7 +15,7 @@ from workbench.services import Services, Validation, form
 from workbench.services.form import FormField, PresetForm
 from workbench.services.presets import SUFFIX
 from workbench.services.tables import preset_diff_rows
-from workbench.web.common import uploaded, user_errors
+from workbench.web.common import shown_in, uploaded
 
 LIST_COLUMNS = ["name", "origin", "description"]
 ERROR_COLUMNS = ["field", "line", "message"]
@@ -81,6 +81,7 @@ def build(services: Services) -> None:
                 label="Presets",
                 interactive=False,
                 wrap=True,
+                elem_id="presets-table",
             )
             refresh = gr.Button("Refresh", size="sm")
         with gr.Column(scale=1):
@@ -92,10 +93,12 @@ def build(services: Services) -> None:
                 label="Preset",
                 info="bundled and workspace presets",
                 allow_custom_value=True,
+                elem_id="presets-choice",
             )
             load = gr.Button("Load into the editor", variant="primary")
             duplicate = gr.Button("Duplicate into the workspace")
-    status = gr.Markdown()
+            # What Load and Duplicate did, or why they could not.
+            status = gr.Markdown(elem_id="presets-status")
     with gr.Row():
         with gr.Column(scale=1):
             # Gradio's code editor has no TOML mode: plain text, with line numbers.
@@ -106,6 +109,7 @@ def build(services: Services) -> None:
                 lines=24,
                 interactive=True,
                 wrap_lines=True,
+                elem_id="presets-editor",
             )
             validate = gr.Button("Validate")
             verdict = gr.Markdown()
@@ -124,36 +128,51 @@ def build(services: Services) -> None:
             save_name = gr.Textbox(label="Save as", placeholder="my-experiment", max_lines=1)
             overwrite = gr.Checkbox(label="Replace a workspace preset of that name")
             save = gr.Button("Save", variant="primary")
+            save_status = gr.Markdown(elem_id="presets-save-status")
         with gr.Column():
             download = gr.Button("Download the editor's TOML")
             download_file = gr.File(label="Download", interactive=False)
-            upload = gr.UploadButton("Upload a preset (.toml)", file_types=[SUFFIX])
+            upload = gr.UploadButton(
+                "Upload a preset (.toml)", file_types=[SUFFIX], elem_id="presets-upload"
+            )
+            # Download's and Upload's outcome, right under their buttons.
+            file_status = gr.Markdown(elem_id="presets-file-status")
     with gr.Accordion("Diff two presets", open=False):
         with gr.Row():
-            diff_a = gr.Dropdown(names(), label="A", allow_custom_value=True)
-            diff_b = gr.Dropdown(names(), label="B", allow_custom_value=True)
+            diff_a = gr.Dropdown(
+                names(), label="A", allow_custom_value=True, elem_id="presets-diff-a"
+            )
+            diff_b = gr.Dropdown(
+                names(), label="B", allow_custom_value=True, elem_id="presets-diff-b"
+            )
             diff_go = gr.Button("Diff")
-        diff_table = gr.Dataframe(headers=["setting", "A", "B"], interactive=False)
+        diff_status = gr.Markdown(elem_id="presets-diff-status")
+        diff_table = gr.Dataframe(
+            headers=["setting", "A", "B"], interactive=False, elem_id="presets-diff-table"
+        )
 
     choosers = [choice, diff_a, diff_b]
     list_outputs = [table, *choosers]
     form_outputs = [included, changed, *widgets]
 
     # ------------------------------------------------------------------ handlers
-    @user_errors
+    # Each handler's errors go to the status beside its control (common.shown_in); the
+    # numbers are the handlers' output counts.
+    @shown_in(4 + len(form_outputs))
     def on_load(name: str) -> list[Any]:
         if not name:
-            raise gr.Error("choose a preset first", print_exception=False)
+            raise gr.Error("choose a preset in the Preset list first", print_exception=False)
         text = presets.text(name)
         check = presets.validate_text(text)
-        return [text, summary(check), errors_table(check), *form_of(check)]
+        loaded = f"Loaded `{name}` into the editor."
+        return [loaded, text, summary(check), errors_table(check), *form_of(check)]
 
-    @user_errors
+    @shown_in(2 + len(form_outputs))
     def on_validate(text: str) -> list[Any]:
         check = presets.validate_text(text or "")
         return [summary(check), errors_table(check), *form_of(check)]
 
-    @user_errors
+    @shown_in(4, at=1)
     def on_form(chosen: list[str], *values: Any) -> list[Any]:
         data = form.from_form(dict(zip(paths, values, strict=True)), chosen or [])
         check = presets.validate_form(data)
@@ -179,14 +198,14 @@ def build(services: Services) -> None:
                 "same name; save under another name to keep both in view"
             )
 
-    @user_errors
+    @shown_in(1 + len(list_outputs))
     def on_save(text: str, name: str, replace: bool) -> list[Any]:
         path = presets.save(text or "", (name or "").strip(), overwrite=bool(replace))
         warn_if_shadowing(path.stem)
         return [f"Saved `{path.name}` in the workspace presets.", *listing()]
 
-    @user_errors
-    def on_download(text: str, name: str) -> str:
+    @shown_in(2)
+    def on_download(text: str, name: str) -> list[Any]:
         check = presets.validate_text(text or "")
         if not check.ok or check.preset is None:
             raise gr.Error(
@@ -201,32 +220,35 @@ def build(services: Services) -> None:
         path = services.workspace.write_text(
             "exports", stem.removesuffix(SUFFIX) + SUFFIX, preset_toml(check.preset)
         )
-        return str(path)
+        return [f"`{path.name}` is ready below: click it to download.", str(path)]
 
-    @user_errors
+    @shown_in(1 + len(list_outputs))
     def on_upload(file: Any) -> list[Any]:
         filename, data = uploaded(file)
         path = presets.upload(filename, data)
         warn_if_shadowing(path.stem)
         return [f"Uploaded and saved `{path.name}` (valid).", *listing()]
 
-    @user_errors
+    @shown_in(1 + len(list_outputs))
     def on_duplicate(name: str) -> list[Any]:
         if not name:
-            raise gr.Error("choose a preset to duplicate", print_exception=False)
+            raise gr.Error("choose a preset to duplicate in the Preset list", print_exception=False)
         path = presets.duplicate(name)
         return [f"Copied `{name}` to `{path.name}` in the workspace presets.", *listing()]
 
-    @user_errors
-    def on_diff(a: str, b: str) -> pd.DataFrame:
+    @shown_in(2)
+    def on_diff(a: str, b: str) -> list[Any]:
         if not a or not b:
-            raise gr.Error("choose two presets to compare", print_exception=False)
+            raise gr.Error("choose two presets to compare in A and B", print_exception=False)
         rows = preset_diff_rows(presets.diff(a, b))
-        return pd.DataFrame(rows or [["(no difference)", "", ""]], columns=["setting", a, b])
+        table = pd.DataFrame(rows or [["(no difference)", "", ""]], columns=["setting", a, b])
+        return ["", table]
 
     # ------------------------------------------------------------------ wiring
     refresh.click(listing, None, list_outputs, api_name="presets_list")
-    load.click(on_load, choice, [editor, verdict, problems, *form_outputs], api_name="preset_load")
+    load.click(
+        on_load, choice, [status, editor, verdict, problems, *form_outputs], api_name="preset_load"
+    )
     gr.on(
         [editor.input, validate.click],
         on_validate,
@@ -244,12 +266,17 @@ def build(services: Services) -> None:
         trigger_mode="always_last",
     )
     save.click(
-        on_save, [editor, save_name, overwrite], [status, *list_outputs], api_name="preset_save"
+        on_save,
+        [editor, save_name, overwrite],
+        [save_status, *list_outputs],
+        api_name="preset_save",
     )
-    download.click(on_download, [editor, save_name], download_file, api_name="preset_download")
-    upload.upload(on_upload, upload, [status, *list_outputs], api_name="preset_upload")
+    download.click(
+        on_download, [editor, save_name], [file_status, download_file], api_name="preset_download"
+    )
+    upload.upload(on_upload, upload, [file_status, *list_outputs], api_name="preset_upload")
     duplicate.click(on_duplicate, choice, [status, *list_outputs], api_name="preset_duplicate")
-    diff_go.click(on_diff, [diff_a, diff_b], diff_table, api_name="preset_diff")
+    diff_go.click(on_diff, [diff_a, diff_b], [diff_status, diff_table], api_name="preset_diff")
 
 
 def _form(shown: PresetForm) -> list[Any]:

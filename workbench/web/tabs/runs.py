@@ -6,6 +6,7 @@ API names: /runs_list, /runs_curves, /runs_compare, /runs_continue, /runs_export
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import gradio as gr
@@ -15,13 +16,13 @@ from workbench.services import Services, charts
 from workbench.services.live import RUN_COLUMNS, config_rows, run_rows
 from workbench.services.tables import comparison_metrics, metric_rows
 from workbench.web import plots
-from workbench.web.common import user_errors
+from workbench.web.common import shown_in
 
 DEFAULT_METRIC = "train/loss"
 WATCH_SECONDS = 2.0  # how often the runs folder is checked for changes (cheap: stats only)
 
 
-def build(services: Services) -> None:
+def build(services: Services) -> Callable[[gr.Tab], None]:
     library = services.runs
 
     def table() -> pd.DataFrame:
@@ -62,10 +63,13 @@ def build(services: Services) -> None:
             run_chart = gr.Dropdown(
                 [(charts.TITLES[k], k) for k in charts.CHARTS], value="loss", label="Chart"
             )
+            run_status = gr.Markdown(elem_id="runs-run-status")
             run_plot = gr.Plot(None, show_label=False, elem_id="runs-plot")
             with gr.Row():
                 continue_button = gr.Button("Continue from the latest checkpoint")
                 tensorboard_button = gr.Button("TensorBoard command")
+            # Continue's and TensorBoard's outcome.
+            action = gr.Markdown(elem_id="runs-action")
             tensorboard = gr.Textbox(label="TensorBoard", interactive=False, buttons=["copy"])
             with gr.Row():
                 export_name = gr.Textbox(
@@ -74,7 +78,7 @@ def build(services: Services) -> None:
                 export_overwrite = gr.Checkbox(label="Replace an export of that name")
             export_button = gr.Button("Export for HuggingFace (zip)")
             export_file = gr.File(label="Download", interactive=False)
-            action = gr.Markdown()
+            export_status = gr.Markdown(elem_id="runs-export-status")
         with gr.Column():
             gr.Markdown("### Compare")
             selected = gr.Dropdown(
@@ -87,6 +91,7 @@ def build(services: Services) -> None:
                 [DEFAULT_METRIC], value=DEFAULT_METRIC, label="Metric", allow_custom_value=True
             )
             compare_button = gr.Button("Compare", variant="primary")
+            compare_status = gr.Markdown(elem_id="runs-compare-status")
             compare_plot = gr.Plot(None, show_label=False, elem_id="runs-compare-plot")
             config_diff = gr.Dataframe(
                 headers=["setting"], label="Settings that differ", interactive=False
@@ -107,14 +112,16 @@ def build(services: Services) -> None:
             return [gr.skip(), gr.skip(), gr.skip(), version]
         return [*on_list(), current]
 
-    @user_errors
-    def on_curves(run: str, chart: str, smoothing: float, log: bool) -> Any:
+    # Each handler's errors go to the status beside its control (common.shown_in).
+    @shown_in(2)
+    def on_curves(run: str, chart: str, smoothing: float, log: bool) -> list[Any]:
         if not run:
-            return None
+            return ["", None]
         key = chart if chart in charts.CHARTS else "loss"
-        return plots.plot(charts.build_chart(key, library.curves(run), **options(smoothing, log)))
+        drawn = charts.build_chart(key, library.curves(run), **options(smoothing, log))
+        return ["", plots.plot(drawn)]
 
-    @user_errors
+    @shown_in(5)
     def on_compare(runs: list[str], wanted: str, smoothing: float, log: bool) -> list[Any]:
         comparison = library.compare(list(runs or []))
         available = comparison_metrics(comparison)
@@ -128,39 +135,40 @@ def build(services: Services) -> None:
         diff_rows = config_rows(comparison.config_diff, comparison.runs)
         metric_headers, value_rows = metric_rows(comparison)
         return [
+            "",
             plots.plot(chart),
             gr.update(choices=available, value=wanted),
             pd.DataFrame(diff_rows, columns=headers),
             pd.DataFrame(value_rows, columns=metric_headers),
         ]
 
-    @user_errors
+    @shown_in(5)
     def on_reshape(runs: list[str], wanted: str, smoothing: float, log: bool) -> list[Any]:
         """Other chart settings: redraw a comparison already asked for (two runs or more)."""
         if len(runs or []) < 2:
-            return [gr.skip()] * 4
+            return [gr.skip()] * 5
         return on_compare(runs, wanted, smoothing, log)
 
-    @user_errors
+    @shown_in(4)
     def on_continue(run: str) -> list[Any]:
         if not run:
-            raise gr.Error("choose a run to continue", print_exception=False)
+            raise gr.Error("choose a run to continue in the Run list", print_exception=False)
         services.manager.continue_run(run)
         return [
             f"Continuing `{run}`: follow it in the Train tab.",
             *on_list(),
         ]
 
-    @user_errors
+    @shown_in(2, at=1)
     def on_export(run: str, name: str, replace: bool) -> list[Any]:
         if not run:
-            raise gr.Error("choose a run to export", print_exception=False)
+            raise gr.Error("choose a run to export in the Run list", print_exception=False)
         archive = library.export_zip(run, (name or "").strip() or None, overwrite=bool(replace))
         return [str(archive), f"Exported `{run}` to `exports/{archive.stem}/` and zipped it."]
 
-    @user_errors
-    def on_tensorboard(run: str) -> str:
-        return library.tensorboard_command(run or None)
+    @shown_in(2)
+    def on_tensorboard(run: str) -> list[Any]:
+        return ["", library.tensorboard_command(run or None)]
 
     # ------------------------------------------------------------------ wiring
     refresh.click(
@@ -177,20 +185,20 @@ def build(services: Services) -> None:
         [chosen.change, run_chart.change, smoothing.release, log_scale.change],
         on_curves,
         [chosen, run_chart, smoothing, log_scale],
-        run_plot,
+        [run_status, run_plot],
         api_name="runs_curves",
     )
     compare_button.click(
         on_compare,
         [selected, metric, smoothing, log_scale],
-        [compare_plot, metric, config_diff, metrics],
+        [compare_status, compare_plot, metric, config_diff, metrics],
         api_name="runs_compare",
     )
     gr.on(
         [smoothing.release, log_scale.change],
         on_reshape,
         [selected, metric, smoothing, log_scale],
-        [compare_plot, metric, config_diff, metrics],
+        [compare_status, compare_plot, metric, config_diff, metrics],
         api_visibility="private",
     )
     continue_button.click(
@@ -199,8 +207,23 @@ def build(services: Services) -> None:
     export_button.click(
         on_export,
         [chosen, export_name, export_overwrite],
-        [export_file, action],
+        [export_file, export_status],
         api_name="runs_export",
         concurrency_limit=1,  # one export at a time: each loads a model
     )
-    tensorboard_button.click(on_tensorboard, chosen, tensorboard, api_name="runs_tensorboard")
+    tensorboard_button.click(
+        on_tensorboard, chosen, [action, tensorboard], api_name="runs_tensorboard"
+    )
+
+    def on_select(tab: gr.Tab) -> None:
+        # Opening the tab re-reads the runs (the watcher's timer only notices changes later).
+        tab.select(
+            on_list,
+            None,
+            [runs_table, chosen, selected],
+            api_name="runs_select",
+            api_visibility="private",
+            show_progress="hidden",
+        )
+
+    return on_select

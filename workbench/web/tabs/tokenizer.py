@@ -15,7 +15,7 @@ import pandas as pd
 
 from workbench.services import Services, TokenizerJob, VocabStats
 from workbench.services.tables import highlight_segments
-from workbench.web.common import uploaded, user_errors
+from workbench.web.common import failed, shown_in, uploaded
 
 POLL_SECONDS = 0.2
 TOKEN_COLUMNS = ["token", "id", "start", "end", "special"]
@@ -63,12 +63,13 @@ def build(services: Services) -> None:
             with gr.Row():
                 train = gr.Button("Train", variant="primary")
                 cancel = gr.Button("Cancel", variant="stop")
-            progress_text = gr.Markdown()
+            # Upload's, Train's and Cancel's outcome (and the training's progress).
+            progress_text = gr.Markdown(elem_id="tokenizer-progress")
         with gr.Column():
             with gr.Row():
                 chosen = gr.Dropdown(names(), label="Tokenizer", scale=3, allow_custom_value=True)
                 refresh = gr.Button("Refresh", size="sm", scale=1)
-            stats_text = gr.Markdown()
+            stats_text = gr.Markdown(elem_id="tokenizer-stats")
             lengths = gr.BarPlot(
                 x="length", y="tokens", title="Token lengths (characters)", height=220
             )
@@ -78,6 +79,7 @@ def build(services: Services) -> None:
         lines=2,
     )
     encode = gr.Button("Tokenize")
+    encode_status = gr.Markdown(elem_id="tokenizer-encode-status")
     highlight = gr.HighlightedText(
         label="Tokens (label: token · id)",
         combine_adjacent=False,
@@ -88,13 +90,14 @@ def build(services: Services) -> None:
         token_table = gr.Dataframe(headers=TOKEN_COLUMNS, interactive=False)
 
     # ------------------------------------------------------------------ handlers
-    @user_errors
+    # Each handler's errors go to the status beside its control (common.shown_in).
+    @shown_in(2, at=1)
     def on_upload(file: Any) -> list[Any]:
         filename, data = uploaded(file)
         path = workspace.save_upload(filename, data)
         return [gr.update(choices=sources(), value=path.name), f"Uploaded `{path.name}`."]
 
-    @user_errors
+    @shown_in(4)
     def on_train(
         tok_name: str,
         corpus: str,
@@ -131,7 +134,8 @@ def build(services: Services) -> None:
             ]
             job.wait(POLL_SECONDS)
         if job.status == "failed":
-            raise gr.Error(f"training {tok_name!r} failed: {job.error}", print_exception=False)
+            yield [failed(f"training {tok_name!r} failed: {job.error}"), *[gr.skip()] * 3]
+            return
         if job.status == "cancelled":
             yield [f"Training `{tok_name}` was cancelled.", gr.update(), gr.update(), gr.update()]
             return
@@ -143,7 +147,7 @@ def build(services: Services) -> None:
             histogram(stats),
         ]
 
-    @user_errors
+    @shown_in(1)
     def on_cancel(tok_name: str) -> str:
         job = jobs.get((tok_name or "").strip())
         if job is None or job.done:
@@ -154,22 +158,25 @@ def build(services: Services) -> None:
     def on_list() -> Any:
         return gr.update(choices=names())
 
-    @user_errors
+    @shown_in(2)
     def on_stats(tok_name: str) -> list[Any]:
         if not tok_name:
             return ["", None]
         stats = tokenizers.vocab_stats(tok_name)
         return [describe(stats), histogram(stats)]
 
-    @user_errors
+    @shown_in(3)
     def on_encode(tok_name: str, sample: str) -> list[Any]:
         if not tok_name:
-            raise gr.Error("choose (or train) a tokenizer first", print_exception=False)
+            raise gr.Error(
+                "choose a tokenizer in the Tokenizer list (or train one) first",
+                print_exception=False,
+            )
         spans = tokenizers.encode(tok_name, sample or "")
         table = pd.DataFrame(
             [[s.token, s.id, s.start, s.end, s.special] for s in spans], columns=TOKEN_COLUMNS
         )
-        return [highlight_segments(sample or "", spans), table]
+        return ["", highlight_segments(sample or "", spans), table]
 
     # ------------------------------------------------------------------ wiring
     upload.upload(on_upload, upload, [source, progress_text], api_name="tokenizer_upload")
@@ -187,7 +194,7 @@ def build(services: Services) -> None:
         [encode.click, text.submit],
         on_encode,
         [chosen, text],
-        [highlight, token_table],
+        [encode_status, highlight, token_table],
         api_name="tokenizer_encode",
     )
 

@@ -17,6 +17,7 @@ import gradio as gr
 from workbench.services import RunBusyError, Services, UnknownRunError, charts
 from workbench.services.runfeed import RunFeed, parse_overrides
 from workbench.web import plots
+from workbench.web.common import browser_words, shown_in
 from workbench.web.tabs import train_data
 
 KINDS = ("pre-training", "fine-tuning")
@@ -48,6 +49,8 @@ def build(services: Services) -> None:
         pause_btn = gr.Button("Pause", elem_id="train-pause")
         resume_btn = gr.Button("Resume", elem_id="train-resume")
         stop_btn = gr.Button("Stop", variant="stop", elem_id="train-stop")
+    # Why Start, Pause, Resume or Stop could not do it (the other widgets stay as they are).
+    note = gr.Markdown(elem_id="train-note")
     with gr.Row():
         run = gr.Dropdown(
             [],
@@ -96,6 +99,7 @@ def build(services: Services) -> None:
     shown = [run, loss_plot, metric_plot, status, log, watch, timer]
     view = [chart, smoothing, log_scale]  # the last inputs of start/poll/attach/refresh
 
+    @shown_in(len(shown) + 1, at=len(shown))
     def start(
         preset_name: str | None,
         kind_name: str,
@@ -136,7 +140,8 @@ def build(services: Services) -> None:
                 f"could not start {kind_name} with {preset_name}: {exc}", print_exception=False
             ) from exc
         gr.Info(f"{kind_name} of {preset_name} started")
-        yield from _follow(services, run_id, Watch(), *shape, redraw=True)
+        for outputs in _follow(services, run_id, Watch(), *shape, redraw=True):
+            yield (*outputs, "")
 
     def tick(run_id: str | None, watch: Watch, *shape: Any) -> Iterator[tuple[Any, ...]]:
         yield from _follow(services, run_id, watch, *shape)
@@ -164,7 +169,8 @@ def build(services: Services) -> None:
         yield from refresh(Watch(), *shape)
 
     def control(action: str) -> Any:
-        def act(run_id: str | None) -> str:
+        @shown_in(2, at=1)
+        def act(run_id: str | None) -> list[Any]:
             if not run_id:
                 raise gr.Error(
                     "no run selected: start one or pick one in the Run list", print_exception=False
@@ -179,12 +185,15 @@ def build(services: Services) -> None:
                 raise gr.Error(f"{name} already ended ({snapshot.status})", print_exception=False)
             done = {"pause": "pausing", "resume": "resuming", "stop": "stopping (checkpoint first)"}
             gr.Info(f"{name}: {done[action]}")
-            return f"{name}: {done[action]}"
+            return [f"{name}: {done[action]}", ""]
 
         return act
 
     start_btn.click(
-        start, [preset, kind, name, overrides, *view, *data.inputs], shown, api_name="train_start"
+        start,
+        [preset, kind, name, overrides, *view, *data.inputs],
+        [*shown, note],
+        api_name="train_start",
     )
     timer.tick(tick, [run, watch, *view], shown, api_name="train_poll", show_progress="hidden")
     run.input(attach, [run, *view], shown, api_name="train_attach")
@@ -199,7 +208,7 @@ def build(services: Services) -> None:
         show_progress="hidden",
     )
     for button, action in ((pause_btn, "pause"), (resume_btn, "resume"), (stop_btn, "stop")):
-        button.click(control(action), [run], [status], api_name=f"train_{action}")
+        button.click(control(action), [run], [status, note], api_name=f"train_{action}")
 
 
 def _preset_names(services: Services) -> list[str]:
@@ -263,7 +272,9 @@ def _follow(
     shown = _plots(feed, chart, smoothing, log_scale) if changed else (gr.skip(), gr.skip())
     runs = _run_choices(services, run_id) if feed.status != watch.status or redraw else gr.skip()
     watch.status = feed.status
-    yield runs, *shown, feed.status_text(), "\n".join(feed.live.log), watch, _timer(not feed.ended)
+    # A failed run's reason in the panel's words (no exception class names).
+    status = browser_words(feed.status_text())
+    yield runs, *shown, status, "\n".join(feed.live.log), watch, _timer(not feed.ended)
 
 
 def _plots(feed: RunFeed, chart: Any, smoothing: Any, log_scale: Any) -> tuple[Any, Any]:
