@@ -1,4 +1,4 @@
-"""Journey "Web: a failed upload leaves the page usable" (docs/journeys.md), in a real
+"""Journey "Web journey 4: a failed upload leaves the page usable" (docs/journeys.md), in a real
 browser (Playwright driving Debian's chromium): upload a malformed .toml in Presets, see one
 message under the upload button and no "Error" badge anywhere, then use the presets table, the
 Preset chooser and both Diff choosers as if nothing had happened.
