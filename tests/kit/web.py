@@ -10,6 +10,16 @@ UPLOAD_LIMIT = 64 * 1024  # small, so the oversized-upload test needs no big fil
 RUN_LIMIT = 120.0  # seconds; a safety limit, not a timing assertion
 
 
+def launch_chromium(pw: Any, executable: Any) -> Any:
+    """Debian's headless chromium under Playwright. CI runs as root, where chromium's sandbox
+    cannot start; containers have a small /dev/shm."""
+    return pw.chromium.launch(
+        executable_path=str(executable),
+        headless=True,
+        args=["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"],
+    )
+
+
 class WebPanel(NamedTuple):
     url: str
     services: Services

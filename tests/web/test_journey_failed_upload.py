@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kit.services import tiny_preset
+from kit.web import launch_chromium
 from kit.web_train import LIMIT, running_app
 from test_web_browser import chromium
 
@@ -35,11 +36,7 @@ def test_a_failed_upload_leaves_the_page_usable(tmp_path: Path) -> None:
     broken.write_text(BROKEN, encoding="utf-8")
     shot = tmp_path / "failed-upload.png"
     with running_app(services) as url, sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=str(executable),
-            headless=True,
-            args=["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"],
-        )
+        browser = launch_chromium(pw, executable)
         page = browser.new_page(viewport={"width": 1280, "height": 1000})
         page.set_default_timeout(LIMIT * 1000)
         try:

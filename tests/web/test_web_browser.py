@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from kit.services import tiny_preset
+from kit.web import launch_chromium
 from kit.web_train import LIMIT, running_app
 
 from workbench.services import Services
@@ -57,12 +58,7 @@ def test_train_tab_draws_live_curves_in_a_browser(tmp_path: Path) -> None:
     services.presets.save(tiny_preset(tmp_path, pretrain=steps), "tiny")
     shot = tmp_path / "web-train.png"
     with running_app(services) as url, sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=str(executable),
-            headless=True,
-            # CI runs as root, where chromium's sandbox cannot start; small /dev/shm in containers.
-            args=["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"],
-        )
+        browser = launch_chromium(pw, executable)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 1000})
             page.set_default_timeout(LIMIT * 1000)

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from kit.services import tiny_overrides, write_corpus
+from kit.web import launch_chromium
 from kit.web_train import LIMIT, running_app
 from test_web_browser import chromium
 
@@ -83,11 +84,7 @@ def test_journey_own_csv_in_the_browser(tmp_path: Path, pretrained: tuple[Servic
         encoding="utf-8",
     )
     with running_app(services) as url, sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=str(executable),
-            headless=True,
-            args=["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"],
-        )
+        browser = launch_chromium(pw, executable)
         page = browser.new_page(viewport={"width": 1280, "height": 1000})
         page.set_default_timeout(LIMIT * 1000)
         shot = Shots(page)
