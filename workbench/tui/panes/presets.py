@@ -421,8 +421,8 @@ class PresetsPane(Guarded, Vertical):
         services = self.app.services  # type: ignore[attr-defined]
         suggestion = services.workspace.unique_name("presets", f"{self.current.name}-edit")
 
-        def save(name: str) -> Path:
-            return services.presets.save(preset, name)
+        def save(name: str, overwrite: bool) -> Path:
+            return services.presets.save(preset, name, overwrite=overwrite)
 
         def saved(path: Path | None) -> None:
             if path is not None:
@@ -472,6 +472,8 @@ class PresetsPane(Guarded, Vertical):
         missing = self.apply_values({chosen.key: chosen.value})
         if not missing:
             await self.goto_field(chosen.key)
+            # The field is shown, but the cursor leaves it: the next `s` saves, not types.
+            self.query_one("#preset-form", VerticalScroll).focus()
         if missing:
             self.notify(
                 f"{self.current.name} has no {chosen.key} field; pick another preset",
