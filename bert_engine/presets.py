@@ -87,10 +87,14 @@ def check_inputs(preset: Preset, sections: Iterable[str] | None = None) -> None:
     """Raise a `PresetError` naming every missing input file (field, path, how to fix) before
     a run starts, instead of failing after it started."""
     missing = missing_inputs(preset, sections)
-    if missing:
+    unusable = unusable_inputs(preset, sections)
+    if missing or unusable:
         raise PresetError(
             f"preset {preset.name!r}: "
-            + "; ".join(f"{key}: no file at {path}" for key, path in missing)
+            + "; ".join(
+                [f"{key}: no file at {path}" for key, path in missing]
+                + [f"{key}: {problem}" for key, _, problem in unusable]
+            )
             + "; fix the path in the preset (or put the file there) and start again"
         )
 
@@ -118,6 +122,76 @@ def missing_inputs(preset: Preset, sections: Iterable[str] | None = None) -> lis
         if not found:
             missing.append((f"{section}.{key}", os.path.abspath(text)))
     return missing
+
+
+_CLASSIFICATION_FILES = ("train", "validation", "test")
+_PEEK = 4096  # bytes read to tell a binary file and find the header line
+
+
+def unusable_inputs(
+    preset: Preset, sections: Iterable[str] | None = None
+) -> list[tuple[str, str, str]]:
+    """[(key, absolute path, problem)] of the classification files that exist but cannot be
+    read as data: a folder, an empty or binary file, a CSV/TSV header lacking the configured
+    columns. Reads only the first few KB of each file (data sets can be large)."""
+    if sections is not None and "classification" not in sections:
+        return []
+    table = preset.model_dump(mode="python").get("classification")
+    if not isinstance(table, dict):
+        return []
+    problems: list[tuple[str, str, str]] = []
+    for key in _CLASSIFICATION_FILES:
+        value = table.get(key)
+        value = value.as_posix() if isinstance(value, PurePath) else value
+        if not _is_input_path(("classification", key), value):
+            continue
+        path = os.path.abspath(os.path.expanduser(value))
+        if os.path.exists(path):  # missing files are missing_inputs' to report
+            problem = _data_file_problem(path, table)
+            if problem:
+                problems.append((f"classification.{key}", path, problem))
+    return problems
+
+
+def _data_file_problem(path: str, table: Mapping[str, Any]) -> str | None:
+    import gzip
+
+    if os.path.isdir(path):
+        return f"{path} is a folder; give the CSV/TSV/JSONL file"
+    try:
+        opener = gzip.open if path.lower().endswith(".gz") else open
+        with opener(path, "rb") as f:
+            head: bytes = f.read(_PEEK)
+    except (OSError, EOFError) as exc:
+        return f"cannot read {path} ({exc}); check the file"
+    if not head.strip():
+        return f"{path} is empty; give a CSV/TSV/JSONL file with a header and rows"
+    if b"\0" in head:
+        return f"{path} is a binary file, not text; give the CSV/TSV/JSONL file"
+    name = path.lower().removesuffix(".gz")  # the reader goes by the suffix, as here
+    if not name.endswith((".csv", ".tsv")):
+        return None
+    return _header_problem(path, head, "\t" if name.endswith(".tsv") else ",", table)
+
+
+def _header_problem(path: str, head: bytes, delimiter: str, table: Mapping[str, Any]) -> str | None:
+    import csv
+
+    line = head.decode("utf-8", errors="replace").lstrip("\ufeff").splitlines()[0]
+    header = next(csv.reader([line], delimiter=delimiter), [])
+    wanted = [
+        ("text_column", table.get("text_column")),
+        ("text_pair_column", table.get("text_pair_column")),
+        ("label_column", table.get("label_column")),
+    ]
+    lacking = [f"{field} {col!r}" for field, col in wanted if col and col not in header]
+    if not lacking:
+        return None
+    return (
+        f"the header of {path} lacks {', '.join(lacking)}; the file has columns "
+        f"{', '.join(repr(c) for c in header)}; set the column fields to the file's column "
+        "names (or rename the columns in the file)"
+    )
 
 
 # ----------------------------------------------------------------------------- reading

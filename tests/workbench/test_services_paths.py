@@ -93,3 +93,24 @@ def test_starting_a_run_with_a_missing_file_fails_before_it_starts(services: Ser
     with pytest.raises(PresetError, match=r"classification\.train: no file at .*train\.csv"):
         services.manager.start_finetuning("finetune-csv")
     assert services.manager.runs() == []
+
+
+def test_a_folder_or_a_header_lacking_the_columns_is_a_field_problem(services: Services) -> None:
+    root = services.workspace.root
+    (root / "data" / "folder").mkdir(parents=True)
+    (root / "data" / "test.csv").write_text("sentence,label\na,0\n")
+    texts, included = _typed(
+        services,
+        "classify-quickstart",
+        classification__validation="data/folder",
+        classification__test="data/test.csv",
+    )
+    check = services.presets.validate_form(form.from_form(texts, included))
+    assert not check.ok
+    problems = {e.path: e.message for e in check.errors}
+    assert set(problems) == {"classification.validation", "classification.test"}
+    assert problems["classification.validation"].startswith(
+        f"{root / 'data' / 'folder'} is a folder"
+    )
+    assert "lacks text_column 'text'" in problems["classification.test"]
+    assert "columns 'sentence', 'label'" in problems["classification.test"]

@@ -64,7 +64,13 @@ def run_show(args: argparse.Namespace) -> int:
 def run_validate(args: argparse.Namespace) -> int:
     import sys
 
-    from bert_engine.presets import PresetError, load_preset, missing_inputs, resolve_preset_ref
+    from bert_engine.presets import (
+        PresetError,
+        load_preset,
+        missing_inputs,
+        resolve_preset_ref,
+        unusable_inputs,
+    )
 
     failed = 0
     for ref in args.presets:
@@ -82,7 +88,10 @@ def run_validate(args: argparse.Namespace) -> int:
                 f"put the file there, or point {key} at yours (--set {key}=PATH)",
                 file=sys.stderr,
             )
-        if missing:
+        unusable = unusable_inputs(preset)
+        for key, _, problem in unusable:
+            print(f"error: {where}: {key}: {problem}", file=sys.stderr)
+        if missing or unusable:
             failed += 1
         else:
             print(f"ok: {preset.name} ({where})")

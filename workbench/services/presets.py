@@ -189,7 +189,7 @@ class PresetService:
     ) -> list[FieldError]:
         """A problem per input file `preset` names that does not exist: the key, the path and
         how to fix it. `typed` holds what was typed for a key, when it came from a form."""
-        from bert_engine.presets import missing_inputs
+        from bert_engine.presets import missing_inputs, unusable_inputs
 
         typed = dict(typed or {})
         errors: list[FieldError] = []
@@ -207,6 +207,9 @@ class PresetService:
                     "there, or set this field to your file (a path relative to the workspace)"
                 )
             errors.append(FieldError(key, message))
+        for key, path, problem in unusable_inputs(preset):
+            if self.workspace.sandbox.allows(path):  # confined: nothing told about outside
+                errors.append(FieldError(key, problem))
         return errors
 
     def _from_workspace(self, nested: dict[str, Any]) -> dict[str, str]:
