@@ -305,6 +305,8 @@ def finetune_one(job: dict[str, Any]) -> tuple[dict[str, Any], float, list[int]]
         + f"-{pooling}-s{seed}",
         tokenizer=tokenizer if job["init"] == "random" else None,
         model_config=config,
+        # --jobs N runs fine-tunings side by side on purpose: the device lock would refuse them.
+        allow_shared_device=True,
     )
     res = read_results(ft_run)
     print(
