@@ -31,6 +31,9 @@ hidden_dropout = 0.0
 max_steps = 40
 lr = 1e-3  # written like this
 warmup_steps = 4
+
+[tracking]
+tensorboard = false
 """
 
 

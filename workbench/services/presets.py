@@ -271,12 +271,13 @@ class PresetService:
         Nothing is written unless the result validates."""
         from bert_engine.presets import PresetError
 
+        if isinstance(preset, str):
+            result = self.validate_text(preset)  # first: nothing is opened for a bad text
+            if not result.ok or result.preset is None:
+                raise PresetError(_problems(result))
         path = self._own_file(ref, "save it in place")
         original = path.read_text(encoding="utf-8")
         if isinstance(preset, str):
-            result = self.validate_text(preset)
-            if not result.ok or result.preset is None:
-                raise PresetError(_problems(result))
             text = toml_edit.sync(original, preset)
             target = result.preset
         else:

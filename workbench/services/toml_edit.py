@@ -55,8 +55,13 @@ def _sync_table(target: Container | Table, source: Container | Table) -> None:
     for key, item in source.items():
         if key in target and isinstance(item, Table) and isinstance(target[key], Table):
             _sync_table(target[key], item)
-        elif key not in target or target[key].unwrap() != item.unwrap():
+        elif key not in target or _value(target[key]) != _value(item):
             target[key] = item
+
+
+def _value(item: Any) -> Any:
+    """A plain value (tomlkit hands out some, booleans, unwrapped already)."""
+    return item.unwrap() if hasattr(item, "unwrap") else item
 
 
 def _covered(new: Mapping[str, Any], parts: list[str]) -> bool:
