@@ -9,11 +9,10 @@ A failure saves a screenshot of the page (its path is in the failure message). S
 
 from __future__ import annotations
 
-import tomllib
-
-import pytest
 from pathlib import Path
 
+import pytest
+import tomllib
 from kit.web import launch_chromium
 from kit.web_train import LIMIT, running_app
 from test_journey_failed_upload import pick
