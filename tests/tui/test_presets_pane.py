@@ -121,8 +121,8 @@ async def test_save_as_writes_the_edited_preset_and_rejects_a_bad_name(workspace
         # The list now holds the new workspace preset, opened.
         await settle(pilot, lambda: pane.current is not None and pane.current.name == "my-quick")
         assert pane.current.origin == "workspace"
-        # Saving again under the same name says it exists.
-        await pilot.press("s")
+        # Save as again under the same name says it exists (s would save in place now).
+        await pilot.press("a")
         app.screen.query_one("#save-name", Input).value = "my-quick"
         await pilot.press("enter")
         await settle(pilot, lambda: "exists" in str(app.screen.query_one("#save-error").render()))
@@ -137,7 +137,11 @@ async def test_duplicate_diff_and_use(workspace: Path) -> None:
         pane = app.query_one(PresetsPane)
         await open_preset(pilot, pane, "quickstart")
         pane.query_one("#preset-list").focus()
-        await pilot.press("d")
+        await pilot.press("d")  # asks a name, suggested NAME-copy; never silently
+        await settle(pilot, lambda: isinstance(app.screen, SaveAsScreen))
+        assert not (workspace / "presets" / "quickstart-copy.toml").exists()
+        assert app.screen.query_one("#save-name", Input).value == "quickstart-copy"
+        await pilot.press("enter")
         await settle(pilot, lambda: (workspace / "presets" / "quickstart-copy.toml").is_file())
         await settle(
             pilot, lambda: pane.current is not None and pane.current.name == "quickstart-copy"

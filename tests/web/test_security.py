@@ -204,7 +204,19 @@ TABLE: dict[str, list[Case]] = {
         Case(lambda p, s: (outside_corpus(s), p)),
     ],
     "preset_upload": [Case(file_payload, refuses=True)],
-    "preset_duplicate": [Case(lambda p, s: (p,), refuses=True)],
+    "preset_duplicate": [
+        Case(lambda p, s: (p, "copied"), refuses=True),
+        Case(lambda p, s: ("tiny", p)),
+    ],
+    "preset_save_in_place": [
+        # A payload that is a plain name may be a preset duplicated under it: saved, inside.
+        Case(lambda p, s: ('name = "x"\n', p)),
+        Case(lambda p, s: (toml("extends")(p, s)[0], "no-such-preset"), refuses=True),
+    ],
+    "preset_rename": [
+        Case(lambda p, s: (p, "renamed"), refuses=True),
+        Case(lambda p, s: ("no-such-preset", p), refuses=True),
+    ],
     "preset_diff": [
         Case(lambda p, s: (p, "tiny"), refuses=True),
         Case(lambda p, s: ("tiny", p), refuses=True),

@@ -48,7 +48,8 @@ def test_validation_points_at_field_and_line(web: WebPanel) -> None:
 
 def test_load_fills_the_form_and_the_form_writes_toml(web: WebPanel) -> None:
     loaded = web.client.predict("tiny", api_name="/preset_load")
-    status, text, verdict, problems, sections, changed, *values = loaded
+    status, text, verdict, problems, sections, changed, *values, editing = loaded
+    assert editing == "tiny"
     assert text.strip() == web.services.presets.text("tiny").strip()  # the editor trims
     assert verdict == "**Valid preset.**" and rows(problems) == []
     assert status == "Loaded `tiny` into the editor."
@@ -79,7 +80,7 @@ def test_load_fills_the_form_and_the_form_writes_toml(web: WebPanel) -> None:
 def test_one_edit_in_the_form_updates_the_toml_and_nothing_else(web: WebPanel) -> None:
     """Changing only tokenizer.vocab_size once gave 8 problems (optional numbers sent as 0)
     and never updated the TOML."""
-    _, _, _, _, sections, _, *values = web.client.predict("quickstart", api_name="/preset_load")
+    _, _, _, _, sections, _, *values, _ = web.client.predict("quickstart", api_name="/preset_load")
     fields = dict(zip(PATHS, values, strict=True))
     unset = [p for p, v in fields.items() if v == "" and p.split(".")[0] in ("model", "data")]
     assert "model.num_layers" in unset and "data.workers" in unset
@@ -104,7 +105,9 @@ def test_pickers_are_never_blank_and_bounds_are_readable(web: WebPanel) -> None:
     import httpx
 
     specs = {s.path: s for s in form.specs()}
-    _, _, _, _, _, _, *values = web.client.predict("classify-quickstart", api_name="/preset_load")
+    _, _, _, _, _, _, *values, _ = web.client.predict(
+        "classify-quickstart", api_name="/preset_load"
+    )
     for path, value in zip(PATHS, values, strict=True):
         if specs[path].type in ("choice", "boolean"):
             assert value not in ("", None), path
@@ -120,7 +123,7 @@ def test_pickers_are_never_blank_and_bounds_are_readable(web: WebPanel) -> None:
 
 
 def test_a_path_set_in_the_form_is_saved(web: WebPanel, tmp_path: Path) -> None:
-    _, _, _, _, sections, _, *values = web.client.predict(
+    _, _, _, _, sections, _, *values, _ = web.client.predict(
         "classify-quickstart", api_name="/preset_load"
     )
     fields = dict(zip(PATHS, values, strict=True))
@@ -204,9 +207,13 @@ def test_download_writes_the_editor_toml_into_exports(web: WebPanel) -> None:
 
 
 def test_duplicate_and_diff(web: WebPanel) -> None:
-    message, table, *_ = web.client.predict("tiny", api_name="/preset_duplicate")
+    refused = web.client.predict("tiny", "", api_name="/preset_duplicate")
+    assert "New name" in refusal(refused)
+    message, table, *_ = web.client.predict("tiny", "tiny-copy", api_name="/preset_duplicate")
     copy = next(r[0] for r in rows(table) if r[0].startswith("tiny-copy"))
     assert copy in message
+    taken = web.client.predict("quickstart", "tiny-copy", api_name="/preset_duplicate")
+    assert "already exists" in refusal(taken)
     diff = rows(web.client.predict("tiny", "quickstart", api_name="/preset_diff")[1])
     expected = web.services.presets.diff("tiny", "quickstart")
     assert {r[0] for r in diff} == set(expected)
@@ -235,3 +242,28 @@ def test_saving_over_a_bundled_name_warns(web: WebPanel) -> None:
         ), logs
     finally:
         web.services.presets.delete("quickstart")
+
+
+def test_save_in_place_rename_and_bundled_refused(web: WebPanel) -> None:
+    """Save writes the editor's TOML back to the loaded workspace preset, comments kept;
+    bundled presets are refused in the panel's words; Rename moves it (presetops)."""
+    presets = web.services.presets
+    path = presets.folder / "tiny.toml"
+    path.write_text("# my notes\n" + path.read_text(encoding="utf-8"), encoding="utf-8")
+    text = presets.text("tiny").replace("max_steps = 6", "max_steps = 9")
+    message = web.client.predict(text, "tiny", api_name="/preset_save_in_place")
+    assert "Saved `tiny.toml` in place" in message
+    assert path.read_text(encoding="utf-8").startswith("# my notes\n")
+    assert presets.load("tiny").pretrain.max_steps == 9
+    bundled = web.client.predict(
+        presets.text("quickstart"), "quickstart", api_name="/preset_save_in_place"
+    )
+    assert "bundled preset" in bundled and "Save as" in bundled and "/" not in bundled.split("`")[2]
+    status, editing, table, *_ = web.client.predict("tiny", "tiny-9", api_name="/preset_rename")
+    assert "Renamed `tiny` to `tiny-9`" in status and editing == "tiny-9"
+    assert "tiny-9" in [r[0] for r in rows(table)] and not path.exists()
+    presets.duplicate("tiny-9", "tiny-other")
+    clash = web.client.predict("tiny-9", "tiny-other", api_name="/preset_rename")
+    assert "already exists" in refusal(clash)
+    presets.delete("tiny-other")
+    web.client.predict("tiny-9", "tiny", api_name="/preset_rename")  # back, for other tests

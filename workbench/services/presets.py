@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from bert_engine import preset_fields
 from bert_engine.preset_fields import FieldSpec
+from workbench.services import toml_edit
 from workbench.services.workspace import Workspace, WorkspaceError, check_name
 
 if sys.version_info >= (3, 11):
@@ -233,31 +234,127 @@ class PresetService:
         return typed
 
     # ------------------------------------------------------------------ writing
-    def save(self, preset: Preset | str, name: str, *, overwrite: bool = False) -> Path:
+    def save(
+        self,
+        preset: Preset | str,
+        name: str,
+        *,
+        overwrite: bool = False,
+        source: Path | None = None,
+    ) -> Path:
         """Save a preset (object or TOML text, validated first) as `<workspace>/presets/<name>`.
 
-        The file is self-contained (no `extends`) and named `<name>.toml`.
+        The file is self-contained (no `extends`) and named `<name>.toml`. The comments and
+        layout of TOML text, or of the `source` file a preset object was loaded from, are kept
+        for the settings that did not change (`toml_edit`).
         """
-        from bert_engine.presets import PresetError, preset_toml
+        from bert_engine.presets import PresetError
 
         stem = check_name(name.removesuffix(SUFFIX), "preset name")
+        base: str | None = None
         if isinstance(preset, str):
+            base = preset
             result = self.validate_text(preset)
             if not result.ok or result.preset is None:
-                raise PresetError(
-                    "; ".join(f"{e.path or 'preset'}: {e.message}" for e in result.errors)
-                )
+                raise PresetError(_problems(result))
             preset = result.preset
+        elif source is not None and source.is_file():
+            base = source.read_text(encoding="utf-8")
         preset = preset.model_copy(update={"name": stem}) if preset.name != stem else preset
-        text = preset_toml(preset, self.folder)
+        text = self._file_text(preset, base, drop_extends=True)
         return self.workspace.write_text("presets", stem + SUFFIX, text, overwrite=overwrite)
 
+    def save_in_place(self, ref: str | Path, preset: Preset | str) -> Path:
+        """Write an edited preset (object or TOML text) back to its own workspace file,
+        atomically, keeping the file's comments, order and formatting where values did not
+        change. Bundled (and other read-only) presets are refused: Save as makes a copy.
+        Nothing is written unless the result validates."""
+        from bert_engine.presets import PresetError
+
+        if isinstance(preset, str):
+            result = self.validate_text(preset)  # first: nothing is opened for a bad text
+            if not result.ok or result.preset is None:
+                raise PresetError(_problems(result))
+        path = self._own_file(ref, "save it in place")
+        original = path.read_text(encoding="utf-8")
+        if isinstance(preset, str):
+            text = toml_edit.sync(original, preset)
+            target = result.preset
+        else:
+            text, target = self._file_text(preset, original), preset
+        check = self.validate_text(text)
+        if not check.ok or check.preset is None or check.preset != target:
+            if check.ok and check.preset is not None:
+                text = self._file_text(target, None)  # unreachable by merging: write it whole
+                check = self.validate_text(text)
+            if not check.ok:
+                raise PresetError(_problems(check))
+        return self.workspace.write_text("presets", path.name, text, overwrite=True)
+
+    def rename(self, name: str, new_name: str, *, overwrite: bool = False) -> Path:
+        """Rename a workspace preset (its file and its `name`, comments kept). Refuses a
+        bundled preset and, unless `overwrite`, a name a workspace preset already has."""
+        path = self._own_file(name, "rename it")
+        stem = check_name(new_name.strip().removesuffix(SUFFIX), "new preset name")
+        if stem == path.stem:
+            raise WorkspaceError(f"{path.stem!r} already has that name; type another one")
+        target = self.workspace.path("presets", stem + SUFFIX)
+        if target.exists() and not overwrite:
+            raise WorkspaceError(
+                f"a workspace preset named {stem!r} already exists; choose another name "
+                "or allow overwriting"
+            )
+        doc_text = path.read_text(encoding="utf-8")
+        text = toml_edit.apply_changes(doc_text, {"name": _name_of(doc_text)}, {"name": stem})
+        written = self.workspace.write_text("presets", stem + SUFFIX, text, overwrite=True)
+        path.unlink()
+        return written
+
     def duplicate(self, ref: str | Path, new_name: str | None = None) -> Path:
-        """Copy a preset into the workspace under a free name (`<name>-copy`, `-copy-2`...)."""
-        preset = self.load(ref)
+        """Copy a preset into the workspace as `new_name` (refused when taken), or under a free
+        name (`<name>-copy`, `-copy-2`...); comments are kept."""
+        source = self.resolve(ref)
+        preset = self.load(source)
         if new_name is None:
             new_name = self.workspace.unique_name("presets", f"{preset.name}-copy", SUFFIX)
-        return self.save(preset, new_name)
+        return self.save(preset, new_name, source=source)
+
+    def is_own(self, path: Path) -> bool:
+        """True for a file in the workspace presets folder (editable in place)."""
+        return path.resolve().parent == self.folder.resolve()
+
+    def _own_file(self, ref: str | Path, doing: str) -> Path:
+        path = self.resolve(ref)
+        if not self.is_own(path):
+            origin = next((e.origin for e in self.list() if e.path == path), "read-only")
+            raise WorkspaceError(
+                f"{path.stem!r} is a {origin} preset ({path}), which is read-only; use Save as "
+                f"to keep your edits as a workspace preset, then {doing}"
+            )
+        return self.workspace.ensure_inside(path)
+
+    def _file_text(self, preset: Preset, base: str | None, *, drop_extends: bool = False) -> str:
+        """`preset` as the TOML of a file in the workspace presets folder: `base` (a preset's
+        text) with only what differs rewritten, else the whole preset."""
+        from bert_engine.presets import flatten, preset_toml
+
+        whole = preset_toml(preset, self.folder)
+        if base is None:
+            return whole
+        try:
+            if drop_extends:
+                base = toml_edit.without(base, "extends")
+            meant = self.validate_text(base).preset
+            old = (
+                _file_values(meant, self.folder)
+                if meant is not None
+                else flatten(tomllib.loads(base))
+            )
+            text = toml_edit.apply_changes(base, old, _file_values(preset, self.folder))
+        except (tomllib.TOMLDecodeError, ValueError):
+            return whole
+        check = self.validate_text(text).preset
+        return text if check is not None and check == preset else whole
 
     def delete(self, name: str) -> None:
         path = self.workspace.path("presets", check_name(name.removesuffix(SUFFIX)) + SUFFIX)
@@ -279,12 +376,8 @@ class PresetService:
             raise WorkspaceError(f"upload {filename!r} is not UTF-8 text") from None
         result = self.validate_text(text)
         if not result.ok:
-            raise PresetError(
-                f"upload {filename!r}: "
-                + "; ".join(f"{e.path or 'preset'}: {e.message}" for e in result.errors)
-            )
-        assert result.preset is not None
-        return self.save(result.preset, filename.removesuffix(SUFFIX), overwrite=overwrite)
+            raise PresetError(f"upload {filename!r}: {_problems(result)}")
+        return self.save(text, filename.removesuffix(SUFFIX), overwrite=overwrite)
 
     # ------------------------------------------------------------------ comparing, schema
     def diff(self, a: Preset | str, b: Preset | str) -> dict[str, tuple[Any, Any]]:
@@ -309,6 +402,24 @@ class PresetService:
 
 
 # ----------------------------------------------------------------------------- helpers
+def _problems(result: Validation) -> str:
+    return "; ".join(f"{e.path or 'preset'}: {e.message}" for e in result.errors)
+
+
+def _file_values(preset: Preset, folder: Path) -> dict[str, Any]:
+    """The flattened values of `preset` as its file in `folder` writes them (paths relative)."""
+    from bert_engine.presets import _plain_paths, _relative_paths, flatten
+
+    return flatten(_relative_paths(_plain_paths(preset.model_dump(mode="python")), folder))
+
+
+def _name_of(text: str) -> Any:
+    try:
+        return tomllib.loads(text).get("name")
+    except tomllib.TOMLDecodeError:
+        return None
+
+
 def _description(path: Path) -> str:
     try:
         return str(tomllib.loads(path.read_text(encoding="utf-8")).get("description", ""))

@@ -2,8 +2,9 @@
 
 The form is the preset's `services.form` model: one row per setting with its help text, limits
 and a mark when it differs from the default. Every edit is validated in a worker against the same
-schema the CLI uses; errors appear under the field they are about. Save as, duplicate and diff
-open small modal screens; "use" hands the preset to the Train pane.
+schema the CLI uses; errors appear under the field they are about. Save (in place, after a
+confirmation; Save as for a bundled preset), Save as, Rename, Duplicate and Diff open small
+modal screens; "use" hands the preset to the Train pane.
 
 Loading and drawing race with the keyboard (a preset is left before its form arrives), so each
 opened preset gets a generation number: a result for an older one is dropped, rebuilds of the
@@ -29,6 +30,7 @@ from workbench.services.datafiles import COLUMN_FIELDS
 from workbench.services.form import FormField, FormSection, PresetForm
 from workbench.tui.guard import Guarded
 from workbench.tui.messages import PresetChosen
+from workbench.tui.screens.preset_confirm import ConfirmScreen
 from workbench.tui.screens.preset_diff import DiffScreen
 from workbench.tui.screens.preset_save import SaveAsScreen
 from workbench.tui.widgets.field_row import FieldRow, path_of
@@ -40,7 +42,7 @@ DATA_WATCHED = ("classification.train", *COLUMN_FIELDS)
 
 
 class PresetsPane(Guarded, Vertical):
-    """Browse, edit, save as, duplicate, diff, and use presets.
+    """Browse, edit, save (in place or as), rename, duplicate, diff, and use presets.
 
     The form shows one section (table) at a time, picked in the list under the presets:
     few widgets at once keeps it quick, and a section fits a small terminal. The texts of
@@ -48,7 +50,9 @@ class PresetsPane(Guarded, Vertical):
 
     BINDINGS = [
         Binding("u", "use", "Use for training"),
-        Binding("s,ctrl+s", "save_as", "Save as", key_display="s"),
+        Binding("s,ctrl+s", "save", "Save", key_display="s"),
+        Binding("a", "save_as", "Save as"),
+        Binding("n", "rename", "Rename"),
         Binding("d", "duplicate", "Duplicate"),
         Binding("c", "diff", "Diff"),
         Binding("r", "reload", "Reload", show=False),
@@ -81,7 +85,9 @@ class PresetsPane(Guarded, Vertical):
             with Vertical(id="preset-detail"):
                 with Horizontal(id="preset-toolbar"):
                     yield Button("Use", id="preset-use", variant="success", compact=True)
-                    yield Button("Save as", id="preset-save", compact=True)
+                    yield Button("Save", id="preset-save", compact=True)
+                    yield Button("Save as", id="preset-save-as", compact=True)
+                    yield Button("Rename", id="preset-rename", compact=True)
                     yield Button("Duplicate", id="preset-duplicate", compact=True)
                     yield Button("Diff", id="preset-diff", compact=True)
                 yield Static("loading presets…", id="preset-title", markup=False)
@@ -359,7 +365,7 @@ class PresetsPane(Guarded, Vertical):
         if self.dirty:
             self.notify(
                 f"Enter opens {entry.name}; your edits to {self.current.name} are not saved "
-                "(s saves them as a new preset)",
+                "(s saves them, a saves them as a new preset)",
                 severity="warning",
             )
             return
@@ -382,7 +388,9 @@ class PresetsPane(Guarded, Vertical):
     def _button(self, event: Button.Pressed) -> None:
         action = {
             "preset-use": self.action_use,
-            "preset-save": self.action_save_as,
+            "preset-save": self.action_save,
+            "preset-save-as": self.action_save_as,
+            "preset-rename": self.action_rename,
             "preset-duplicate": self.action_duplicate,
             "preset-diff": self.action_diff,
         }[event.button.id or ""]
@@ -414,39 +422,115 @@ class PresetsPane(Guarded, Vertical):
             return None
         return result.preset
 
-    def action_save_as(self) -> None:
-        preset = self._valid_preset()
-        if preset is None or self.current is None:
+    def _own(self, entry: PresetEntry) -> bool:
+        return bool(self.app.services.presets.is_own(entry.path))  # type: ignore[attr-defined]
+
+    def action_save(self) -> None:
+        """Save in place (asks first) a workspace preset; Save as for a read-only one."""
+        entry = self.current
+        if entry is None:
             return
-        services = self.app.services  # type: ignore[attr-defined]
-        suggestion = services.workspace.unique_name("presets", f"{self.current.name}-edit")
+        if not self._own(entry):
+            self.notify(f"{entry.name} is {entry.origin} (read-only): save it as a new preset")
+            self.action_save_as()
+            return
+        preset = self._valid_preset()
+        if preset is None:
+            return
 
-        def save(name: str, overwrite: bool) -> Path:
-            return services.presets.save(preset, name, overwrite=overwrite)
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.save_in_place(entry, preset)
 
-        def saved(path: Path | None) -> None:
-            if path is not None:
-                self.notify(f"saved {path.name} in the workspace presets")
-                self.load_presets(select=path)
-
-        self.app.push_screen(SaveAsScreen(suggestion, save), saved)
-
-    def action_duplicate(self) -> None:
-        if self.current is not None:
-            self.duplicate(self.current)
+        self.app.push_screen(
+            ConfirmScreen(f"Overwrite presets/{entry.path.name}?", "Comments are kept."), answered
+        )
 
     @work(thread=True, exclusive=True, group="presets-write")
-    def duplicate(self, entry: PresetEntry) -> None:
+    def save_in_place(self, entry: PresetEntry, preset: Any) -> None:
         services = self.app.services  # type: ignore[attr-defined]
         try:
-            path = services.presets.duplicate(entry.path)
-        except Exception as exc:
+            path = services.presets.save_in_place(entry.path, preset)
+        except Exception as exc:  # refused or invalid: said, the form keeps the edits
             self.app.call_from_thread(
-                self.notify, f"cannot duplicate {entry.name}: {exc}", severity="error"
+                self.notify, f"cannot save {entry.name}: {exc}", severity="error"
             )
             return
-        self.app.call_from_thread(self.notify, f"duplicated {entry.name} as {path.stem}")
-        self.app.call_from_thread(self.load_presets, path)
+        self.app.call_from_thread(self._written, f"saved {path.name} in place", path)
+
+    def _written(self, message: str, path: Path) -> None:
+        self.notify(message)
+        self.load_presets(select=path)
+
+    def action_save_as(self) -> None:
+        preset = self._valid_preset()
+        entry = self.current
+        if preset is None or entry is None:
+            return
+        services = self.app.services  # type: ignore[attr-defined]
+        suggestion = services.workspace.unique_name("presets", f"{entry.name}-edit")
+
+        def save(name: str, overwrite: bool) -> Path:
+            return services.presets.save(preset, name, overwrite=overwrite, source=entry.path)
+
+        self._ask_name(SaveAsScreen(suggestion, save), "saved {} in the workspace presets")
+
+    def _ask_name(self, screen: SaveAsScreen, done: str) -> None:
+        def finished(path: Path | None) -> None:
+            if path is not None:
+                self._written(done.format(path.name), path)
+
+        self.app.push_screen(screen, finished)
+
+    def action_rename(self) -> None:
+        entry = self.current
+        if entry is None:
+            return
+        if not self._own(entry):
+            self.notify(
+                f"{entry.name} is {entry.origin} (read-only); duplicate it (d) to get a "
+                "workspace copy you can rename",
+                severity="warning",
+            )
+            return
+        if self.dirty:
+            self.notify(
+                f"save your edits to {entry.name} first (s), or reload it (r)", severity="warning"
+            )
+            return
+        presets = self.app.services.presets  # type: ignore[attr-defined]
+
+        def rename(name: str, overwrite: bool) -> Path:
+            return presets.rename(entry.path.stem, name, overwrite=overwrite)
+
+        screen = SaveAsScreen(entry.name, rename, title=f"Rename {entry.name}", button="Rename")
+        self._ask_name(screen, "renamed " + entry.name + " to {}")
+
+    def action_duplicate(self) -> None:
+        """Duplicate the preset as saved, under a name asked for (never silently)."""
+        entry = self.current
+        if entry is None:
+            return
+        services = self.app.services  # type: ignore[attr-defined]
+        suggestion = services.workspace.unique_name("presets", f"{entry.name}-copy")
+        if self.dirty:
+            self.notify(
+                f"Duplicate copies {entry.name} as saved; your edits stay here (a saves them "
+                "as a new preset)",
+                severity="warning",
+            )
+
+        def duplicate(name: str, overwrite: bool) -> Path:
+            return services.presets.duplicate(entry.path, name)
+
+        screen = SaveAsScreen(
+            suggestion,
+            duplicate,
+            title=f"Duplicate {entry.name} as",
+            button="Duplicate",
+            overwrite=False,
+        )
+        self._ask_name(screen, "duplicated " + entry.name + " as {}")
 
     def action_diff(self) -> None:
         if self.current is None or len(self.entries) < 2:

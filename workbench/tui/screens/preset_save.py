@@ -1,4 +1,5 @@
-"""Save as: ask for a preset name; the workspace checks it and the error shows in place.
+"""Ask for a preset name (Save as, Rename, Duplicate); the workspace checks it and the error
+shows in place.
 
 The name's message follows the box as it is typed (Input.Changed), so an error about an earlier
 text never stays; "overwrite if it exists" lets a taken name be replaced on purpose."""
@@ -25,20 +26,30 @@ class SaveAsScreen(Guarded, ModalScreen[Path | None]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, suggestion: str, save: Callable[[str, bool], Path]) -> None:
+    def __init__(
+        self,
+        suggestion: str,
+        save: Callable[[str, bool], Path],
+        *,
+        title: str = "Save as a workspace preset",
+        button: str = "Save",
+        overwrite: bool = True,
+    ) -> None:
         super().__init__()
         self.suggestion = suggestion
         self.save = save
+        self.title_text, self.button, self.overwrite = title, button, overwrite
         self.asked = ""  # the name of the last save asked for: its error is about that text
 
     def compose(self) -> ComposeResult:
         with Vertical(id="save-box", classes="modal-box"):
-            yield Label("Save as a workspace preset", classes="modal-title")
+            yield Label(self.title_text, id="save-title", classes="modal-title", markup=False)
             yield Input(self.suggestion, placeholder="preset name", id="save-name")
             yield Static("", id="save-error", markup=False)
-            yield Checkbox("overwrite if it exists", id="save-overwrite", compact=True)
+            if self.overwrite:
+                yield Checkbox("overwrite if it exists", id="save-overwrite", compact=True)
             with Horizontal(classes="modal-buttons"):
-                yield Button("Save", id="save-ok", variant="primary", compact=True)
+                yield Button(self.button, id="save-ok", variant="primary", compact=True)
                 yield Button("Cancel (Esc)", id="save-cancel", compact=True)
 
     @on(Input.Changed, "#save-name")
@@ -56,7 +67,8 @@ class SaveAsScreen(Guarded, ModalScreen[Path | None]):
     def _submit(self) -> None:
         name = self.query_one("#save-name", Input).value.strip()
         self.asked = name
-        self.write(name, self.query_one("#save-overwrite", Checkbox).value)
+        boxes = self.query("#save-overwrite").results(Checkbox)
+        self.write(name, any(box.value for box in boxes))
 
     @on(Button.Pressed, "#save-cancel")
     def action_cancel(self) -> None:

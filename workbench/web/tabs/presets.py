@@ -1,8 +1,10 @@
 """The Presets tab: list, the preset form (`services.form`, drawn here) and a TOML editor
-kept in sync, validation with field and line, save as, download, upload, duplicate, diff.
+kept in sync, validation with field and line, save in place, save as, rename, download,
+upload, duplicate (with a name), diff.
 
 API names: /presets_list, /preset_load, /preset_validate, /preset_form_to_toml, /preset_save,
-/preset_download, /preset_upload, /preset_duplicate, /preset_diff."""
+/preset_save_in_place, /preset_rename, /preset_download, /preset_upload, /preset_duplicate,
+/preset_diff."""
 
 from __future__ import annotations
 
@@ -96,8 +98,27 @@ def build(services: Services) -> None:
                 elem_id="presets-choice",
             )
             load = gr.Button("Load into the editor", variant="primary")
-            duplicate = gr.Button("Duplicate into the workspace")
-            # What Load and Duplicate did, or why they could not.
+            # The preset the editor holds: Save writes it in place, Rename renames it.
+            loaded = gr.Textbox(
+                START if start is not None else "",
+                label="In the editor",
+                interactive=False,
+                max_lines=1,
+                elem_id="presets-loaded",
+            )
+            save_here = gr.Button("Save", variant="primary", elem_id="presets-save-here")
+            # What Save did, or why it could not (a bundled preset: use Save as).
+            here_status = gr.Markdown(elem_id="presets-here-status")
+            new_name = gr.Textbox(
+                label="New name",
+                info="for Rename (the preset in the editor) and Duplicate (the chosen one)",
+                max_lines=1,
+                elem_id="presets-new-name",
+            )
+            with gr.Row():
+                rename = gr.Button("Rename", size="sm", elem_id="presets-rename")
+                duplicate = gr.Button("Duplicate", size="sm", elem_id="presets-duplicate")
+            # What Load, Rename and Duplicate did, or why they could not.
             status = gr.Markdown(elem_id="presets-status")
     with gr.Row():
         with gr.Column(scale=1):
@@ -158,14 +179,46 @@ def build(services: Services) -> None:
     # ------------------------------------------------------------------ handlers
     # Each handler's errors go to the status beside its control (common.shown_in); the
     # numbers are the handlers' output counts.
-    @shown_in(4 + len(form_outputs))
+    @shown_in(5 + len(form_outputs))
     def on_load(name: str) -> list[Any]:
         if not name:
             raise gr.Error("choose a preset in the Preset list first", print_exception=False)
         text = presets.text(name)
         check = presets.validate_text(text)
-        loaded = f"Loaded `{name}` into the editor."
-        return [loaded, text, summary(check), errors_table(check), *form_of(check)]
+        said = f"Loaded `{name}` into the editor."
+        return [said, text, summary(check), errors_table(check), *form_of(check), name]
+
+    def workspace_preset(name: str, doing: str) -> str:
+        """`name` when it is a workspace preset; a bundled one is refused in the panel's words."""
+        if not name:
+            raise gr.Error("load a preset into the editor first", print_exception=False)
+        entry = next((e for e in presets.list() if e.name == name and not e.shadowed), None)
+        if entry is not None and entry.origin != "workspace":
+            raise gr.Error(
+                f"`{name}` is a {entry.origin} preset and cannot be changed: {doing}",
+                print_exception=False,
+            )
+        return name
+
+    @shown_in(1)
+    def on_save_here(text: str, name: str) -> str:
+        name = workspace_preset(
+            name, "type a name under **Save as** below and press **Save** there to keep a copy"
+        )
+        path = presets.save_in_place(name, text or "")
+        return f"Saved `{path.name}` in place (its comments are kept)."
+
+    def chosen(name: str) -> list[Any]:
+        """The lists refreshed, with `name` chosen in the Preset list."""
+        table, choices, *diffs = listing()
+        return [table, gr.update(choices=choices["choices"], value=name), *diffs]
+
+    @shown_in(2 + len(list_outputs))
+    def on_rename(name: str, new: str) -> list[Any]:
+        name = workspace_preset(name, "use **Duplicate** to make a workspace copy, then rename it")
+        path = presets.rename(name, (new or "").strip())
+        warn_if_shadowing(path.stem)
+        return [f"Renamed `{name}` to `{path.stem}`.", path.stem, *chosen(path.stem)]
 
     @shown_in(2 + len(form_outputs))
     def on_validate(text: str) -> list[Any]:
@@ -230,11 +283,17 @@ def build(services: Services) -> None:
         return [f"Uploaded and saved `{path.name}` (valid).", *listing()]
 
     @shown_in(1 + len(list_outputs))
-    def on_duplicate(name: str) -> list[Any]:
+    def on_duplicate(name: str, new: str) -> list[Any]:
         if not name:
             raise gr.Error("choose a preset to duplicate in the Preset list", print_exception=False)
-        path = presets.duplicate(name)
-        return [f"Copied `{name}` to `{path.name}` in the workspace presets.", *listing()]
+        if not (new or "").strip():
+            raise gr.Error(
+                "type a name for the copy in **New name**, then press **Duplicate**",
+                print_exception=False,
+            )
+        path = presets.duplicate(name, new.strip())
+        warn_if_shadowing(path.stem)
+        return [f"Copied `{name}` to `{path.stem}` in the workspace presets.", *chosen(path.stem)]
 
     @shown_in(2)
     def on_diff(a: str, b: str) -> list[Any]:
@@ -247,7 +306,17 @@ def build(services: Services) -> None:
     # ------------------------------------------------------------------ wiring
     refresh.click(listing, None, list_outputs, api_name="presets_list")
     load.click(
-        on_load, choice, [status, editor, verdict, problems, *form_outputs], api_name="preset_load"
+        on_load,
+        choice,
+        [status, editor, verdict, problems, *form_outputs, loaded],
+        api_name="preset_load",
+    )
+    save_here.click(on_save_here, [editor, loaded], here_status, api_name="preset_save_in_place")
+    rename.click(
+        on_rename,
+        [loaded, new_name],
+        [status, loaded, *list_outputs],
+        api_name="preset_rename",
     )
     gr.on(
         [editor.input, validate.click],
@@ -275,7 +344,9 @@ def build(services: Services) -> None:
         on_download, [editor, save_name], [file_status, download_file], api_name="preset_download"
     )
     upload.upload(on_upload, upload, [file_status, *list_outputs], api_name="preset_upload")
-    duplicate.click(on_duplicate, choice, [status, *list_outputs], api_name="preset_duplicate")
+    duplicate.click(
+        on_duplicate, [choice, new_name], [status, *list_outputs], api_name="preset_duplicate"
+    )
     diff_go.click(on_diff, [diff_a, diff_b], [diff_status, diff_table], api_name="preset_diff")
 
 
