@@ -19,7 +19,7 @@ from typing import Any, Literal, Union
 
 from pydantic import BaseModel, ValidationError
 
-KINDS = ("integer", "number", "boolean", "string", "choice")
+KINDS = ("integer", "number", "boolean", "string", "choice", "list")  # list: of strings
 
 
 @dataclass(frozen=True)
@@ -113,6 +113,8 @@ def spec_of(section: str, key: str, info: Any) -> FieldSpec:
         kind = "integer"
     elif base is float:
         kind = "number"
+    elif typing.get_origin(base) is list:
+        kind = "list"
     else:  # str, paths and anything else a text box can hold
         kind = "string"
     bounds: dict[str, float | None] = {"ge": None, "le": None, "gt": None, "lt": None}

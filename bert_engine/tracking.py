@@ -41,6 +41,7 @@ from bert_engine.training.events import (
     CheckpointEvent,
     EvalEvent,
     Event,
+    ProbeEvent,
     StartedEvent,
     StepEvent,
     event_from_dict,
@@ -374,7 +375,9 @@ class Tracker:
             return
         for tag, value in scalars.items():
             self._writer.add_scalar(tag, value, event.step)
-        if isinstance(event, EvalEvent):
+        if isinstance(event, ProbeEvent):
+            self._writer.add_text("probes", probe_markdown(event), event.step)
+        if isinstance(event, (EvalEvent, ProbeEvent)):
             self._writer.flush()
 
     def _write_summary(self) -> None:
@@ -422,6 +425,17 @@ class Tracker:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def probe_markdown(event: ProbeEvent) -> str:
+    """A probe event as a Markdown table (TensorBoard's Text tab renders it)."""
+    rows = ["| sentence | true word | rank | top predictions |", "| --- | --- | ---: | --- |"]
+    for probe in event.probes:
+        top = ", ".join(f"`{token}` {p:.2f}" for token, p in probe["top"])
+        text = str(probe["text"]).replace("|", "\\|")
+        rank = "" if probe.get("rank") is None else str(probe["rank"])
+        rows.append(f"| {text} | {probe.get('answer') or ''} | {rank} | {top} |")
+    return "\n".join(rows)
 
 
 def event_scalars(event: Event) -> dict[str, float | None]:

@@ -158,3 +158,17 @@ class ElectraForPreTraining(nn.Module):
         disc_loss = F.binary_cross_entropy_with_logits(logits.float(), replaced.float())
         loss = gen_loss + self.discriminator_weight * disc_loss
         return ElectraOutput(loss, gen_loss, disc_loss, gen_logits, gen_targets, logits, replaced)
+
+    def mask_logits(
+        self,
+        input_ids: torch.Tensor,
+        token_type_ids: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """The generator's vocabulary logits at every position, [batch, length, vocab]: what
+        fills a [MASK] (fill-mask, probes); the discriminator predicts no tokens."""
+        layout = self.bert.layout(input_ids, token_type_ids, attention_mask)
+        x = self.bert.embeddings(layout.input_ids, layout.token_type_ids, layout.position_ids)
+        g = self.generator
+        gen = Encoded(g.encoder(g.project(x), layout.key_mask, layout.unpadded), layout.unpadded)
+        return g.head(gen.padded(), self.bert.embeddings.word.weight)

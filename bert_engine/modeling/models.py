@@ -252,6 +252,16 @@ class BertForPreTraining(nn.Module):
             mlm_targets=mlm.targets,
         )
 
+    def mask_logits(
+        self,
+        input_ids: torch.Tensor,
+        token_type_ids: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """Vocabulary logits at every position, [batch, length, vocab] (fill-mask, probes)."""
+        encoded = self.bert.encode(input_ids, token_type_ids, attention_mask)
+        return self.mlm(encoded.padded(), self.bert.embeddings.word.weight)
+
 
 class BertForMaskedLM(nn.Module):
     """Masked-LM only (RoBERTa style): no pooler, no NSP."""
@@ -273,6 +283,16 @@ class BertForMaskedLM(nn.Module):
     ) -> MaskedLMOutput:
         encoded = self.bert.encode(input_ids, token_type_ids, attention_mask)
         return _masked_lm(self.mlm, self.bert, encoded, labels, full_logits, self.training)
+
+    def mask_logits(
+        self,
+        input_ids: torch.Tensor,
+        token_type_ids: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """Vocabulary logits at every position, [batch, length, vocab] (fill-mask, probes)."""
+        encoded = self.bert.encode(input_ids, token_type_ids, attention_mask)
+        return self.mlm(encoded.padded(), self.bert.embeddings.word.weight)
 
 
 class BertForSequenceClassification(nn.Module):

@@ -204,6 +204,21 @@ class PretrainSettings(BaseModel):
     eval_every: int = Field(
         200, ge=0, le=10**9, description="Steps between held-out evaluations; 0: only at the end."
     )
+    probes: list[str] = Field(
+        [],
+        max_length=50,
+        description="Fill-mask probe sentences, each with one [MASK] ([MASK:word] records the "
+        "true word); their top predictions are recorded at every evaluation. Empty: "
+        "probe_count sentences are picked from the held-out split. In a form: separate "
+        "sentences with |.",
+    )
+    probe_count: int = Field(
+        5,
+        ge=0,
+        le=50,
+        description="Probe sentences picked from the held-out split when probes is empty; "
+        "0: no probes.",
+    )
     checkpoint_every: int = Field(
         500, ge=0, le=10**9, description="Steps between checkpoints; 0: only at the end."
     )

@@ -80,6 +80,18 @@ class EvalEvent(Event):
 
 
 @dataclass
+class ProbeEvent(Event):
+    """Fill-mask probes at an evaluation: per probe sentence its text (one [MASK]), the true
+    word when known, the top predictions as [token, probability] pairs (most probable first)
+    and the true word's rank among all tokens (1 = top; None without a true word)."""
+
+    kind: ClassVar[str] = "probe"
+    step: int
+    probes: list[dict[str, Any]]
+    time: float = field(default_factory=_now)
+
+
+@dataclass
 class CheckpointEvent(Event):
     kind: ClassVar[str] = "checkpoint"
     step: int
@@ -141,6 +153,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         StartedEvent,
         StepEvent,
         EvalEvent,
+        ProbeEvent,
         CheckpointEvent,
         PausedEvent,
         ResumedEvent,

@@ -52,6 +52,7 @@ from bert_engine.training.events import (
     FinishedEvent,
     Listener,
     PausedEvent,
+    ProbeEvent,
     ResumedEvent,
     StartedEvent,
     StepEvent,
@@ -177,6 +178,7 @@ class Trainer:
         listeners: Iterable[Listener] = (),
         is_main_process: bool = True,
         early_stopping: EarlyStopping | None = None,
+        probe: Callable[[nn.Module], list[dict[str, Any]]] | None = None,
     ) -> None:
         if early_stopping is not None and evaluate is None:
             raise TrainingError("early stopping needs an `evaluate` callback to watch a metric")
@@ -189,6 +191,8 @@ class Trainer:
         self.scheduler = scheduler
         self.train_data = train_data
         self.evaluate = evaluate
+        # Fill-mask probes (training/probes.py), run with each evaluation.
+        self.probe = probe
         self.checkpoints = checkpoints
         self.control = control or RunControl()
         self.bus = EventBus(listeners)
@@ -504,12 +508,15 @@ class Trainer:
         try:
             with torch.no_grad(), autocast(self.device, self.precision):
                 raw = self.evaluate(self.model)
+                probes = self.probe(self.model) if self.probe is not None else None
         finally:
             self.model.train()
             restore_rng_state(rng)
         metrics = {str(k): _as_float(v) for k, v in dict(raw).items()}
         self.last_eval = metrics
         self._emit(EvalEvent(step=self.step, metrics=metrics, split=self.config.eval_split))
+        if probes:
+            self._emit(ProbeEvent(step=self.step, probes=probes))
 
     def _stop_early(self) -> bool:
         """Feeds the evaluation just made to the early stopping; True: end the run now."""

@@ -56,6 +56,7 @@ from bert_engine.training.guard import RunGuard
 from bert_engine.training.loop import RunResult, Trainer, TrainerConfig, TrainingError
 from bert_engine.training.memory import check_pretrain_memory
 from bert_engine.training.optim import build_optimizer
+from bert_engine.training.probes import make_probe_runner, parse_probes, pick_probes
 from bert_engine.training.schedule import build_scheduler
 from bert_engine.training.seed import seed_everything
 
@@ -370,6 +371,26 @@ def make_evaluate(
     return evaluate
 
 
+def _probe_runner(
+    preset: Preset, tokenizer: Tokenizer, held: TokenizedCorpus | None
+) -> Callable[[nn.Module], list[dict[str, Any]]] | None:
+    """The preset's probe sentences, or `probe_count` picked from the held-out split (the
+    same ones on a resume: the pick depends only on the seed and the data)."""
+    p = preset.pretrain
+    if p.probes:
+        chosen = parse_probes(p.probes, tokenizer)
+    elif p.probe_count and held is not None:
+        sentences = [
+            shard.tokens[int(a) : int(b)]
+            for shard in held.shards
+            for a, b in itertools.pairwise(shard.sentence_offsets[:2000])
+        ]
+        chosen = pick_probes(sentences, tokenizer, p.probe_count, seed=p.seed)
+    else:
+        return None
+    return make_probe_runner(chosen, tokenizer) if chosen else None
+
+
 # ----------------------------------------------------------------------------- the workflow
 @dataclass
 class PretrainOutcome:
@@ -468,6 +489,7 @@ def _prepare_trainer(
         # A fixed set of batches (own seed, never advanced): every evaluation sees the same.
         held = build_batches(held_corpus, preset, seed=p.seed + 1)
         evaluate = make_evaluate(list(itertools.islice(held, d.eval_batches)), nsp)
+    probe = _probe_runner(preset, tokenizer, held_corpus)
 
     # Same seed on every rank: identical init (DDP also broadcasts it) and RNG streams, so a
     # checkpoint's RNG state (rank 0's) is every rank's.
@@ -518,6 +540,7 @@ def _prepare_trainer(
         control=SyncedControl(control, ctx) if ctx.enabled else control,
         listeners=listeners,
         is_main_process=ctx.is_main,
+        probe=probe if evaluate is not None else None,
     )
     start = chosen or (latest_checkpoint(run_dir / "checkpoints") if resume is not None else None)
     if start is not None:

@@ -12,6 +12,7 @@ from bert_engine.training.events import (
     FailedEvent,
     FinishedEvent,
     PausedEvent,
+    ProbeEvent,
     ResumedEvent,
     StartedEvent,
     StepEvent,
@@ -32,6 +33,10 @@ SAMPLES = [
         metrics={"mlm_accuracy": 0.12},
     ),
     EvalEvent(step=5, metrics={"loss": 2.1, "accuracy": 0.4}, split="validation"),
+    ProbeEvent(
+        step=5,
+        probes=[{"text": "the [MASK] flows", "answer": "river", "top": [["sea", 0.4]], "rank": 3}],
+    ),
     CheckpointEvent(step=5, path="runs/x/checkpoints/step-000005", is_best=True),
     PausedEvent(step=6),
     ResumedEvent(step=6),

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -77,8 +78,24 @@ class EventProgress:
                 f"{k} {v:.4g}" for k, v in event.metrics.items() if isinstance(v, (int, float))
             )
             self.console.print(f"step {event.step} {event.split}: {shown}")
+        elif kind == "probe":
+            for probe in event.probes:
+                self.console.print(escape(probe_line(probe)), highlight=False)
         elif kind == "checkpoint":
             best = " (best)" if event.is_best else ""
             self.console.print(f"step {event.step}: checkpoint {event.path}{best}")
         elif kind == "failed":
             self.console.print(f"[red]failed at step {event.step}: {event.reason}")
+
+
+def probe_line(probe: dict[str, Any]) -> str:
+    """One fill-mask probe in a line: the sentence, the top guesses, the true word's rank."""
+    text = str(probe["text"])
+    if len(text) > 60:  # keep the [MASK] in view
+        at = max(0, text.find("[MASK]") - 30)
+        text = ("…" if at else "") + text[at : at + 60] + "…"
+    guesses = ", ".join(f"{token} {p:.0%}" for token, p in probe["top"][:3])
+    truth = ""
+    if probe.get("answer"):
+        truth = f"  (true: {probe['answer']}, rank {probe['rank']})"
+    return f"  probe: {text} -> {guesses}{truth}"

@@ -131,6 +131,8 @@ def value_text(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, PurePath):
         return value.as_posix()
+    if isinstance(value, list):  # a list of strings (pretrain.probes): one box, | between
+        return " | ".join(str(v) for v in value)
     return str(value)
 
 
@@ -181,6 +183,8 @@ def parse(spec: FieldSpec, raw: Any) -> Any:
             return None
         if spec.type == "string":
             return raw  # as typed: spaces inside a name or path are meant
+        if spec.type == "list":
+            return [part.strip() for part in text.split("|") if part.strip()]
         if spec.type == "boolean":
             lowered = text.lower()
             return True if lowered in TRUE_WORDS else False if lowered in FALSE_WORDS else text
