@@ -234,7 +234,8 @@ def rename_folder(runs_dir: Path, old: Path, new_name: str, presets_dir: Path) -
     _fix_summary(new, old, read_summary(new))
     updated = []
     for other in sorted(runs_dir.iterdir()):
-        if other.is_dir() and other != new and _repoint(other, old, new):
+        # A link (perhaps leading out of the workspace) is not a run of this workspace.
+        if other.is_dir() and not other.is_symlink() and other != new and _repoint(other, old, new):
             updated.append(other.name)
     return RenameResult(new, updated, _presets_naming(presets_dir, old))
 
