@@ -255,6 +255,7 @@ TABLE: dict[str, list[Case]] = {
     "runs_watch": [Case(lambda p, s: (p,))],
     "runs_search": [Case(lambda p, s: (p,))],
     "runs_meta": [Case(lambda p, s: (p,), refuses=True)],
+    "runs_meta_on_select": [Case(lambda p, s: (p,), refuses=True)],
     "runs_meta_save": [
         Case(lambda p, s: (p, "", "", ""), refuses=True),
         Case(lambda p, s: (s.run, "", p, p)),  # notes are any text, kept in the run folder

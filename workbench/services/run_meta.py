@@ -144,6 +144,19 @@ def timing(record: Any, live: bool, now: float | None = None) -> tuple[float | N
     return started, None
 
 
+_NAME_TIME = re.compile(r"-(\d{8}T\d{6}Z)(?:-\d+)?$")
+
+
+def name_time(run_id: str) -> float | None:
+    """The UTC time in a run folder's name (`tiny-20260105T000000Z`), if it has one."""
+    match = _NAME_TIME.search(run_id)
+    if match is None:
+        return None
+    return (
+        datetime.strptime(match.group(1), "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc).timestamp()
+    )
+
+
 def format_start(when: float | None) -> str:
     """'2026-01-05 14:03' (UTC); '-' when unknown."""
     if when is None:

@@ -18,6 +18,7 @@ from workbench.services.run_meta import (
     RunMeta,
     check_run_name,
     filter_runs,
+    name_time,
     read_meta,
     refuse_live,
     rename_folder,
@@ -164,9 +165,9 @@ class RunLibrary:
             # Confined, a link that leads out is skipped before anything in it is read.
             for record in list_runs(self.workspace.runs_dir, keep=self.workspace.sandbox.allows)
         ]
-        # By start time (a renamed folder has no timestamp in its name); the listing's order
-        # (the timestamp in the name) among runs without one.
-        return sorted(infos, key=lambda r: r.started or 0.0, reverse=True)
+        # By start time (a renamed folder has no timestamp in its name), else the timestamp
+        # in the name (a run that has not started yet).
+        return sorted(infos, key=lambda r: r.started or name_time(r.run_id) or 0.0, reverse=True)
 
     def info(self, run: str | Path) -> RunInfo:
         """One run's `RunInfo` (status, step, best chosen metric, test scores)."""

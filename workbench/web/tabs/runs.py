@@ -43,6 +43,7 @@ def build(services: Services) -> Callable[[gr.Tab], None]:
 
     # ------------------------------------------------------------------ layout
     search = gr.Textbox(
+        "",  # a default: API callers of /runs_list and /runs_watch may leave it out
         label="Search runs",
         placeholder="words in the name, status, tags or notes; tag:x, status:x",
         max_lines=1,
@@ -99,18 +100,20 @@ def build(services: Services) -> Callable[[gr.Tab], None]:
                 meta_button = gr.Button("Save notes and tags", size="sm")
                 with gr.Row():
                     new_name = gr.Textbox(label="New name", max_lines=1)
-                    rename_button = gr.Button("Rename", size="sm")
+                    rename_button = gr.Button("Rename", size="sm", elem_id="runs-rename")
                 trash_button = gr.Button("Move to trash", size="sm", variant="stop")
-                with gr.Row(visible=False) as confirm_row:
-                    confirm_text = gr.Markdown()
-                    confirm_button = gr.Button("Yes, move it to the trash", variant="stop")
-                    cancel_button = gr.Button("Keep it")
+                # Under the buttons it speaks for (not below the trash list).
+                organise_status = gr.Markdown(elem_id="runs-organise-status")
+                with gr.Column(visible=False) as confirm_row:
+                    confirm_text = gr.Markdown(elem_id="runs-trash-confirm")
+                    with gr.Row():
+                        confirm_button = gr.Button("Yes, move it to the trash", variant="stop")
+                        cancel_button = gr.Button("Keep it")
                 with gr.Row():
                     trashed = gr.Dropdown(
                         library.trashed(), label="In the trash", allow_custom_value=True
                     )
                     restore_button = gr.Button("Restore", size="sm")
-                organise_status = gr.Markdown(elem_id="runs-organise-status")
         with gr.Column():
             gr.Markdown("### Compare")
             selected = gr.Dropdown(
@@ -359,6 +362,14 @@ def build(services: Services) -> Callable[[gr.Tab], None]:
             search,
             [runs_table, chosen, selected],
             api_name="runs_select",
+            api_visibility="private",
+            show_progress="hidden",
+        ).then(
+            # The Run list starts on its first run (no change event): show its notes and tags.
+            on_meta,
+            chosen,
+            [tags, notes, organise_status, new_name],
+            api_name="runs_meta_on_select",
             api_visibility="private",
             show_progress="hidden",
         )
