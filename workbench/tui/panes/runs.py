@@ -79,6 +79,7 @@ class RunsPane(Guarded, Vertical):
         self.log_scale = False  # (key l)
         self._select_after: str | None = None  # a run to put the cursor on once listed
         self._listing_said = False  # the message line shows what _fill said
+        self._action_said = False  # it shows an action's outcome (kept over a refresh)
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="runs-actions"):
@@ -179,9 +180,10 @@ class RunsPane(Guarded, Vertical):
             said = f"{len(shown)} of {len(runs)} runs match {query.strip()!r}"
         else:
             said = ""
-        if said or self._listing_said:
+        # An action's outcome ("renamed ...") stays until the filter is typed in again.
+        if (said or self._listing_said) and not self._action_said:
             self._say(said)
-        self._listing_said = bool(said)
+            self._action_said, self._listing_said = False, bool(said)
 
     # ------------------------------------------------------------------ filter
     def action_filter(self) -> None:
@@ -189,6 +191,7 @@ class RunsPane(Guarded, Vertical):
 
     @on(Input.Changed, "#runs-filter")
     def _filter_changed(self) -> None:
+        self._action_said = False
         self._fill(self.all_runs)  # no disk read: the listed runs, narrowed
 
     @on(Input.Submitted, "#runs-filter")
@@ -214,6 +217,7 @@ class RunsPane(Guarded, Vertical):
 
     def _say(self, text: str, error: bool = False) -> None:
         self._listing_said = False
+        self._action_said = bool(text)
         self.query_one("#runs-message", Static).update(text)
         self.set_class(error, "-error")
 
