@@ -49,7 +49,8 @@ async def test_runs_pane_lists_compares_and_exports(trained_ws: tuple[Path, str,
         await wait_for(pilot, lambda: table.row_count == 2)
         assert "no runs yet" not in str(message.content)
         assert rows[ft][1:4] == [ft, "finetune", "finished"]
-        assert rows[ft][5].startswith(("accuracy", "macro_f1"))
+        best = list(pane.columns).index("best validation") + 1  # after the mark column
+        assert rows[ft][best].startswith(("accuracy", "macro_f1"))
         # The highlighted run's own curves are drawn.
         plot = pane.query_one("#runs-plot", CurvePlot)
         await wait_for(pilot, lambda: plot.points > 0)

@@ -262,9 +262,24 @@ TABLE: dict[str, list[Case]] = {
     "train_stop": [Case(lambda p, s: (p,), refuses=True)],
     # Runs tab
     "table": [Case(lambda p, s: ())],  # the runs table's value on page load
-    "runs_list": [Case(lambda p, s: ())],
-    "runs_select": [Case(lambda p, s: ())],
-    "runs_watch": [Case(lambda p, s: ())],
+    "runs_list": [Case(lambda p, s: (p,))],
+    "runs_select": [Case(lambda p, s: (p,))],
+    "runs_watch": [Case(lambda p, s: (p,))],
+    "runs_search": [Case(lambda p, s: (p,))],
+    "runs_meta": [Case(lambda p, s: (p,), refuses=True)],
+    "runs_meta_on_select": [Case(lambda p, s: (p,), refuses=True)],
+    "runs_meta_save": [
+        Case(lambda p, s: (p, "", "", ""), refuses=True),
+        Case(lambda p, s: (s.run, "", p, p)),  # notes are any text, kept in the run folder
+    ],
+    "runs_rename": [
+        Case(lambda p, s: (p, "renamed", ""), refuses=True),
+        Case(lambda p, s: (s.run, p, ""), refuses=True),
+    ],
+    "on_trash_ask": [Case(lambda p, s: (p,), refuses=True)],
+    "on_trash_cancel": [Case(lambda p, s: ())],
+    "runs_trash": [Case(lambda p, s: (p, ""), refuses=True)],
+    "runs_restore": [Case(lambda p, s: (p, ""), refuses=True)],
     "runs_curves": [
         Case(lambda p, s: (p, "loss", 0, False), refuses=True),
         Case(lambda p, s: (s.run, p, 0, False)),

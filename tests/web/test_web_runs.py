@@ -25,7 +25,7 @@ def test_list_shows_finished_runs(web: WebPanel, finished_runs: list[str]) -> No
     for run in finished_runs:
         info = next(i for i in web.services.runs.list() if i.run_id == run)
         assert by_id[run][1:4] == ["pretrain", "finished", f"{info.step}/{info.total_steps}"]
-        metric, value = by_id[run][4].split()
+        metric, value = by_id[run][6].split()  # after started, duration
         assert metric == "loss"
         assert float(value) == pytest.approx(info.best["validation/loss"], rel=1e-3)
 

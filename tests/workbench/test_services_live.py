@@ -115,7 +115,7 @@ def test_run_rows() -> None:
         last={"train/loss": 0.25}, managed_id=None,
     )  # fmt: skip
     assert run_rows([info]) == [
-        ("tiny-1", "finetune", "finished", "6/6", "accuracy 0.875", "0.25", "-")
+        ("tiny-1", "finetune", "finished", "6/6", "-", "-", "accuracy 0.875", "0.25", "-", "")
     ]
     # The metric the run chose, not the first one found; test scores in their own column.
     chose = RunInfo(
@@ -123,8 +123,11 @@ def test_run_rows() -> None:
         step=6, total_steps=6, best={"validation/macro_f1": 0.5, "validation/accuracy": 0.75},
         last={"train/loss": 0.25}, managed_id=None, eval_metric="validation/accuracy",
         best_value=0.75, best_step=4, test={"test/accuracy": 0.7, "test/loss": 0.9},
+        started=1767225600.0, duration_s=125.0, tags=("base", "sweep"),
     )  # fmt: skip
-    assert run_rows([chose])[0][4:] == ("accuracy 0.75", "0.25", "accuracy 0.7")
+    assert run_rows([chose])[0][4:] == (
+        "2026-01-01 00:00", "2m 05s", "accuracy 0.75", "0.25", "accuracy 0.7", "base sweep"
+    )  # fmt: skip
     assert results_line(chose) == (
         "cls-1: finished · best validation/accuracy 0.75 at step 4 · test accuracy 0.7"
     )

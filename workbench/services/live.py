@@ -22,6 +22,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from workbench.services.run_meta import format_duration, format_start
+
 LOG_LIMIT = 500  # lines kept in a live log; older lines are dropped
 
 # Progress stages the manager reports while it prepares a run, in words.
@@ -31,7 +33,18 @@ STAGES = {
     "shards": "building data shards",
 }
 
-RUN_COLUMNS = ("run", "kind", "status", "step", "best validation", "last train loss", "test")
+RUN_COLUMNS = (
+    "run",
+    "kind",
+    "status",
+    "step",
+    "started",
+    "duration",
+    "best validation",
+    "last train loss",
+    "test",
+    "tags",
+)
 ENDED = ("finished", "stopped", "failed")  # a run's final statuses (see docs/tracking.md)
 
 
@@ -127,9 +140,12 @@ def run_rows(runs: Sequence[Any]) -> list[tuple[str, ...]]:
                 r.kind,
                 r.status,
                 step,
+                format_start(getattr(r, "started", None)),
+                format_duration(getattr(r, "duration_s", None)),
                 best_validation(r.best, getattr(r, "eval_metric", None)),
                 format_number(r.last.get("train/loss")),
                 test_scores(getattr(r, "test", None) or {}),
+                " ".join(getattr(r, "tags", ())),
             )
         )
     return rows

@@ -4,6 +4,7 @@ started it: everything is read from the directory (`bert_engine.tracking`, `infe
 
 from __future__ import annotations
 
+import os
 import shlex
 import threading
 from collections import OrderedDict
@@ -11,6 +12,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from workbench.services.run_meta import (
+    LIVE,
+    RenameResult,
+    RunMeta,
+    check_run_name,
+    filter_runs,
+    name_time,
+    read_meta,
+    refuse_live,
+    rename_folder,
+    timing,
+    trash_folder,
+    trashed,
+    write_meta,
+)
 from workbench.services.workspace import Workspace, WorkspaceError, check_name
 
 if TYPE_CHECKING:
@@ -39,6 +55,14 @@ class RunInfo:
     best_value: float | None = None  # of eval_metric
     best_step: int | None = None
     test: dict[str, float] = field(default_factory=dict)  # final test-split metrics
+    started: float | None = None  # POSIX time the run started (else was created)
+    duration_s: float | None = None  # start to end; a live run's time so far
+    tags: tuple[str, ...] = ()  # meta.json (services/run_meta.py)
+    notes: str = ""
+
+    @property
+    def live(self) -> bool:
+        return self.status in LIVE or self.managed_id is not None
 
 
 def info_of(path: Path, state: Any = None, record: Any = None) -> RunInfo:
@@ -51,6 +75,8 @@ def info_of(path: Path, state: Any = None, record: Any = None) -> RunInfo:
     active = state is not None and state.active
     if active:
         status = state.status
+    started, duration = timing(record, active or status in LIVE)
+    meta = read_meta(record.path)
     return RunInfo(
         run_id=record.run_id,
         path=record.path,
@@ -67,6 +93,10 @@ def info_of(path: Path, state: Any = None, record: Any = None) -> RunInfo:
         best_value=record.best_value,
         best_step=record.best_step,
         test=dict(record.test),
+        started=started,
+        duration_s=duration,
+        tags=meta.tags,
+        notes=meta.notes,
     )
 
 
@@ -130,11 +160,14 @@ class RunLibrary:
         from bert_engine.tracking import list_runs
 
         live = self._live()
-        return [
+        infos = [
             info_of(record.path, live.get(record.path.resolve()), record)
             # Confined, a link that leads out is skipped before anything in it is read.
             for record in list_runs(self.workspace.runs_dir, keep=self.workspace.sandbox.allows)
         ]
+        # By start time (a renamed folder has no timestamp in its name), else the timestamp
+        # in the name (a run that has not started yet).
+        return sorted(infos, key=lambda r: r.started or name_time(r.run_id) or 0.0, reverse=True)
 
     def info(self, run: str | Path) -> RunInfo:
         """One run's `RunInfo` (status, step, best chosen metric, test scores)."""
@@ -149,6 +182,66 @@ class RunLibrary:
                 if status.run_dir is not None:
                     live[status.run_dir.resolve()] = status
         return live
+
+    # ------------------------------------------------------------------ organising
+    @staticmethod
+    def filter(runs: list[RunInfo], query: str | None) -> list[RunInfo]:
+        """The runs matching `query` (words in id, name, kind, status, tags, notes; all must
+        match; `tag:x`, `status:x`, `kind:x`): see `run_meta.matches`."""
+        return filter_runs(runs, query)
+
+    def set_meta(self, run: str | Path, tags: str | list[str], notes: str) -> RunMeta:
+        """Store the run's tags (short words) and notes in its folder (meta.json)."""
+        return write_meta(self.path(run), tags, notes)
+
+    def meta(self, run: str | Path) -> RunMeta:
+        return read_meta(self.path(run))
+
+    def rename(self, run: str | Path, new_name: str) -> RenameResult:
+        """Rename the run's folder (its identity) to `new_name`; refused while it is live, on a
+        clash, or for an unsafe name. Other runs that name it are pointed at the new folder."""
+        new_name = check_run_name(str(new_name))
+        info = self.info(run)
+        if info.run_id == new_name:
+            raise WorkspaceError(f"the run is already named {new_name}")
+        refuse_live(info, "rename")
+        self._forget(info.path)
+        return rename_folder(
+            self.workspace.runs_dir, info.path, new_name, self.workspace.area("presets")
+        )
+
+    @property
+    def trash_dir(self) -> Path:
+        return self.workspace.root / "trash"
+
+    def trash(self, run: str | Path) -> Path:
+        """Move the run's folder to `<workspace>/trash/` (never deleted; `restore` brings it
+        back); refused while it is live. Returns where it went."""
+        info = self.info(run)
+        refuse_live(info, "move to the trash")
+        self._forget(info.path)
+        return trash_folder(self.trash_dir, info.path)
+
+    def trashed(self) -> list[str]:
+        """Names of the runs in the trash."""
+        return trashed(self.trash_dir)
+
+    def restore(self, name: str) -> Path:
+        """Move `trash/<name>` back into the runs folder (refused when a run has that name)."""
+        name = check_name(str(name), "run name")
+        source = self.trash_dir / name
+        if not source.is_dir():
+            raise WorkspaceError(f"there is no run {name!r} in the trash ({self.trash_dir})")
+        self.workspace.ensure_inside(source)
+        target = self.workspace.runs_dir / name
+        if target.exists() or target.is_symlink():
+            raise WorkspaceError(f"a run named {name} exists already; rename it first")
+        os.rename(source, target)
+        return target
+
+    def _forget(self, path: Path) -> None:
+        with self._lock:
+            self._predictors.pop(str(path), None)
 
     def curves(self, run: str | Path) -> dict[str, tuple[list[int], list[float]]]:
         from bert_engine.tracking import read_curves

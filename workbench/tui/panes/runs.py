@@ -2,6 +2,8 @@
 
 Mark two or more rows (space) to overlay their curves and see the settings that differ;
 continue a stopped run, export one to the HuggingFace format, or show its TensorBoard command.
+Organise them: `/` filters the table as you type, `n` edits a run's notes and tags, `R`
+renames it, `delete` moves it to the trash (`z` brings the last one back).
 Everything that reads runs imports the engine or touches the disk, so it runs in workers.
 """
 
@@ -14,18 +16,30 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
-from textual.widgets import Button, DataTable, Select, Static
+from textual.events import Resize
+from textual.widgets import Button, DataTable, Input, Select, Static
 
 from workbench.services import charts
 from workbench.services.live import RUN_COLUMNS, config_rows, run_rows
 from workbench.tui.guard import Guarded, guarded
 from workbench.tui.idle_gc import freeze_loaded_objects
 from workbench.tui.messages import RunsChanged, RunStarted, UseInPreset
+from workbench.tui.screens.run_notes import RunNotesScreen
+from workbench.tui.screens.run_rename import RunRenameScreen
+from workbench.tui.screens.run_trash import RunTrashScreen
 from workbench.tui.widgets.curves import CHART_KEYS, CurvePlot, controls_text
 from workbench.tui.widgets.pickers import offer
 from workbench.tui.widgets.wrap_table import WrapTable
 
 MARK = "●"
+# Under 100 columns the table keeps what tells runs apart (the step shows in Train, the rest in
+# the web panel and the compare view); the start time loses its year, "best validation" is
+# headed "best".
+NARROW_COLUMNS = ("run", "status", "started", "duration", "best validation")
+SHORT_LABELS = {"best validation": "best"}
+NARROW_BELOW = 100
+# Wider: every column, the tags before the last train loss (the first cut at 140 columns).
+WIDE_COLUMNS = tuple(c for c in RUN_COLUMNS if c != "last train loss") + ("last train loss",)
 
 
 class RunsPane(Guarded, Vertical):
@@ -38,6 +52,11 @@ class RunsPane(Guarded, Vertical):
         Binding("e", "export", "Export HF"),
         Binding("b", "tensorboard", "TensorBoard"),
         Binding("i", "use_init", "Use as init"),
+        Binding("slash", "filter", "Filter", key_display="/"),
+        Binding("n", "notes", "Notes/tags"),
+        Binding("R", "rename", "Rename", key_display="R"),
+        Binding("delete", "trash", "Trash", key_display="del"),
+        Binding("z", "restore", "Restore", show=False),
         Binding("g", "refresh", "Refresh", show=False),  # it refreshes by itself; a button too
         Binding("v", "next_chart", "Chart", group=CHART_KEYS),
         Binding("s", "smoothing", "Smooth", group=CHART_KEYS),
@@ -46,7 +65,10 @@ class RunsPane(Guarded, Vertical):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.runs: list[Any] = []  # RunInfo, as listed
+        self.runs: list[Any] = []  # RunInfo, as shown (the filter applied)
+        self.all_runs: list[Any] = []  # RunInfo, as listed
+        self.columns: tuple[str, ...] = ()  # of RUN_COLUMNS, as shown at this width
+        self.trashed: list[str] = []  # runs moved to the trash here, the last one last
         self.marked: list[str] = []  # run ids, in the order they were marked
         self.curves: dict[str, dict[str, tuple[list[int], list[float]]]] = {}  # metric -> run
         self._curves_of: tuple[Any, ...] | None = None  # (run, step, status) of those curves
@@ -55,6 +77,9 @@ class RunsPane(Guarded, Vertical):
         self.chart_keys: list[str] = []  # what the chart select offers (key v cycles them)
         self.smoothing = 0.0  # EMA weight (key s)
         self.log_scale = False  # (key l)
+        self._select_after: str | None = None  # a run to put the cursor on once listed
+        self._listing_said = False  # the message line shows what _fill said
+        self._action_said = False  # it shows an action's outcome (kept over a refresh)
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="runs-actions"):
@@ -66,6 +91,11 @@ class RunsPane(Guarded, Vertical):
             yield Button("Use as init", id="runs-use", compact=True)
             # The chart of one run (loss, lr, ...), or the metric of a comparison.
             yield Select[str]([], prompt="chart", id="runs-metric", allow_blank=True, compact=True)
+        yield Input(
+            placeholder="/ filter: words, tag:x, status:x (all must match)",
+            id="runs-filter",
+            compact=True,
+        )
         table: DataTable[str] = DataTable(id="runs-table", cursor_type="row", zebra_stripes=True)
         yield table
         yield Static("", id="runs-message", markup=False)
@@ -74,10 +104,7 @@ class RunsPane(Guarded, Vertical):
             yield WrapTable(id="runs-diff")
 
     def on_mount(self) -> None:
-        table = self.query_one("#runs-table", DataTable)
-        table.add_column(" ", key="mark", width=1)
-        for name in RUN_COLUMNS:
-            table.add_column(name, key=name)
+        self._set_columns()
         # After the first frame: listing runs imports the engine, which competes for the GIL.
         self.call_after_refresh(self.action_refresh)
 
@@ -100,25 +127,86 @@ class RunsPane(Guarded, Vertical):
         freeze_loaded_objects()  # the engine is imported now
         self.app.call_from_thread(self._fill, runs)
 
+    def _wanted_columns(self) -> tuple[str, ...]:
+        return NARROW_COLUMNS if self.app.size.width < NARROW_BELOW else WIDE_COLUMNS
+
+    def _set_columns(self) -> bool:
+        """Columns for the screen's width; True when they changed (the rows are then gone)."""
+        wanted = self._wanted_columns()
+        if wanted == self.columns:
+            return False
+        table = self.query_one("#runs-table", DataTable)
+        table.clear(columns=True)
+        table.add_column(" ", key="mark", width=1)
+        narrow = wanted == NARROW_COLUMNS
+        for name in wanted:
+            table.add_column(SHORT_LABELS.get(name, name) if narrow else name, key=name)
+        self.columns = wanted
+        return True
+
+    def on_resize(self, event: Resize) -> None:
+        if self._set_columns():
+            self._fill(self.all_runs)
+
     def _fill(self, runs: list[Any]) -> None:
         try:
             table = self.query_one("#runs-table", DataTable)
+            query = self.query_one("#runs-filter", Input).value
         except NoMatches:  # the list arrived while the app was closing
             return
-        self.runs = runs
+        self.all_runs = runs
+        shown = self.services.runs.filter(runs, query)
+        self.runs = shown
         ids = {r.run_id for r in runs}
         self.marked = [m for m in self.marked if m in ids]
         current = self._current()
         table.clear()
-        for run, row in zip(runs, run_rows(runs), strict=True):
+        narrow = self.columns == NARROW_COLUMNS
+        for run, row in zip(shown, run_rows(shown), strict=True):
+            cells = dict(zip(RUN_COLUMNS, row, strict=True))
+            if narrow and cells["started"] != "-":
+                cells["started"] = cells["started"][5:]  # 01-06 14:03
             mark = MARK if run.run_id in self.marked else ""
-            table.add_row(mark, *row, key=run.run_id)
-        if current in ids:
-            table.move_cursor(row=table.get_row_index(current))
+            table.add_row(mark, *(cells[c] for c in self.columns), key=run.run_id)
+        wanted, self._select_after = self._select_after or current, None
+        if wanted in {r.run_id for r in shown}:
+            table.move_cursor(row=table.get_row_index(wanted))
+        # What the listing says about itself; other messages (an action's outcome) stay.
         if not runs:
-            self._say("no runs yet: start one in the Train tab (or `bertbench pretrain`)")
-        elif not self.marked:
-            self._say("")  # drop an earlier "no runs yet"
+            said = "no runs yet: start one in the Train tab (or `bertbench pretrain`)"
+        elif not shown:
+            said = f"no run matches {query.strip()!r} ({len(runs)} runs; Esc in the filter)"
+        elif len(shown) < len(runs):
+            said = f"{len(shown)} of {len(runs)} runs match {query.strip()!r}"
+        else:
+            said = ""
+        # An action's outcome ("renamed ...") stays until the filter is typed in again.
+        if (said or self._listing_said) and not self._action_said:
+            self._say(said)
+            self._action_said, self._listing_said = False, bool(said)
+
+    # ------------------------------------------------------------------ filter
+    def action_filter(self) -> None:
+        self.query_one("#runs-filter", Input).focus()
+
+    @on(Input.Changed, "#runs-filter")
+    def _filter_changed(self) -> None:
+        self._action_said = False
+        self._fill(self.all_runs)  # no disk read: the listed runs, narrowed
+
+    @on(Input.Submitted, "#runs-filter")
+    def _filter_done(self) -> None:
+        self.query_one("#runs-table", DataTable).focus()
+
+    def on_key(self, event: Any) -> None:
+        # Esc in the filter clears it (a second Esc leaves it); the table gets the keys back.
+        box = self.query_one("#runs-filter", Input)
+        if event.key == "escape" and box.has_focus:
+            event.stop()
+            if box.value:
+                box.value = ""
+            else:
+                self.query_one("#runs-table", DataTable).focus()
 
     def _current(self) -> str | None:
         table = self.query_one("#runs-table", DataTable)
@@ -128,6 +216,8 @@ class RunsPane(Guarded, Vertical):
         return str(key) if key is not None else None
 
     def _say(self, text: str, error: bool = False) -> None:
+        self._listing_said = False
+        self._action_said = bool(text)
         self.query_one("#runs-message", Static).update(text)
         self.set_class(error, "-error")
 
@@ -315,6 +405,82 @@ class RunsPane(Guarded, Vertical):
     @on(Button.Pressed, "#runs-tensorboard")
     def _tensorboard_pressed(self) -> None:
         self.action_tensorboard()
+
+    # ------------------------------------------------------------------ notes, rename, trash
+    def action_notes(self) -> None:
+        run = self._target()
+        if run is None:
+            return
+        library = self.services.runs
+
+        def saved(meta: Any) -> None:
+            if meta is not None:
+                self._say(f"saved the notes and tags of {run}")
+                self.action_refresh()
+
+        screen = RunNotesScreen(
+            run, library.meta(run), lambda tags, notes: library.set_meta(run, tags, notes)
+        )
+        self.app.push_screen(screen, saved)
+
+    def action_rename(self) -> None:
+        run = self._target()
+        if run is None:
+            return
+        library = self.services.runs
+
+        def renamed(result: Any) -> None:
+            if result is None:
+                return
+            new = result.path.name
+            self.marked = [new if m == run else m for m in self.marked]
+            text = f"renamed {run} to {new}"
+            if result.updated:
+                text += f"; runs that start from it now name it: {', '.join(result.updated)}"
+            if result.presets:
+                text += f"; presets still naming the old folder: {', '.join(result.presets)}"
+            self._say(text)
+            self._refresh_to(new)
+
+        self.app.push_screen(RunRenameScreen(run, lambda name: library.rename(run, name)), renamed)
+
+    def _refresh_to(self, run: str) -> None:
+        """List again and put the cursor on `run` once it is listed."""
+        self._select_after = run
+        self.action_refresh()
+
+    def action_trash(self) -> None:
+        run = self._target()
+        if run is None:
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._trash(run)
+
+        self.app.push_screen(RunTrashScreen(run, self.services.runs.trash_dir), answered)
+
+    @work(thread=True, exclusive=True, group="runs-trash")
+    @guarded("could not move {run} to the trash", show="_say_error")
+    def _trash(self, run: str) -> None:
+        where = self.services.runs.trash(run)
+        self.trashed.append(where.name)
+        self.app.call_from_thread(self._say, f"moved {run} to {where} (z brings it back)")
+        self.app.call_from_thread(self.action_refresh)
+
+    def action_restore(self) -> None:
+        if not self.trashed:
+            self._say("nothing moved to the trash here yet (the web panel's Runs tab lists it)")
+            return
+        self._restore(self.trashed[-1])
+
+    @work(thread=True, exclusive=True, group="runs-trash")
+    @guarded("could not restore {name}", show="_say_error")
+    def _restore(self, name: str) -> None:
+        where = self.services.runs.restore(name)
+        self.trashed.remove(name)
+        self.app.call_from_thread(self._say, f"restored {where.name} from the trash")
+        self.app.call_from_thread(self._refresh_to, where.name)
 
     # ------------------------------------------------------------------ use as init
     @on(Button.Pressed, "#runs-use")

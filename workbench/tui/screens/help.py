@@ -35,9 +35,10 @@ PANES = (
     ),
     (
         "4 Runs",
-        "Every run of the workspace (CLI, TUI or web): status and best metrics; overlay "
-        "curves and diff configs of two or more; resume, export to Hugging Face format, "
-        "TensorBoard command.",
+        "Every run of the workspace (CLI, TUI or web): status, start time, duration and best "
+        "metrics; / filters, n notes and tags, R renames, del moves to the trash (z restores); "
+        "overlay curves and diff configs of two or more; resume, export to Hugging Face "
+        "format, TensorBoard.",
     ),
     (
         "5 Try",

@@ -1,8 +1,13 @@
 """The Runs tab: every run of the workspace, comparison (overlaid curves, config diff,
 metrics), continue, HuggingFace export as a download, the TensorBoard command.
 
+Organising (the service checks every run name, services/run_meta.py): a search box over the
+table, notes and tags of the chosen run, rename, move to the trash (a confirmation step) and
+restore from it.
+
 API names: /runs_list, /runs_curves, /runs_compare, /runs_continue, /runs_export,
-/runs_tensorboard."""
+/runs_tensorboard, /runs_search, /runs_meta, /runs_meta_save, /runs_rename, /runs_trash,
+/runs_restore."""
 
 from __future__ import annotations
 
@@ -25,8 +30,9 @@ WATCH_SECONDS = 2.0  # how often the runs folder is checked for changes (cheap: 
 def build(services: Services) -> Callable[[gr.Tab], None]:
     library = services.runs
 
-    def table() -> pd.DataFrame:
-        return pd.DataFrame(run_rows(library.list()), columns=list(RUN_COLUMNS))
+    def table(query: str | None = None) -> pd.DataFrame:
+        shown = library.filter(library.list(), str(query or "")[:500])
+        return pd.DataFrame(run_rows(shown), columns=list(RUN_COLUMNS))
 
     def run_ids() -> list[str]:
         return [info.run_id for info in library.list()]
@@ -36,6 +42,13 @@ def build(services: Services) -> Callable[[gr.Tab], None]:
         return {"smoothing": weight, "log_scale": bool(log_scale)}
 
     # ------------------------------------------------------------------ layout
+    search = gr.Textbox(
+        "",  # a default: API callers of /runs_list and /runs_watch may leave it out
+        label="Search runs",
+        placeholder="words in the name, status, tags or notes; tag:x, status:x",
+        max_lines=1,
+        elem_id="runs-search",
+    )
     runs_table = gr.Dataframe(
         table, headers=list(RUN_COLUMNS), label="Runs (newest first)", interactive=False
     )
@@ -79,6 +92,28 @@ def build(services: Services) -> Callable[[gr.Tab], None]:
             export_button = gr.Button("Export for HuggingFace (zip)")
             export_file = gr.File(label="Download", interactive=False)
             export_status = gr.Markdown(elem_id="runs-export-status")
+            with gr.Accordion("Notes, tags, rename, trash", open=True):
+                tags = gr.Textbox(
+                    label="Tags", placeholder="short words: baseline lr-sweep", max_lines=1
+                )
+                notes = gr.Textbox(label="Notes", lines=3, max_length=4000)
+                meta_button = gr.Button("Save notes and tags", size="sm")
+                with gr.Row():
+                    new_name = gr.Textbox(label="New name", max_lines=1)
+                    rename_button = gr.Button("Rename", size="sm", elem_id="runs-rename")
+                trash_button = gr.Button("Move to trash", size="sm", variant="stop")
+                # Under the buttons it speaks for (not below the trash list).
+                organise_status = gr.Markdown(elem_id="runs-organise-status")
+                with gr.Column(visible=False) as confirm_row:
+                    confirm_text = gr.Markdown(elem_id="runs-trash-confirm")
+                    with gr.Row():
+                        confirm_button = gr.Button("Yes, move it to the trash", variant="stop")
+                        cancel_button = gr.Button("Keep it")
+                with gr.Row():
+                    trashed = gr.Dropdown(
+                        library.trashed(), label="In the trash", allow_custom_value=True
+                    )
+                    restore_button = gr.Button("Restore", size="sm")
         with gr.Column():
             gr.Markdown("### Compare")
             selected = gr.Dropdown(
@@ -101,16 +136,90 @@ def build(services: Services) -> Callable[[gr.Tab], None]:
             )
 
     # ------------------------------------------------------------------ handlers
-    def on_list() -> list[Any]:
+    def on_list(query: str = "") -> list[Any]:
         ids = run_ids()
-        return [table(), gr.update(choices=ids), gr.update(choices=ids)]
+        return [table(query), gr.update(choices=ids), gr.update(choices=ids)]
 
-    def on_watch(version: int) -> list[Any]:
+    def on_watch(version: int, query: str) -> list[Any]:
         services.watcher.poll()
         current = services.watcher.version
         if current == version:
             return [gr.skip(), gr.skip(), gr.skip(), version]
-        return [*on_list(), current]
+        return [*on_list(query), current]
+
+    @shown_in(2, at=1)
+    def on_search(query: str) -> list[Any]:
+        return [table(query), ""]
+
+    @shown_in(4, at=2)
+    def on_meta(run: str) -> list[Any]:
+        if not run:
+            return ["", "", "", ""]
+        meta = library.meta(run)
+        return [" ".join(meta.tags), meta.notes, "", run]
+
+    def chosen_run(run: str, action: str) -> str:
+        if not run:
+            raise gr.Error(f"choose a run in the Run list to {action}", print_exception=False)
+        return run
+
+    @shown_in(2)
+    def on_meta_save(run: str, tag_text: str, note_text: str, query: str) -> list[Any]:
+        meta = library.set_meta(chosen_run(run, "tag"), tag_text or "", note_text or "")
+        said = f"Saved the notes and tags of `{run}` ({len(meta.tags)} tags)."
+        return [said, table(query)]
+
+    @shown_in(4)
+    def on_rename(run: str, name: str, query: str) -> list[Any]:
+        result = library.rename(chosen_run(run, "rename"), (name or "").strip())
+        said = f"Renamed `{run}` to `{result.path.name}`."
+        if result.updated:
+            said += f" Runs that start from it now name it: {', '.join(result.updated)}."
+        if result.presets:
+            said += f" Presets that still name the old folder: {', '.join(result.presets)}."
+        ids = run_ids()
+        new = result.path.name
+        return [said, table(query), gr.update(choices=ids, value=new), gr.update(choices=ids)]
+
+    @shown_in(3)
+    def on_trash_ask(run: str) -> list[Any]:
+        run = library.info(chosen_run(run, "move to the trash")).run_id  # checked, it exists
+        where = library.trash_dir
+        text = (
+            f"Move `{run}` to the trash? Nothing is deleted: its folder goes to `{where}/`, "
+            "and **Restore** brings it back."
+        )
+        return ["", gr.update(visible=True), text]
+
+    def on_trash_cancel() -> Any:
+        return gr.update(visible=False)
+
+    @shown_in(6)
+    def on_trash(run: str, query: str) -> list[Any]:
+        where = library.trash(chosen_run(run, "move to the trash"))
+        ids = run_ids()
+        return [
+            f"Moved `{run}` to `trash/{where.name}`; **Restore** brings it back.",
+            gr.update(visible=False),
+            table(query),
+            gr.update(choices=ids, value=None),
+            gr.update(choices=ids),
+            gr.update(choices=library.trashed(), value=where.name),
+        ]
+
+    @shown_in(5)
+    def on_restore(name: str, query: str) -> list[Any]:
+        if not name:
+            raise gr.Error("choose a run in the trash list to restore", print_exception=False)
+        where = library.restore(name)
+        ids = run_ids()
+        return [
+            f"Restored `{where.name}` from the trash.",
+            table(query),
+            gr.update(choices=ids, value=where.name),
+            gr.update(choices=ids),
+            gr.update(choices=library.trashed(), value=None),
+        ]
 
     # Each handler's errors go to the status beside its control (common.shown_in).
     @shown_in(2)
@@ -172,11 +281,42 @@ def build(services: Services) -> Callable[[gr.Tab], None]:
 
     # ------------------------------------------------------------------ wiring
     refresh.click(
-        on_list, None, [runs_table, chosen, selected], api_name="runs_list", show_progress="hidden"
+        on_list,
+        search,
+        [runs_table, chosen, selected],
+        api_name="runs_list",
+        show_progress="hidden",
     )
+    search.change(
+        on_search, search, [runs_table, organise_status], api_name="runs_search",
+        show_progress="hidden",
+    )  # fmt: skip
+    chosen.change(on_meta, chosen, [tags, notes, organise_status, new_name], api_name="runs_meta")
+    meta_button.click(
+        on_meta_save, [chosen, tags, notes, search], [organise_status, runs_table],
+        api_name="runs_meta_save",
+    )  # fmt: skip
+    rename_button.click(
+        on_rename, [chosen, new_name, search], [organise_status, runs_table, chosen, selected],
+        api_name="runs_rename",
+    )  # fmt: skip
+    trash_button.click(
+        on_trash_ask, chosen, [organise_status, confirm_row, confirm_text],
+        api_visibility="private",
+    )  # fmt: skip
+    cancel_button.click(on_trash_cancel, None, confirm_row, api_visibility="private")
+    confirm_button.click(
+        on_trash, [chosen, search],
+        [organise_status, confirm_row, runs_table, chosen, selected, trashed],
+        api_name="runs_trash",
+    )  # fmt: skip
+    restore_button.click(
+        on_restore, [trashed, search], [organise_status, runs_table, chosen, selected, trashed],
+        api_name="runs_restore",
+    )  # fmt: skip
     ticker.tick(
         on_watch,
-        seen,
+        [seen, search],
         [runs_table, chosen, selected, seen],
         api_name="runs_watch",
         show_progress="hidden",
@@ -219,9 +359,17 @@ def build(services: Services) -> Callable[[gr.Tab], None]:
         # Opening the tab re-reads the runs (the watcher's timer only notices changes later).
         tab.select(
             on_list,
-            None,
+            search,
             [runs_table, chosen, selected],
             api_name="runs_select",
+            api_visibility="private",
+            show_progress="hidden",
+        ).then(
+            # The Run list starts on its first run (no change event): show its notes and tags.
+            on_meta,
+            chosen,
+            [tags, notes, organise_status, new_name],
+            api_name="runs_meta_on_select",
             api_visibility="private",
             show_progress="hidden",
         )
