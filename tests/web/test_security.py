@@ -188,6 +188,7 @@ def outside_corpus(s: Secure) -> str:
 
 OVERRIDE_KEYS = [f"{a}.{b}" for a, b in PATH_FIELDS]
 
+
 def absent_preset(name: str, s: Secure) -> str:
     """`name`, with no workspace preset of that name: an earlier endpoint (Duplicate, Save) may
     rightly have made one inside the workspace, and starting it would then be no refusal."""
