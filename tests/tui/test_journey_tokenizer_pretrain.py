@@ -59,7 +59,7 @@ async def test_tokenizer_into_a_new_preset_then_pretrain_stop_continue(
 
         # 3. Save it as a new preset (Save as, the suggested name).
         presets.query_one("#preset-list").focus()
-        await pilot.press("s")
+        await pilot.press("a")
         await settle(pilot, lambda: app.screen.query("#save-name"))
         await pilot.press("enter")
         saved = workspace / "presets" / "tiny-edit.toml"
