@@ -30,7 +30,7 @@ from kit.services import tiny_overrides, write_labelled
 from kit.tui import started, wait_for
 from kit.tui_fuzz import Driver, Event, format_events, make_events
 from kit.tui_runs import tiny_preset
-from textual.widgets import DataTable, Select
+from textual.widgets import DataTable, Input, Select
 
 from workbench.tui.app import BertbenchApp
 from workbench.tui.guard import LOG_FILE
@@ -177,7 +177,12 @@ async def views_show_the_ends(pilot: Any, app: BertbenchApp) -> None:
     for status in sorted(manager.runs(), key=lambda s: s.started):
         if status.run_dir is not None:
             latest[status.run_dir.name] = status
-    table = app.query_one(RunsPane).query_one("#runs-table", DataTable)
+    runs_pane = app.query_one(RunsPane)
+    table = runs_pane.query_one("#runs-table", DataTable)
+    # The sequence may have typed a filter, or renamed or trashed a run once it ended: clear the
+    # filter (as Esc would) and check only the folders still where the manager left them.
+    runs_pane.query_one("#runs-filter", Input).value = ""
+    latest = {name: s for name, s in latest.items() if s.run_dir is not None and s.run_dir.is_dir()}
 
     def stale() -> list[str]:
         shown = {str(row[1]): row for row in map(table.get_row_at, range(table.row_count))}

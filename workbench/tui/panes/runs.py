@@ -49,12 +49,12 @@ class RunsPane(Guarded, Vertical):
         Binding("space", "mark", "Mark"),
         Binding("c", "compare", "Compare"),
         Binding("u", "continue_run", "Continue"),
-        Binding("e", "export", "Export HF"),
-        Binding("b", "tensorboard", "TensorBoard"),
-        Binding("i", "use_init", "Use as init"),
+        Binding("e", "export", "Export"),
+        Binding("b", "tensorboard", "TensorBoard", show=False),  # a button; the footer is full at 80
+        Binding("i", "use_init", "Use as init", show=False),  # a button too
         Binding("slash", "filter", "Filter", key_display="/"),
-        Binding("n", "notes", "Notes/tags"),
-        Binding("R", "rename", "Rename", key_display="R"),
+        Binding("n", "notes", "Notes"),
+        Binding("R", "rename", "Rename", key_display="R", show=False),  # in ? help
         Binding("delete", "trash", "Trash", key_display="del"),
         Binding("z", "restore", "Restore", show=False),
         Binding("g", "refresh", "Refresh", show=False),  # it refreshes by itself; a button too

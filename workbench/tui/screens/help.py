@@ -19,7 +19,8 @@ PANES = (
     (
         "1 Presets",
         "Browse bundled and workspace presets; edit one as a form (each field has its help, "
-        "limits and an error shown right at the field); save as, duplicate, diff two presets "
+        "limits and an error shown right at the field); s saves a workspace preset in place "
+        "(comments kept), a saves as, n renames, d duplicates under a name; diff two presets "
         "side by side; use one for training.",
     ),
     (
