@@ -214,7 +214,24 @@ class BertModel(nn.Module):
         return BertOutput(encoded.padded(), pooled)
 
 
-class BertForPreTraining(nn.Module):
+class FillsMasks:
+    """`mask_logits` for a model with a `bert` backbone and an `mlm` head tied to its words."""
+
+    bert: BertModel
+    mlm: MaskedLMHead
+
+    def mask_logits(
+        self,
+        input_ids: torch.Tensor,
+        token_type_ids: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """Vocabulary logits at every position, [batch, length, vocab] (fill-mask, probes)."""
+        encoded = self.bert.encode(input_ids, token_type_ids, attention_mask)
+        return self.mlm(encoded.padded(), self.bert.embeddings.word.weight)
+
+
+class BertForPreTraining(FillsMasks, nn.Module):
     """BERT pre-training: masked-LM + next-sentence prediction; loss = mean MLM CE + NSP CE."""
 
     def __init__(self, config: BertConfig, **backbone_options: object) -> None:
@@ -252,18 +269,8 @@ class BertForPreTraining(nn.Module):
             mlm_targets=mlm.targets,
         )
 
-    def mask_logits(
-        self,
-        input_ids: torch.Tensor,
-        token_type_ids: torch.Tensor | None = None,
-        attention_mask: torch.Tensor | None = None,
-    ) -> torch.Tensor:
-        """Vocabulary logits at every position, [batch, length, vocab] (fill-mask, probes)."""
-        encoded = self.bert.encode(input_ids, token_type_ids, attention_mask)
-        return self.mlm(encoded.padded(), self.bert.embeddings.word.weight)
 
-
-class BertForMaskedLM(nn.Module):
+class BertForMaskedLM(FillsMasks, nn.Module):
     """Masked-LM only (RoBERTa style): no pooler, no NSP."""
 
     def __init__(self, config: BertConfig, **backbone_options: object) -> None:
@@ -283,16 +290,6 @@ class BertForMaskedLM(nn.Module):
     ) -> MaskedLMOutput:
         encoded = self.bert.encode(input_ids, token_type_ids, attention_mask)
         return _masked_lm(self.mlm, self.bert, encoded, labels, full_logits, self.training)
-
-    def mask_logits(
-        self,
-        input_ids: torch.Tensor,
-        token_type_ids: torch.Tensor | None = None,
-        attention_mask: torch.Tensor | None = None,
-    ) -> torch.Tensor:
-        """Vocabulary logits at every position, [batch, length, vocab] (fill-mask, probes)."""
-        encoded = self.bert.encode(input_ids, token_type_ids, attention_mask)
-        return self.mlm(encoded.padded(), self.bert.embeddings.word.weight)
 
 
 class BertForSequenceClassification(nn.Module):
