@@ -1,6 +1,7 @@
-"""The Runs tab organises runs through its API (issue #13 item 7): search, notes and tags,
-rename, move to the trash (after a confirmation step) and restore; start and duration columns.
-On run folders the real tracker wrote (kit.fixed_runs), apart from the shared finished runs."""
+"""Journey 5 (docs/journeys.md), the web steps: the Runs tab organises runs through its API
+(issue #13 item 7): search, notes and tags, rename, move to the trash (after a confirmation
+step) and restore; start and duration columns. On run folders the real tracker wrote
+(kit.fixed_runs), apart from the shared finished runs."""
 
 from __future__ import annotations
 
