@@ -86,3 +86,36 @@ def test_unexpected_exception_exits_1_with_traceback(tmp_path):
     )
     assert done.returncode == 1
     assert "Traceback" in done.stderr and "ZeroDivisionError: a bug" in done.stderr
+
+
+def test_workspace_option_runs_any_verb_in_that_workspace(tmp_path, capsys, monkeypatch):
+    """`bertbench --workspace DIR VERB` (or $BERTBENCH_WORKSPACE) uses DIR's presets/ and runs/,
+    the folders the TUI and the web panel of that workspace use."""
+    from kit.fixed_runs import write_run
+
+    monkeypatch.chdir(tmp_path)  # main() moves into the workspace; the test's cwd comes back
+    monkeypatch.delenv("BERTBENCH_WORKSPACE", raising=False)
+    ws = tmp_path / "bench"
+    assert main(["--workspace", str(ws), "presets", "new", "mine", "--from", "quickstart"]) == 0
+    assert (ws / "presets" / "mine.toml").is_file()
+    assert not (tmp_path / "presets").exists()
+    monkeypatch.chdir(tmp_path)
+    capsys.readouterr()
+    assert main(["--workspace", str(ws), "presets", "list"]) == 0
+    listed = capsys.readouterr().out
+    assert any("mine" in line and "local" in line for line in listed.splitlines()), listed
+
+    write_run(ws, "base", day=1, lr=1e-3)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("BERTBENCH_WORKSPACE", str(ws))
+    assert main(["runs", "list"]) == 0
+    assert "base-20260101T000000Z" in capsys.readouterr().out
+    # A relative path on the command line is relative to the workspace.
+    monkeypatch.chdir(tmp_path)
+    assert main(["presets", "show", "presets/mine.toml"]) == 0
+    assert 'name = "mine"' in capsys.readouterr().out
+
+    # A workspace that cannot be made is one clear line.
+    (tmp_path / "file").write_text("x")
+    assert main(["--workspace", str(tmp_path / "file" / "ws"), "runs", "list"]) == 2
+    assert "error: --workspace" in capsys.readouterr().err
