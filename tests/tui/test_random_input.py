@@ -185,11 +185,17 @@ async def views_show_the_ends(pilot: Any, app: BertbenchApp) -> None:
     latest = {name: s for name, s in latest.items() if s.run_dir is not None and s.run_dir.is_dir()}
 
     def stale() -> list[str]:
-        shown = {str(row[1]): row for row in map(table.get_row_at, range(table.row_count))}
+        # The columns depend on the width (step is left out when narrow): find them by key.
+        keys = [str(column.key.value) for column in table.ordered_columns]
+        at = {key: keys.index(key) for key in ("run", "status", "step") if key in keys}
+        shown = {str(r[at["run"]]): r for r in map(table.get_row_at, range(table.row_count))}
         wrong = []
         for name, status in latest.items():
             row = shown.get(name)
-            if row is None or row[3] != status.status or row[4].split("/")[0] != str(status.step):
+            ok = row is not None and row[at["status"]] == status.status
+            if ok and "step" in at:
+                ok = str(row[at["step"]]).split("/")[0] == str(status.step)
+            if not ok:
                 wrong.append(f"{name}: {status.status} at {status.step}, the table: {row}")
         return wrong
 
