@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pytest
 from kit.tui_runs import finetune_sections, tiny_preset, wait_for
-from textual.widgets import DataTable, Input, Select, Static, TabbedContent
+from textual.widgets import Checkbox, DataTable, Input, Select, Static, TabbedContent
 
 from workbench.services import Services
 from workbench.tui.app import BertbenchApp
 from workbench.tui.panes.playground import TryPane
 from workbench.tui.panes.runs import RunsPane
+from workbench.tui.screens.run_export import RunExportScreen
 from workbench.tui.widgets.curves import CurvePlot
 
 
@@ -74,10 +75,39 @@ async def test_runs_pane_lists_compares_and_exports(trained_ws: tuple[Path, str,
         info = app.services.tensorboard.running
         assert info is not None and info.logdir == root / "runs" / current / "tensorboard"
         app.services.tensorboard.stop()
+        # Export asks the folder under exports/ (the run id suggested) and names the step.
         await pilot.press("e")
+        await wait_for(pilot, lambda: isinstance(app.screen, RunExportScreen))
+        dialog = app.screen
+        assert dialog.query_one("#export-name", Input).value == current
+        assert "checkpoint at step" in str(dialog.query_one("#export-what", Static).render())
+        await pilot.press("enter")
         await wait_for(pilot, lambda: "exported" in str(message.render()))
         assert "from its checkpoint at step" in str(message.render())
         assert (root / "exports" / current / "config.json").is_file()
+
+        # Another name; then that name again is refused in the dialog until Overwrite is ticked.
+        async def export_as(name: str) -> tuple[RunExportScreen, Static]:
+            await pilot.press("e")
+            await wait_for(pilot, lambda: isinstance(app.screen, RunExportScreen))
+            dialog = app.screen
+            assert isinstance(dialog, RunExportScreen)
+            dialog.query_one("#export-name", Input).value = name
+            return dialog, dialog.query_one("#export-where", Static)
+
+        _, where = await export_as("mine")
+        await wait_for(pilot, lambda: str(where.render()) == "→ exports/mine/")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: not isinstance(app.screen, RunExportScreen))
+        dialog, where = await export_as("mine")
+        await wait_for(pilot, lambda: "already exists" in str(where.render()))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "✗" in str(where.render()))
+        assert app.screen is dialog  # refused: the dialog stays
+        dialog.query_one("#export-overwrite", Checkbox).value = True
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: not isinstance(app.screen, RunExportScreen))
+        assert (root / "exports" / "mine" / "config.json").is_file()
 
 
 @pytest.mark.asyncio

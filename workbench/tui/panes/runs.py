@@ -9,6 +9,7 @@ Everything that reads runs imports the engine or touches the disk, so it runs in
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from textual import on, work
@@ -24,6 +25,7 @@ from workbench.services.live import RUN_COLUMNS, config_rows, run_rows
 from workbench.tui.guard import Guarded, guarded
 from workbench.tui.idle_gc import freeze_loaded_objects
 from workbench.tui.messages import RunsChanged, RunStarted, UseInPreset
+from workbench.tui.screens.run_export import RunExportScreen
 from workbench.tui.screens.run_notes import RunNotesScreen
 from workbench.tui.screens.run_rename import RunRenameScreen
 from workbench.tui.screens.run_trash import RunTrashScreen
@@ -373,8 +375,7 @@ class RunsPane(Guarded, Vertical):
     def action_export(self) -> None:
         run = self._target()
         if run is not None:
-            self._say(f"exporting {run}...")
-            self._export(run)
+            self._ask_export(run)
 
     @on(Button.Pressed, "#runs-export")
     def _export_pressed(self) -> None:
@@ -382,11 +383,27 @@ class RunsPane(Guarded, Vertical):
 
     @work(thread=True, exclusive=True, group="runs-export")
     @guarded("could not export {run}", show="_say_error")
-    def _export(self, run: str) -> None:
-        step = self.services.runs.export_step(run)
-        folder = self.services.runs.export_hf(run, overwrite=True)
+    def _ask_export(self, run: str) -> None:
+        step = self.services.runs.export_step(run)  # reads the checkpoint folder: a thread
+        self.app.call_from_thread(self._open_export, run, step)
+
+    def _open_export(self, run: str, step: int | None) -> None:
+        library = self.services.runs
         at = f" from its checkpoint at step {step}" if step is not None else ""
-        self.app.call_from_thread(self._say, f"exported {run}{at} (HuggingFace format) to {folder}")
+
+        def exported(folder: Path | None) -> None:
+            if folder is not None:
+                self._say(f"exported {run}{at} (HuggingFace format) to {folder}")
+
+        self.app.push_screen(
+            RunExportScreen(
+                run,
+                step,
+                self.services.workspace.root / "exports",
+                lambda name, overwrite: library.export_hf(run, name, overwrite=overwrite),
+            ),
+            exported,
+        )
 
     def action_tensorboard(self) -> None:
         run = self._target()
