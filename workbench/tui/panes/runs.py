@@ -375,6 +375,7 @@ class RunsPane(Guarded, Vertical):
     def action_export(self) -> None:
         run = self._target()
         if run is not None:
+            self._say(f"reading {run}'s checkpoints…")
             self._ask_export(run)
 
     @on(Button.Pressed, "#runs-export")
