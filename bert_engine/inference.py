@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -353,7 +354,10 @@ class Predictor:
         if top_k < 1:
             raise InputError(f"top_k must be at least 1, got {top_k}")
         _check_texts(texts, None)
-        mask_token = self.tokenizer.id_to_token(mask_id)
+        mask_token = self.tokenizer.id_to_token(mask_id) or "[MASK]"
+        # `[mask]` or `[Mask]` typed by hand means the mask too (a lower-casing tokenizer would
+        # otherwise cut it into `[ ma ##s ##k ]` and predict nothing).
+        texts = [spell_masks(text, mask_token) for text in texts]
         out: list[FillMaskResult] = []
         for start, batch, enc in self._batches(texts, None):
             ids = batch["input_ids"]
@@ -391,6 +395,11 @@ class Predictor:
                     )
                 out.append(FillMaskResult(texts[start + row], tokens, masks))
         return out
+
+
+def spell_masks(text: str, mask_token: str) -> str:
+    """`text` with every case-variant of the mask token (`[mask]`, `[Mask]`) written exactly."""
+    return re.sub(re.escape(mask_token), lambda _: mask_token, text, flags=re.IGNORECASE)
 
 
 def _check_texts(texts: Sequence[str], pairs: Sequence[str] | None) -> None:

@@ -105,6 +105,17 @@ def test_fill_mask_matches_the_mlm_head(mlm_run: Path) -> None:
             ]
 
 
+def test_fill_mask_takes_the_mask_in_any_case(mlm_run: Path) -> None:
+    predictor = Predictor.from_run(mlm_run)
+    typed, exact = predictor.fill_mask(["a [mask] of [Mask] bread", "a [MASK] of [MASK] bread"])
+    assert typed.tokens == exact.tokens and typed.text == exact.text
+    assert [m.position for m in typed.masks] == [m.position for m in exact.masks]
+    assert len(typed.masks) == 2
+    assert [c.token_id for c in typed.masks[0].candidates] == [
+        c.token_id for c in exact.masks[0].candidates
+    ]
+
+
 def test_errors(tmp_path: Path, classifier_run: Path, mlm_run: Path) -> None:
     with pytest.raises(RunError, match="does not exist"):
         Predictor.from_run(tmp_path / "nope")
