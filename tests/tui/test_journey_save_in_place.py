@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import tomllib
 from kit.tui import settle, started
+from kit.tui_presets import open_preset, opened
 from textual.widgets import DataTable, Input, OptionList
 
 from workbench.tui.app import BertbenchApp
@@ -17,18 +18,6 @@ from workbench.tui.screens.preset_confirm import ConfirmScreen
 from workbench.tui.screens.preset_diff import DiffScreen
 from workbench.tui.screens.preset_save import SaveAsScreen
 from workbench.tui.widgets.field_row import FieldRow, field_id
-
-
-async def open_preset(pilot, pane: PresetsPane, name: str) -> None:  # noqa: ANN001
-    await settle(pilot, lambda: any(e.name == name for e in pane.entries))
-    index = next(i for i, e in enumerate(pane.entries) if e.name == name)
-    pane.query_one("#preset-list", OptionList).highlighted = index
-    await settle(pilot, lambda: pane.current is not None and pane.current.name == name)
-    await settle(pilot, lambda: pane.validation is not None and bool(pane.loaded))
-
-
-def opened(pane: PresetsPane, name: str) -> bool:
-    return pane.current is not None and pane.current.name == name and bool(pane.loaded)
 
 
 @pytest.mark.asyncio

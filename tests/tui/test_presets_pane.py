@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import tomllib
 from kit.tui import idle, settle, started
+from kit.tui_presets import open_preset, row, show_section
 from textual import events
 from textual.widgets import DataTable, Input, OptionList, Select, Static, TabbedContent
 
@@ -14,25 +15,7 @@ from workbench.tui.app import BertbenchApp
 from workbench.tui.panes.presets import PresetsPane
 from workbench.tui.screens.preset_diff import DiffScreen
 from workbench.tui.screens.preset_save import SaveAsScreen
-from workbench.tui.widgets.field_row import FieldRow, field_id
-
-
-async def open_preset(pilot, pane: PresetsPane, name: str) -> None:  # noqa: ANN001
-    await settle(pilot, lambda: bool(pane.entries))
-    index = next(i for i, e in enumerate(pane.entries) if e.name == name)
-    pane.query_one("#preset-list", OptionList).highlighted = index
-    await settle(pilot, lambda: pane.current is not None and pane.current.name == name)
-    await settle(pilot, lambda: pane.validation is not None and bool(pane.loaded))
-
-
-async def show_section(pilot, pane: PresetsPane, section: str) -> None:  # noqa: ANN001
-    names = [s.name for s in pane.sections]
-    pane.query_one("#preset-sections", OptionList).highlighted = names.index(section)
-    await settle(pilot, lambda: pane.section == section)
-
-
-def row(pane: PresetsPane, path: str) -> FieldRow:
-    return pane.query_one(f"#row-{field_id(path)}", FieldRow)
+from workbench.tui.widgets.field_row import FieldRow
 
 
 @pytest.mark.asyncio
