@@ -12,6 +12,7 @@ Both give BERT's math: softmax(q k^T / sqrt(head_size)) v over the real tokens o
 from __future__ import annotations
 
 import importlib
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -220,6 +221,20 @@ class SelfAttention(nn.Module):
         # SDPA scales by 1/sqrt(head_size), BERT's scaling; the boolean key mask drops padding.
         out = F.scaled_dot_product_attention(q, k, v, attn_mask=key_mask, dropout_p=dropout_p)
         return out.transpose(1, 2).flatten(-2)
+
+    def with_probabilities(
+        self, x: torch.Tensor, key_mask: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The padded forward with the attention spelled out, for looking at it (no dropout;
+        `forward` keeps the fused kernel for training): x [batch, length, hidden] ->
+        (output [batch, length, hidden], probabilities [batch, heads, length, length])."""
+        heads = (self.num_heads, self.head_size)
+        q, k, v = (t.unflatten(-1, heads).transpose(1, 2) for t in self.qkv(x).chunk(3, dim=-1))
+        scores = q @ k.transpose(-2, -1) / math.sqrt(self.head_size)
+        if key_mask is not None:  # padding keys get no weight
+            scores = scores.masked_fill(~key_mask, float("-inf"))
+        probabilities = scores.softmax(dim=-1)
+        return (probabilities @ v).transpose(1, 2).flatten(-2), probabilities
 
 
 class AttentionOutput(nn.Module):

@@ -28,6 +28,13 @@ class EncoderLayer(nn.Module):
         x = self.attention_output(self.attention(x, key_mask, unpadded), x)
         return self.feed_forward(x)
 
+    def with_probabilities(
+        self, x: torch.Tensor, key_mask: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """`forward` in the padded layout, also returning the attention probabilities."""
+        attended, probabilities = self.attention.with_probabilities(x, key_mask)
+        return self.feed_forward(self.attention_output(attended, x)), probabilities
+
 
 class Encoder(nn.Module):
     def __init__(self, config: BertConfig, attention_backend: str = "auto") -> None:

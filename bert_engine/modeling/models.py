@@ -175,6 +175,28 @@ class BertModel(nn.Module):
         x = self.embeddings(layout.input_ids, layout.token_type_ids, layout.position_ids)
         return Encoded(self.encoder(x, layout.key_mask, layout.unpadded), layout.unpadded)
 
+    def attentions(
+        self,
+        input_ids: torch.Tensor,
+        token_type_ids: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+    ) -> list[torch.Tensor]:
+        """Each layer's attention probabilities, [batch, heads, length, length] (a row: how a
+        query token spreads its attention over the keys; padding keys get 0). A separate,
+        padded pass with the softmax spelled out: the training path is untouched."""
+        check_inputs(self.config, input_ids, token_type_ids, attention_mask)
+        batch, length = input_ids.shape
+        if token_type_ids is None:
+            token_type_ids = torch.zeros_like(input_ids)
+        position_ids = torch.arange(length, device=input_ids.device).expand(batch, length)
+        key_mask = None if attention_mask is None else attention_mask.bool()[:, None, None, :]
+        x = self.embeddings(input_ids, token_type_ids, position_ids)
+        found = []
+        for layer in self.encoder.layers:
+            x, probabilities = layer.with_probabilities(x, key_mask)
+            found.append(probabilities)
+        return found
+
     def layout(
         self,
         input_ids: torch.Tensor,
