@@ -340,6 +340,21 @@ class Predictor:
         return out
 
     @torch.no_grad()
+    def attention(self, text: str, pair: str | None = None) -> AttentionMap:
+        """Every layer's and head's attention over the tokens of one text (or text pair), as
+        the model reads it (truncated to the run's length)."""
+        _check_texts([text], None if pair is None else [pair])
+        backbone = getattr(self.model, "bert", None)
+        if backbone is None or not hasattr(backbone, "attentions"):
+            raise RunError(f"{self.run_dir or 'this model'} has no BERT encoder to look into")
+        _, batch, enc = self._batches([text], None if pair is None else [pair])[0]
+        layers = backbone.attentions(**batch)
+        n = int(enc.lengths[0])
+        probabilities = torch.stack([p[0, :, :n, :n] for p in layers]).float().cpu()
+        tokens = [self.tokenizer.id_to_token(int(i)) or "" for i in enc.input_ids[0][:n]]
+        return AttentionMap(text, tokens, probabilities)
+
+    @torch.no_grad()
     def fill_mask(self, texts: Sequence[str], top_k: int = 5) -> list[FillMaskResult]:
         """For each ``[MASK]`` in each text, the ``top_k`` most probable tokens."""
         if self.is_classifier or not hasattr(self.model, "mlm"):
@@ -395,6 +410,22 @@ class Predictor:
                     )
                 out.append(FillMaskResult(texts[start + row], tokens, masks))
         return out
+
+
+@dataclass(frozen=True)
+class AttentionMap:
+    """Where each token looks: `probabilities[layer, head, query, key]` over `tokens`."""
+
+    text: str
+    tokens: list[str]
+    probabilities: torch.Tensor  # [layers, heads, tokens, tokens], float32 on the CPU
+
+    def row(self, layer: int, head: int | None, query: int) -> list[float]:
+        """How token `query` spreads its attention over the tokens (one head, or the mean of
+        all heads when `head` is None); sums to 1."""
+        weights = self.probabilities[layer, :, query]
+        chosen = weights.mean(0) if head is None else weights[head]
+        return [float(v) for v in chosen]
 
 
 def spell_masks(text: str, mask_token: str) -> str:

@@ -143,3 +143,23 @@ def test_errors(tmp_path: Path, classifier_run: Path, mlm_run: Path) -> None:
     weights.write_bytes(weights.read_bytes()[:100])
     with pytest.raises(RunError, match="model.safetensors: cannot read the weights"):
         Predictor.from_run(broken)
+
+
+def test_attention_of_a_text_for_a_classifier_and_a_pretraining_run(
+    classifier_run: Path, mlm_run: Path
+) -> None:
+    for run in (classifier_run, mlm_run):
+        predictor = Predictor.from_run(run)
+        seen = predictor.attention("the cat sat on the mat")
+        enc = predictor.tokenizer.encode("the cat sat on the mat")
+        assert seen.tokens == enc.tokens
+        n = len(enc.tokens)
+        config = predictor.model.config
+        assert tuple(seen.probabilities.shape) == (config.num_layers, config.num_heads, n, n)
+        with torch.no_grad():
+            direct = predictor.model.bert.attentions(torch.tensor([enc.ids]))
+        torch.testing.assert_close(seen.probabilities[-1], direct[-1][0])
+        row = seen.row(0, None, 0)
+        assert len(row) == n and sum(row) == pytest.approx(1.0, abs=1e-5)
+        last = config.num_layers - 1
+        assert seen.row(last, 0, 2) == pytest.approx(seen.probabilities[last, 0, 2].tolist())
