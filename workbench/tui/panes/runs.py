@@ -50,7 +50,8 @@ class RunsPane(Guarded, Vertical):
         Binding("c", "compare", "Compare"),
         Binding("u", "continue_run", "Continue"),
         Binding("e", "export", "Export"),
-        Binding("b", "tensorboard", "TensorBoard", show=False),  # a button; the footer is full at 80
+        # b: a button too; the footer is full at 80 columns
+        Binding("b", "tensorboard", "TensorBoard", show=False),
         Binding("i", "use_init", "Use as init", show=False),  # a button too
         Binding("slash", "filter", "Filter", key_display="/"),
         Binding("n", "notes", "Notes"),
@@ -367,8 +368,8 @@ class RunsPane(Guarded, Vertical):
     @guarded("could not continue {run}", show="_say_error")
     def _continue(self, run: str) -> None:
         run_id = self.services.manager.continue_run(run)
-        self.app.call_from_thread(self._say, f"continuing {run}: see the Train tab")
-        self.app.post_message(RunStarted(run_id))
+        self.app.call_from_thread(self._say, f"continuing {run} in the Train tab")
+        self.app.post_message(RunStarted(run_id, show=True))  # the app shows the Train tab
 
     def action_export(self) -> None:
         run = self._target()
