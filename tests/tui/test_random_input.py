@@ -10,6 +10,9 @@ screen, checked every CHECK_EVERY events, equals its file unless the sequence ty
 Three seeds by default; `BERTBENCH_FUZZ_SEEDS=20` runs seeds 0-19, `BERTBENCH_FUZZ_SEED=7`
 replays seed 7 alone (a failure prints its seed and its numbered events).
 
+Pre-train and Fine-tune open the start dialog; the sequence starts a run from it as a user does
+(Enter in its name box, ctrl+s, or a click on Start) and leaves it with Escape or Cancel; what it
+types into the overrides box is checked there (a garbled line keeps the dialog open).
 Runs the sequence starts (Pre-train, Fine-tune, Continue) get the tiny model's overrides, so
 a press of `t` on a bundled preset trains for seconds, not hours; the manager trains one run
 at a time, so they queue behind the first one as they would for a user.
@@ -29,7 +32,7 @@ import pytest
 from kit.services import tiny_overrides, write_labelled
 from kit.tui import started, wait_for
 from kit.tui_fuzz import Driver, Event, format_events, make_events
-from kit.tui_runs import tiny_preset
+from kit.tui_runs import confirm_start, tiny_preset
 from textual.widgets import DataTable, Input, Select
 
 from workbench.tui.app import BertbenchApp
@@ -97,6 +100,7 @@ async def start_main_run(pilot: Any, app: BertbenchApp) -> str:
     pane.query_one("#train-preset", Select).value = "tiny"
     await pilot.pause()
     pane.action_start("pretrain")
+    await confirm_start(pilot)  # the start dialog: no overrides, Start
     await wait_for(pilot, lambda: pane.live.step >= 1, what="the tiny run trains")
     assert pane.run_id is not None
     await pilot.press("1")

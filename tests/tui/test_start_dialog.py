@@ -126,22 +126,26 @@ async def test_the_start_dialog_runs_with_overrides_for_this_run_only(tmp_path: 
         assert pane.live.step == 4
         first = pane.run_id
 
-        # Esc cancels: no run starts. The next dialog of the preset holds the last overrides.
+        # Esc cancels: no run starts. The next dialog of the preset holds the last overrides
+        # (of a start or a cancel).
         pane.focus()
         await pilot.press("t")
         await wait_for(pilot, lambda: isinstance(app.screen, StartRunScreen), what="dialog 2")
         again = app.screen
-        assert again.query_one("#start-overrides", TextArea).text == area.text
+        kept = again.query_one("#start-overrides", TextArea)
+        assert kept.text == area.text
+        kept.text = "pretrain.max_steps=5\ndata.batch_size=4"  # kept though cancelled
+        await pilot.pause()
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.screen is not again, what="the dialog closes")
         await pilot.pause(0.3)
         assert pane.run_id == first and len(app.services.manager.runs()) == 1
-        # A second start is quick: the button, then Start with what it holds.
+        # A second start is quick: the button, then Start with what the box holds.
         await pilot.click("#train-pretrain")
         await confirm_start(pilot)
         await wait_for(pilot, lambda: pane.run_id != first and not pane.live.active)
         second = app.services.manager.status(pane.run_id)
-        assert second.status == "finished" and second.step == 4
+        assert second.status == "finished" and second.step == 5
     assert preset_file.read_bytes() == before  # the preset file is unchanged
 
 

@@ -8,6 +8,7 @@ second, so a flood of fast steps or a slow step never stalls the interface.
 
 from __future__ import annotations
 
+import functools
 import gc
 import os
 import sys
@@ -176,7 +177,6 @@ class TrainPane(Guarded, Vertical):
         def chosen(request: StartRequest | None) -> None:
             if request is None:
                 return
-            self._last_overrides[preset] = request.text
             self._show_error("")
             self.query_one("#train-run", Static).update(f"starting {kind} from {preset}...")
             self._start(kind, preset, request.overrides, request.name)
@@ -186,6 +186,7 @@ class TrainPane(Guarded, Vertical):
             kind,
             lambda text: check_overrides(presets, preset, text),
             text=self._last_overrides.get(preset, ""),
+            remember=functools.partial(self._last_overrides.__setitem__, preset),
         )
         self.app.push_screen(screen, chosen)
 

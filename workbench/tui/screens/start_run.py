@@ -24,7 +24,7 @@ from workbench.services.workspace import WorkspaceError
 from workbench.tui.guard import Guarded, guarded
 
 KIND_WORDS = {"pretrain": "Pre-train", "finetune": "Fine-tune"}
-PLACEHOLDER = "e.g.\npretrain.max_steps=20\ndata.batch_size=8"
+PLACEHOLDER = "pretrain.max_steps=20\ndata.batch_size=8"
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,8 @@ class StartRequest:
 
 class StartRunScreen(Guarded, ModalScreen[StartRequest | None]):
     """Dismisses with a `StartRequest`, or None when cancelled. `check(text)` checks the
-    overrides on the preset (an `OverrideCheck`); with problems the dialog stays open."""
+    overrides on the preset (an `OverrideCheck`); with problems the dialog stays open.
+    `remember(text)` is handed the overrides box as the dialog closes, either way."""
 
     DEFAULT_CSS = """
     StartRunScreen {
@@ -62,7 +63,10 @@ class StartRunScreen(Guarded, ModalScreen[StartRequest | None]):
         max-height: 6;
     }
     StartRunScreen.-short #start-error-scroll {
-        max-height: 3;
+        max-height: 5;
+    }
+    StartRunScreen.-short #start-what {
+        margin-bottom: 0;
     }
     #start-error {
         color: $text-error;
@@ -83,18 +87,19 @@ class StartRunScreen(Guarded, ModalScreen[StartRequest | None]):
         *,
         text: str = "",
         name: str = "",
+        remember: Callable[[str], None] | None = None,
     ) -> None:
         super().__init__()
         self.preset, self.kind, self.check = preset, kind, check
-        self.text, self.name_text = text, name
+        self.text, self.name_text, self.remember = text, name, remember
 
     def compose(self) -> ComposeResult:
         words = KIND_WORDS.get(self.kind, self.kind)
         with Vertical(id="start-box", classes="modal-box"):
             yield Label(f"{words} from {self.preset}", id="start-title", classes="modal-title")
             yield Static(
-                f"preset [b]{self.preset}[/b] · kind [b]{self.kind}[/b] · the overrides apply "
-                "to this run only (the preset file is not changed)",
+                f"preset [b]{self.preset}[/b] · kind [b]{self.kind}[/b] · overrides apply to "
+                "this run only, the preset file stays as it is",
                 id="start-what",
             )
             yield Label("Run name (optional; default: the preset's)")
@@ -103,6 +108,7 @@ class StartRunScreen(Guarded, ModalScreen[StartRequest | None]):
             )
             yield Label("Overrides, one key=value per line (as the CLI's --set)")
             yield TextArea(self.text, id="start-overrides", soft_wrap=True, placeholder=PLACEHOLDER)
+            # Focusable (Tab) while it holds problems: a long list scrolls with the arrows.
             with VerticalScroll(id="start-error-scroll", can_focus=False):
                 yield Static("", id="start-error", markup=False)
             with Horizontal(classes="modal-buttons"):
@@ -131,12 +137,19 @@ class StartRunScreen(Guarded, ModalScreen[StartRequest | None]):
         if problems:
             self._error("\n".join(problems))
             return
+        self._remember(text)
         self.dismiss(StartRequest(text, list(check.overrides), name))
 
     @on(Button.Pressed, "#start-cancel")
     def action_cancel(self) -> None:
+        self._remember(self.query_one("#start-overrides", TextArea).text)
         self.dismiss(None)
+
+    def _remember(self, text: str) -> None:
+        if self.remember is not None:
+            self.remember(text)
 
     def _error(self, message: str) -> None:
         if self.is_current:
             self.query_one("#start-error", Static).update(message)
+            self.query_one("#start-error-scroll").can_focus = bool(message)
