@@ -189,11 +189,20 @@ async def views_show_the_ends(pilot: Any, app: BertbenchApp) -> None:
     latest = {name: s for name, s in latest.items() if s.run_dir is not None and s.run_dir.is_dir()}
 
     def stale() -> list[str]:
-        shown = {str(row[1]): row for row in map(table.get_row_at, range(table.row_count))}
+        # The cells by column name: under 100 columns the table has no kind or step column
+        # (runs.NARROW_COLUMNS), and then only the status is compared.
+        names = ("mark", *runs_pane.columns)
+        cells = (map(str, table.get_row_at(i)) for i in range(table.row_count))
+        rows = [dict(zip(names, row, strict=False)) for row in cells]
+        shown = {row["run"]: row for row in rows}
         wrong = []
         for name, status in latest.items():
             row = shown.get(name)
-            if row is None or row[3] != status.status or row[4].split("/")[0] != str(status.step):
+            if (
+                row is None
+                or row["status"] != status.status
+                or ("step" in row and row["step"].split("/")[0] != str(status.step))
+            ):
                 wrong.append(f"{name}: {status.status} at {status.step}, the table: {row}")
         return wrong
 
