@@ -149,7 +149,8 @@ async def fuzz(seed: int, events: list[Event], driver_box: list[Driver], workspa
             driver.summary = (
                 f"seed {seed} {size[0]}x{size[1]}: run {status.status} at step {status.step}, "
                 f"{driver.form_checks} form checks, {pane_generation(app)} presets opened, "
-                f"{len(driver.touched)} typed into, {len(driver.marks)} driver notes"
+                f"{len(driver.touched)} typed into, {len(driver.marks)} driver notes, "
+                f"{len(manager.runs())} run(s) started"
             )
             print(driver.summary)  # shown with -s, or in the report of a failure
             assert status.status in allowed, (
