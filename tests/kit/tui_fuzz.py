@@ -104,11 +104,12 @@ def pane_keys() -> list[str]:
     from workbench.tui.app import TABS, BertbenchApp
     from workbench.tui.screens.preset_diff import DiffScreen
     from workbench.tui.screens.preset_save import SaveAsScreen
+    from workbench.tui.screens.start_run import StartRunScreen
 
     keys = binding_keys(BertbenchApp.BINDINGS)
     for _, _, pane in TABS:
         keys |= binding_keys(pane.BINDINGS)
-    for screen in (DiffScreen, SaveAsScreen):
+    for screen in (DiffScreen, SaveAsScreen, StartRunScreen):
         keys |= binding_keys(screen.BINDINGS)
     return sorted(keys - FORBIDDEN - set(TAB_KEYS))
 

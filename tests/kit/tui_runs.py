@@ -9,7 +9,7 @@ from typing import Any
 from kit.services import tiny_preset_dict, write_labelled
 from kit.tui import wait_for, write_corpus
 
-__all__ = ["finetune_sections", "tiny_preset", "wait_for"]
+__all__ = ["confirm_start", "finetune_sections", "tiny_preset", "wait_for"]
 
 
 def tiny_preset(tmp: Path, name: str = "tiny", **sections: dict[str, Any]) -> Any:
@@ -27,3 +27,22 @@ def finetune_sections(tmp: Path, init: str) -> dict[str, dict[str, Any]]:
         "finetune": {"init": init, "epochs": 2, "lr": 1e-3, "device": "cpu", "precision": "fp32"},
         "classification": {"train": str(task), "max_seq_len": 32, "batch_size": 16},
     }
+
+
+async def confirm_start(pilot: Any, overrides: str = "", name: str = "") -> None:
+    """In the Train pane's start dialog (a key or a button just opened it): put `name` and
+    `overrides` in its boxes and press Start; back once the dialog has closed."""
+    from textual.widgets import Input, TextArea
+
+    from workbench.tui.screens.start_run import StartRunScreen
+
+    app = pilot.app
+    await wait_for(pilot, lambda: isinstance(app.screen, StartRunScreen), what="the dialog opens")
+    screen = app.screen
+    if overrides:
+        screen.query_one("#start-overrides", TextArea).text = overrides
+    if name:
+        screen.query_one("#start-name", Input).value = name
+    await pilot.pause()
+    await pilot.click("#start-ok")
+    await wait_for(pilot, lambda: app.screen is not screen, what="the start dialog closes")

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from kit.services import tiny_overrides, write_corpus
 from kit.tui import idle, settle, started
+from kit.tui_runs import confirm_start
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, OptionList, Select, Static
 
@@ -157,6 +158,7 @@ async def journey(pilot: Pilot[None], workspace: Path) -> None:
 
     # 6. Fine-tune, watch it end; Train shows the test accuracy.
     await pilot.click("#train-finetune")
+    await confirm_start(pilot)  # the start dialog: no overrides, Start
     side = app.query_one("#train-run", Static)
     await settle(pilot, lambda: "test accuracy" in str(side.render()), LIMIT)
     shown = str(side.render())

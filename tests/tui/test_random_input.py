@@ -10,6 +10,9 @@ screen, checked every CHECK_EVERY events, equals its file unless the sequence ty
 Three seeds by default; `BERTBENCH_FUZZ_SEEDS=20` runs seeds 0-19, `BERTBENCH_FUZZ_SEED=7`
 replays seed 7 alone (a failure prints its seed and its numbered events).
 
+Pre-train and Fine-tune open the start dialog; the sequence starts a run from it as a user does
+(Enter in its name box, ctrl+s, or a click on Start) and leaves it with Escape or Cancel; what it
+types into the overrides box is checked there (a garbled line keeps the dialog open).
 Runs the sequence starts (Pre-train, Fine-tune, Continue) get the tiny model's overrides, so
 a press of `t` on a bundled preset trains for seconds, not hours; the manager trains one run
 at a time, so they queue behind the first one as they would for a user.
@@ -29,7 +32,7 @@ import pytest
 from kit.services import tiny_overrides, write_labelled
 from kit.tui import started, wait_for
 from kit.tui_fuzz import Driver, Event, format_events, make_events
-from kit.tui_runs import tiny_preset
+from kit.tui_runs import confirm_start, tiny_preset
 from textual.widgets import DataTable, Input, Select
 
 from workbench.tui.app import BertbenchApp
@@ -97,6 +100,7 @@ async def start_main_run(pilot: Any, app: BertbenchApp) -> str:
     pane.query_one("#train-preset", Select).value = "tiny"
     await pilot.pause()
     pane.action_start("pretrain")
+    await confirm_start(pilot)  # the start dialog: no overrides, Start
     await wait_for(pilot, lambda: pane.live.step >= 1, what="the tiny run trains")
     assert pane.run_id is not None
     await pilot.press("1")
@@ -145,7 +149,8 @@ async def fuzz(seed: int, events: list[Event], driver_box: list[Driver], workspa
             driver.summary = (
                 f"seed {seed} {size[0]}x{size[1]}: run {status.status} at step {status.step}, "
                 f"{driver.form_checks} form checks, {pane_generation(app)} presets opened, "
-                f"{len(driver.touched)} typed into, {len(driver.marks)} driver notes"
+                f"{len(driver.touched)} typed into, {len(driver.marks)} driver notes, "
+                f"{len(manager.runs())} run(s) started"
             )
             print(driver.summary)  # shown with -s, or in the report of a failure
             assert status.status in allowed, (
@@ -185,17 +190,20 @@ async def views_show_the_ends(pilot: Any, app: BertbenchApp) -> None:
     latest = {name: s for name, s in latest.items() if s.run_dir is not None and s.run_dir.is_dir()}
 
     def stale() -> list[str]:
-        # The columns depend on the width (step is left out when narrow): find them by key.
-        keys = [str(column.key.value) for column in table.ordered_columns]
-        at = {key: keys.index(key) for key in ("run", "status", "step") if key in keys}
-        shown = {str(r[at["run"]]): r for r in map(table.get_row_at, range(table.row_count))}
+        # The cells by column name: under 100 columns the table has no kind or step column
+        # (runs.NARROW_COLUMNS), and then only the status is compared.
+        names = ("mark", *runs_pane.columns)
+        cells = (map(str, table.get_row_at(i)) for i in range(table.row_count))
+        rows = [dict(zip(names, row, strict=False)) for row in cells]
+        shown = {row["run"]: row for row in rows}
         wrong = []
         for name, status in latest.items():
             row = shown.get(name)
-            ok = row is not None and row[at["status"]] == status.status
-            if ok and "step" in at:
-                ok = str(row[at["step"]]).split("/")[0] == str(status.step)
-            if not ok:
+            if (
+                row is None
+                or row["status"] != status.status
+                or ("step" in row and row["step"].split("/")[0] != str(status.step))
+            ):
                 wrong.append(f"{name}: {status.status} at {status.step}, the table: {row}")
         return wrong
 

@@ -21,7 +21,7 @@ import pytest
 from kit.fixed_runs import events, write_run
 from kit.tui import sentences, settle, started
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input, OptionList, Select
+from textual.widgets import DataTable, Input, OptionList, Select, TextArea
 
 from workbench.services import Classification, FillMaskOutput, MaskFill, Services
 from workbench.services.live import results_line
@@ -32,6 +32,7 @@ from workbench.tui.panes.runs import RunsPane
 from workbench.tui.panes.tokenizer import TokenizerPane
 from workbench.tui.panes.train import TrainPane
 from workbench.tui.screens.preset_diff import DiffScreen
+from workbench.tui.screens.start_run import StartRunScreen
 from workbench.tui.widgets.field_row import FieldRow, field_id
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((140, 40), id="140x40")]
@@ -174,6 +175,30 @@ def test_train_finished_run(runs_ws: Path, snap_compare: Any, size: tuple[int, i
         await settle(pilot, lambda: pane._drawn == pane.live.version)
 
     assert shoot(snap_compare, runs_ws, size, before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_train_start_dialog(workspace: Path, snap_compare: Any, size: tuple[int, int]) -> None:
+    """The start dialog of the Train pane with overrides that need fixing: each problem
+    names its line; the buttons fit at 80x24."""
+
+    async def before(pilot: Pilot) -> None:
+        await started(pilot)
+        await pilot.press("3")
+        pane = pilot.app.query_one(TrainPane)
+        select = pane.query_one("#train-preset", Select)
+        await settle(pilot, lambda: select.value == "quickstart")
+        pane.action_start("pretrain")
+        await settle(pilot, lambda: isinstance(pilot.app.screen, StartRunScreen))
+        screen = pilot.app.screen
+        screen.query_one(
+            "#start-overrides", TextArea
+        ).text = "pretrain.max_step=20\ndata.batch_size=8"
+        await pilot.press("ctrl+s")
+        error = screen.query_one("#start-error")
+        await settle(pilot, lambda: "to fix" in str(error.render()))
+
+    assert shoot(snap_compare, workspace, size, before)
 
 
 @pytest.mark.parametrize("size", SIZES)

@@ -9,7 +9,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from kit.tui_runs import tiny_preset, wait_for
+from kit.tui_runs import confirm_start, tiny_preset, wait_for
 from textual.widgets import DataTable, Select, Static, TabbedContent
 
 from workbench.tui.app import BertbenchApp
@@ -35,6 +35,7 @@ async def test_a_short_pretraining_runs_to_the_end(tmp_path: Path) -> None:
         select.value = "tiny"
         await pilot.pause()
         await pilot.click("#train-pretrain")
+        await confirm_start(pilot)
         await wait_for(pilot, lambda: pane.run_id is not None and not pane.live.active)
         assert pane.live.status == "finished", pane.live.error
         figures = pane.query_one("#train-figures")
@@ -60,6 +61,7 @@ async def test_pause_resume_stop_and_continue(tmp_path: Path) -> None:
         pane.query_one("#train-preset", Select).value = "tiny"
         await pilot.pause()
         await pilot.click("#train-pretrain")
+        await confirm_start(pilot)
         await wait_for(pilot, lambda: pane.live.step >= 2)
         pause = pane.query_one("#train-pause")
         # The buttons follow the run on the redraw timer: click once it has enabled Pause.
@@ -102,11 +104,12 @@ async def test_pause_resume_stop_and_continue(tmp_path: Path) -> None:
         table.focus()
         await pilot.press("u")
         await wait_for(pilot, lambda: pane.run_id not in (None, first) and pane.live.step > 0)
+        # Continue shows the Train tab, following the continued run.
+        assert app.query_one(TabbedContent).active == "train"
         assert any("resumed from a checkpoint" in line for line in pane.live.log)
         steps = pane.live.series["train/loss"][0]
         assert steps[0] == 1 and steps == sorted(set(steps))  # the history, each step once
         assert [line for line in pane.live.log if line.startswith("history: ")]
-        await pilot.press("x")  # the Runs pane has no stop: the key goes nowhere
         app.services.manager.stop(pane.run_id, wait=True, timeout=180)
         await wait_for(pilot, lambda: not pane.live.active)
         assert pane.live.status == "stopped" and pane.live.step >= stopped_at
@@ -122,6 +125,7 @@ async def test_a_preset_without_finetune_tables_shows_a_clear_error(tmp_path: Pa
         pane.query_one("#train-preset", Select).value = "tiny"
         await pilot.pause()
         await pilot.click("#train-finetune")
+        await confirm_start(pilot)
         error = pane.query_one("#train-error")
         await wait_for(pilot, lambda: "finetune" in str(error.render()))
         assert "could not start" in str(error.render()) and pane.run_id is None

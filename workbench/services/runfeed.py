@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from workbench.services.live import LiveRun, results_line
+from workbench.services.overrides import override_lines
 from workbench.services.workspace import WorkspaceError
 
 if TYPE_CHECKING:
@@ -30,20 +31,13 @@ Series = tuple[list[int], list[float]]
 
 
 def parse_overrides(text: str) -> list[str]:
-    """`key=value` lines from a text box (blank lines and `#` comments skipped)."""
-    out = []
-    for number, raw in enumerate(text.splitlines(), 1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        key, sep, _ = line.partition("=")
-        if not sep or not key.strip():
-            raise WorkspaceError(
-                f"override line {number} ({line!r}) is not key=value; "
-                "write e.g. pretrain.max_steps=100, one setting per line"
-            )
-        out.append(line)
-    return out
+    """`key=value` lines from a text box (blank lines and `#` comments skipped); the first line
+    that is not `key=value` raises (`overrides.override_lines` lists them all)."""
+    lines, problems = override_lines(text)
+    if problems:
+        first = problems[0]
+        raise WorkspaceError(f"override line {first.line} ({first.text!r}) is {first.message}")
+    return [line.text for line in lines]
 
 
 def thin(steps: Sequence[int], values: Sequence[float], max_points: int = MAX_POINTS) -> Series:

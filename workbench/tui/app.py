@@ -342,6 +342,8 @@ class BertbenchApp(App[None]):
 
     def on_run_started(self, message: RunStarted) -> None:
         forward(self._pane(TrainPane), RunStarted(message.run_id))
+        if message.show and self._pane(TrainPane) is not None:
+            self.action_show_tab("train")  # a Continue: follow the run where it is drawn
 
     def on_run_event(self, message: RunEvent) -> None:
         forward(self._pane(TrainPane), RunEvent(message.run_id, message.event))

@@ -30,11 +30,13 @@ class RunEvent(Message):
 
 
 class RunStarted(Message):
-    """A run was started or continued (Train or Runs pane); the Train pane follows it."""
+    """A run was started or continued (Train or Runs pane); the Train pane follows it. With
+    `show` (a Continue from the Runs pane) the app switches to the Train tab too."""
 
-    def __init__(self, run_id: str) -> None:
+    def __init__(self, run_id: str, show: bool = False) -> None:
         super().__init__()
         self.run_id = run_id
+        self.show = show
 
 
 class UseInPreset(Message):

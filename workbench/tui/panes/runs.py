@@ -369,8 +369,8 @@ class RunsPane(Guarded, Vertical):
     @guarded("could not continue {run}", show="_say_error")
     def _continue(self, run: str) -> None:
         run_id = self.services.manager.continue_run(run)
-        self.app.call_from_thread(self._say, f"continuing {run}: see the Train tab")
-        self.app.post_message(RunStarted(run_id))
+        self.app.call_from_thread(self._say, f"continuing {run} in the Train tab")
+        self.app.post_message(RunStarted(run_id, show=True))  # the app shows the Train tab
 
     def action_export(self) -> None:
         run = self._target()

@@ -8,6 +8,7 @@ second, so a flood of fast steps or a slow step never stalls the interface.
 
 from __future__ import annotations
 
+import functools
 import gc
 import os
 import sys
@@ -26,9 +27,11 @@ from textual.widgets import Button, Label, ProgressBar, RichLog, Select, Static
 from workbench.services import charts
 from workbench.services.live import LiveRun, results_line
 from workbench.services.manager import UnknownRunError
+from workbench.services.overrides import check_overrides
 from workbench.tui.guard import Guarded, guarded
 from workbench.tui.idle_gc import freeze_loaded_objects
 from workbench.tui.messages import PresetChosen, RunEvent, RunsChanged, RunStarted
+from workbench.tui.screens.start_run import StartRequest, StartRunScreen
 from workbench.tui.widgets.curves import CHART_KEYS, CurvePlot, controls_text
 from workbench.tui.widgets.pickers import offer
 
@@ -86,6 +89,9 @@ class TrainPane(Guarded, Vertical):
         self.chart = "loss"  # the upper chart: one of charts.STEP_CHARTS (key v)
         self.smoothing = 0.0  # EMA weight (key s)
         self.log_scale = False  # (key l)
+        # The start dialog's overrides text per preset, for the next start (this session).
+        self._last_overrides: dict[str, str] = {}
+        self._stopping = False  # a stop was asked for the run followed, which still trains
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="train-controls"):
@@ -154,6 +160,8 @@ class TrainPane(Guarded, Vertical):
 
     # ------------------------------------------------------------------ starting
     def action_start(self, kind: str) -> None:
+        """Open the start dialog (run name, overrides for this run); the run starts when it
+        closes with Start. Pushed here, on the UI thread, from the key or the button."""
         preset = self.query_one("#train-preset", Select).value
         if not isinstance(preset, str):
             self._show_error("choose a preset first (the list at the top, or the Presets tab)")
@@ -161,9 +169,26 @@ class TrainPane(Guarded, Vertical):
         if self.live.active and self.run_id is not None:
             self._show_error(f"{self._run_label()} is still training; stop it first (x)")
             return
+        if isinstance(self.app.screen, StartRunScreen):
+            return
         self._show_error("")
-        self.query_one("#train-run", Static).update(f"starting {kind} from {preset}...")
-        self._start(kind, preset)
+        presets = self.services.presets
+
+        def chosen(request: StartRequest | None) -> None:
+            if request is None:
+                return
+            self._show_error("")
+            self.query_one("#train-run", Static).update(f"starting {kind} from {preset}...")
+            self._start(kind, preset, request.overrides, request.name)
+
+        screen = StartRunScreen(
+            preset,
+            kind,
+            lambda text: check_overrides(presets, preset, text),
+            text=self._last_overrides.get(preset, ""),
+            remember=functools.partial(self._last_overrides.__setitem__, preset),
+        )
+        self.app.push_screen(screen, chosen)
 
     @on(Button.Pressed, "#train-pretrain")
     def _pretrain_pressed(self) -> None:
@@ -175,13 +200,16 @@ class TrainPane(Guarded, Vertical):
 
     @work(thread=True, exclusive=True, group="train-start")
     @guarded("could not start", show="_start_failed")
-    def _start(self, kind: str, preset: str) -> None:
+    def _start(
+        self, kind: str, preset: str, overrides: list[str] | None = None, name: str | None = None
+    ) -> None:
         # Loading the preset and checking the device import torch: not on the UI thread.
         manager = self.services.manager
+        changes = list(overrides or ())
         if kind == "pretrain":
-            run_id = manager.start_pretraining(preset)
+            run_id = manager.start_pretraining(preset, changes, name=name)
         else:
-            run_id = manager.start_finetuning(preset)
+            run_id = manager.start_finetuning(preset, changes, name=name)
         self.app.post_message(RunStarted(run_id))
 
     def _start_failed(self, text: str) -> None:
@@ -198,6 +226,7 @@ class TrainPane(Guarded, Vertical):
             self._unsubscribe()
         self.run_id, self.live = run_id, LiveRun()
         self._drawn, self._logged, self._figures, self._results = -1, 0, "", ""
+        self._stopping = False
         self.query_one("#train-log", RichLog).clear()
         self._show_error("")
         app = self.app
@@ -251,6 +280,12 @@ class TrainPane(Guarded, Vertical):
             self.notify("no run is training", severity="warning")
             return
         getattr(self.services.manager, verb)(self.run_id)
+        if verb == "stop":
+            # Said at once (the run stops after its step and a checkpoint, which may take a
+            # while): the side panel and the progress line say "stopping" until it has.
+            self._stopping = True
+            self._drawn = -1
+            self._redraw()
         self.query_one("#train-log", RichLog).write(
             f"{verb} requested (takes effect after the step)"
         )
@@ -321,12 +356,21 @@ class TrainPane(Guarded, Vertical):
         self.query_one("#train-error", Static).update(text)
         self.set_class(bool(text), "-has-error")
 
+    def _status(self) -> str:
+        """The followed run's status as shown: the manager's "stopping" once a stop was asked
+        and until the run's last event (stopped, or finished when it was the last step)."""
+        return "stopping" if self._stopping and self.live.active else self.live.status
+
     def _redraw(self) -> None:
         live = self.live
         if self.run_id is None:
             return
         # The figures every tick (the ETA counts down); the rest only when events arrived.
-        text = "\n".join(f"[b]{name}[/b] {value}" for name, value in live.figures())
+        status = self._status()
+        text = "\n".join(
+            f"[b]{name}[/b] {status if name == 'status' else value}"
+            for name, value in live.figures()
+        )
         if text != self._figures:  # an update repaints even when nothing changed
             self._figures = text
             self.query_one("#train-figures", Static).update(text)
@@ -341,7 +385,7 @@ class TrainPane(Guarded, Vertical):
         what, done, total = live.progress()
         bar = self.query_one("#train-progress", ProgressBar)
         bar.update(total=max(total, 1), progress=done)
-        self.query_one("#train-progress-label", Label).update(f"{live.status}: {what}")
+        self.query_one("#train-progress-label", Label).update(f"{status}: {what}")
         log = self.query_one("#train-log", RichLog)
         for line in live.new_log_lines(self._logged):
             log.write(line)
@@ -349,8 +393,8 @@ class TrainPane(Guarded, Vertical):
         if live.error:
             self._show_error(f"run failed: {live.error}")
         for button, enabled in (
-            ("#train-pause", live.status in ("running", "starting")),
-            ("#train-resume", live.status == "paused"),
-            ("#train-stop", live.active),
+            ("#train-pause", status in ("running", "starting")),
+            ("#train-resume", status == "paused"),
+            ("#train-stop", live.active and status != "stopping"),
         ):
             self.query_one(button, Button).disabled = not enabled

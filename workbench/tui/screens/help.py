@@ -31,14 +31,16 @@ PANES = (
     ),
     (
         "3 Train",
-        "Start pre-training or fine-tuning from the chosen preset; watch loss and evaluation "
+        "Start pre-training or fine-tuning from the chosen preset (t / f open a dialog: a run "
+        "name and key=value overrides, as --set, for that run only); watch loss and evaluation "
         "curves, learning rate, grad norm, speed and ETA live; pause, resume, stop.",
     ),
     (
         "4 Runs",
         "Every run of the workspace (CLI, TUI or web): status, start time, duration and best "
         "metrics; / filters, n notes and tags, R renames, del moves to the trash (z restores); "
-        "overlay curves and diff configs of two or more; resume, export to Hugging Face "
+        "overlay curves and diff configs of two or more; continue (u: in the Train tab), "
+        "export to Hugging Face "
         "format, TensorBoard.",
     ),
     (
