@@ -354,6 +354,68 @@ class Predictor:
         tokens = [self.tokenizer.id_to_token(int(i)) or "" for i in enc.input_ids[0][:n]]
         return AttentionMap(text, tokens, probabilities)
 
+    def _word_ids(self, word: str) -> list[int]:
+        if not word.strip():
+            raise InputError("type a word to find its neighbours")
+        ids = self.tokenizer.encode(word.strip(), add_special_tokens=False).ids
+        if not ids:
+            raise InputError(f"{word!r} gives no token with this run's tokenizer")
+        return [int(i) for i in ids]
+
+    def _skip_ids(self, own: list[int]) -> set[int]:
+        specials = (self.tokenizer.token_to_id(t) for t in self.tokenizer.special_tokens)
+        return set(own) | {i for i in specials if i is not None}
+
+    def _neighbours(self, table: torch.Tensor, own: list[int], k: int) -> list[Neighbour]:
+        query = table[torch.tensor(own)].mean(0)
+        found = cosine_neighbours(table, query, self._skip_ids(own), k)
+        return [Neighbour(self.tokenizer.id_to_token(i) or "", i, v) for i, v in found]
+
+    @torch.no_grad()
+    def neighbours(self, word: str, k: int = 10) -> list[Neighbour]:
+        """The `k` tokens whose input embeddings are nearest (cosine) to `word`'s (the mean of
+        its pieces' when the tokenizer cuts it), special tokens and the word's own left out."""
+        if k < 1:
+            raise InputError(f"k must be at least 1, got {k}")
+        backbone = getattr(self.model, "bert", None)
+        if backbone is None:
+            raise RunError(f"{self.run_dir or 'this model'} has no BERT embeddings to look into")
+        table = backbone.embeddings.word.weight.detach().float().cpu()
+        return self._neighbours(table, self._word_ids(word), k)
+
+    @torch.no_grad()
+    def contextual_neighbours(
+        self, word: str, texts: Sequence[str], k: int = 10, min_count: int = 2
+    ) -> list[Neighbour]:
+        """Like `neighbours`, over contextual vectors: each token's final hidden state averaged
+        over its occurrences in `texts` (a corpus sample); tokens seen fewer than `min_count`
+        times are left out. The word must occur in the sample."""
+        if k < 1:
+            raise InputError(f"k must be at least 1, got {k}")
+        backbone = getattr(self.model, "bert", None)
+        if backbone is None:
+            raise RunError(f"{self.run_dir or 'this model'} has no BERT encoder to look into")
+        own = self._word_ids(word)
+        _check_texts(texts, None)
+        vocab = self.tokenizer.vocab_size
+        sums = torch.zeros(vocab, backbone.config.hidden_size)
+        counts = torch.zeros(vocab)
+        for _, batch, _ in self._batches(texts, None):
+            hidden = backbone.encode(**batch).padded().float().cpu()
+            real = batch["attention_mask"].bool().cpu()
+            ids = batch["input_ids"].cpu()[real]
+            sums.index_add_(0, ids, hidden[real])
+            counts.index_add_(0, ids, torch.ones(ids.shape[0]))
+        if any(counts[i] == 0 for i in own):
+            raise InputError(
+                f"{word!r} does not occur in the {len(texts)} texts sampled; try a more "
+                "frequent word or a larger sample"
+            )
+        table = sums / counts.clamp_min(1).unsqueeze(1)
+        table[counts < min_count] = 0.0  # rare tokens' averages are noise
+        table[torch.tensor(own)] = sums[torch.tensor(own)] / counts[torch.tensor(own)][:, None]
+        return self._neighbours(table, own, k)
+
     @torch.no_grad()
     def fill_mask(self, texts: Sequence[str], top_k: int = 5) -> list[FillMaskResult]:
         """For each ``[MASK]`` in each text, the ``top_k`` most probable tokens."""
@@ -426,6 +488,27 @@ class AttentionMap:
         weights = self.probabilities[layer, :, query]
         chosen = weights.mean(0) if head is None else weights[head]
         return [float(v) for v in chosen]
+
+
+@dataclass(frozen=True)
+class Neighbour:
+    token: str
+    token_id: int
+    similarity: float  # cosine, -1..1
+
+
+def cosine_neighbours(
+    table: torch.Tensor, query: torch.Tensor, exclude: set[int], k: int
+) -> list[tuple[int, float]]:
+    """The `k` rows of `table` [n, d] most cosine-similar to `query` [d], best first, leaving
+    out the rows in `exclude` (the query's own ids, special tokens) and all-zero rows."""
+    norms = table.norm(dim=1)
+    similarity = (table @ query) / (norms * query.norm()).clamp_min(1e-12)
+    similarity[norms == 0] = -2.0
+    if exclude:
+        similarity[torch.tensor(sorted(exclude), dtype=torch.long)] = -2.0
+    values, indices = similarity.topk(min(k, table.shape[0]))
+    return [(int(i), float(v)) for v, i in zip(values, indices, strict=True) if float(v) > -2.0]
 
 
 def spell_masks(text: str, mask_token: str) -> str:

@@ -163,3 +163,47 @@ def test_attention_of_a_text_for_a_classifier_and_a_pretraining_run(
         assert len(row) == n and sum(row) == pytest.approx(1.0, abs=1e-5)
         last = config.num_layers - 1
         assert seen.row(last, 0, 2) == pytest.approx(seen.probabilities[last, 0, 2].tolist())
+
+
+def test_neighbours_find_a_planted_twin_and_match_a_hand_cosine(mlm_run: Path) -> None:
+    predictor = Predictor.from_run(mlm_run)
+    tok = predictor.tokenizer
+    word = next(w for w in FILLER if len(tok.encode(w, add_special_tokens=False).ids) == 1)
+    a = tok.encode(word, add_special_tokens=False).ids[0]
+    twin = next(i for i in range(tok.vocab_size - 1, 0, -1) if tok.id_to_token(i) != word)
+    table = predictor.model.bert.embeddings.word.weight
+    with torch.no_grad():
+        table[twin] = table[a] * 3.0 + 1e-4  # same direction: cosine ~1
+    found = predictor.neighbours(word, k=5)
+    assert found[0].token_id == twin and found[0].similarity == pytest.approx(1.0, abs=1e-3)
+    assert [n.similarity for n in found] == sorted((n.similarity for n in found), reverse=True)
+    specials = {tok.token_to_id(t) for t in tok.special_tokens}
+    assert a not in {n.token_id for n in found} and not specials & {n.token_id for n in found}
+    weights = table.detach()
+    expected = torch.nn.functional.cosine_similarity(weights, weights[a][None], dim=1)
+    for n in found:
+        assert n.similarity == pytest.approx(float(expected[n.token_id]), abs=1e-5)
+
+
+def test_contextual_neighbours_average_the_final_states_over_the_sample(mlm_run: Path) -> None:
+    predictor = Predictor.from_run(mlm_run)
+    tok = predictor.tokenizer
+    texts = [" ".join(FILLER + words) for words in KEYWORDS.values()]
+    word = next(w for w in FILLER if len(tok.encode(w, add_special_tokens=False).ids) == 1)
+    found = predictor.contextual_neighbours(word, texts, k=4, min_count=1)
+    assert len(found) == 4
+    # By hand: each token's mean final hidden state over its occurrences.
+    states: dict[int, list[torch.Tensor]] = {}
+    with torch.no_grad():
+        for text in texts:
+            enc = tok.encode(text, max_length=predictor.max_length)
+            hidden = predictor.model.bert.encode(torch.tensor([enc.ids])).padded()[0]
+            for position, token_id in enumerate(enc.ids):
+                states.setdefault(token_id, []).append(hidden[position])
+    means = {i: torch.stack(v).mean(0) for i, v in states.items()}
+    a = tok.encode(word, add_special_tokens=False).ids[0]
+    for n in found:
+        cos = torch.nn.functional.cosine_similarity(means[n.token_id], means[a], dim=0)
+        assert n.similarity == pytest.approx(float(cos), abs=1e-4)
+    with pytest.raises(ValueError, match="does not occur"):
+        predictor.contextual_neighbours("zebra", ["no such animal here"], k=3)
