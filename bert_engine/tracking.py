@@ -25,7 +25,7 @@ import sys
 import threading
 import time
 import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -425,6 +425,36 @@ class Tracker:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+PROJECTOR_TOKENS = 5000  # TensorBoard's projector reads a TSV: a few thousand rows stay quick
+PROJECTOR_TAG = "word_embeddings"
+
+
+def write_projector(
+    run_dir: str | Path,
+    weights: Any,
+    tokens: Sequence[str],
+    step: int,
+    limit: int = PROJECTOR_TOKENS,
+) -> Path:
+    """The input embeddings of the first `limit` tokens (a trained vocabulary's most frequent
+    pieces come first) with their tokens as labels, for TensorBoard's projector tab
+    (`SummaryWriter.add_embedding`); returns the TensorBoard folder."""
+    from torch.utils.tensorboard import SummaryWriter  # slow import: only when used
+
+    count = min(limit, len(tokens), int(weights.shape[0]))
+    # One label per line of a TSV: whitespace inside a token would break the rows.
+    labels = [" ".join(t.split()) or repr(t) for t in tokens[:count]]
+    folder = Path(run_dir) / TENSORBOARD_DIR
+    with SummaryWriter(str(folder)) as writer:
+        writer.add_embedding(
+            weights[:count].detach().float().cpu(),
+            metadata=labels,
+            tag=PROJECTOR_TAG,
+            global_step=step,
+        )
+    return folder
 
 
 def probe_markdown(event: ProbeEvent) -> str:

@@ -39,7 +39,7 @@ from bert_engine.modeling import (
 )
 from bert_engine.presets import Preset, PresetError, validate_preset
 from bert_engine.tokenizers import BpeTokenizer, Tokenizer, WordPieceTokenizer, load_tokenizer
-from bert_engine.tracking import CONFIG_FILE, Tracker, create_run, read_config
+from bert_engine.tracking import CONFIG_FILE, Tracker, create_run, read_config, write_projector
 from bert_engine.training.checkpoint import CheckpointManager, latest_checkpoint, resume_point
 from bert_engine.training.control import RunControl
 from bert_engine.training.distributed import (
@@ -631,9 +631,26 @@ def _run(
     finally:
         if tracker is not None:
             tracker.close()
+    if ctx.is_main and preset.tracking.tensorboard and result.status in ("finished", "cancelled"):
+        _projector(run_dir, trainer.model, result.step)
     if result.status == "failed" and ctx.is_main:
         log.error("pre-training failed at step %d: %s", result.step, result.reason)
     return PretrainOutcome(run_dir, result)
+
+
+def _projector(run_dir: Path, model: nn.Module, step: int) -> None:
+    """The trained input embeddings for TensorBoard's projector (Runs' TensorBoard opens it);
+    a failure only costs the picture, never the run."""
+    model = getattr(model, "module", model)  # DDP
+    backbone = getattr(model, "bert", None)
+    if backbone is None:
+        return
+    try:
+        tokenizer = load_tokenizer(run_dir / TOKENIZER_FILE)
+        tokens = [tokenizer.id_to_token(i) or "" for i in range(tokenizer.vocab_size)]
+        write_projector(run_dir, backbone.embeddings.word.weight, tokens, step)
+    except Exception as exc:  # noqa: BLE001 - the run itself is done and saved
+        log.warning("could not write the embedding projector of %s: %s", run_dir, exc)
 
 
 def load_pretrained(

@@ -127,3 +127,22 @@ def test_max_minutes_ends_pretraining_by_the_clock(tmp_path):
     assert [c.step for c in list_checkpoints(run_dir / "checkpoints")][-1] == finished.step
     lrs = read_curves(run_dir)["train/lr"][1]
     assert lrs[-1] < 0.5 * max(lrs)  # decayed by time, not still at the peak of 100k steps
+
+
+def test_a_finished_run_leaves_its_embeddings_for_the_tensorboard_projector(tmp_path):
+    written = write_preset(tmp_path, steps=6, eval_every=6, checkpoint_every=6)
+    preset = load_preset(written, ["tracking.tensorboard=true"])
+    run_dir = run_pretraining(preset).run_dir
+    tensorboard = run_dir / "tensorboard"
+    config = (tensorboard / "projector_config.pbtxt").read_text()
+    assert "word_embeddings" in config
+    folder = next(p for p in tensorboard.rglob("tensors.tsv")).parent
+    rows = (folder / "tensors.tsv").read_text().splitlines()
+    labels = (folder / "metadata.tsv").read_text().splitlines()
+    tokenizer = load_tokenizer(run_dir / "tokenizer.json")
+    model, _ = load_pretrained(run_dir)
+    weights = model.bert.embeddings.word.weight
+    assert len(rows) == len(labels) == min(tokenizer.vocab_size, 5000)
+    assert labels[:3] == [tokenizer.id_to_token(i) for i in range(3)]
+    first = [float(v) for v in rows[4].split("\t")]
+    assert first == pytest.approx(weights[4].tolist(), abs=1e-4)
