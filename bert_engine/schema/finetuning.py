@@ -80,7 +80,8 @@ class FinetuneSettings(BaseModel):
         default="random",
         min_length=1,
         description='"random" (a fresh BERT; needs a tokenizer), a pre-training run directory '
-        "of ours (its best, else latest, checkpoint), or a HuggingFace BERT checkpoint folder.",
+        "of ours (its best, else latest, checkpoint), a HuggingFace BERT checkpoint folder, or "
+        '"hf:ORG/NAME" (a Hub model: downloaded when online, the cached copy offline).',
     )
     checkpoint: str | None = Field(
         default=None,

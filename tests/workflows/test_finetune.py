@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -420,3 +421,41 @@ def test_runs_without_a_classifier_file_pool_the_cls_state(trained: Path) -> Non
         assert Predictor.from_run(trained).model.pooling == "cls"
     finally:
         (trained / "classifier.json").write_text('{"pooling": "cls"}')
+
+
+def hub_cache(root: Path, repo: str, folder: Path) -> Path:
+    """`folder` laid out as the Hub's cache holds a downloaded model (refs/main -> snapshot)."""
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    cached = root / ("models--" + repo.replace("/", "--"))
+    snapshot = cached / "snapshots" / commit
+    shutil.copytree(folder, snapshot)
+    (cached / "refs").mkdir(parents=True)
+    (cached / "refs" / "main").write_text(commit)
+    return snapshot
+
+
+def test_init_from_the_hub_uses_the_cache_offline(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bert_engine.hub import HubError, fetch_checkpoint
+    from bert_engine.modeling.hf import export_hf
+
+    task, tok, model = _pretraining_source(tmp_path)
+    export_hf(model, tmp_path / "hf", tokenizer=tok)
+    snapshot = hub_cache(tmp_path / "hub", "someone/tiny-bert", tmp_path / "hf")
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # no network in tests: the cache only
+    assert fetch_checkpoint("hf:someone/tiny-bert") == snapshot
+    run = finetune(
+        _settings(init="hf:someone/tiny-bert", epochs=1),
+        data=_data(task, test_fraction=0.0),
+        runs_dir=tmp_path / "runs",
+    )
+    init = json.loads((run / "init.json").read_text())
+    assert init["source"] == f"hf:{snapshot}"
+    assert sorted(init["missing"]) == ["classifier.dense.bias", "classifier.dense.weight"]
+    # Not cached, offline: what to do, no traceback from the Hub library.
+    with pytest.raises(HubError, match="offline.*download it once"):
+        fetch_checkpoint("hf:someone/other-bert")
+    with pytest.raises(HubError, match="not a Hub model name"):
+        fetch_checkpoint("hf:../etc")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -93,3 +94,47 @@ def test_user_errors_are_one_line(
     assert "give a preset" in capsys.readouterr().err
     assert main(["finetune", "quickstart"]) == 2  # a pre-training preset: no [finetune]
     assert "no [finetune] and [classification]" in capsys.readouterr().err
+
+
+def front_matter(card: str) -> dict:
+    import yaml
+
+    assert card.startswith("---\n")
+    header, _, _ = card[4:].partition("\n---\n")
+    return yaml.safe_load(header)
+
+
+def test_export_writes_a_hub_model_card_and_still_loads_in_transformers(
+    cli_run: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    out = tmp_path / "hf"
+    assert main(["export", str(cli_run), "--out", str(out)]) == 0
+    assert "model card README.md" in capsys.readouterr().out
+    card = (out / "README.md").read_text(encoding="utf-8")
+    meta = front_matter(card)
+    assert meta["library_name"] == "transformers"
+    assert meta["pipeline_tag"] == "text-classification"
+    assert "bertbench" in meta["tags"]
+    assert "accuracy" in meta["metrics"] and "base_model" not in meta  # init = "random"
+    results = read_results(cli_run)
+    assert f"| test/accuracy (last) | {results['test']['accuracy']:.4g} |" in card
+    assert "`food`" in card and "`sport`" in card  # the labels
+    assert re.search(r"exported from the checkpoint at step \d+\n", card)
+    model = AutoModelForSequenceClassification.from_pretrained(out)
+    tokenizer = AutoTokenizer.from_pretrained(out)
+    with torch.no_grad():
+        logits = model(**tokenizer(["tennis goal league"], return_tensors="pt")).logits
+    assert logits.shape[-1] == 3
+    # --push offline: the export is written, then one clear line; a bad name before anything.
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    assert main(["export", str(cli_run), "--out", str(tmp_path / "again"), "--push", "me/x"]) == 2
+    assert "offline" in capsys.readouterr().err and (tmp_path / "again" / "README.md").is_file()
+    assert main(["export", str(cli_run), "--out", str(tmp_path / "bad"), "--push", "../x"]) == 2
+    assert "not a Hub model name" in capsys.readouterr().err
+    assert not (tmp_path / "bad").exists()

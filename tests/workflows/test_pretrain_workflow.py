@@ -146,3 +146,13 @@ def test_a_finished_run_leaves_its_embeddings_for_the_tensorboard_projector(tmp_
     assert labels[:3] == [tokenizer.id_to_token(i) for i in range(3)]
     first = [float(v) for v in rows[4].split("\t")]
     assert first == pytest.approx(weights[4].tolist(), abs=1e-4)
+
+    # The model card of an export of it: a fill-mask model with its held-out numbers.
+    import yaml
+
+    from bert_engine.model_card import model_card
+
+    card = model_card(run_dir, step=6, model_class="BertForPreTraining")
+    meta = yaml.safe_load(card[4:].partition("\n---\n")[0])
+    assert meta["pipeline_tag"] == "fill-mask" and meta["library_name"] == "transformers"
+    assert "| validation/mlm_loss (last) |" in card and "6 steps" in card

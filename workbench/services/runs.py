@@ -300,6 +300,11 @@ class RunLibrary:
             )
         predictor = self.predictor(path)
         export_hf(predictor.model, folder, tokenizer=predictor.tokenizer)
+        from bert_engine.model_card import write_model_card
+        from workbench.services.use import step_of
+
+        step = step_of(predictor.checkpoint) if predictor.checkpoint is not None else None
+        write_model_card(folder, path, step=step, model_class=type(predictor.model).__name__)
         return folder
 
     def export_step(self, run: str | Path) -> int | None:

@@ -75,9 +75,20 @@ def _is_hf_folder(path: Path) -> bool:
 
 def resolve_init(init: str, runs_dir: Path) -> tuple[str, Path | None]:
     """("random", None), ("run", path) or ("hf", path). A name that is not a path means the
-    newest finished run of that preset name under ``runs_dir``."""
+    newest finished run of that preset name under ``runs_dir``; "hf:ORG/NAME" a Hub model
+    (downloaded, or the cached copy offline)."""
     if init == "random":
         return "random", None
+    if init.startswith("hf:"):
+        from bert_engine.hub import fetch_checkpoint
+
+        folder = fetch_checkpoint(init)
+        if not _is_hf_folder(folder):
+            raise FinetuneError(
+                f"init = {init!r}: the Hub model has no config.json and model.safetensors "
+                "(only safetensors weights are fetched); choose a BERT checkpoint that has them"
+            )
+        return "hf", folder
     path = Path(os.path.expanduser(init))
     if path.is_dir():
         if (path / "checkpoints").is_dir():
