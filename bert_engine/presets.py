@@ -68,6 +68,8 @@ PATH_KEYS: tuple[tuple[str, str], ...] = (
     ("classification", "validation"),
     ("classification", "test"),
     ("pretrain", "init_from"),
+    ("finetune", "init"),
+    ("finetune", "tokenizer"),
 )
 
 
@@ -76,6 +78,11 @@ def _is_input_path(key: tuple[str, str], value: Any) -> bool:
         return False
     if key in (("data", "source"), ("tokenizer", "source"), ("classification", "train")):
         return value != "demo" and not value.startswith("hf:")  # built-in / hub, not files
+    if key == ("finetune", "init"):
+        # "random", a Hub model and a bare run name are no paths; "runs/x" or "../x" are.
+        if value == "random" or value.startswith("hf:"):
+            return False
+        return "/" in value or os.sep in value or value.startswith("~")
     return True
 
 

@@ -45,6 +45,31 @@ def test_a_typed_path_is_relative_to_the_workspace_and_survives_save_and_load(
     assert check.ok and check.preset == again
 
 
+def test_a_run_used_as_init_survives_save_and_load_and_a_name_stays_a_name(
+    services: Services,
+) -> None:
+    """Runs' "Use as init" types `runs/<run>`: saved relative to the preset file, it finds
+    the same run when loaded again; a bare run name and "random" are kept as they are."""
+    root = services.workspace.root
+    run = root / "runs" / "pre-20260101T000000Z"
+    (run / "checkpoints").mkdir(parents=True)
+    texts, included = _typed(services, "classify-quickstart", finetune__init=f"runs/{run.name}")
+    check = services.presets.validate_form(form.from_form(texts, included))
+    assert check.ok and check.preset is not None, check.errors
+    assert Path(check.preset.finetune.init) == run
+    saved = services.presets.save(check.preset, "from-run")
+    assert f'init = "../runs/{run.name}"' in saved.read_text()
+    assert Path(services.presets.load("from-run").finetune.init).resolve() == run.resolve()
+    for name in ("quickstart", "random", "hf:someone/bert"):
+        texts, included = _typed(services, "classify-quickstart", finetune__init=name)
+        check = services.presets.validate_form(form.from_form(texts, included))
+        assert check.preset is not None and check.preset.finetune.init == name
+    # A run path that does not exist is a problem of the field before any run starts.
+    texts, included = _typed(services, "classify-quickstart", finetune__init="runs/gone")
+    check = services.presets.validate_form(form.from_form(texts, included))
+    assert not check.ok and any(e.path == "finetune.init" for e in check.errors), check.errors
+
+
 def test_path_values_serialise(services: Services) -> None:
     root = services.workspace.root
     (root / "data").mkdir()
