@@ -459,3 +459,19 @@ def test_init_from_the_hub_uses_the_cache_offline(
         fetch_checkpoint("hf:someone/other-bert")
     with pytest.raises(HubError, match="not a Hub model name"):
         fetch_checkpoint("hf:../etc")
+
+
+def test_init_by_a_preset_name_with_spaces_and_unicode_finds_its_runs(tmp_path: Path) -> None:
+    from bert_engine.tracking import Tracker, create_run
+    from bert_engine.training import FinishedEvent, StartedEvent
+    from bert_engine.training.finetune.init import resolve_init
+
+    name = "préset 中文😀"
+    run = create_run(tmp_path / "runs", name, {"name": name})
+    (run / "checkpoints").mkdir(exist_ok=True)
+    with Tracker(run, tensorboard=False) as tracker:
+        tracker(StartedEvent(step=0, total_steps=1))
+        tracker(FinishedEvent(step=1))
+    assert resolve_init(name, tmp_path / "runs") == ("run", run)
+    with pytest.raises(FinetuneError, match="bertbench pretrain 'other name'"):
+        resolve_init("other name", tmp_path / "runs")

@@ -4,6 +4,7 @@ folder, or a random init (with a tokenizer trained on the training texts when no
 from __future__ import annotations
 
 import os
+import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -100,17 +101,20 @@ def resolve_init(init: str, runs_dir: Path) -> tuple[str, Path | None]:
             "HuggingFace BERT checkpoint (config.json + model.safetensors or pytorch_model.bin)"
         )
     if "/" not in init and os.sep not in init:
-        from bert_engine.tracking import list_runs
+        from bert_engine.tracking import list_runs, safe_name
 
-        runs = [r for r in list_runs(runs_dir) if r.name == init] if runs_dir.is_dir() else []
+        # A preset name as its runs' folders spell it ("my exp" -> "my-exp-<time>").
+        wanted = {init, safe_name(init)}
+        runs = list_runs(runs_dir) if runs_dir.is_dir() else []
+        runs = [r for r in runs if r.name in wanted or safe_name(r.name) in wanted]
         finished = [r for r in runs if r.status == "finished"] or runs
         for record in finished:  # newest first
             if (record.path / "checkpoints").is_dir():
                 return "run", record.path
         raise FinetuneError(
             f"init = {init!r}: no run named {init!r} in {runs_dir}/; pre-train one first "
-            f"(`bertbench pretrain {init}`), or give a run folder, a HuggingFace folder or "
-            "'random'"
+            f"(`bertbench pretrain {shlex.quote(init)}`), or give a run folder, a HuggingFace "
+            "folder or 'random'"
         )
     raise FinetuneError(f"init = {init!r}: no such folder")
 
