@@ -67,6 +67,24 @@ async def test_edit_save_in_place_reload_diff(workspace: Path) -> None:
         await pilot.press("r")
         await settle(pilot, lambda: opened(pane, "my-quick") and pane.form is not None)
         assert pane.texts["pretrain.max_steps"] == "777" and not pane.dirty
+        # An edit not saved: Reload asks first; Esc keeps the edit, y discards it.
+        row = pane.query_one(f"#row-{field_id('pretrain.max_steps')}", FieldRow)
+        row.editor.value = "778"
+        await settle(pilot, lambda: pane.dirty)
+        pane.query_one("#preset-list").focus()
+        await pilot.press("r")
+        await settle(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert "Discard your edits to my-quick?" in str(
+            app.screen.query_one("#confirm-question").render()
+        )
+        await pilot.press("escape")
+        await settle(pilot, lambda: not isinstance(app.screen, ConfirmScreen))
+        assert pane.texts["pretrain.max_steps"] == "778" and pane.dirty
+        await pilot.press("r")
+        await settle(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        await settle(pilot, lambda: opened(pane, "my-quick") and not pane.dirty)
+        assert pane.texts["pretrain.max_steps"] == "777"
         # Diff against the bundled origin: the name and exactly the edited field.
         await pilot.press("c")
         await settle(pilot, lambda: isinstance(app.screen, DiffScreen))

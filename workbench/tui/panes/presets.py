@@ -569,4 +569,21 @@ class PresetsPane(Guarded, Vertical):
             )
 
     def action_reload(self) -> None:
-        self.load_presets(select=self.current.path if self.current else None)
+        """Read the presets again; edits not saved are lost, so asked first."""
+        select = self.current.path if self.current else None
+        if not self.dirty or self.current is None:
+            self.load_presets(select=select)
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.load_presets(select=select)
+
+        self.app.push_screen(
+            ConfirmScreen(
+                f"Discard your edits to {self.current.name}?",
+                "Reload reads the preset again from its file; what you typed and did not "
+                "save is lost (s saves, a saves as).",
+            ),
+            answered,
+        )
