@@ -306,7 +306,9 @@ class Tracker:
         s = self.summary
         s["heartbeat"] = _iso(timespec="milliseconds")
         step = getattr(event, "step", None)
-        if isinstance(step, int):
+        # After the end, an evaluation of the best checkpoint (a fine-tune's test split) names
+        # that checkpoint's step: the run's step stays where training ended.
+        if isinstance(step, int) and not (self._ended and step < int(s.get("step") or 0)):
             s["step"] = step
         if isinstance(event, StartedEvent):
             s.update(status="running", total_steps=event.total_steps, device=event.device)

@@ -327,3 +327,20 @@ def test_an_evaluation_after_the_end_reaches_tensorboard(tmp_path):
     assert [(s.step, s.value) for s in acc.Scalars("test/accuracy")] == [(2, 0.75)]
     assert [(s.step, s.value) for s in acc.Scalars("validation/accuracy")] == [(3, 0.5)]
     assert [e.kind for e in read_events(run)] == ["started", "eval", "finished", "eval"]
+
+
+def test_an_evaluation_after_the_end_keeps_the_runs_step(tmp_path):
+    """A fine-tune evaluates its best checkpoint (step 3) on the test split after finishing at
+    step 9: the run's step stays 9, the test metric is recorded at step 3."""
+    from bert_engine.training import EvalEvent, FinishedEvent, StartedEvent, StepEvent
+
+    run = create_run(tmp_path, "ft", CONFIG)
+    with Tracker(run, tensorboard=False) as tracker:
+        tracker(StartedEvent(step=0, total_steps=9))
+        for step in range(1, 10):
+            tracker(StepEvent(step=step, total_steps=9, loss=1.0 / step, lr=1e-3))
+        tracker(FinishedEvent(step=9))
+        tracker(EvalEvent(step=3, split="test", metrics={"accuracy": 0.75}))
+    summary = read_summary(run)
+    assert summary["step"] == 9 and summary["status"] == "finished"
+    assert summary["last"]["test/accuracy"] == 0.75
