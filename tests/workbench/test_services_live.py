@@ -6,6 +6,7 @@ from pathlib import Path
 
 from bert_engine.tracking import event_scalars
 from bert_engine.training.events import (
+    CancelledEvent,
     CheckpointEvent,
     EvalEvent,
     FailedEvent,
@@ -85,6 +86,15 @@ def test_a_resumed_run_drops_the_steps_it_redoes() -> None:
     live.apply(step(3, 0.5))
     assert live.series["train/loss"] == ([1, 2, 3], [4.0, 3.0, 0.5])
     assert "resumed from a checkpoint at step 2" in live.log[-1]
+
+
+def test_a_stop_between_logged_steps_shows_the_step_reached() -> None:
+    live = LiveRun()
+    live.apply(StartedEvent(step=0, total_steps=10))
+    live.apply(step(4, 1.0))  # steps logged every 4
+    live.apply(CancelledEvent(step=6, checkpoint="checkpoints/step-000006"))
+    assert live.status == "stopped" and live.step == 6
+    assert live.progress() == ("steps", 6, 10)
 
 
 def test_failure_keeps_the_reason() -> None:

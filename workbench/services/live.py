@@ -266,6 +266,9 @@ class LiveRun:
         elif kind in ("finished", "cancelled", "failed"):
             self.status = "stopped" if kind == "cancelled" else kind
             self.eta_s = None
+            # Steps are logged every log_every: the end names the step training reached.
+            if isinstance(getattr(event, "step", None), int) and event.step > self.step:
+                self.step = event.step
             if kind == "failed":
                 self.error = event.reason
         for name, value in scalars(event).items():
