@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from kit.services import tiny_preset, wait_until
 
+from bert_engine.errors import InputError
 from bert_engine.presets import PresetError
 from workbench.services import RunBusyError, Services, UnknownRunError
 
@@ -67,6 +68,10 @@ def test_pretraining_runs_to_the_end_and_events_can_be_polled(
         services.runs.curves(run_dir.name)["validation/loss"][1]
     )
     assert manager.events_since(run_id, cursor) == ([], cursor)
+    # A run that finished all its steps has nothing to continue: said, nothing started.
+    with pytest.raises(InputError, match="already finished all its 6 steps"):
+        manager.continue_run(run_dir.name)
+    assert len(manager.runs()) == 1
 
 
 def test_pause_resume_stop_writes_a_checkpoint_and_the_run_continues(

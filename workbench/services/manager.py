@@ -360,6 +360,17 @@ class RunManager:
                     raise RunBusyError(f"run {path.name} is already running here ({run.run_id})")
         config = read_config(path)
         self.workspace.sandbox.check_preset(config)  # the files it trained on (confined)
+        from bert_engine.errors import InputError
+        from bert_engine.tracking import read_summary
+
+        summary = read_summary(path)
+        done, total = summary.get("step"), summary.get("total_steps")
+        if checkpoint is None and summary.get("status") == "finished" and done == total:
+            raise InputError(
+                f"run {path.name} already finished all its {total} steps: there is nothing to "
+                "continue. To train it longer, start a new run from it (Runs: Use as init) "
+                "with more steps"
+            )
         kind = "finetune" if (path / "labels.json").is_file() else "pretrain"
         section = config.get(kind) or {}
         device = self._device_key(str(section.get("device", "auto")))
