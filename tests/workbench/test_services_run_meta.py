@@ -97,7 +97,8 @@ def test_filter_matches_every_word_and_the_prefixed_forms(ws: tuple[Services, st
     assert ids("finished pretrain") == [b, a]
     assert ids("first beta") == []  # every word must match
     assert ids("tag:sweep") == [b]
-    assert ids("tag:swe") == []  # a tag matches whole
+    assert ids("tag:swe") == [b]  # a tag prefix, like status: and kind:
+    assert ids("tag:sweepx") == []
     assert ids("status:fin tag:baseline") == [a]
     assert ids("status:running") == []
     assert ids("3e-3") == [b]

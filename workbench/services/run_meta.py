@@ -181,7 +181,7 @@ def format_duration(seconds: float | None) -> str:
 # ------------------------------------------------------------------ search
 def matches(run: Any, query: str) -> bool:
     """Whether a `RunInfo` matches every word of `query` (case-insensitive): a plain word is
-    looked for in the run id, name, kind, status, tags and notes; `tag:x` needs the tag x,
+    looked for in the run id, name, kind, status, tags and notes; `tag:x` a tag starting with x,
     `status:x` a status starting with x, `kind:x` a kind starting with x."""
     tags = [t.casefold() for t in getattr(run, "tags", ())]
     text = " ".join(
@@ -198,7 +198,7 @@ def matches(run: Any, query: str) -> bool:
     for word in query.casefold().split():
         key, colon, value = word.partition(":")
         if colon and key == "tag":
-            if value not in tags:
+            if not any(tag.startswith(value) for tag in tags):
                 return False
         elif colon and key == "status":
             if not run.status.casefold().startswith(value):
