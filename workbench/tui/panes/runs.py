@@ -40,8 +40,10 @@ MARK = "●"
 NARROW_COLUMNS = ("run", "status", "started", "duration", "best validation")
 SHORT_LABELS = {"best validation": "best"}
 NARROW_BELOW = 100
-# Wider: every column, the tags before the last train loss (the first cut at 140 columns).
-WIDE_COLUMNS = tuple(c for c in RUN_COLUMNS if c != "last train loss") + ("last train loss",)
+# Wider: every column; the tags before the long test scores and the last train loss (what a
+# 140-column screen cuts first), so tags just saved are seen.
+_LAST = ("test", "last train loss")
+WIDE_COLUMNS = tuple(c for c in RUN_COLUMNS if c not in _LAST) + _LAST
 
 
 class RunsPane(Guarded, Vertical):
