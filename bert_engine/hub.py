@@ -42,16 +42,21 @@ def repo_id(spec: str) -> str:
     return name
 
 
-def fetch_checkpoint(spec: str) -> Path:
+def fetch_checkpoint(spec: str, download: bool = True) -> Path:
     """The local folder of the Hub model `spec` ("hf:ORG/NAME"): downloaded when online, the
-    cached copy when offline; a HubError that says what to do when neither works."""
+    cached copy when offline (or when `download` is False); a HubError that says what to do
+    when neither works."""
     from huggingface_hub import snapshot_download
 
     name = repo_id(spec)
     # Read at each call (huggingface_hub reads them once, at import).
     cache = os.environ.get("HF_HUB_CACHE") or None
-    offline = _offline()
-    why = "offline (HF_HUB_OFFLINE is set) and not in the cache"
+    offline = _offline() or not download
+    why = (
+        "not in the cache"
+        if not download
+        else "offline (HF_HUB_OFFLINE is set) and not in the cache"
+    )
     if not offline:
         try:
             return Path(snapshot_download(name, allow_patterns=FETCHED, cache_dir=cache))

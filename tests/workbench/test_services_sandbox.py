@@ -80,3 +80,20 @@ def test_unconfined_every_path_passes(tmp_path: Path) -> None:
     assert not sandbox.confine and sandbox.allows("/etc/hostname")
     sandbox.check_preset({"data": {"source": "/etc/hostname"}})
     assert sandbox.source("hf:wikitext", "corpus") == "hf:wikitext"
+
+
+def test_a_hub_model_is_used_from_the_cache_only(
+    box: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Confined (the web panel), `finetune.init = "hf:ORG/NAME"` must already be in the Hub
+    cache: the panel never makes the server download a model."""
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
+    with pytest.raises(SandboxError, match="downloads none"):
+        box.check_preset({"finetune": {"init": "hf:someone/bert"}})
+    commit = "0" * 40
+    cached = tmp_path / "hub" / "models--someone--bert"
+    (cached / "snapshots" / commit).mkdir(parents=True)
+    (cached / "snapshots" / commit / "config.json").write_text("{}")
+    (cached / "refs").mkdir()
+    (cached / "refs" / "main").write_text(commit)
+    box.check_preset({"finetune": {"init": "hf:someone/bert"}})

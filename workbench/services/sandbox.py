@@ -188,6 +188,19 @@ class Sandbox:
             self.source(value, what)
         elif kind == "data" and value == "demo":
             return
+        elif kind == "init" and value.startswith("hf:"):
+            if self.confine:  # a Hub model already in the cache; the panel never downloads
+                from bert_engine.hub import HubError, fetch_checkpoint
+
+                try:
+                    fetch_checkpoint(value, download=False)
+                except HubError:
+                    raise SandboxError(
+                        f"the {what} {_short(value)}: the web panel uses Hub models already in "
+                        "the server's Hugging Face cache and downloads none; download it once "
+                        "with the CLI or the TUI (or ask the operator), then start again"
+                    ) from None
+            return
         elif kind in ("init", "step") and _plain_name(value):
             # A run name (init) or checkpoint name (step) is looked up inside the run folders;
             # the engine tries it as a path first, so an existing folder of that name is checked.
