@@ -21,7 +21,7 @@ from workbench.services import Services, charts
 from workbench.services.live import RUN_COLUMNS, config_rows, run_rows
 from workbench.services.tables import comparison_metrics, metric_rows
 from workbench.web import plots
-from workbench.web.common import shown_in
+from workbench.web.common import exact_first, shown_in
 
 DEFAULT_METRIC = "train/loss"
 WATCH_SECONDS = 2.0  # how often the runs folder is checked for changes (cheap: stats only)
@@ -35,7 +35,7 @@ def build(services: Services) -> Callable[[gr.Tab], None]:
         return pd.DataFrame(run_rows(shown), columns=list(RUN_COLUMNS))
 
     def run_ids() -> list[str]:
-        return [info.run_id for info in library.list()]
+        return exact_first([info.run_id for info in library.list()])
 
     def options(smoothing: Any, log_scale: Any) -> dict[str, Any]:
         weight = charts.check_smoothing(0.0 if smoothing is None else smoothing)
@@ -111,7 +111,9 @@ def build(services: Services) -> Callable[[gr.Tab], None]:
                         cancel_button = gr.Button("Keep it")
                 with gr.Row():
                     trashed = gr.Dropdown(
-                        library.trashed(), label="In the trash", allow_custom_value=True
+                        exact_first(library.trashed()),
+                        label="In the trash",
+                        allow_custom_value=True,
                     )
                     restore_button = gr.Button("Restore", size="sm")
         with gr.Column():
@@ -204,7 +206,7 @@ def build(services: Services) -> Callable[[gr.Tab], None]:
             table(query),
             gr.update(choices=ids, value=None),
             gr.update(choices=ids),
-            gr.update(choices=library.trashed(), value=where.name),
+            gr.update(choices=exact_first(library.trashed()), value=where.name),
         ]
 
     @shown_in(5)
@@ -218,7 +220,7 @@ def build(services: Services) -> Callable[[gr.Tab], None]:
             table(query),
             gr.update(choices=ids, value=where.name),
             gr.update(choices=ids),
-            gr.update(choices=library.trashed(), value=None),
+            gr.update(choices=exact_first(library.trashed()), value=None),
         ]
 
     # Each handler's errors go to the status beside its control (common.shown_in).

@@ -17,7 +17,7 @@ import gradio as gr
 from workbench.services import RunBusyError, Services, UnknownRunError, charts
 from workbench.services.runfeed import RunFeed, parse_overrides
 from workbench.web import plots
-from workbench.web.common import browser_words, shown_in
+from workbench.web.common import browser_words, exact_first, shown_in
 from workbench.web.tabs import train_data
 
 KINDS = ("pre-training", "fine-tuning")
@@ -216,7 +216,7 @@ def _preset_names(services: Services) -> list[str]:
     for entry in services.presets.list():
         if entry.name not in names:
             names.append(entry.name)
-    return names
+    return exact_first(names)  # typing a name and Enter takes that name
 
 
 def _default_preset(services: Services) -> str | None:
