@@ -29,8 +29,8 @@ B = "other-20260112T000000Z"
 class Steps:
     """A full-page screenshot per step, numbered, in `folder` (and BERTBENCH_JOURNEY_SHOTS)."""
 
-    def __init__(self, page: Any, folder: Path) -> None:
-        self.page, self.n, self.folders = page, 0, [folder]
+    def __init__(self, page: Any, folder: Path, prefix: str = "trash") -> None:
+        self.page, self.n, self.folders, self.prefix = page, 0, [folder], prefix
         if os.environ.get("BERTBENCH_JOURNEY_SHOTS"):
             self.folders.append(Path(os.environ["BERTBENCH_JOURNEY_SHOTS"]))
 
@@ -39,7 +39,7 @@ class Steps:
         for folder in self.folders:
             folder.mkdir(parents=True, exist_ok=True)
             self.page.screenshot(
-                path=str(folder / f"trash-{self.n:02d}-{name}.png"), full_page=True
+                path=str(folder / f"{self.prefix}-{self.n:02d}-{name}.png"), full_page=True
             )
 
 

@@ -54,7 +54,7 @@ def build(services: Services) -> None:
         stop_btn = gr.Button("Stop", variant="stop", elem_id="train-stop")
     # Why Start, Pause, Resume or Stop could not do it (the other widgets stay as they are).
     note = gr.Markdown(elem_id="train-note")
-    with gr.Row():
+    with gr.Row(elem_id="train-run-row"):
         run = gr.Dropdown(
             [],
             value=None,
