@@ -83,7 +83,26 @@ def test_train_tab_draws_live_curves_in_a_browser(tmp_path: Path) -> None:
                 _wait_for_colours(page, canvas, least)
             log = page.locator("#train-log textarea")
             expect(log).to_have_value(_contains("finished at step 40"))
+            # One toast says the run ended, naming it and its results.
+            ended = re.compile(r"tiny-\d{8}T\d{6}Z finished · best validation/loss \d")
+            toasts = page.get_by_test_id("toast-text")
+            expect(toasts.filter(has_text=ended)).to_have_count(1)
             page.screenshot(path=str(shot), full_page=True)
+            # Not again: neither a Refresh nor, after a reload, following the ended run again.
+            run_id = re.search(r"tiny-\d{8}T\d{6}Z", status.input_value()).group(0)
+            page.locator("#train-refresh").click()
+            page.wait_for_timeout(1500)  # a toast of the Refresh would be there by now
+            # It stays until closed, after the "started" toast went (10 s).
+            expect(toasts.filter(has_text="started")).to_have_count(0)
+            expect(toasts.filter(has_text=ended)).to_have_count(1)
+            page.reload(wait_until="load")
+            page.get_by_role("tab", name="Train").click()
+            chooser = page.locator("#train-run input")
+            chooser.click()
+            page.locator("#train-run").get_by_role("option", name=re.compile(run_id)).click()
+            expect(status).to_have_value(re.compile(rf"{run_id}: finished · step 40/40"))
+            page.wait_for_timeout(2000)  # two polls' worth: a toast would be there by now
+            expect(toasts.filter(has_text="finished")).to_have_count(0)
         finally:
             browser.close()
     data = shot.read_bytes()

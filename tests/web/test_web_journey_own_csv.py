@@ -120,6 +120,10 @@ def test_journey_own_csv_in_the_browser(tmp_path: Path, pretrained: tuple[Servic
                 re.compile(r"finetune-csv-\d{8}T\d{6}Z: finished(.|\n)*test accuracy \d")
             )
             run_id = re.search(r"finetune-csv-\d{8}T\d{6}Z", status.input_value()).group(0)
+            # A toast says so once, with the test scores.
+            ended = page.get_by_test_id("toast-text").filter(has_text=f"{run_id} finished · ")
+            expect(ended).to_have_count(1)
+            expect(ended).to_contain_text(re.compile(r"test accuracy \d"))
             shot("finished")
 
             # 4. Runs lists it with its test scores.

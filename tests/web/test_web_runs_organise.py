@@ -65,17 +65,23 @@ def test_rename_refuses_bad_names_and_clashes(two: WebPanel) -> None:
     out = client.predict(A, "org-renamed", "", api_name="/runs_rename")
     assert out[0] == f"Renamed `{A}` to `org-renamed`."
     assert "org-renamed" in {r[0] for r in rows(out[1])}
+    assert (
+        out[4] == "org-renamed"
+    )  # the rename box follows (the Run list's change keeps the message)
     assert (two.services.workspace.runs_dir / "org-renamed" / "summary.json").is_file()
 
 
 def test_trash_needs_a_confirmation_and_restore_brings_it_back(two: WebPanel) -> None:
     client = two.client
     trash = two.services.workspace.root / "trash"
+    client.predict(A, "kept", "across the trash", "", api_name="/runs_meta_save")
     out = client.predict(A, "", api_name="/runs_trash")
     assert out[0] == f"Moved `{A}` to `trash/{A}`; **Restore** brings it back."
+    assert tuple(out[5:]) == ("", "", "")  # no run chosen: tags, notes, rename box empty
     assert (trash / A / "summary.json").is_file() and A not in listed(two, "org-")
     out = client.predict(A, "", api_name="/runs_restore")
     assert out[0] == f"Restored `{A}` from the trash."
+    assert tuple(out[5:]) == ("kept", "across the trash", A)  # chosen again, with its notes
     assert A in listed(two, "org-") and not (trash / A).exists()
     assert "no run 'nothing' in the trash" in refusal(
         client.predict("nothing", "", api_name="/runs_restore")

@@ -37,6 +37,17 @@ CSS = """
 footer {display: none !important}
 /* Token labels show the token as the tokenizer wrote it ("the", "##ing"), not upper-cased. */
 .tokens .label, .tokens .label-input {text-transform: none !important}
+/* A narrow page (a phone, half a screen; docs/web.md, "On a narrow screen"): the Train tab's
+   run chooser, chart controls and two charts each take the whole width, one below the other
+   (the charts stack below 840 px anyway: plots.MIN_WIDTH each). Wide tables (Runs) keep their
+   columns and scroll sideways inside their box; the page itself never scrolls sideways. */
+@media (max-width: 640px) {
+  /* (Gradio puts a row's neighbouring inputs in one .form box: its children too.) */
+  #train-run-row > *, #train-chart-controls > *, #train-chart-controls > .form > *,
+  .charts > * {
+    min-width: 100% !important;
+  }
+}
 """
 
 

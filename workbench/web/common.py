@@ -8,9 +8,10 @@ started, every path (services/sandbox.py)."""
 from __future__ import annotations
 
 import functools
+import heapq
 import inspect
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -136,6 +137,40 @@ def user_errors(fn: F) -> F:
             raise gr.Error(error_text(exc), print_exception=False) from exc
 
     return wrapper  # type: ignore[return-value]
+
+
+C = TypeVar("C", str, tuple[str, Any])
+
+
+def exact_first(choices: Sequence[C]) -> list[C]:
+    """`choices` in their order, except that a choice comes before every choice whose label
+    contains its label (`quickstart` before `classify-quickstart`, `bert-base-gpu` before
+    `bert-base-gpu-512`).
+
+    A Gradio dropdown filters its choices by the typed text (labels that contain it, case
+    ignored, in the given order) and Enter takes the first one: in this order, typing a name
+    and pressing Enter takes that very name, never a longer one that contains it."""
+    labels = [(c if isinstance(c, str) else str(c[0])).lower() for c in choices]
+    # waiting[j]: how many choices must still come before j (their labels are inside j's);
+    # after[i]: the choices that wait for i.
+    waiting = [0] * len(labels)
+    after: list[list[int]] = [[] for _ in labels]
+    for i, small in enumerate(labels):
+        for j, large in enumerate(labels):
+            if len(small) < len(large) and small in large:
+                waiting[j] += 1
+                after[i].append(j)
+    ready = [i for i, n in enumerate(waiting) if n == 0]
+    heapq.heapify(ready)
+    order: list[int] = []
+    while ready:  # the earliest ready choice first: the given order wherever it can stay
+        i = heapq.heappop(ready)
+        order.append(i)
+        for j in after[i]:
+            waiting[j] -= 1
+            if waiting[j] == 0:
+                heapq.heappush(ready, j)
+    return [choices[i] for i in order]
 
 
 def uploaded(file: Any) -> tuple[str, bytes]:

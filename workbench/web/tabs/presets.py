@@ -17,7 +17,7 @@ from workbench.services import Services, Validation, form
 from workbench.services.form import FormField, PresetForm
 from workbench.services.presets import SUFFIX
 from workbench.services.tables import preset_diff_rows
-from workbench.web.common import shown_in, uploaded
+from workbench.web.common import exact_first, shown_in, uploaded
 
 LIST_COLUMNS = ["name", "origin", "description"]
 ERROR_COLUMNS = ["field", "line", "message"]
@@ -30,7 +30,7 @@ def build(services: Services) -> None:
     sections = list(form.optional_tables())
 
     def names() -> list[str]:
-        return [e.name for e in presets.list() if not e.shadowed]
+        return exact_first([e.name for e in presets.list() if not e.shadowed])
 
     def listing() -> tuple[pd.DataFrame, Any, Any, Any]:
         entries = presets.list()
@@ -41,7 +41,7 @@ def build(services: Services) -> None:
             ],
             columns=LIST_COLUMNS,
         )
-        choices = [e.name for e in entries if not e.shadowed]
+        choices = exact_first([e.name for e in entries if not e.shadowed])
         return (
             table,
             gr.update(choices=choices),

@@ -21,7 +21,7 @@ from workbench.services import Services, charts
 from workbench.services.live import RUN_COLUMNS, config_rows, run_rows
 from workbench.services.tables import comparison_metrics, metric_rows
 from workbench.web import plots
-from workbench.web.common import shown_in
+from workbench.web.common import exact_first, shown_in
 
 DEFAULT_METRIC = "train/loss"
 WATCH_SECONDS = 2.0  # how often the runs folder is checked for changes (cheap: stats only)
@@ -35,7 +35,7 @@ def build(services: Services) -> Callable[[gr.Tab], None]:
         return pd.DataFrame(run_rows(shown), columns=list(RUN_COLUMNS))
 
     def run_ids() -> list[str]:
-        return [info.run_id for info in library.list()]
+        return exact_first([info.run_id for info in library.list()])
 
     def options(smoothing: Any, log_scale: Any) -> dict[str, Any]:
         weight = charts.check_smoothing(0.0 if smoothing is None else smoothing)
@@ -50,7 +50,11 @@ def build(services: Services) -> Callable[[gr.Tab], None]:
         elem_id="runs-search",
     )
     runs_table = gr.Dataframe(
-        table, headers=list(RUN_COLUMNS), label="Runs (newest first)", interactive=False
+        table,
+        headers=list(RUN_COLUMNS),
+        label="Runs (newest first)",
+        interactive=False,
+        elem_id="runs-table",
     )
     refresh = gr.Button("Refresh", size="sm")
     # Runs started, changed or ended anywhere (the Train tab, the CLI, the TUI) show without a
@@ -72,7 +76,9 @@ def build(services: Services) -> Callable[[gr.Tab], None]:
         with gr.Column():
             gr.Markdown("### One run")
             # Custom values: API callers name any run id; the service checks every name.
-            chosen = gr.Dropdown(run_ids(), label="Run", allow_custom_value=True)
+            chosen = gr.Dropdown(
+                run_ids(), label="Run", allow_custom_value=True, elem_id="runs-run"
+            )
             run_chart = gr.Dropdown(
                 [(charts.TITLES[k], k) for k in charts.CHARTS], value="loss", label="Chart"
             )
@@ -101,19 +107,26 @@ def build(services: Services) -> Callable[[gr.Tab], None]:
                 with gr.Row():
                     new_name = gr.Textbox(label="New name", max_lines=1)
                     rename_button = gr.Button("Rename", size="sm", elem_id="runs-rename")
-                trash_button = gr.Button("Move to trash", size="sm", variant="stop")
+                trash_button = gr.Button(
+                    "Move to trash", size="sm", variant="stop", elem_id="runs-trash"
+                )
                 # Under the buttons it speaks for (not below the trash list).
                 organise_status = gr.Markdown(elem_id="runs-organise-status")
                 with gr.Column(visible=False) as confirm_row:
                     confirm_text = gr.Markdown(elem_id="runs-trash-confirm")
                     with gr.Row():
-                        confirm_button = gr.Button("Yes, move it to the trash", variant="stop")
-                        cancel_button = gr.Button("Keep it")
+                        confirm_button = gr.Button(
+                            "Yes, move it to the trash", variant="stop", elem_id="runs-trash-yes"
+                        )
+                        cancel_button = gr.Button("Keep it", elem_id="runs-trash-keep")
                 with gr.Row():
                     trashed = gr.Dropdown(
-                        library.trashed(), label="In the trash", allow_custom_value=True
+                        exact_first(library.trashed()),
+                        label="In the trash",
+                        allow_custom_value=True,
+                        elem_id="runs-trashed",
                     )
-                    restore_button = gr.Button("Restore", size="sm")
+                    restore_button = gr.Button("Restore", size="sm", elem_id="runs-restore")
         with gr.Column():
             gr.Markdown("### Compare")
             selected = gr.Dropdown(
@@ -151,12 +164,20 @@ def build(services: Services) -> Callable[[gr.Tab], None]:
     def on_search(query: str) -> list[Any]:
         return [table(query), ""]
 
+    def meta_of(run: str | None) -> list[Any]:
+        """Tags, notes and the rename box of `run` (all empty for none)."""
+        if not run:
+            return ["", "", ""]
+        meta = library.meta(run)
+        return [" ".join(meta.tags), meta.notes, run]
+
     @shown_in(4, at=2)
     def on_meta(run: str) -> list[Any]:
-        if not run:
-            return ["", "", "", ""]
-        meta = library.meta(run)
-        return [" ".join(meta.tags), meta.notes, "", run]
+        # A run chosen by the user: an earlier action's message goes. (Rename, trash and
+        # restore set the Run list themselves and fill these boxes in their own outputs, so
+        # their message stays.)
+        tag_text, note_text, name = meta_of(run)
+        return [tag_text, note_text, "", name]
 
     def chosen_run(run: str, action: str) -> str:
         if not run:
@@ -169,7 +190,7 @@ def build(services: Services) -> Callable[[gr.Tab], None]:
         said = f"Saved the notes and tags of `{run}` ({len(meta.tags)} tags)."
         return [said, table(query)]
 
-    @shown_in(4)
+    @shown_in(5)
     def on_rename(run: str, name: str, query: str) -> list[Any]:
         result = library.rename(chosen_run(run, "rename"), (name or "").strip())
         said = f"Renamed `{run}` to `{result.path.name}`."
@@ -179,7 +200,13 @@ def build(services: Services) -> Callable[[gr.Tab], None]:
             said += f" Presets that still name the old folder: {', '.join(result.presets)}."
         ids = run_ids()
         new = result.path.name
-        return [said, table(query), gr.update(choices=ids, value=new), gr.update(choices=ids)]
+        return [
+            said,
+            table(query),
+            gr.update(choices=ids, value=new),
+            gr.update(choices=ids),
+            new,
+        ]
 
     @shown_in(3)
     def on_trash_ask(run: str) -> list[Any]:
@@ -194,7 +221,7 @@ def build(services: Services) -> Callable[[gr.Tab], None]:
     def on_trash_cancel() -> Any:
         return gr.update(visible=False)
 
-    @shown_in(6)
+    @shown_in(9)
     def on_trash(run: str, query: str) -> list[Any]:
         where = library.trash(chosen_run(run, "move to the trash"))
         ids = run_ids()
@@ -204,10 +231,11 @@ def build(services: Services) -> Callable[[gr.Tab], None]:
             table(query),
             gr.update(choices=ids, value=None),
             gr.update(choices=ids),
-            gr.update(choices=library.trashed(), value=where.name),
+            gr.update(choices=exact_first(library.trashed()), value=where.name),
+            *meta_of(None),
         ]
 
-    @shown_in(5)
+    @shown_in(8)
     def on_restore(name: str, query: str) -> list[Any]:
         if not name:
             raise gr.Error("choose a run in the trash list to restore", print_exception=False)
@@ -218,7 +246,8 @@ def build(services: Services) -> Callable[[gr.Tab], None]:
             table(query),
             gr.update(choices=ids, value=where.name),
             gr.update(choices=ids),
-            gr.update(choices=library.trashed(), value=None),
+            gr.update(choices=exact_first(library.trashed()), value=None),
+            *meta_of(where.name),
         ]
 
     # Each handler's errors go to the status beside its control (common.shown_in).
@@ -291,13 +320,14 @@ def build(services: Services) -> Callable[[gr.Tab], None]:
         on_search, search, [runs_table, organise_status], api_name="runs_search",
         show_progress="hidden",
     )  # fmt: skip
-    chosen.change(on_meta, chosen, [tags, notes, organise_status, new_name], api_name="runs_meta")
+    chosen.input(on_meta, chosen, [tags, notes, organise_status, new_name], api_name="runs_meta")
     meta_button.click(
         on_meta_save, [chosen, tags, notes, search], [organise_status, runs_table],
         api_name="runs_meta_save",
     )  # fmt: skip
     rename_button.click(
-        on_rename, [chosen, new_name, search], [organise_status, runs_table, chosen, selected],
+        on_rename, [chosen, new_name, search],
+        [organise_status, runs_table, chosen, selected, new_name],
         api_name="runs_rename",
     )  # fmt: skip
     trash_button.click(
@@ -307,11 +337,13 @@ def build(services: Services) -> Callable[[gr.Tab], None]:
     cancel_button.click(on_trash_cancel, None, confirm_row, api_visibility="private")
     confirm_button.click(
         on_trash, [chosen, search],
-        [organise_status, confirm_row, runs_table, chosen, selected, trashed],
+        [organise_status, confirm_row, runs_table, chosen, selected, trashed, tags, notes,
+         new_name],
         api_name="runs_trash",
     )  # fmt: skip
     restore_button.click(
-        on_restore, [trashed, search], [organise_status, runs_table, chosen, selected, trashed],
+        on_restore, [trashed, search],
+        [organise_status, runs_table, chosen, selected, trashed, tags, notes, new_name],
         api_name="runs_restore",
     )  # fmt: skip
     ticker.tick(

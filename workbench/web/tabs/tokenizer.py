@@ -15,7 +15,7 @@ import pandas as pd
 
 from workbench.services import Services, TokenizerJob, VocabStats
 from workbench.services.tables import highlight_segments
-from workbench.web.common import failed, shown_in, uploaded
+from workbench.web.common import exact_first, failed, shown_in, uploaded
 
 POLL_SECONDS = 0.2
 TOKEN_COLUMNS = ["token", "id", "start", "end", "special"]
@@ -33,7 +33,7 @@ def build(services: Services) -> None:
         return ["demo", *uploads]
 
     def names() -> list[str]:
-        return [e.name for e in tokenizers.list()]
+        return exact_first([e.name for e in tokenizers.list()])
 
     # ------------------------------------------------------------------ layout
     with gr.Row():

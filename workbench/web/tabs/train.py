@@ -4,6 +4,8 @@ A `gr.Timer` polls the run's event history (`manager.events_since`) through a `R
 (services/runfeed.py), kept per browser session in `gr.State` (a `Watch`); the timer switches
 itself off when the run ends.
 A reloaded page re-attaches to the newest active run (or any run picked in the dropdown).
+When the run followed ends, a toast says so once (services/run_end.py): not on a later poll, nor
+after a reload or a re-attach to a run already over.
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ from typing import Any
 import gradio as gr
 
 from workbench.services import RunBusyError, Services, UnknownRunError, charts
+from workbench.services.run_end import EndWatch
 from workbench.services.runfeed import RunFeed, parse_overrides
 from workbench.web import plots
-from workbench.web.common import browser_words, shown_in
+from workbench.web.common import browser_words, exact_first, shown_in
 from workbench.web.tabs import train_data
 
 KINDS = ("pre-training", "fine-tuning")
@@ -51,7 +54,7 @@ def build(services: Services) -> None:
         stop_btn = gr.Button("Stop", variant="stop", elem_id="train-stop")
     # Why Start, Pause, Resume or Stop could not do it (the other widgets stay as they are).
     note = gr.Markdown(elem_id="train-note")
-    with gr.Row():
+    with gr.Row(elem_id="train-run-row"):
         run = gr.Dropdown(
             [],
             value=None,
@@ -60,7 +63,7 @@ def build(services: Services) -> None:
             scale=4,
             elem_id="train-run",
         )
-        refresh_btn = gr.Button("Refresh", scale=1)
+        refresh_btn = gr.Button("Refresh", scale=1, elem_id="train-refresh")
     status = gr.Textbox(label="Status", interactive=False, elem_id="train-status")
     # The chart controls (the same as the TUI's keys v, s and l); the series math is the
     # chart model's (services/charts.py), these only pick what it builds.
@@ -216,7 +219,7 @@ def _preset_names(services: Services) -> list[str]:
     for entry in services.presets.list():
         if entry.name not in names:
             names.append(entry.name)
-    return names
+    return exact_first(names)  # typing a name and Enter takes that name
 
 
 def _default_preset(services: Services) -> str | None:
@@ -244,6 +247,7 @@ class Watch:
 
     feed: RunFeed = field(default_factory=RunFeed)
     status: str = ""
+    ends: EndWatch = field(default_factory=EndWatch)  # says once that the run ended
 
 
 def _follow(
@@ -268,6 +272,7 @@ def _follow(
         yield gr.skip(), gr.skip(), gr.skip(), str(exc), "", watch, _timer(False)
         return
     feed = watch.feed
+    announce(watch.ends, feed)
     # Each plot value is a whole new chart (its legend is its series): no stale legends.
     shown = _plots(feed, chart, smoothing, log_scale) if changed else (gr.skip(), gr.skip())
     runs = _run_choices(services, run_id) if feed.status != watch.status or redraw else gr.skip()
@@ -275,6 +280,18 @@ def _follow(
     # A failed run's reason in the panel's words (no exception class names).
     status = browser_words(feed.status_text())
     yield runs, *shown, status, "\n".join(feed.live.log), watch, _timer(not feed.ended)
+
+
+def announce(ends: EndWatch, feed: RunFeed) -> None:
+    """A toast when the run followed has just ended (once; it stays until closed): a success
+    for a finished run, a warning for a stopped, failed or interrupted one.
+
+    Not an Info: the page groups toasts by kind and a group goes when its first toast's time is
+    up, so the end would vanish with the "started" toast of a short run."""
+    notice = ends.check(feed)
+    if notice is not None:
+        toast = gr.Success if notice.ok else gr.Warning
+        toast(browser_words(notice.text), duration=None)
 
 
 def _plots(feed: RunFeed, chart: Any, smoothing: Any, log_scale: Any) -> tuple[Any, Any]:
