@@ -50,7 +50,9 @@ class RunsPane(Guarded, Vertical):
         Binding("c", "compare", "Compare"),
         Binding("u", "continue_run", "Continue"),
         Binding("e", "export", "Export"),
-        Binding("b", "tensorboard", "TensorBoard", show=False),  # a button; the footer is full at 80
+        Binding(
+            "b", "tensorboard", "TensorBoard", show=False
+        ),  # a button; the footer is full at 80
         Binding("i", "use_init", "Use as init", show=False),  # a button too
         Binding("slash", "filter", "Filter", key_display="/"),
         Binding("n", "notes", "Notes"),
