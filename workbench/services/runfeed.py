@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from workbench.services.live import LiveRun, results_line
+from workbench.services.probes import ProbeHistory
 from workbench.services.workspace import WorkspaceError
 
 if TYPE_CHECKING:
@@ -70,6 +71,7 @@ class RunFeed:
     results: str | None = None  # what the run achieved (`live.results_line`), once it ended
 
     name: str | None = None  # the run's identity: its folder name once it exists
+    probes: ProbeHistory = field(default_factory=ProbeHistory)  # its fill-mask probe tables
 
     @property
     def ended(self) -> bool:
@@ -82,6 +84,7 @@ class RunFeed:
         if run_id != self.run_id:
             self.run_id, self.cursor, self.checkpoint, self.run_dir = run_id, 0, None, None
             self.live, self.results, self.name = LiveRun(), None, None
+            self.probes = ProbeHistory()
         events, self.cursor = manager.events_since(run_id, self.cursor)
         changed = self.apply(events)
         snapshot = manager.status(run_id)
@@ -101,6 +104,7 @@ class RunFeed:
         points = sum(len(s) for s, _ in self.live.series.values())
         for event in events:
             self.live.apply(event)
+            self.probes.add(event)
             path = getattr(event, "path", None) or getattr(event, "checkpoint", None)
             if isinstance(path, str):
                 self.checkpoint = path
