@@ -47,7 +47,10 @@ def recorded(run_dir: Path) -> dict[int, list[dict[str, Any]]]:
 
 
 def rows(table: Any) -> list[list[str]]:
-    return [[str(c) for c in row] for row in table["data"]]
+    """The table's rows; it must be shown (an update that makes it visible)."""
+    assert table.get("visible") is True, table
+    value = table["value"]
+    return [[str(c) for c in row] for row in value["data"]]
 
 
 def expected(probes: list[dict[str, Any]]) -> list[list[str]]:
@@ -63,7 +66,7 @@ def test_the_table_shows_the_newest_and_steps_back(finished: tuple[Any, ...]) ->
     assert sorted(by_step) == [4, 8, 12]
     # What the page calls after each poll: the newest evaluation, the slider at its end.
     table, label, slider = client.predict(api_name="/train_probes")
-    assert table["headers"] == ["sentence", "true word", "rank", "top predictions"]
+    assert table["value"]["headers"] == ["sentence", "true word", "rank", "top predictions"]
     assert rows(table) == expected(by_step[12])
     assert "step 12 (3/3, latest)" in label and "follows the run" in label
     assert slider["maximum"] == 3 and slider["value"] == 3 and slider["visible"] is True
@@ -91,7 +94,7 @@ def test_a_fresh_page_without_a_run_says_none_yet(finished: tuple[Any, ...]) -> 
     _, url, *_ = finished
     fresh = Client(url, verbose=False)
     table, label, slider = fresh.predict(api_name="/train_probes")
-    assert table["data"] in ([], [["", "", "", ""]]) and "none yet" in label
+    assert table.get("visible") is False and "none yet" in label  # no empty grid
     assert slider["visible"] is False
     table, label = fresh.predict(2, api_name="/train_probes_step")  # nothing to step: no error
     assert "none yet" in label

@@ -271,6 +271,7 @@ class ProbeSection:
                 interactive=False,
                 wrap=True,
                 column_widths=["38%", "12%", "8%", "42%"],
+                visible=False,  # until the run followed has probes
                 elem_id="train-probes-table",
             )
         # What this page shows: (run id, evaluations), so a poll without news sends nothing.
@@ -284,12 +285,15 @@ class ProbeSection:
             (attached, self.redraw, "train_probes_redraw"),
         ):
             event.then(fn, [watch, self.sent], shown, api_name=name, show_progress="hidden")
-        self.slider.release(
+        # Every move by the user (dragging, clicking, arrow keys), not the poll's updates; a
+        # drag's flood of moves is answered for its last one.
+        self.slider.input(
             self.pick,
             [watch, self.slider],
             [self.table, self.label],
             api_name="train_probes_step",
             show_progress="hidden",
+            trigger_mode="always_last",
         )
 
     @staticmethod
@@ -327,13 +331,14 @@ class ProbeSection:
 NO_PROBES = "**Probes** · none yet: a pre-training run shows them at each evaluation"
 
 
-def probe_outputs(history: ProbeHistory) -> tuple[list[list[str]], str]:
-    """The rows and the label of the evaluation `history` shows."""
+def probe_outputs(history: ProbeHistory) -> tuple[Any, str]:
+    """The table (hidden while there are no probes) and the label of the evaluation shown."""
     table = history.table()
     if table is None:
-        return [], NO_PROBES
+        return gr.Dataframe(value=[], visible=False), NO_PROBES
     follows = "follows the run" if table.latest else "the slider's right end follows the run"
-    return [list(row) for row in table.rows], f"**Probes** · {table.label()} · {follows}"
+    rows = [list(row) for row in table.rows]
+    return gr.Dataframe(value=rows, visible=True), f"**Probes** · {table.label()} · {follows}"
 
 
 @dataclass
