@@ -50,9 +50,7 @@ class RunsPane(Guarded, Vertical):
         Binding("c", "compare", "Compare"),
         Binding("u", "continue_run", "Continue"),
         Binding("e", "export", "Export"),
-        Binding(
-            "b", "tensorboard", "TensorBoard", show=False
-        ),  # a button; the footer is full at 80
+        Binding("b", "tensorboard", "TensorBoard", show=False),  # a button; footer full at 80
         Binding("i", "use_init", "Use as init", show=False),  # a button too
         Binding("slash", "filter", "Filter", key_display="/"),
         Binding("n", "notes", "Notes"),
@@ -246,7 +244,8 @@ class RunsPane(Guarded, Vertical):
 
     @on(DataTable.RowHighlighted, "#runs-table")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if len(self.marked) < 2 and event.row_key.value is not None:
+        # (No row key when the table emptied before the message arrived: nothing to show.)
+        if len(self.marked) < 2 and getattr(event.row_key, "value", None) is not None:
             run = str(event.row_key.value)
             # A refresh re-highlights the row: read the curves again only when they can have
             # changed (another run, or this one moved on), not on every change elsewhere.
