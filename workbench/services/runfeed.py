@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from workbench.services import probes as probe_tables
 from workbench.services.live import LiveRun, results_line
-from workbench.services.probes import ProbeHistory
 from workbench.services.workspace import WorkspaceError
 
 if TYPE_CHECKING:
@@ -71,7 +71,8 @@ class RunFeed:
     results: str | None = None  # what the run achieved (`live.results_line`), once it ended
 
     name: str | None = None  # the run's identity: its folder name once it exists
-    probes: ProbeHistory = field(default_factory=ProbeHistory)  # its fill-mask probe tables
+    # Its fill-mask probe tables, one per evaluation, and the one shown.
+    probes: probe_tables.ProbeHistory = field(default_factory=probe_tables.ProbeHistory)
 
     @property
     def ended(self) -> bool:
@@ -84,7 +85,7 @@ class RunFeed:
         if run_id != self.run_id:
             self.run_id, self.cursor, self.checkpoint, self.run_dir = run_id, 0, None, None
             self.live, self.results, self.name = LiveRun(), None, None
-            self.probes = ProbeHistory()
+            self.probes = probe_tables.ProbeHistory()
         events, self.cursor = manager.events_since(run_id, self.cursor)
         changed = self.apply(events)
         snapshot = manager.status(run_id)
