@@ -12,10 +12,11 @@ from typing import Any
 import pytest
 from kit.tui_runs import tiny_preset, wait_for
 from textual.pilot import Pilot
-from textual.widgets import Select, Static, TabbedContent
+from textual.widgets import Static, TabbedContent
 
 from workbench.services.probes import fit_sentence, format_probability
 from workbench.tui.app import BertbenchApp
+from workbench.tui.messages import RunStarted
 from workbench.tui.panes.train import TrainPane
 from workbench.tui.widgets.curves import CurvePlot
 from workbench.tui.widgets.probe_table import ProbeTable
@@ -23,22 +24,29 @@ from workbench.tui.widgets.probe_table import ProbeTable
 STEPS, EVERY = 6, 2  # evaluations (with probes) at steps 2, 4 and 6
 
 
-def make_app(tmp_path: Path) -> BertbenchApp:
+def make_app(tmp_path: Path, steps: int = STEPS, every: int = EVERY) -> BertbenchApp:
     app = BertbenchApp(root=tmp_path / "ws")
-    preset = tiny_preset(tmp_path, pretrain={"max_steps": STEPS, "eval_every": EVERY})
+    preset = tiny_preset(tmp_path, pretrain={"max_steps": steps, "eval_every": every})
     app.services.presets.save(preset, "tiny")
     return app
 
 
-async def pretrain(pilot: Pilot[Any], app: BertbenchApp) -> tuple[TrainPane, Path]:
-    """Start the tiny pre-training from the pane and wait for its end; (pane, run folder)."""
+async def follow_new_run(pilot: Pilot[Any], app: BertbenchApp) -> TrainPane:
+    """Start the tiny pre-training as the Runs pane's Continue does (the manager, then
+    RunStarted): the Train pane follows it from its first event, whatever its own way of
+    starting a run."""
     app.query_one(TabbedContent).active = "train"
     pane = app.query_one(TrainPane)
     await wait_for(pilot, lambda: "tiny" in pane._presets, what="presets listed")
-    pane.query_one("#train-preset", Select).value = "tiny"
-    await pilot.pause()
-    await pilot.click("#train-pretrain")
-    await wait_for(pilot, lambda: pane.run_id is not None and not pane.live.active, what="end")
+    app.post_message(RunStarted(app.services.manager.start_pretraining("tiny")))
+    await wait_for(pilot, lambda: pane.run_id is not None, what="followed")
+    return pane
+
+
+async def pretrain(pilot: Pilot[Any], app: BertbenchApp) -> tuple[TrainPane, Path]:
+    """Start the tiny pre-training, follow it to its end; (pane, run folder)."""
+    pane = await follow_new_run(pilot, app)
+    await wait_for(pilot, lambda: not pane.live.active, what="the run's end")
     assert pane.live.status == "finished", pane.live.error
     run_dir = app.services.manager.status(pane.run_id).run_dir
     assert run_dir is not None
@@ -129,3 +137,26 @@ async def test_at_80x24_the_table_is_a_line_until_opened(tmp_path: Path) -> None
         await pilot.press("P")
         await wait_for(pilot, lambda: table.outer_size.height == 1, what="closed")
         assert pane.query_one("#train-loss", CurvePlot).size.height >= 14
+
+
+@pytest.mark.asyncio
+async def test_the_table_updates_live_while_the_run_trains(tmp_path: Path) -> None:
+    app = make_app(tmp_path, steps=3000, every=5)
+    async with app.run_test(size=(140, 40)) as pilot:
+        pane = await follow_new_run(pilot, app)
+        table = pane.query_one(ProbeTable)
+        manager = app.services.manager
+        await wait_for(pilot, lambda: table.history.count >= 2, what="two evaluations")
+        first = table.history.count
+        # New evaluations arrive while it trains; the newest is shown, following the run.
+        await wait_for(pilot, lambda: table.history.count >= first + 2, what="two more")
+        assert pane.live.active and table.history.index is None
+        manager.pause(pane.run_id)
+        await wait_for(pilot, lambda: pane.live.status == "paused", what="paused")
+        shown = table.shown
+        assert shown is not None and shown.latest and shown.step == table.history.steps[-1]
+        status = manager.status(pane.run_id)
+        assert status.run_dir is not None
+        assert_rows_show(table, recorded(status.run_dir)[shown.step])
+        manager.stop(pane.run_id, wait=True, timeout=180)
+        await wait_for(pilot, lambda: not pane.live.active, what="stopped")
