@@ -145,7 +145,8 @@ def render_rows(table: ProbeView, width: int) -> Text:
     """A header line and one line per probe, fitted to `width` columns."""
     answer_w = min(ANSWER_MAX, max([len("true"), *(len(p.answer) for p in table.probes)]))
     rest = max(width - answer_w - RANK_WIDTH - 3 * GAP, 10)
-    sentence_w = max(min(rest * 9 // 20, max(len(p.text) for p in table.probes)), 8)
+    longest = max([len("sentence"), *(len(p.text) for p in table.probes)])
+    sentence_w = max(min(rest * 9 // 20, longest), 8)
     top_w = max(rest - sentence_w, 4)
     gap = " " * GAP
     out = Text(no_wrap=True, overflow="ellipsis")
