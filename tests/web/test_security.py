@@ -275,6 +275,9 @@ TABLE: dict[str, list[Case]] = {
     "train_pause": [Case(lambda p, s: (p,), refuses=True)],
     "train_resume": [Case(lambda p, s: (p,), refuses=True)],
     "train_stop": [Case(lambda p, s: (p,), refuses=True)],
+    "train_probes": [Case(lambda p, s: ())],  # the probe table after a poll (state only)
+    "train_probes_redraw": [Case(lambda p, s: ())],
+    "train_probes_step": [Case(lambda p, s: (1,))],  # an evaluation number, no name
     # Runs tab
     "table": [Case(lambda p, s: ())],  # the runs table's value on page load
     "runs_list": [Case(lambda p, s: (p,))],

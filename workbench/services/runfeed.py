@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from workbench.services import probes as probe_tables
 from workbench.services.live import LiveRun, results_line
 from workbench.services.overrides import override_lines
 from workbench.services.workspace import WorkspaceError
@@ -64,6 +65,8 @@ class RunFeed:
     results: str | None = None  # what the run achieved (`live.results_line`), once it ended
 
     name: str | None = None  # the run's identity: its folder name once it exists
+    # Its fill-mask probe tables, one per evaluation, and the one shown.
+    probes: probe_tables.ProbeHistory = field(default_factory=probe_tables.ProbeHistory)
 
     @property
     def ended(self) -> bool:
@@ -76,6 +79,7 @@ class RunFeed:
         if run_id != self.run_id:
             self.run_id, self.cursor, self.checkpoint, self.run_dir = run_id, 0, None, None
             self.live, self.results, self.name = LiveRun(), None, None
+            self.probes = probe_tables.ProbeHistory()
         events, self.cursor = manager.events_since(run_id, self.cursor)
         changed = self.apply(events)
         snapshot = manager.status(run_id)
@@ -95,6 +99,7 @@ class RunFeed:
         points = sum(len(s) for s, _ in self.live.series.values())
         for event in events:
             self.live.apply(event)
+            self.probes.add(event)
             path = getattr(event, "path", None) or getattr(event, "checkpoint", None)
             if isinstance(path, str):
                 self.checkpoint = path

@@ -248,7 +248,8 @@ class RunsPane(Guarded, Vertical):
 
     @on(DataTable.RowHighlighted, "#runs-table")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if len(self.marked) < 2 and event.row_key.value is not None:
+        # (No row key when the table emptied before the message arrived: nothing to show.)
+        if len(self.marked) < 2 and getattr(event.row_key, "value", None) is not None:
             run = str(event.row_key.value)
             # A refresh re-highlights the row: read the curves again only when they can have
             # changed (another run, or this one moved on), not on every change elsewhere.

@@ -34,6 +34,7 @@ from workbench.tui.messages import PresetChosen, RunEvent, RunsChanged, RunStart
 from workbench.tui.screens.start_run import StartRequest, StartRunScreen
 from workbench.tui.widgets.curves import CHART_KEYS, CurvePlot, controls_text
 from workbench.tui.widgets.pickers import offer
+from workbench.tui.widgets.probe_table import PROBE_BINDINGS, ProbeTable
 
 REDRAWS_PER_S = 4
 # Training threads run this much nicer than the interface (Linux: per-thread nice, inherited
@@ -73,6 +74,7 @@ class TrainPane(Guarded, Vertical):
         Binding("v", "next_chart", "Chart", group=CHART_KEYS),
         Binding("s", "smoothing", "Smooth", group=CHART_KEYS),
         Binding("l", "log_scale", "Log y", group=CHART_KEYS),
+        *PROBE_BINDINGS,
     ]
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -110,6 +112,7 @@ class TrainPane(Guarded, Vertical):
                 yield Static("", id="train-figures")
                 yield Static("", id="train-error", markup=False)
             yield CurvePlot("evaluation metrics", id="train-eval")
+        yield ProbeTable(id="train-probes")
         with Horizontal(id="train-progress-row"):
             yield Label("idle", id="train-progress-label")
             # A known total from the start: an indeterminate bar animates (repaints) nonstop.
@@ -228,6 +231,7 @@ class TrainPane(Guarded, Vertical):
         self._drawn, self._logged, self._figures, self._results = -1, 0, "", ""
         self._stopping = False
         self.query_one("#train-log", RichLog).clear()
+        self.query_one(ProbeTable).reset(run_id)
         self._show_error("")
         app = self.app
         reniced: set[int] = set()
@@ -246,6 +250,8 @@ class TrainPane(Guarded, Vertical):
         if message.run_id != self.run_id:
             return
         self.live.apply(message.event)
+        if getattr(message.event, "kind", None) == "probe":
+            self.query_one(ProbeTable).feed(message.run_id, message.event)
         if not self.live.active:
             if self._unsubscribe is not None:
                 self._unsubscribe()
@@ -310,6 +316,9 @@ class TrainPane(Guarded, Vertical):
     @on(Button.Pressed, "#train-stop")
     def _stop_pressed(self) -> None:
         self.action_stop()
+
+    def action_probes(self, what: str) -> None:
+        self.query_one(ProbeTable).move(what)  # [ ] step through evaluations, P opens
 
     # ------------------------------------------------------------------ charts
     def action_next_chart(self) -> None:

@@ -17,6 +17,8 @@ from typing import Any
 import gradio as gr
 
 from workbench.services import RunBusyError, Services, UnknownRunError, charts
+from workbench.services.probes import COLUMNS as PROBE_COLUMNS
+from workbench.services.probes import ProbeHistory
 from workbench.services.run_end import EndWatch
 from workbench.services.runfeed import RunFeed, parse_overrides
 from workbench.web import plots
@@ -93,6 +95,7 @@ def build(services: Services) -> None:
         metric_plot = gr.Plot(
             None, show_label=False, min_width=plots.MIN_WIDTH, elem_id="train-metric-plot"
         )
+    probes = ProbeSection.build()
     log = gr.Textbox(
         label="Log", lines=8, max_lines=12, interactive=False, autoscroll=True, elem_id="train-log"
     )
@@ -198,8 +201,11 @@ def build(services: Services) -> None:
         [*shown, note],
         api_name="train_start",
     )
-    timer.tick(tick, [run, watch, *view], shown, api_name="train_poll", show_progress="hidden")
-    run.input(attach, [run, *view], shown, api_name="train_attach")
+    polled = timer.tick(
+        tick, [run, watch, *view], shown, api_name="train_poll", show_progress="hidden"
+    )
+    attached = run.input(attach, [run, *view], shown, api_name="train_attach")
+    probes.wire(watch, polled, attached)
     refresh_btn.click(refresh, [watch, *view], [preset, *shown], api_name="train_runs")
     gr.on(None, on_load, view, [preset, *shown], api_name="train_reattach")
     gr.on(
@@ -239,6 +245,103 @@ def _is_active(services: Services, run_id: str) -> bool:
         return services.manager.status(run_id).active
     except UnknownRunError:
         return False
+
+
+class ProbeSection:
+    """The fill-mask probes of the run followed (pre-training): one table per evaluation,
+    the newest shown and followed; the slider steps back through them (`ProbeHistory`, the
+    same the TUI's `[` `]` step). Refreshed after every poll, from the poll's own feed."""
+
+    def __init__(self, label: Any, slider: Any, table: Any, sent: Any) -> None:
+        self.label, self.slider, self.table, self.sent = label, slider, table, sent
+
+    @classmethod
+    def build(cls) -> ProbeSection:
+        with gr.Column(elem_id="train-probes"):
+            label = gr.Markdown(NO_PROBES, elem_id="train-probes-label")
+            slider = gr.Slider(  # shown from the second evaluation on
+                1,
+                2,
+                value=1,
+                step=1,
+                label="Evaluation (at the right end: the newest, following the run)",
+                visible=False,
+                elem_id="train-probes-step",
+            )
+            table = gr.Dataframe(
+                headers=list(PROBE_COLUMNS),
+                value=[],
+                interactive=False,
+                wrap=True,
+                column_widths=["38%", "12%", "8%", "42%"],
+                visible=False,  # until the run followed has probes
+                elem_id="train-probes-table",
+            )
+        # What this page shows: (run id, evaluations), so a poll without news sends nothing.
+        sent = gr.State((None, -1))
+        return cls(label, slider, table, sent)
+
+    def wire(self, watch: Any, polled: Any, attached: Any) -> None:
+        shown = [self.table, self.label, self.slider, self.sent]
+        for event, fn, name in (
+            (polled, self.refresh, "train_probes"),
+            (attached, self.redraw, "train_probes_redraw"),
+        ):
+            event.then(fn, [watch, self.sent], shown, api_name=name, show_progress="hidden")
+        # Every move by the user (dragging, clicking, arrow keys), not the poll's updates; a
+        # drag's flood of moves is answered for its last one.
+        self.slider.input(
+            self.pick,
+            [watch, self.slider],
+            [self.table, self.label],
+            api_name="train_probes_step",
+            show_progress="hidden",
+            trigger_mode="always_last",
+        )
+
+    @staticmethod
+    def refresh(watch: Watch, sent: Any) -> tuple[Any, ...]:
+        """After a poll: the table, its label and the slider when an evaluation arrived or
+        another run is followed; otherwise nothing is sent."""
+        now = (watch.feed.run_id, watch.feed.probes.count)
+        if tuple(sent or ()) == now:
+            return gr.skip(), gr.skip(), gr.skip(), sent
+        return ProbeSection.redraw(watch, sent)
+
+    @staticmethod
+    def redraw(watch: Watch, sent: Any) -> tuple[Any, ...]:
+        """After attaching to a run: the table, label and slider, from its first event."""
+        history = watch.feed.probes
+        now = (watch.feed.run_id, history.count)
+        table, label = probe_outputs(history)
+        slider = gr.Slider(
+            minimum=1,
+            maximum=max(history.count, 2),  # a slider needs two ends
+            value=max(history.position + 1, 1),
+            visible=history.count > 1,
+        )
+        return table, label, slider, now
+
+    @staticmethod
+    def pick(watch: Watch, number: float | None) -> tuple[Any, Any]:
+        """Show evaluation `number` (1 = the first; the last follows the run again)."""
+        history = watch.feed.probes
+        if number is not None and history.count:
+            history.pick(int(number) - 1)
+        return probe_outputs(history)
+
+
+NO_PROBES = "**Probes** · none yet: a pre-training run shows them at each evaluation"
+
+
+def probe_outputs(history: ProbeHistory) -> tuple[Any, str]:
+    """The table (hidden while there are no probes) and the label of the evaluation shown."""
+    table = history.table()
+    if table is None:
+        return gr.Dataframe(value=[], visible=False), NO_PROBES
+    follows = "follows the run" if table.latest else "the slider's right end follows the run"
+    rows = [list(row) for row in table.rows]
+    return gr.Dataframe(value=rows, visible=True), f"**Probes** · {table.label()} · {follows}"
 
 
 @dataclass
