@@ -6,19 +6,15 @@ from __future__ import annotations
 
 import csv
 import json
-import random
 from pathlib import Path
 
 import pytest
-from kit.finetune import tiny_config, write_task
+from kit.errors import data_settings, finetuned_run
 
 from bert_engine.data.classification import read_examples
 from bert_engine.tracking import read_summary
 from bert_engine.training.finetune import (
-    ClassificationDataSettings,
     FinetuneError,
-    FinetuneSettings,
-    finetune,
     load_splits,
     read_results,
 )
@@ -31,43 +27,11 @@ from bert_engine.training.finetune.analysis import (
 )
 from workbench.cli import main
 
-NOISE = 0.2  # labels flipped at random: the model cannot be right about those
-
-
-def noisy_task(path: Path, n: int = 180, seed: int = 1) -> Path:
-    write_task(path, n=n, seed=seed)
-    rng = random.Random(seed)
-    with path.open(encoding="utf-8", newline="") as f:
-        rows = list(csv.reader(f))
-    labels = sorted({r[1] for r in rows[1:]})
-    for row in rows[1:]:
-        if rng.random() < NOISE:
-            row[1] = rng.choice([x for x in labels if x != row[1]])
-    with path.open("w", encoding="utf-8", newline="") as f:
-        csv.writer(f).writerows(rows)
-    return path
-
-
-def _data(path: Path) -> ClassificationDataSettings:
-    return ClassificationDataSettings.model_validate(
-        dict(
-            train=str(path),
-            test_fraction=0.25,
-            validation_fraction=0.2,
-            batch_size=8,
-            max_seq_len=32,
-        )
-    )
-
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tmp = tmp_path_factory.mktemp("errors")
-    task = noisy_task(tmp / "task.csv")
-    settings = FinetuneSettings.model_validate(
-        dict(epochs=2, lr=1e-2, device="cpu", precision="fp32", seed=0)
-    )
-    return finetune(settings, data=_data(task), runs_dir=tmp / "runs", model_config=tiny_config())
+    return finetuned_run(tmp, tmp / "runs")
 
 
 def _hand_confusion(rows: list[dict], labels: list[str]) -> list[list[int]]:
@@ -128,7 +92,7 @@ def test_errors_file_holds_exactly_the_wrong_rows_most_confident_first(
     confidences = [e["confidence"] for e in errors]
     assert confidences == sorted(confidences, reverse=True)
     # Each error carries its text, its true label and the tokens the model saw.
-    splits = load_splits(_data(Path(json_config_train(run))))
+    splits = load_splits(data_settings(Path(json_config_train(run))))  # type: ignore[arg-type]
     examples = splits.test if split == "test" else splits.validation
     for e in errors:
         example = examples[e["index"]]
