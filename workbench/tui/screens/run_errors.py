@@ -52,7 +52,7 @@ def shade(share: float, right: bool) -> Style:
 def heatmap(analysis: RunAnalysis) -> Text:
     """The confusion matrix as text: a header of predicted labels, one row per true label."""
     labels = analysis.labels
-    side = min(max(len(x) for x in labels), 12)
+    side = max(min(max(len(x) for x in labels), 12), len(CORNER))
     cell = max(min(max(len(x) for x in labels), LABEL_CELL), len(str(analysis.examples))) + 2
     out = Text()
     out.append(f"{CORNER:<{side + 1}}"[: side + 1], style="dim")
@@ -175,9 +175,10 @@ class RunErrorsScreen(Guarded, ModalScreen[None]):
         self._filling = True
         try:
             self._offer("#errors-split", [(s, s) for s in analysis.splits], analysis.split)
-            labels = [(x, x) for x in analysis.labels]
-            self._offer("#errors-true", [("true: any", ANY), *labels], analysis.true)
-            self._offer("#errors-pred", [("predicted: any", ANY), *labels], analysis.predicted)
+            true = [(f"true: {x}", x) for x in analysis.labels]
+            pred = [(f"predicted: {x}", x) for x in analysis.labels]
+            self._offer("#errors-true", [("true: any", ANY), *true], analysis.true)
+            self._offer("#errors-pred", [("predicted: any", ANY), *pred], analysis.predicted)
         finally:
             self.call_after_refresh(self._done_filling)
         self.query_one("#errors-status", Static).update(analysis.describe())
