@@ -23,6 +23,10 @@ if TYPE_CHECKING:
     from workbench.services.runs import RunLibrary
 
 ANY = "any"  # a filter that keeps every label
+RIGHT_RGB = (21, 128, 61)  # a heatmap cell on the diagonal at its row's full share: green
+WRONG_RGB = (185, 28, 28)  # off the diagonal: red
+PALE_RGB = (248, 250, 252)  # an empty cell on a light page
+DARK_RGB = (60, 60, 70)  # an empty cell on a dark terminal
 SPLIT_ORDER = ("test", "validation")  # the split shown first when none is asked for
 
 
@@ -92,6 +96,22 @@ class RunAnalysis:
             f"accuracy {self.accuracy:.4f}, macro-F1 {self.macro_f1:.4f}; "
             f"{self.total_errors} misclassified{kept}"
         )
+
+
+def shade(
+    share: float, right: bool, empty: tuple[int, int, int] = PALE_RGB
+) -> tuple[int, int, int]:
+    """A heatmap cell's colour for its share (0..1) of the true label's row: from `empty` to
+    green on the diagonal (right), to red off it (wrong). Both UIs shade with it."""
+    top = RIGHT_RGB if right else WRONG_RGB
+    t = max(0.0, min(1.0, share))
+    r, g, b = (round(a + (z - a) * t) for a, z in zip(empty, top, strict=True))
+    return r, g, b
+
+
+def ink(share: float) -> str:
+    """The count's colour on a cell of that share: white on a strong shade, else dark."""
+    return "#ffffff" if share > 0.5 else "#111827"
 
 
 def class_table(analysis: RunAnalysis) -> list[list[Any]]:

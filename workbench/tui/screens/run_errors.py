@@ -23,10 +23,12 @@ from textual.widgets import Button, DataTable, Label, Select, Static
 
 from workbench.services.analysis import (
     ANY,
+    DARK_RGB,
     NoAnalysisError,
     RunAnalysis,
     compute_analysis,
     load_analysis,
+    shade,
 )
 from workbench.tui.guard import Guarded, describe, guarded
 from workbench.tui.widgets.pickers import offer
@@ -35,18 +37,12 @@ MAX_ROWS = 500  # error rows put in the table (the count says how many there are
 LABEL_CELL = 8  # characters of a label in a matrix column header
 CORNER = "true\\pred"
 
-# Shades: from the cell colour of an empty cell to full green (right) / red (wrong).
-_EMPTY = (60, 60, 70)
-_RIGHT = (30, 150, 70)
-_WRONG = (200, 50, 50)
 
-
-def shade(share: float, right: bool) -> Style:
-    """The cell style of a share (0..1) of its row: green on the diagonal, red off it."""
-    top = _RIGHT if right else _WRONG
-    t = max(0.0, min(1.0, share))
-    r, g, b = (round(a + (z - a) * t) for a, z in zip(_EMPTY, top, strict=True))
-    return Style(bgcolor=f"rgb({r},{g},{b})", color="white", bold=t > 0.5)
+def cell_style(share: float, right: bool) -> Style:
+    """A cell's style: its share of the row (0..1) shades it from dark to green on the
+    diagonal, to red off it (services.analysis.shade, as on the web panel)."""
+    r, g, b = shade(share, right, DARK_RGB)
+    return Style(bgcolor=f"rgb({r},{g},{b})", color="white", bold=share > 0.5)
 
 
 def heatmap(analysis: RunAnalysis) -> Text:
@@ -62,7 +58,7 @@ def heatmap(analysis: RunAnalysis) -> Text:
         out.append("\n")
         out.append(f"{label[:side]:>{side}} ", style="bold")
         for j, n in enumerate(row):
-            out.append(f"{n:^{cell}}", style=shade(analysis.shares[i][j], i == j))
+            out.append(f"{n:^{cell}}", style=cell_style(analysis.shares[i][j], i == j))
     return out
 
 

@@ -23,57 +23,39 @@ from workbench.services.analysis import (
     class_table,
     compute_analysis,
     error_table,
+    ink,
     load_analysis,
+    shade,
 )
 from workbench.web.common import error_text, failed
 
 MAX_ROWS = 1000  # error rows sent to the browser (the status says how many there are)
 CELL_PX = 56
-RIGHT_RANGE = ["#f0fdf4", "#15803d"]  # diagonal cells: pale to full green by row share
-WRONG_RANGE = ["#fef2f2", "#b91c1c"]  # off the diagonal: pale to full red
 
 
 def heatmap_spec(analysis: RunAnalysis) -> dict[str, Any]:
     """The confusion matrix as a Vega-Lite heatmap: a cell per (true, predicted) with its
-    count, shaded by its share of the true label's row (green right, red wrong)."""
-    rows = [
-        {
-            "true": t,
-            "predicted": p,
-            "count": analysis.matrix[i][j],
-            "share": round(analysis.shares[i][j], 4),
-            "right": i == j,
-        }
-        for i, t in enumerate(analysis.labels)
-        for j, p in enumerate(analysis.labels)
-    ]
+    count, shaded by its share of the true label's row (green right, red wrong; the colours
+    of `services.analysis.shade`, given per cell: Gradio re-colours a `color` scale)."""
     labels = analysis.labels
-    axis = {"labelLimit": 140}
-
-    def cells(right: bool) -> dict[str, Any]:
-        return {
-            "transform": [{"filter": f"datum.right == {str(right).lower()}"}],
-            "mark": {"type": "rect", "stroke": "#ffffff", "strokeWidth": 1},
-            "encoding": {
-                "color": {
-                    "field": "share",
-                    "type": "quantitative",
-                    "scale": {"domain": [0, 1], "range": RIGHT_RANGE if right else WRONG_RANGE},
-                    "legend": None,
+    rows = []
+    for i, t in enumerate(labels):
+        for j, p in enumerate(labels):
+            share = analysis.shares[i][j]
+            rows.append(
+                {
+                    "true": t,
+                    "predicted": p,
+                    "count": analysis.matrix[i][j],
+                    "share": round(share, 4),
+                    "fill": "#{:02x}{:02x}{:02x}".format(*shade(share, i == j)),
+                    "ink": ink(share),
                 }
-            },
-        }
-
-    def counts(dark: bool) -> dict[str, Any]:
-        test = "datum.share > 0.5" if dark else "datum.share <= 0.5"
-        return {
-            "transform": [{"filter": test}],
-            "mark": {"type": "text", "fontSize": 14, "color": "#ffffff" if dark else "#111827"},
-            "encoding": {"text": {"field": "count", "type": "quantitative"}},
-        }
-
+            )
+    axis = {"labelLimit": 140}
     return {
         "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        "title": "Confusion matrix (shade: share of the true label's row)",
         "data": {"values": rows},
         "height": max(120, CELL_PX * len(labels)),
         "encoding": {
@@ -82,7 +64,7 @@ def heatmap_spec(analysis: RunAnalysis) -> dict[str, Any]:
                 "type": "nominal",
                 "sort": labels,
                 "title": "predicted label",
-                "axis": {**axis, "orient": "top"},
+                "axis": axis,
             },
             "y": {
                 "field": "true",
@@ -98,7 +80,19 @@ def heatmap_spec(analysis: RunAnalysis) -> dict[str, Any]:
                 {"field": "share", "type": "quantitative", "format": ".1%", "title": "of row"},
             ],
         },
-        "layer": [cells(True), cells(False), counts(True), counts(False)],
+        "layer": [
+            {
+                "mark": {"type": "rect", "stroke": "#ffffff", "strokeWidth": 1},
+                "encoding": {"fill": {"field": "fill", "type": "nominal", "scale": None}},
+            },
+            {
+                "mark": {"type": "text", "fontSize": 14, "strokeWidth": 0},
+                "encoding": {
+                    "text": {"field": "count", "type": "quantitative"},
+                    "fill": {"field": "ink", "type": "nominal", "scale": None},
+                },
+            },
+        ],
     }
 
 
@@ -129,7 +123,9 @@ def build(services: Services, run: gr.Dropdown) -> None:
             )
         status = gr.Markdown(elem_id="try-errors-status")
         with gr.Row():
-            matrix = gr.Plot(label="Confusion matrix", scale=1, elem_id="try-errors-matrix")
+            matrix = gr.Plot(
+                label="Confusion matrix", show_label=False, scale=1, elem_id="try-errors-matrix"
+            )
             classes = gr.Dataframe(
                 headers=CLASS_HEADERS,
                 label="Per label",
