@@ -324,6 +324,13 @@ TABLE: dict[str, list[Case]] = {
     ],
     "try_mask_token": [Case(lambda p, s: (p,), refuses=True)],
     "try_fill_mask": [Case(lambda p, s: (p, "the [MASK] sat", 5), refuses=True)],
+    "try_errors": [
+        Case(lambda p, s: (p, None, "any", "any"), refuses=True),
+        Case(lambda p, s: (s.run, p, p, p), refuses=True),
+    ],
+    "try_errors_filter": [Case(lambda p, s: (p, p, "any", "any"), refuses=True)],
+    "try_errors_run": [Case(lambda p, s: (p,), refuses=True)],
+    "try_errors_compute": [Case(lambda p, s: (p,), refuses=True)],
 }
 # Where a payload is a valid name, these succeed inside the workspace (a tokenizer, preset or
 # export named "%2e%2e%2f...", a chart key falling back to "loss"): only what comes back and

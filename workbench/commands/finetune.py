@@ -36,8 +36,10 @@ def register(subparsers: Any) -> None:
     e = subparsers.add_parser(
         "evaluate",
         help="evaluate a fine-tuned run on a split or a file",
-        description="Accuracy, macro-F1, loss and the confusion matrix of a fine-tuned run's "
-        "best checkpoint, on its test or validation split or on another labelled file.",
+        description="Accuracy, macro-F1, loss, per-class precision/recall/F1 and the confusion "
+        "matrix of a fine-tuned run's best checkpoint, on its test or validation split or on "
+        "another labelled file; the analysis and the misclassified examples "
+        "(errors-<split>.jsonl) are saved in the run folder.",
     )
     e.add_argument("run", help="a fine-tuning run folder")
     e.add_argument("--split", choices=("test", "validation"), default="test")
@@ -102,52 +104,34 @@ def run(args: argparse.Namespace) -> int:
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
-    import torch
+    from bert_engine.training.finetune.analysis import errors_file, evaluate_run, format_table
+    from bert_engine.training.finetune.plan import FinetuneError
 
-    from bert_engine.data.classification import Columns, encode_examples, read_examples
-    from bert_engine.inference import Predictor
-    from bert_engine.tracking import read_config
-    from bert_engine.training.finetune import (
-        ClassificationDataSettings,
-        evaluate_classifier,
-        load_splits,
-        ordered_batches,
-    )
-
-    predictor = Predictor.from_run(args.run, checkpoint=args.checkpoint, device=args.device)
-    if predictor.labels is None:
-        raise CliError(f"{args.run} is not a fine-tuned run (no labels.json); nothing to evaluate")
-    config = read_config(args.run)
-    if "classification" not in config:
-        raise CliError(f"{args.run}/config.toml has no [classification] table")
-    data = ClassificationDataSettings.model_validate(config["classification"])
-    if args.data:
-        columns = Columns(data.text_column, data.text_pair_column, data.label_column)
-        examples = read_examples(Path(args.data), columns)
-        name = args.data
-    else:
-        splits = load_splits(data)
-        examples = splits.test if args.split == "test" else splits.validation
-        name = f"{args.split} split"
-        if not examples:
-            raise CliError(
-                f"{args.run} has no {args.split} split (test_fraction = 0 and no test file); "
-                "use --split validation or --data FILE"
-            )
-    tok = predictor.tokenizer
-    encoded = encode_examples(examples, tok, predictor.labels, max_length=predictor.max_length)
-    batches = ordered_batches(encoded, predictor.batch_size, tok.pad_id or 0)
-    with torch.no_grad():
-        result = evaluate_classifier(predictor.model, batches, len(predictor.labels))
-    labels = predictor.labels.labels
-    print(f"{predictor.checkpoint} on {name} ({result['examples']} examples)")
+    try:
+        result = evaluate_run(
+            args.run,
+            split=args.split,
+            data_file=args.data,
+            checkpoint=args.checkpoint,
+            device=args.device,
+        )
+    except FinetuneError as exc:
+        raise CliError(str(exc)) from exc
+    summary = result.summary()
+    name = args.data if args.data else f"{args.split} split"
+    print(f"{result.checkpoint} on {name} ({summary['examples']} examples)")
     print(
-        f"accuracy {result['accuracy']:.4f}  macro-F1 {result['macro_f1']:.4f}  "
-        f"loss {result['loss']:.4f}"
+        f"accuracy {summary['accuracy']:.4f}  macro-F1 {summary['macro_f1']:.4f}  "
+        f"loss {summary['loss']:.4f}"
     )
-    width = max(len(x) for x in labels)
-    print("confusion matrix (rows: true label, columns: predicted)")
-    print(" " * (width + 2) + " ".join(f"{x[:8]:>8}" for x in labels))
-    for label, row in zip(labels, result["confusion_matrix"], strict=True):
-        print(f"{label:>{width}}  " + " ".join(f"{n:>8}" for n in row))
+    print()
+    print(format_table(summary))
+    run = Path(args.run)
+    if result.saved:
+        print(
+            f"\n{summary['errors']} misclassified, most confident first: "
+            f"{run / errors_file(result.split)}"
+        )
+    else:
+        print("\n(the run is still training: the analysis is not saved in it)")
     return 0

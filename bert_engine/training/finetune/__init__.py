@@ -6,6 +6,7 @@
 | `data.py` | the labelled splits, epoch batches (resumable), classification metrics |
 | `init.py` | the classifier's weights: a pre-training run, a HuggingFace folder, or random |
 | `workflow.py` | `finetune(...)` (Trainer, CheckpointManager, Tracker); `read_results` |
+| `analysis.py` | error analysis: confusion matrix, per-class table, misclassified examples |
 
 The settings (`FinetuneSettings`, `ClassificationDataSettings`) are part of the preset schema,
 `bert_engine.schema`; they are re-exported here.

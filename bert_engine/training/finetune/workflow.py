@@ -14,6 +14,7 @@ from bert_engine.files import atomic_write_json
 from bert_engine.presets import validate_preset
 from bert_engine.schema import BertConfig, ClassificationDataSettings, ModelSettings
 from bert_engine.training.early_stopping import EarlyStopping
+from bert_engine.training.finetune.analysis import ANALYSIS_KEY, analyse, write_files
 from bert_engine.training.finetune.data import (
     EpochBatches,
     evaluate_classifier,
@@ -60,8 +61,11 @@ def finetune(
     Each epoch ends with a validation evaluation (loss, accuracy, macro-F1; confusion matrix in
     ``evaluation/``) and a checkpoint; the best by ``eval_metric`` is kept, training stops early
     after ``patience`` epochs without improvement, and the best model is evaluated on the test
-    split. ``resume`` continues an interrupted fine-tuning run from its latest checkpoint (the
-    settings come from its config.toml). Events go to ``listeners`` and the run's Tracker.
+    split. The best model's error analysis (confusion matrix, per-class precision / recall /
+    F1, the misclassified examples) of the validation and test splits goes into summary.json's
+    ``analysis`` and ``errors-<split>.jsonl`` (see ``analysis.py``). ``resume`` continues an
+    interrupted fine-tuning run from its latest checkpoint (the settings come from its
+    config.toml). Events go to ``listeners`` and the run's Tracker.
 
     ``preset_or_settings``: a ``Preset`` with [finetune] and [classification] tables, a preset
     name or file (``overrides``: ``key=value`` strings), or ``FinetuneSettings`` with ``data``.
@@ -111,8 +115,6 @@ def _finetune(  # the body of `finetune`, inside its RunGuard (device lock, hear
     checkpoint: str | os.PathLike[str] | None,
     guard: RunGuard,
 ) -> Path:
-    import torch
-
     from bert_engine.data.classification import LabelVocab, encode_examples
     from bert_engine.inference import (
         BERT_CONFIG_FILE,
@@ -306,15 +308,28 @@ def _finetune(  # the body of `finetune`, inside its RunGuard (device lock, hear
                 best_step=best["step"],
                 best_value=best["value"],
             )
-            if len(encoded["test"]):
-                trainer.model.eval()
-                with torch.no_grad():
-                    test = evaluate_classifier(
-                        trainer.model,
-                        ordered_batches(encoded["test"], batch_size, tok.pad_id),
-                        len(labels),
-                        trainer.device,
-                    )
+            # Error analysis of the best model: validation, then test (read only here).
+            analyses = {
+                split: analyse(
+                    trainer.model,
+                    encoded[split],
+                    examples,
+                    labels.labels,
+                    tok,
+                    split=split,
+                    batch_size=batch_size,
+                    device=trainer.device,
+                    step=best["step"],
+                    checkpoint=best["checkpoint"].name,
+                )
+                for split, examples in (("validation", splits.validation), ("test", splits.test))
+                if len(encoded[split])
+            }
+            tracker.summary[ANALYSIS_KEY] = {
+                split: write_files(run_dir, a) for split, a in analyses.items()
+            }
+            if "test" in analyses:
+                test = analyses["test"].metrics
                 atomic_write_json(
                     eval_dir / "test.json",
                     metrics_report(test, labels.labels, "test", best["step"]),

@@ -2,9 +2,10 @@
 
 A fine-tuned run classifies the text (label probabilities as bars, and the tokens the model
 saw), or every row of a CSV/TSV/JSONL file (a path relative to the workspace, completed as it is
-typed), saving the predictions as a CSV in the workspace's `exports/`; a pre-training run fills
-every `[MASK]` in the text with its top predictions. Loading a model imports torch and reads
-the checkpoint, so predictions run in a worker.
+typed), saving the predictions as a CSV in the workspace's `exports/`; `x` (Errors) opens its
+error analysis (screens/run_errors.py). A pre-training run fills every `[MASK]` in the text
+with its top predictions. Loading a model imports torch and reads the checkpoint, so
+predictions run in a worker.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.css.query import NoMatches
 from textual.widgets import Button, Input, Select, Static
@@ -25,6 +27,7 @@ from workbench.services.tryout import BatchResult, classify_file
 from workbench.tui.guard import Guarded, guarded
 from workbench.tui.idle_gc import freeze_loaded_objects
 from workbench.tui.messages import RunsChanged
+from workbench.tui.screens.run_errors import RunErrorsScreen
 from workbench.tui.widgets.path_suggester import PathSuggester
 from workbench.tui.widgets.pickers import offer
 
@@ -38,6 +41,8 @@ HINTS = {
 
 class TryPane(Guarded, Vertical):
     """Run picker, text input, file input, and the model's answer."""
+
+    BINDINGS = [Binding("x", "errors", "Errors")]  # a fine-tuned run's error analysis
 
     # The file row's own layout (app.tcss styles the rest of the pane).
     DEFAULT_CSS = """
@@ -64,6 +69,7 @@ class TryPane(Guarded, Vertical):
                 compact=True,
             )
             yield Button("Classify file", id="try-file-go", compact=True)
+            yield Button("Errors (x)", id="try-errors", compact=True)
         yield Static("pick a run, type text, press enter", id="try-hint", markup=False)
         yield Static("", id="try-error", markup=False)
         with VerticalScroll(id="try-output"):
@@ -134,6 +140,15 @@ class TryPane(Guarded, Vertical):
         self.query_one("#try-result", Static).update(f"classifying {path} with {run}...")
         self.query_one("#try-tokens", Static).update("")
         self._classify_file(run, path)
+
+    @on(Button.Pressed, "#try-errors")
+    def action_errors(self) -> None:
+        run = self.query_one("#try-run", Select).value
+        if not isinstance(run, str) or self.kinds.get(run) != "finetune":
+            self._error("pick a fine-tuned run (a classifier) to see its error analysis")
+            return
+        self._error("")
+        self.app.push_screen(RunErrorsScreen(run))
 
     @work(thread=True, exclusive=True, group="try-predict")
     @guarded("{run}", show="_failed")

@@ -1,5 +1,6 @@
 """The Try tab: classify text with a fine-tuned run (one text, or every row of an uploaded
-file, with the predictions as a CSV download), fill [MASK] with a pre-training run.
+file, with the predictions as a CSV download), see its error analysis (tabs/analysis.py),
+fill [MASK] with a pre-training run.
 
 Any run directory in the workspace works, whoever trained it (the CLI, the TUI, this panel);
 predictors are cached per run by the service, so trying one sentence after another is quick.
@@ -23,6 +24,7 @@ from workbench.services.tryout import (
     token_chips,
 )
 from workbench.web.common import shown_in, uploaded
+from workbench.web.tabs import analysis
 
 MAX_MASK_LABELS = 4  # one probability widget per mask for the first few; the table has all
 CHIP_COLORS = {"special": "#9ca3af", "piece": "#f59e0b", "word": "#60a5fa", "mask": "#ef4444"}
@@ -69,6 +71,8 @@ def build(services: Services) -> Callable[[gr.Tab], None]:
         batch_download = gr.File(
             label="Predictions (CSV)", interactive=False, scale=1, elem_id="try-batch-download"
         )
+
+    analysis.build(services, ft_run)  # the "Error analysis" accordion (tabs/analysis.py)
 
     gr.Markdown("### Fill [MASK] with a pre-training run")
     pre_run = gr.Dropdown([], label="Pre-training run", allow_custom_value=True)
