@@ -77,9 +77,9 @@ def main(argv: list[str] | None = None) -> int:
 def enter_workspace(args: argparse.Namespace) -> None:
     """Move into the workspace `--workspace` (or `$BERTBENCH_WORKSPACE`) names, so every verb
     reads and writes the same `presets/` and `runs/` the TUI and the web panel use there."""
-    from workbench.services import WORKSPACE_ENV
-
-    chosen = args.global_workspace or os.environ.get(WORKSPACE_ENV)
+    # services.WORKSPACE_ENV, spelled here: importing the services would load pydantic and
+    # the schema for every verb, `presets list` too (tests/test_startup_imports.py).
+    chosen = args.global_workspace or os.environ.get("BERTBENCH_WORKSPACE")
     if not chosen:
         return
     folder = os.path.abspath(os.path.expanduser(chosen))
