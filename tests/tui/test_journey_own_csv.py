@@ -24,6 +24,7 @@ from workbench.services import Services
 from workbench.tui.app import BertbenchApp
 from workbench.tui.panes.playground import TryPane
 from workbench.tui.panes.presets import PresetsPane
+from workbench.tui.screens.run_errors import RunErrorsScreen
 from workbench.tui.widgets.field_row import field_id
 from workbench.tui.widgets.path_preview import DataPreview
 
@@ -202,3 +203,17 @@ async def journey(pilot: Pilot[None], workspace: Path) -> None:
     table_rows = list(csv.reader(result.output.open(encoding="utf-8")))
     assert table_rows[0] == ["review", "predicted", "p(bad)", "p(good)"]
     assert len(table_rows) == 3
+
+    # 10. Where is it wrong: x opens the error analysis of the test split (Esc leaves the box).
+    await pilot.press("escape", "x")
+    await settle(pilot, lambda: isinstance(app.screen, RunErrorsScreen), LIMIT)
+    errors = app.screen
+    await settle(pilot, lambda: errors.analysis is not None, LIMIT)
+    analysis = errors.analysis
+    assert analysis.split == "test" and sorted(analysis.labels) == ["bad", "good"]
+    assert sum(map(sum, analysis.matrix)) == analysis.examples > 0
+    assert analysis.total_errors == analysis.examples - sum(
+        analysis.matrix[i][i] for i in range(len(analysis.labels))
+    )
+    await pilot.press("escape")
+    await settle(pilot, lambda: not isinstance(app.screen, RunErrorsScreen))

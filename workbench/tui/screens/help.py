@@ -45,8 +45,9 @@ PANES = (
     ),
     (
         "5 Try",
-        "Classify text with a fine-tuned run (label probabilities, tokens seen) or fill "
-        "[MASK] with a pre-trained one.",
+        "Classify text or a whole file with a fine-tuned run (label probabilities, tokens "
+        "seen; x shows its error analysis: confusion matrix, per-label scores, the examples it "
+        "gets wrong) or fill [MASK] with a pre-trained one.",
     ),
 )
 
