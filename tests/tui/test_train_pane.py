@@ -49,6 +49,18 @@ async def test_a_short_pretraining_runs_to_the_end(tmp_path: Path) -> None:
         status = app.services.manager.status(pane.run_id)
         assert status.status == "finished" and status.run_dir is not None
         assert (status.run_dir / "config.toml").is_file()
+        # A notification, once, names the run and its result (seen from any tab).
+        name = status.run_dir.name
+
+        def ended() -> list[str]:
+            return [n.message for n in app._notifications if n.title == "Run finished"]
+
+        await wait_for(pilot, lambda: len(ended()) == 1, what="the end notification")
+        assert ended()[0].startswith(f"{name}: finished")
+        pane.follow(pane.run_id)  # following it again, over: no second notification
+        await wait_for(pilot, lambda: "finished" in str(figures.render()))
+        await pilot.pause(0.5)
+        assert len(ended()) == 1
 
 
 @pytest.mark.asyncio

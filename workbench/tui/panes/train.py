@@ -94,6 +94,7 @@ class TrainPane(Guarded, Vertical):
         # The start dialog's overrides text per preset, for the next start (this session).
         self._last_overrides: dict[str, str] = {}
         self._stopping = False  # a stop was asked for the run followed, which still trains
+        self._announce = False  # the run followed was seen training: say when it ends
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="train-controls"):
@@ -230,6 +231,8 @@ class TrainPane(Guarded, Vertical):
         self.run_id, self.live = run_id, LiveRun()
         self._drawn, self._logged, self._figures, self._results = -1, 0, "", ""
         self._stopping = False
+        # Announce the end only of a run seen going: following a run already over is no news.
+        self._announce = self.services.manager.status(run_id).active
         self.query_one("#train-log", RichLog).clear()
         self.query_one(ProbeTable).reset(run_id)
         self._show_error("")
@@ -271,6 +274,7 @@ class TrainPane(Guarded, Vertical):
             except Exception:  # noqa: BLE001 - a run folder removed meanwhile: no results line
                 line = ""
             self.app.call_from_thread(self._show_results, run_id, line)
+            self.app.call_from_thread(self._notify_end, run_id, status, line)
         self.app.post_message(RunsChanged())
 
     def _show_results(self, run_id: str, line: str) -> None:
@@ -278,6 +282,29 @@ class TrainPane(Guarded, Vertical):
             self._results = line
             self._drawn = -1  # redraw the run line
             self._redraw()
+
+    def _notify_end(self, run_id: str, status: Any, line: str) -> None:
+        """A notification once, when the run this pane saw training ends (any tab shows it)."""
+        if run_id != self.run_id or not self._announce:
+            return
+        self._announce = False
+        name = status.run_dir.name if status.run_dir is not None else run_id
+        if status.status == "finished":
+            self.notify(line or f"{name}: finished", title="Run finished", timeout=12)
+        elif status.status == "failed":
+            self.notify(
+                f"{name} failed at step {status.step}: {status.error}",
+                title="Run failed",
+                severity="error",
+                timeout=20,
+            )
+        else:
+            self.notify(
+                f"{name} {status.status} at step {status.step} (Continue in Runs)",
+                title=f"Run {status.status}",
+                severity="warning",
+                timeout=12,
+            )
 
     # ------------------------------------------------------------------ control
     @guarded("{verb} failed", show="_show_error")
