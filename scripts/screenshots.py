@@ -74,6 +74,16 @@ async def settle(pilot: Pilot) -> None:
     await pilot.pause(0.5)
 
 
+async def start_in_dialog(pilot: Pilot) -> None:
+    """The start dialog (a run name, overrides) just opened: start with none, as Enter does."""
+    from workbench.tui.screens.start_run import StartRunScreen
+
+    await wait(pilot, lambda: isinstance(pilot.app.screen, StartRunScreen))
+    dialog = pilot.app.screen
+    await pilot.click("#start-ok")
+    await wait(pilot, lambda: pilot.app.screen is not dialog)
+
+
 async def shoot(pilot: Pilot, out: Path, pane: str) -> None:
     app = pilot.app
     app.set_focus(None)  # no text cursor in the picture
@@ -119,6 +129,7 @@ async def drive(workspace: Path, out: Path, size: tuple[int, int]) -> None:
         train = app.query_one("TrainPane")
         await wait(pilot, lambda: train.query_one("#train-preset", Select).value == "demo-bert")
         await pilot.click("#train-pretrain")
+        await start_in_dialog(pilot)
         await wait(pilot, lambda: train.run_id is not None)
         pretrain_id = train.run_id
         await wait(pilot, lambda: not services.manager.status(pretrain_id).active)
@@ -146,6 +157,7 @@ async def drive(workspace: Path, out: Path, size: tuple[int, int]) -> None:
         app.post_message(_preset_chosen("demo-classify"))
         await wait(pilot, lambda: train.query_one("#train-preset", Select).value == "demo-classify")
         await pilot.click("#train-finetune")
+        await start_in_dialog(pilot)
         await wait(pilot, lambda: train.run_id not in (None, pretrain_id))
         finetune_id = train.run_id
         await wait(pilot, lambda: not services.manager.status(finetune_id).active)

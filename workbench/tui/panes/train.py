@@ -415,7 +415,9 @@ class TrainPane(Guarded, Vertical):
         self._drawn = live.version
         head = f"[b]{escape(self._run_label())}[/b]"
         if self._results:
-            head += f"\n{escape(self._results)}"
+            # The run's name is the line above: "finished · best …" without it again.
+            results = self._results.partition(": ")[2] or self._results
+            head += f"\n{escape(results)}"
         self.query_one("#train-run", Static).update(head)
         self._draw_charts()
         what, done, total = live.progress()
