@@ -96,3 +96,13 @@ def atomic_write_json(path: str | os.PathLike[str], data: Any, durable: bool = T
     """Pretty, strict JSON (NaN is refused: callers convert it to null first)."""
     text = json.dumps(data, indent=2, sort_keys=False, allow_nan=False) + "\n"
     atomic_write_text(path, text, durable=durable)
+
+
+def read_json_object(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """A JSON file holding an object, as a dict; {} when it is missing, unreadable or not an
+    object (side files of a run that may not be there yet)."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}

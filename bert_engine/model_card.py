@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from bert_engine.files import atomic_write_text
+from bert_engine.files import atomic_write_text, read_json_object
 from bert_engine.tracking import read_config, read_summary
 
 MODEL_CARD = "README.md"
@@ -27,14 +27,6 @@ def _yaml(meta: dict[str, Any]) -> str:
         else:
             lines.append(f"{key}: {json.dumps(value, ensure_ascii=False)}")
     return "\n".join(lines)
-
-
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
 
 
 def _number(value: Any) -> str:
@@ -55,9 +47,9 @@ def model_card(run_dir: str | os.PathLike[str], *, step: int | None, model_class
     model, tokenizer = config.get("model") or {}, config.get("tokenizer") or {}
     data, pretrain = config.get("data") or {}, config.get("pretrain") or {}
     finetune, task = config.get("finetune") or {}, config.get("classification") or {}
-    init = _read_json(root / "init.json")
-    labels = _read_json(root / "labels.json").get("labels") or []
-    pooling = _read_json(root / "classifier.json").get("pooling")
+    init = read_json_object(root / "init.json")
+    labels = read_json_object(root / "labels.json").get("labels") or []
+    pooling = read_json_object(root / "classifier.json").get("pooling")
     last = {k: v for k, v in (summary.get("last") or {}).items() if isinstance(v, (int, float))}
     best = summary.get("best") or {}
 

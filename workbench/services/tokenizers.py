@@ -4,7 +4,6 @@ offsets for highlighting, and describe a vocabulary."""
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections import Counter
@@ -13,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from bert_engine.files import read_json_object
 from workbench.services.workspace import Workspace, WorkspaceError, check_name
 
 TOKENIZER_FILE = "tokenizer.json"
@@ -209,7 +209,7 @@ class TokenizerService:
                 continue
             if not (folder / TOKENIZER_FILE).is_file():
                 continue
-            meta = _read_json(folder / META_FILE)
+            meta = read_json_object(folder / META_FILE)
             entries.append(
                 TokenizerEntry(
                     folder.name,
@@ -296,14 +296,6 @@ def _write_json(path: Path, data: dict[str, Any]) -> None:
     from bert_engine.files import atomic_write_json
 
     atomic_write_json(path, data, durable=False)
-
-
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
 
 
 def stats_dict(stats: VocabStats) -> dict[str, Any]:
