@@ -135,3 +135,27 @@ def test_tensorboard_command_and_unknown_runs(trained: tuple[Services, str, str]
     assert services.runs.curves(services.workspace.runs_dir / pre) == services.runs.curves(pre)
     with pytest.raises(WorkspaceError):
         services.manager.continue_run("../" + pre)
+
+
+def test_insight_attention_and_neighbours_on_both_kinds(trained: tuple[Services, str, str]) -> None:
+    """What the Try views show: attention of a text, nearest words over the input embeddings
+    and over contextual vectors sampled from the run's own data (corpus, training file)."""
+    from bert_engine.errors import InputError
+    from workbench.services import insight
+
+    services, pre, ft = trained
+    for run in (pre, ft):
+        seen = insight.attention(services.runs, run, "the cat sees a red ball")
+        predictor = services.runs.predictor(run)
+        assert seen.tokens == predictor.tokenizer.encode("the cat sees a red ball").tokens
+        assert abs(sum(seen.row(0, None, 0)) - 1.0) < 1e-5
+        near = insight.neighbours(services.runs, run, "cat", k=5)
+        assert len(near) == 5 and near == predictor.neighbours("cat", 5)
+        texts = insight.corpus_sample(services.runs, run, 50)
+        assert texts and all(isinstance(t, str) and t for t in texts)
+        found = insight.neighbours(services.runs, run, "cat", k=3, contextual=True, sample=50)
+        assert found == predictor.contextual_neighbours("cat", texts, 3)
+    with pytest.raises(InputError, match="type a word"):
+        insight.neighbours(services.runs, pre, "  ")
+    with pytest.raises(InputError, match="type a text"):
+        insight.attention(services.runs, pre, "")
