@@ -331,6 +331,17 @@ TABLE: dict[str, list[Case]] = {
     "try_errors_filter": [Case(lambda p, s: (p, p, "any", "any"), refuses=True)],
     "try_errors_run": [Case(lambda p, s: (p,), refuses=True)],
     "try_errors_compute": [Case(lambda p, s: (p,), refuses=True)],
+    "try_inside_runs": [Case(lambda p, s: (p,))],
+    "try_inside_runs_on_load": [Case(lambda p, s: ())],
+    "try_attention": [
+        Case(lambda p, s: (p, "the cat", "1", "head 1", None), refuses=True),
+        Case(lambda p, s: (s.run, p, p, p, p)),
+    ],
+    "try_attention_redraw": [Case(lambda p, s: (p, "the cat", "1", "head 1", None), refuses=True)],
+    "try_neighbours": [
+        Case(lambda p, s: (p, "cat", 5, False), refuses=True),
+        Case(lambda p, s: (s.run, p, 5, True)),
+    ],
 }
 # Where a payload is a valid name, these succeed inside the workspace (a tokenizer, preset or
 # export named "%2e%2e%2f...", a chart key falling back to "loss"): only what comes back and

@@ -224,3 +224,35 @@ def test_fill_mask_shows_top_predictions_per_mask(
     assert [chips[i][0] for i in guesses] == [m.candidates[0][0] for m in expected.masks]
     nothing = panel.client.predict(run, "no hidden word here", 3, api_name="/try_fill_mask")
     assert "no " + mask in refusal(nothing)
+
+
+def test_look_inside_attention_and_neighbours(
+    panel: Panel, pretrained: tuple[str, tuple, tuple], finetuned: str
+) -> None:
+    """Try's "Look inside": the heatmap's cells are the run's attention probabilities for the
+    chosen layer and head; the neighbours table is the service's answer."""
+    from workbench.services import insight
+
+    pre_dir = panel.services.manager.status(pretrained[0]).run_dir
+    assert pre_dir is not None
+    for run in (pre_dir.name, finetuned):
+        status, plot, chips, layer, head, source = panel.client.predict(
+            run, "the cat sees a red ball", "1", "head 1", None, api_name="/try_attention"
+        )
+        seen = insight.attention(panel.services.runs, run, "the cat sees a red ball")
+        assert status.startswith(f"{len(seen.tokens)} tokens; layer 1/")
+        cells = {(c["query"], c["key"]): c["weight"] for c in plot_points(plot)}
+        names = [f"{i}:{t}" for i, t in enumerate(seen.tokens)]
+        for q, query in enumerate(names):
+            for k, key in enumerate(names):
+                expected = float(seen.probabilities[0, 0, q, k])
+                assert abs(cells[(query, key)] - expected) < 1e-3
+        assert source["value"] == names[0] and len(chips) == len(seen.tokens)
+        near_status, table = panel.client.predict(
+            run, "cat", 5, False, api_name="/try_neighbours"
+        )
+        expected_near = insight.neighbours(panel.services.runs, run, "cat", k=5)
+        assert [row[0] for row in table["data"]] == [n.token for n in expected_near]
+        assert "input embeddings" in near_status
+    refused = refusal(panel.client.predict("", "cat", 5, False, api_name="/try_neighbours"))
+    assert "pick a run" in refused

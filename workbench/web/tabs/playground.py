@@ -24,7 +24,7 @@ from workbench.services.tryout import (
     token_chips,
 )
 from workbench.web.common import shown_in, uploaded
-from workbench.web.tabs import analysis
+from workbench.web.tabs import analysis, inside
 
 MAX_MASK_LABELS = 4  # one probability widget per mask for the first few; the table has all
 CHIP_COLORS = {"special": "#9ca3af", "piece": "#f59e0b", "word": "#60a5fa", "mask": "#ef4444"}
@@ -103,6 +103,7 @@ def build(services: Services) -> Callable[[gr.Tab], None]:
         label="All predictions",
         interactive=False,
     )
+    inside.build(services)  # the "Look inside" accordion (tabs/inside.py)
 
     def list_runs(ft_kept: str | None = None, pre_kept: str | None = None) -> tuple[Any, Any]:
         """Both choosers; a run already chosen (`*_kept`) stays chosen while it is listed."""
