@@ -233,12 +233,18 @@ def build(services: Services, page: Page | None = None) -> None:
         # first event, as picking it here does (the continued run's history comes first).
         def follow(event: Any) -> Any:
             followed = event.then(
-                attach, [run, *view], shown, api_visibility="private", show_progress="hidden"
+                attach,
+                [run, *view],
+                shown,
+                api_name="train_follow",
+                api_visibility="private",
+                show_progress="hidden",
             )
             return followed.then(
                 ProbeSection.redraw,
                 [watch, probes.sent],
                 [probes.table, probes.label, probes.slider, probes.sent],
+                api_name="train_follow_probes",
                 api_visibility="private",
                 show_progress="hidden",
             )
