@@ -108,8 +108,10 @@ def test_train_reload_pause_stop_continue(tmp_path: Path) -> None:
             # 3. Pause: the status says paused and the step stops moving.
             page.locator("#train-pause").click()
             expect(status).to_have_value(re.compile(rf"^{name}: paused · step \d"))
+            # (A poll may read the events just before the last step's: one more poll shows it.)
+            page.wait_for_timeout(1500)
             paused = shown_step()
-            page.wait_for_timeout(3000)  # three polls of the page's timer
+            page.wait_for_timeout(3000)  # three more polls of the page's timer
             expect(status).to_have_value(re.compile(rf"^{name}: paused · step {paused}/"))
             assert services.manager.status(services.manager.runs()[-1].run_id).step == paused
             page.screenshot(path=str(shots / "2-paused.png"), full_page=True)
