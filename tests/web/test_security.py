@@ -277,6 +277,9 @@ TABLE: dict[str, list[Case]] = {
     "train_stop": [Case(lambda p, s: (p,), refuses=True)],
     "train_probes": [Case(lambda p, s: ())],  # the probe table after a poll (state only)
     "train_probes_redraw": [Case(lambda p, s: ())],
+    # After Runs' Continue (private): follow the run in the Run list, then its probes.
+    "train_follow": [Case(lambda p, s: (p, *VIEW))],
+    "train_follow_probes": [Case(lambda p, s: ())],
     "train_probes_step": [Case(lambda p, s: (1,))],  # an evaluation number, no name
     # Runs tab
     "table": [Case(lambda p, s: ())],  # the runs table's value on page load

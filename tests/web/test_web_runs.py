@@ -135,9 +135,13 @@ def test_continue_a_stopped_run_when_the_device_is_free(web: WebPanel) -> None:
     finally:
         manager.stop(other, wait=True, timeout=RUN_LIMIT)
 
-    message, table, *_ = web.client.predict(run_id, api_name="/runs_continue")
-    assert message == f"Continuing `{run_id}`: follow it in the Train tab."
+    # (The page's switch to the Train tab is a layout update, not sent to API callers.)
+    message, table, _, _, train_run = web.client.predict(run_id, api_name="/runs_continue")
+    assert message == f"Continuing `{run_id}` from its latest checkpoint: the Train tab follows it."
     assert run_id in [r[0] for r in rows(table)]
+    # The Train tab's Run list is on the continued run (the manager's id).
+    continued = [r for r in manager.runs() if r.run_dir == stopped.run_dir and r.run_id != run]
+    assert [train_run["value"]] == [r.run_id for r in continued]
     final = manager.wait(run_id, RUN_LIMIT)  # the manager also takes the folder name
     assert final.status == "finished", final.error
     assert final.run_dir == stopped.run_dir and final.step == 12

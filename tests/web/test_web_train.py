@@ -137,7 +137,40 @@ def test_bad_starts_are_refused_with_the_reason(panel: Panel) -> None:
     assert "no run 'pretrain-99'" in refusal(unknown, at=1)
     # An unknown key in Overrides is named in the panel's words, not as a CLI flag.
     typo = panel.refused("pretrain.max_stepz=3")
-    assert "the override 'pretrain.max_stepz=3'" in typo and "--set" not in typo
+    assert "line 1 (pretrain.max_stepz=3): unknown key 'pretrain.max_stepz'" in typo
+    assert "did you mean 'pretrain.max_steps'" in typo and "--set" not in typo
+
+
+def test_start_names_every_bad_override_line(panel: Panel) -> None:
+    """Start checks the Overrides box line by line (services/overrides.py, the TUI start
+    dialog's check) and says every bad line at once: its number, text, key and why."""
+    before = len(panel.services.manager.runs())
+    text = "\n".join(
+        [
+            "# a comment line counts",
+            "pretrain.max_stepz=3",
+            "pretrain.max_steps=400",  # a good line: not named
+            "max_steps 3",
+            "",
+            "model.num_layers=abc",
+            "pretrain.lr=-1",
+        ]
+    )
+    said = panel.refused(text)
+    assert said.startswith("**⚠ could not start pre-training with quickstart, fix the Overrides")
+    lines = said.removeprefix("**⚠ ").removesuffix("**").split("  \n")
+    assert len(lines) == 5, lines  # the heading, then one line per bad override, in order
+    assert lines[1] == (
+        "line 2 (pretrain.max_stepz=3): unknown key 'pretrain.max_stepz' "
+        "(did you mean 'pretrain.max_steps'?)"
+    )
+    assert lines[2].startswith("line 4 (max_steps 3): not key=value")
+    assert lines[3].startswith("line 6 (model.num_layers=abc): model.num_layers = 'abc'")
+    assert "valid integer" in lines[3] and "allowed: >= 1" in lines[3]
+    assert lines[4].startswith("line 7 (pretrain.lr=-1): pretrain.lr = -1")
+    assert "greater than 0" in lines[4]
+    assert "line 3" not in said and "--set" not in said and "Error" not in said
+    assert len(panel.services.manager.runs()) == before  # nothing started
 
 
 @pytest.fixture(scope="module")

@@ -12,18 +12,22 @@ outside the workspace and the operator's data folders is read, listed, trained o
 from __future__ import annotations
 
 # (the package __init__, imported first, turns Gradio's analytics off before gradio loads)
+import inspect
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import gradio as gr
 
 from workbench.services import Services
+from workbench.web.common import Page
 from workbench.web.exposure import check_exposure, is_loopback
 from workbench.web.tabs import playground, presets, runs, tokenizer, train
 
-# A tab's build draws it; it may return how to wire its tab's `select` event.
-Build = Callable[[Services], Callable[[gr.Tab], None] | None]
+# A tab's build draws it; it may return how to wire its tab's `select` event. A build that
+# takes a second argument gets the `Page` (the tab strip, the Train tab's follow hook).
+Build = Callable[..., Callable[[gr.Tab], None] | None]
 TABS: tuple[tuple[str, Build], ...] = (
     ("Presets", presets.build),
     ("Tokenizer", tokenizer.build),
@@ -64,14 +68,23 @@ def build_app(services: Services) -> gr.Blocks:
             f"# bertbench\nWorkspace: `{workspace.root}` — runs, presets, tokenizers "
             f"and exports are read from and written to this folder only.{extra}"
         )
-        for title, build in TABS:
-            with gr.Tab(title) as tab:
-                # A tab whose lists go stale while hidden returns how to refresh them when
-                # it is selected.
-                on_select = build(services)
-            if on_select is not None:
-                on_select(tab)
+        with gr.Tabs(elem_id="tabs") as tabs:
+            page = Page(tabs)
+            for title, build in TABS:
+                # Each tab's id is its title in lower case: `gr.Tabs(selected="train")`.
+                with gr.Tab(title, id=title.lower(), elem_id=f"tab-{title.lower()}") as tab:
+                    # A tab whose lists go stale while hidden returns how to refresh them
+                    # when it is selected.
+                    on_select = build(*_arguments(build, services, page))
+                if on_select is not None:
+                    on_select(tab)
     return app
+
+
+def _arguments(build: Build, services: Services, page: Page) -> tuple[Any, ...]:
+    """(services,) or (services, page) for a tab's build, as it takes them."""
+    takes = len(inspect.signature(build).parameters)
+    return (services, page) if takes > 1 else (services,)
 
 
 @dataclass

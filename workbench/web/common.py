@@ -12,6 +12,7 @@ import heapq
 import inspect
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -48,6 +49,20 @@ _REWRITES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\bbertbench (?:pretrain|finetune) --resume \S+ --checkpoint (\S+)", r"Continue (\1)"),
     )
 )
+
+
+@dataclass
+class Page:
+    """What the tabs of one page share (app.build_app makes it; a tab's build may take it):
+    the tab strip (an output: `gr.Tabs(selected="train")` shows the Train tab) and the Train
+    tab's hook to follow a run another tab started (set by the Train tab's build):
+    `train_run` is its run chooser (an output: its value is the run id to follow) and
+    `follow(event)` chains, after `event`, following the run in that chooser from its first
+    event (its whole history) with the page's timer."""
+
+    tabs: Any = None
+    train_run: Any = None
+    follow: Callable[[Any], Any] | None = None
 
 
 def browser_words(text: str) -> str:

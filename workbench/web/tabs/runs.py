@@ -21,13 +21,14 @@ from workbench.services import Services, charts
 from workbench.services.live import RUN_COLUMNS, config_rows, run_rows
 from workbench.services.tables import comparison_metrics, metric_rows
 from workbench.web import plots
-from workbench.web.common import exact_first, shown_in
+from workbench.web.common import Page, exact_first, shown_in
+from workbench.web.tabs.train import run_choices
 
 DEFAULT_METRIC = "train/loss"
 WATCH_SECONDS = 2.0  # how often the runs folder is checked for changes (cheap: stats only)
 
 
-def build(services: Services) -> Callable[[gr.Tab], None]:
+def build(services: Services, page: Page | None = None) -> Callable[[gr.Tab], None]:
     library = services.runs
 
     def table(query: str | None = None) -> pd.DataFrame:
@@ -287,14 +288,23 @@ def build(services: Services) -> Callable[[gr.Tab], None]:
             return [gr.skip()] * 5
         return on_compare(runs, wanted, smoothing, log)
 
-    @shown_in(4)
+    # With the Train tab there, Continue also sets its Run list to the continued run and
+    # shows that tab, which then follows the run from its first event (Page.follow).
+    linked = page is not None and page.follow is not None and page.tabs is not None
+
+    @shown_in(6 if linked else 4)
     def on_continue(run: str) -> list[Any]:
         if not run:
             raise gr.Error("choose a run to continue in the Run list", print_exception=False)
-        services.manager.continue_run(run)
+        run_id = services.manager.continue_run(run)
+        said = f"Continuing `{run}` from its latest checkpoint"
+        if not linked:
+            return [f"{said}: follow it in the Train tab.", *on_list()]
         return [
-            f"Continuing `{run}`: follow it in the Train tab.",
+            f"{said}: the Train tab follows it.",
             *on_list(),
+            run_choices(services, run_id),
+            gr.Tabs(selected="train"),
         ]
 
     @shown_in(2, at=1)
@@ -373,9 +383,15 @@ def build(services: Services) -> Callable[[gr.Tab], None]:
         [compare_status, compare_plot, metric, config_diff, metrics],
         api_visibility="private",
     )
-    continue_button.click(
-        on_continue, chosen, [action, runs_table, chosen, selected], api_name="runs_continue"
+    continued = continue_button.click(
+        on_continue,
+        chosen,
+        [action, runs_table, chosen, selected]
+        + ([page.train_run, page.tabs] if linked and page is not None else []),
+        api_name="runs_continue",
     )
+    if linked and page is not None and page.follow is not None:
+        page.follow(continued)
     export_button.click(
         on_export,
         [chosen, export_name, export_overwrite],

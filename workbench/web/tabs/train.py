@@ -3,7 +3,11 @@
 A `gr.Timer` polls the run's event history (`manager.events_since`) through a `RunFeed`
 (services/runfeed.py), kept per browser session in `gr.State` (a `Watch`); the timer switches
 itself off when the run ends.
-A reloaded page re-attaches to the newest active run (or any run picked in the dropdown).
+A reloaded page re-attaches to the newest active run (or any run picked in the dropdown); the
+Runs tab's Continue switches the page to this tab following the continued run (`Page.follow`),
+its curves replayed from step 1.
+Start checks the Overrides box line by line first (services/overrides.py, `check_overrides`, as
+the TUI's start dialog does) and says every bad line at once: its number, text and why.
 When the run followed ends, a toast says so once (services/run_end.py): not on a later poll, nor
 after a reload or a re-attach to a run already over.
 """
@@ -17,19 +21,20 @@ from typing import Any
 import gradio as gr
 
 from workbench.services import RunBusyError, Services, UnknownRunError, charts
+from workbench.services.overrides import OverrideCheck, check_overrides
 from workbench.services.probes import COLUMNS as PROBE_COLUMNS
 from workbench.services.probes import ProbeHistory
 from workbench.services.run_end import EndWatch
-from workbench.services.runfeed import RunFeed, parse_overrides
+from workbench.services.runfeed import RunFeed
 from workbench.web import plots
-from workbench.web.common import browser_words, exact_first, shown_in
+from workbench.web.common import Page, browser_words, exact_first, shown_in
 from workbench.web.tabs import train_data
 
 KINDS = ("pre-training", "fine-tuning")
 POLL_S = 1.0  # seconds between two polls of a running run's events
 
 
-def build(services: Services) -> None:
+def build(services: Services, page: Page | None = None) -> None:
     watch = gr.State(Watch())
     with gr.Row():
         preset = gr.Dropdown(
@@ -127,12 +132,16 @@ def build(services: Services) -> None:
             raise gr.Error(
                 f"kind must be one of {', '.join(KINDS)}, got {kind_name!r}", print_exception=False
             )
+        # Every bad line at once, each with its number and why (the TUI start dialog's check).
+        check = check_overrides(services.presets, preset_name, override_text or "")
+        if not check.ok:
+            raise gr.Error(override_problems(kind_name, preset_name, check), print_exception=False)
         # The picked data file first: overrides typed in the box win over it.
         own = train_data.overrides(
             services, kind_name == KINDS[1], chosen, preset_name, override_text
         )
         try:
-            changes = own + parse_overrides(override_text or "")
+            changes = own + check.overrides
             begin = (
                 services.manager.start_pretraining
                 if kind_name == KINDS[0]
@@ -219,6 +228,39 @@ def build(services: Services) -> None:
     for button, action in ((pause_btn, "pause"), (resume_btn, "resume"), (stop_btn, "stop")):
         button.click(control(action), [run], [status, note], api_name=f"train_{action}")
 
+    if page is not None:
+        # Another tab (Runs: Continue) puts a run id in the Run list: follow it from its
+        # first event, as picking it here does (the continued run's history comes first).
+        def follow(event: Any) -> Any:
+            followed = event.then(
+                attach,
+                [run, *view],
+                shown,
+                api_name="train_follow",
+                api_visibility="private",
+                show_progress="hidden",
+            )
+            return followed.then(
+                ProbeSection.redraw,
+                [watch, probes.sent],
+                [probes.table, probes.label, probes.slider, probes.sent],
+                api_name="train_follow_probes",
+                api_visibility="private",
+                show_progress="hidden",
+            )
+
+        page.train_run, page.follow = run, follow
+
+
+def override_problems(kind_name: str, preset_name: str, check: OverrideCheck) -> str:
+    """Why Start refused the Overrides box: one line per problem (Markdown line breaks), in
+    the panel's words."""
+    lines = [
+        f"could not start {kind_name} with {preset_name}, fix the Overrides box:",
+        *(browser_words(str(problem)) for problem in check.problems),
+    ]
+    return "  \n".join(lines)
+
 
 def _preset_names(services: Services) -> list[str]:
     names: list[str] = []
@@ -233,7 +275,7 @@ def _default_preset(services: Services) -> str | None:
     return "quickstart" if "quickstart" in names else (names[0] if names else None)
 
 
-def _run_choices(services: Services, value: str | None) -> Any:
+def run_choices(services: Services, value: str | None) -> Any:
     runs = list(reversed(services.manager.runs()))  # newest first
     # Shown by the run's identity (its folder name, as in the Runs tab and the CLI).
     choices = [(f"{r.run_name} · {r.status}", r.run_id) for r in runs]
@@ -366,7 +408,7 @@ def _follow(
     """Fetch the run's new events and yield the outputs (run list, charts, status, log,
     state, timer). The timer stays on until the run has ended."""
     if not run_id:
-        yield _run_choices(services, None), None, None, "no run selected", "", watch, _timer(False)
+        yield run_choices(services, None), None, None, "no run selected", "", watch, _timer(False)
         return
     try:
         changed = watch.feed.follow(services.manager, run_id) or redraw
@@ -378,7 +420,7 @@ def _follow(
     announce(watch.ends, feed)
     # Each plot value is a whole new chart (its legend is its series): no stale legends.
     shown = _plots(feed, chart, smoothing, log_scale) if changed else (gr.skip(), gr.skip())
-    runs = _run_choices(services, run_id) if feed.status != watch.status or redraw else gr.skip()
+    runs = run_choices(services, run_id) if feed.status != watch.status or redraw else gr.skip()
     watch.status = feed.status
     # A failed run's reason in the panel's words (no exception class names).
     status = browser_words(feed.status_text())
