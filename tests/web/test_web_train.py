@@ -281,9 +281,7 @@ def test_look_inside_attention_and_neighbours(
                 expected = float(seen.probabilities[0, 0, q, k])
                 assert abs(cells[(query, key)] - expected) < 1e-3
         assert source["value"] == names[0] and len(chips) == len(seen.tokens)
-        near_status, table = panel.client.predict(
-            run, "cat", 5, False, api_name="/try_neighbours"
-        )
+        near_status, table = panel.client.predict(run, "cat", 5, False, api_name="/try_neighbours")
         expected_near = insight.neighbours(panel.services.runs, run, "cat", k=5)
         assert [row[0] for row in table["data"]] == [n.token for n in expected_near]
         assert "input embeddings" in near_status
