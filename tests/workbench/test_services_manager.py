@@ -119,6 +119,13 @@ def test_pause_resume_stop_writes_a_checkpoint_and_the_run_continues(
     # Following the continued run replays its recorded history first (its whole curve).
     before = history[: history.index(first)]
     assert [e.step for e in before if e.kind == "step"] == list(range(1, final.step + 1))
+    # ... and its fill-mask probes before the stop (the probe table's history).
+    from bert_engine.tracking import read_events
+
+    recorded = [e.step for e in read_events(final.run_dir) if e.kind == "probe"]
+    assert [e.step for e in before if e.kind == "probe"] == [
+        step for step in recorded if step <= final.step
+    ]
     # One identity: the folder name, which every call taking a run id also accepts.
     assert manager.status(again).run_name == final.run_dir.name
     assert manager.status(final.run_dir.name).run_id == again
@@ -227,3 +234,24 @@ def test_quitting_with_a_paused_run_checkpoints_it(services: Services, data_dir:
     from bert_engine.tracking import read_summary
 
     assert read_summary(status.run_dir)["status"] == "stopped"
+
+
+def test_the_history_a_continued_run_replays_holds_its_probes(tmp_path: Path) -> None:
+    """What Train replays before a continued run goes live: steps, evaluations and probes of
+    the branch kept (an attempt past the checkpoint resumed from is dropped)."""
+    from bert_engine.tracking import Tracker, create_run
+    from bert_engine.training.events import ProbeEvent, StartedEvent, StepEvent
+    from workbench.services.manager import _history
+
+    run = create_run(tmp_path / "runs", "r", {})
+    probe = [{"text": "a [MASK] b", "true": "x", "top": [["y", 0.5]], "rank": 3}]
+    with Tracker(run, tensorboard=False) as tracker:
+        tracker(StartedEvent(step=0, total_steps=9))
+        for step in range(1, 7):
+            tracker(StepEvent(step=step, total_steps=9, loss=1.0, lr=1e-3))
+            if step % 2 == 0:
+                tracker(ProbeEvent(step=step, probes=probe))
+        tracker(StartedEvent(step=4, total_steps=9, resumed=True))  # back to checkpoint 4
+    kinds = [(e.kind, e.step) for e in _history(run) if e.kind in ("step", "probe")]
+    assert [s for k, s in kinds if k == "probe"] == [2, 4]
+    assert [s for k, s in kinds if k == "step"] == [1, 2, 3, 4]

@@ -644,8 +644,8 @@ def _describe(exc: BaseException) -> str:
 
 
 def _history(path: Path) -> list[Any]:
-    """The curve events of a run's metrics.jsonl along the branch the model really took
-    (points an interrupted attempt logged past the checkpoint a resume went back to are
+    """The curve and probe events of a run's metrics.jsonl along the branch the model really
+    took (points an interrupted attempt logged past the checkpoint a resume went back to are
     dropped), then a message saying so."""
     from bert_engine.tracking import read_events
 
@@ -653,7 +653,7 @@ def _history(path: Path) -> list[Any]:
     for event in read_events(path):
         if event.kind == "started" and getattr(event, "resumed", False):
             kept = [e for e in kept if e.step <= event.step]
-        elif event.kind in ("step", "eval", "checkpoint"):
+        elif event.kind in ("step", "eval", "checkpoint", "probe"):
             kept.append(event)
     steps = sum(1 for e in kept if e.kind == "step")
     if steps:
