@@ -131,7 +131,9 @@ async def test_quit_with_an_active_run_asks_and_stops_it_with_a_checkpoint(
 
         await pilot.press("ctrl+q")
         await wait_for(pilot, lambda: isinstance(app.screen, QuitScreen), what="the quit dialog")
-        assert run_id in str(app.screen.query_one("#quit-runs").render())
+        folder = manager.status(run_id).run_dir
+        assert folder is not None  # named by its folder, as every pane names it
+        assert folder.name in str(app.screen.query_one("#quit-runs").render())
         await pilot.press("escape")  # go back: the run keeps training
         await wait_for(pilot, lambda: not isinstance(app.screen, QuitScreen), what="it closes")
         assert app.is_running

@@ -28,7 +28,7 @@ class QuitScreen(Guarded, ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         runs = "\n".join(
-            f"  • {r.run_id} ({r.name}, {r.status}, step {r.step}"
+            f"  • {r.run_name} ({r.status}, step {r.step}"
             + (f"/{r.total_steps}" if r.total_steps else "")
             + ")"
             for r in self.active
