@@ -31,3 +31,27 @@ async def test_a_run_written_elsewhere_appears_and_its_end_shows(tmp_path: Path)
         summary.update(status="finished", step=9)
         (run / "summary.json").write_text(json.dumps(summary))
         await settle(pilot, lambda: table.get_row_at(0)[3:5] == ["finished", "9/9"])
+
+
+@pytest.mark.asyncio
+async def test_the_cursor_stays_on_its_run_when_a_new_run_appears_above(tmp_path: Path) -> None:
+    """A run started meanwhile is listed first: the cursor keeps the run it was on (so `u`
+    or `e` act on the run the user chose), not the row number."""
+    from kit.fixed_runs import write_run
+
+    write_run(tmp_path, "old", day=1, lr=1e-3, total=4)
+    write_run(tmp_path, "mid", day=2, lr=1e-3, total=4)
+    app = BertbenchApp(root=tmp_path)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await started(pilot)
+        await pilot.press("4")
+        pane = app.query_one(RunsPane)
+        table = pane.query_one("#runs-table", DataTable)
+        await settle(pilot, lambda: table.row_count == 2)
+        table.focus()
+        await pilot.press("down")  # the older run
+        await settle(pilot, lambda: pane._current() == "old-20260101T000000Z")
+        write_run(tmp_path, "new", day=3, lr=1e-3, total=4)
+        await settle(pilot, lambda: table.row_count == 3)
+        assert table.get_row_at(0)[1] == "new-20260103T000000Z"
+        assert pane._current() == "old-20260101T000000Z"
