@@ -80,6 +80,18 @@ async def test_edit_save_in_place_reload_diff(workspace: Path) -> None:
         await pilot.press("escape")
         await settle(pilot, lambda: not isinstance(app.screen, ConfirmScreen))
         assert pane.texts["pretrain.max_steps"] == "778" and pane.dirty
+        # Enter on another preset asks too; Esc stays on this one with the edit.
+        listing = pane.query_one("#preset-list", OptionList)
+        listing.highlighted = next(i for i, e in enumerate(pane.entries) if e.name == "quickstart")
+        await pilot.press("enter")
+        await settle(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert "Discard your edits to my-quick and open quickstart?" in str(
+            app.screen.query_one("#confirm-question").render()
+        )
+        await pilot.press("escape")
+        await settle(pilot, lambda: not isinstance(app.screen, ConfirmScreen))
+        assert opened(pane, "my-quick") and pane.texts["pretrain.max_steps"] == "778"
+        listing.highlighted = next(i for i, e in enumerate(pane.entries) if e.name == "my-quick")
         await pilot.press("r")
         await settle(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.press("y")

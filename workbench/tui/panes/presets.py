@@ -364,8 +364,8 @@ class PresetsPane(Guarded, Vertical):
             return
         if self.dirty:
             self.notify(
-                f"Enter opens {entry.name}; your edits to {self.current.name} are not saved "
-                "(s saves them, a saves them as a new preset)",
+                f"your edits to {self.current.name} are not saved (s saves them, a saves them "
+                f"as a new preset); Enter opens {entry.name} after asking",
                 severity="warning",
             )
             return
@@ -374,8 +374,23 @@ class PresetsPane(Guarded, Vertical):
     @on(OptionList.OptionSelected, "#preset-list")
     def _selected(self, event: OptionList.OptionSelected) -> None:
         entry = self._entry(event.option_id)
-        if entry is not None and entry is not self.current:
+        if entry is None or entry is self.current:
+            return
+        if not self.dirty or self.current is None:
             self.open_entry(entry)
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.open_entry(entry)
+
+        self.app.push_screen(
+            ConfirmScreen(
+                f"Discard your edits to {self.current.name} and open {entry.name}?",
+                "What you typed and did not save is lost (Esc keeps it: s saves, a saves as).",
+            ),
+            answered,
+        )
 
     def _entry(self, option_id: str | None) -> PresetEntry | None:
         if not option_id:
