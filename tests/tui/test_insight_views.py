@@ -132,6 +132,8 @@ async def test_attention_needs_a_text_and_caps_a_long_one(
         monkeypatch.setattr(attention, "MAX_TOKENS", 30)
         long = " ".join([TEXT] * 12)
         pane.query_one("#try-text", Input).value = long
+        button = pane.query_one("#try-attention", Button)
+        await wait_for(pilot, lambda: not button.has_class("-active"))  # the first press's
         await pilot.click("#try-attention")
         await wait_for(pilot, lambda: isinstance(app.screen, AttentionScreen))
         screen = app.screen
