@@ -143,11 +143,20 @@ async def test_attention_needs_a_text_and_caps_a_long_one(
         assert total > attention.MAX_TOKENS and len(screen.shown) == attention.MAX_TOKENS
         status = str(screen.query_one("#attn-status", Static).render())
         assert f"the first {attention.MAX_TOKENS} of {total} tokens" in status
-        scroll = screen.query_one("#attn-scroll")
+        # 30 rows do not fit at 80x24, nor 30 columns: a window, its labels kept, that
+        # follows the chosen row; Right moves the columns.
+        rows, cols = screen.window
+        assert len(rows) < 30 and len(cols) < 30 and rows.start == 0 and cols.start == 0
+        assert "rows 0-" in status
         for _ in range(attention.MAX_TOKENS):
             await pilot.press("down")
         assert screen.at_query == attention.MAX_TOKENS - 1
-        await wait_for(pilot, lambda: scroll.scroll_y > 0, what="the heatmap scrolls")
+        rows, _ = screen.window
+        assert rows.stop == attention.MAX_TOKENS
+        last = str(screen.query_one("#attn-map", Static).render()).splitlines()[-1]
+        assert last.split()[:2] == ["29", screen.map.tokens[29][: attention.LABEL]]
+        await pilot.press("right")
+        assert screen.window[1].start == 5
 
 
 def _rows(table: DataTable[object]) -> list[tuple[str, str]]:

@@ -1,13 +1,13 @@
 """Where a run attends for the Try pane's text (`a` in the Try pane): one layer's and head's
 attention as a character-cell heatmap (a row per query token, a column per key token, each
 cell its probability in percent, shaded by it), `[` / `]` the layer, `-` / `=` the head, `m`
-the mean of the heads, Left / Right scroll a heatmap wider than the screen; under it the
-attention *from* one token (Up / Down picks it, `[CLS]` first) as the text with each token's
-background shaded by its weight.
+the mean of the heads; under it the attention *from* one token (Up / Down picks it, `[CLS]`
+first) as the text with each token's background shaded by its weight.
 
 The attention comes from `workbench.services.insight.attention`, as in the web panel. A long
-text shows its first `MAX_TOKENS` tokens and says so; the heatmap scrolls when it is taller
-than the screen."""
+text shows its first `MAX_TOKENS` tokens and says so. A heatmap bigger than the screen shows a
+window on it (the labels and the header stay): it follows the chosen row, and Left / Right
+move its columns."""
 
 from __future__ import annotations
 
@@ -15,10 +15,10 @@ from typing import Any
 
 from rich.style import Style
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, ScrollableContainer, Vertical
+from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
@@ -42,25 +42,39 @@ def percent(p: float) -> str:
     return f"{round(p * 100):>{CELL - 1}} "[:CELL] if p < 0.995 else "100"
 
 
-def heatmap(tokens: list[str], matrix: list[list[float]], query: int) -> Text:
+def heatmap(
+    tokens: list[str],
+    matrix: list[list[float]],
+    query: int,
+    rows: range | None = None,
+    cols: range | None = None,
+) -> Text:
     """The rows of `matrix` (query tokens) over its columns (key tokens): two header lines
     (each column's number and its token's first two characters), then a row per query
-    token, the chosen `query` row's label reversed."""
+    token, the chosen `query` row's label reversed. `rows` and `cols` pick a window of a
+    matrix bigger than the screen (the labels and the header stay)."""
+    rows = range(len(tokens)) if rows is None else rows
+    cols = range(len(tokens)) if cols is None else cols
     side = len(str(len(tokens) - 1)) + 1 + LABEL
-    out = Text()
+    out = Text(no_wrap=True, overflow="crop")
     out.append(" " * side)
-    for j in range(len(tokens)):
+    for j in cols:
         out.append(f"{j:>{CELL - 1}} "[-CELL:], style="dim")
     out.append("\n" + " " * side)
-    for token in tokens:
-        out.append(f"{token[:2]:>{CELL - 1}} ", style="bold")
-    for i, (token, row) in enumerate(zip(tokens, matrix, strict=True)):
+    for j in cols:
+        out.append(f"{tokens[j][:2]:>{CELL - 1}} ", style="bold")
+    for i in rows:
         out.append("\n")
-        label = f"{i:>{side - LABEL - 1}} {token[:LABEL]:<{LABEL}}"
+        label = f"{i:>{side - LABEL - 1}} {tokens[i][:LABEL]:<{LABEL}}"
         out.append(label, style="reverse bold" if i == query else "bold")
-        for p in row:
-            out.append(percent(p), style=cell_style(p))
+        for j in cols:
+            out.append(percent(matrix[i][j]), style=cell_style(matrix[i][j]))
     return out
+
+
+def side_width(tokens: list[str]) -> int:
+    """The width of the row labels."""
+    return len(str(len(tokens) - 1)) + 1 + LABEL
 
 
 def attention_from(tokens: list[str], weights: list[float], query: int) -> Text:
@@ -85,8 +99,7 @@ class AttentionScreen(Guarded, ModalScreen[None]):
     }
     #attn-status { height: auto; max-height: 2; color: $text-muted; }
     #attn-status.-error { color: $error; }
-    #attn-scroll { height: 1fr; min-height: 4; scrollbar-size: 1 1; }
-    #attn-map { width: auto; }
+    #attn-map { height: 1fr; min-height: 4; }
     #attn-from { height: auto; max-height: 4; margin-top: 1; }
     #attn-buttons { height: auto; align-horizontal: right; }
     #attn-buttons Button { margin-left: 1; }
@@ -113,14 +126,16 @@ class AttentionScreen(Guarded, ModalScreen[None]):
         self.at_layer = 0
         self.at_head: int | None = 0  # None: the mean of the heads
         self.at_query = 0
-        self.shown: list[list[float]] = []  # the matrix on screen (the first tokens)
+        self.shown: list[list[float]] = []  # the matrix shown (the first tokens)
+        self.top = 0  # the first row and column in the window on a matrix bigger than it
+        self.left = 0
+        self.window: tuple[range, range] = (range(0), range(0))  # the rows and columns drawn
 
     def compose(self) -> ComposeResult:
         with Vertical(id="attn-box"):
             yield Label(f"Attention of {self.run_id}", classes="modal-title")
             yield Static("loading the model...", id="attn-status", markup=False)
-            with ScrollableContainer(id="attn-scroll", can_focus=False):
-                yield Static("", id="attn-map")
+            yield Static("", id="attn-map")
             yield Static("", id="attn-from")
             with Horizontal(id="attn-buttons"):
                 yield Button("Close (Esc)", id="attn-close", variant="primary", compact=True)
@@ -150,6 +165,7 @@ class AttentionScreen(Guarded, ModalScreen[None]):
         self.map = seen
         self.at_layer, self.at_head, self.at_query = 0, 0, 0
         self.redraw()
+        self.call_after_refresh(self.redraw)  # again once the heatmap's size is known
 
     # ---------------------------------------------------------------- drawing
     @property
@@ -177,7 +193,7 @@ class AttentionScreen(Guarded, ModalScreen[None]):
         total = len(self.map.tokens)
         if total > MAX_TOKENS:
             line += f" · the first {MAX_TOKENS} of {total} tokens"
-        return line + "  ([ ] layer, - = head, m mean, ↑↓ token, ←→ scroll)"
+        return line + "  ([ ] layer, - = head, m mean, ↑↓ token, ←→ columns)"
 
     def redraw(self) -> None:
         if self.map is None:
@@ -185,22 +201,35 @@ class AttentionScreen(Guarded, ModalScreen[None]):
         tokens = self.map.tokens[:MAX_TOKENS]
         self.shown = self.matrix()
         self.at_query = max(0, min(self.at_query, len(tokens) - 1))
+        n = len(tokens)
+        size = self.query_one("#attn-map", Static).size
+        fit_rows = max(1, size.height - 2) if size.height else n
+        fit_cols = max(1, (size.width - side_width(tokens)) // CELL) if size.width else n
+        # The window keeps the chosen row in view; Left / Right move the columns.
+        if self.at_query < self.top:
+            self.top = self.at_query
+        elif self.at_query >= self.top + fit_rows:
+            self.top = self.at_query - fit_rows + 1
+        self.top = max(0, min(self.top, n - fit_rows))
+        self.left = max(0, min(self.left, n - fit_cols))
+        rows = range(self.top, min(n, self.top + fit_rows))
+        cols = range(self.left, min(n, self.left + fit_cols))
+        self.window = (rows, cols)
         status = self.query_one("#attn-status", Static)
         status.remove_class("-error")
-        status.update(self.caption())
-        self.query_one("#attn-map", Static).update(heatmap(tokens, self.shown, self.at_query))
+        line = self.caption()
+        if len(cols) < n or len(rows) < n:
+            line += f" · rows {rows.start}-{rows.stop - 1}, columns {cols.start}-{cols.stop - 1}"
+        status.update(line)
+        self.query_one("#attn-map", Static).update(
+            heatmap(tokens, self.shown, self.at_query, rows, cols)
+        )
         self.query_one("#attn-from", Static).update(
             attention_from(tokens, self.shown[self.at_query], self.at_query)
         )
-        self._keep_visible()
 
-    def _keep_visible(self) -> None:
-        """Scroll the heatmap so the chosen query row (below two header lines) is in view."""
-        scroll = self.query_one("#attn-scroll", ScrollableContainer)
-        row = self.at_query + 2
-        height = scroll.size.height
-        if height and not scroll.scroll_y <= row < scroll.scroll_y + height:
-            scroll.scroll_to(y=max(0, row - height + 1), animate=False)
+    def on_resize(self, event: events.Resize) -> None:
+        self.call_after_refresh(self.redraw)
 
     # ---------------------------------------------------------------- keys
     def action_layer(self, step: int) -> None:
@@ -225,9 +254,10 @@ class AttentionScreen(Guarded, ModalScreen[None]):
             self.redraw()
 
     def action_pan(self, step: int) -> None:
-        """Scroll a heatmap wider than the screen by five columns."""
-        scroll = self.query_one("#attn-scroll", ScrollableContainer)
-        scroll.scroll_relative(x=step * 5 * CELL, animate=False)
+        """Move the columns of a heatmap wider than the screen by five."""
+        if self.map is not None:
+            self.left = max(0, self.left + 5 * step)
+            self.redraw()
 
     @on(Button.Pressed, "#attn-close")
     def action_close(self) -> None:
