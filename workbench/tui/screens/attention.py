@@ -239,8 +239,9 @@ class AttentionScreen(Guarded, ModalScreen[None]):
 
     def action_head(self, step: int) -> None:
         if self.map is not None:
-            self.at_head = (0 if step > 0 else -1) if self.at_head is None else self.at_head + step
-            self.at_head %= self.n_heads
+            # From the mean, = goes to the first head and - to the last.
+            head = (0 if step > 0 else -1) if self.at_head is None else self.at_head + step
+            self.at_head = head % self.n_heads
             self.redraw()
 
     def action_mean(self) -> None:
