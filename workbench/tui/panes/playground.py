@@ -3,7 +3,9 @@
 A fine-tuned run classifies the text (label probabilities as bars, and the tokens the model
 saw), or every row of a CSV/TSV/JSONL file (a path relative to the workspace, completed as it is
 typed), saving the predictions as a CSV in the workspace's `exports/`; `x` (Errors) opens its
-error analysis (screens/run_errors.py). A pre-training run fills every `[MASK]` in the text
+error analysis (screens/run_errors.py). For either kind, `a` (Attention) shows where the run
+attends for the text (screens/attention.py) and `w` (Words) the words it puts near a word
+(screens/neighbours.py). A pre-training run fills every `[MASK]` in the text
 with its top predictions. Loading a model imports torch and reads the checkpoint, so
 predictions run in a worker.
 """
@@ -27,6 +29,8 @@ from workbench.services.tryout import BatchResult, classify_file
 from workbench.tui.guard import Guarded, guarded
 from workbench.tui.idle_gc import freeze_loaded_objects
 from workbench.tui.messages import RunsChanged
+from workbench.tui.screens.attention import AttentionScreen
+from workbench.tui.screens.neighbours import NeighboursScreen
 from workbench.tui.screens.run_errors import RunErrorsScreen
 from workbench.tui.widgets.path_suggester import PathSuggester
 from workbench.tui.widgets.pickers import offer
@@ -42,7 +46,11 @@ HINTS = {
 class TryPane(Guarded, Vertical):
     """Run picker, text input, file input, and the model's answer."""
 
-    BINDINGS = [Binding("x", "errors", "Errors")]  # a fine-tuned run's error analysis
+    BINDINGS = [
+        Binding("x", "errors", "Errors"),  # a fine-tuned run's error analysis
+        Binding("a", "attention", "Attention"),
+        Binding("w", "neighbours", "Words"),
+    ]
 
     # The file row's own layout (app.tcss styles the rest of the pane).
     DEFAULT_CSS = """
@@ -70,6 +78,8 @@ class TryPane(Guarded, Vertical):
             )
             yield Button("Classify file", id="try-file-go", compact=True)
             yield Button("Errors (x)", id="try-errors", compact=True)
+            yield Button("Attention (a)", id="try-attention", compact=True)
+            yield Button("Words (w)", id="try-words", compact=True)
         yield Static("pick a run, type text, press enter", id="try-hint", markup=False)
         yield Static("", id="try-error", markup=False)
         with VerticalScroll(id="try-output"):
@@ -149,6 +159,30 @@ class TryPane(Guarded, Vertical):
             return
         self._error("")
         self.app.push_screen(RunErrorsScreen(run))
+
+    @on(Button.Pressed, "#try-attention")
+    def action_attention(self) -> None:
+        run = self.query_one("#try-run", Select).value
+        text = self.query_one("#try-text", Input).value
+        if not isinstance(run, str):
+            self._error("pick a run first to see where it attends")
+            return
+        if not text.strip():
+            self._error("type a text first to see where the run attends")
+            return
+        self._error("")
+        self.app.push_screen(AttentionScreen(run, text))
+
+    @on(Button.Pressed, "#try-words")
+    def action_neighbours(self) -> None:
+        run = self.query_one("#try-run", Select).value
+        if not isinstance(run, str):
+            self._error("pick a run first to see the words it puts together")
+            return
+        self._error("")
+        words = self.query_one("#try-text", Input).value.replace("[MASK]", " ").split()
+        word = words[-1].strip(".,;:!?\"'()") if words else ""
+        self.app.push_screen(NeighboursScreen(run, word))
 
     @work(thread=True, exclusive=True, group="try-predict")
     @guarded("{run}", show="_failed")

@@ -47,7 +47,8 @@ PANES = (
         "5 Try",
         "Classify text or a whole file with a fine-tuned run (label probabilities, tokens "
         "seen; x shows its error analysis: confusion matrix, per-label scores, the examples it "
-        "gets wrong) or fill [MASK] with a pre-trained one.",
+        "gets wrong) or fill [MASK] with a pre-trained one; for either, a shows where it "
+        "attends for the text (heatmap per layer and head) and w the words it puts near a word.",
     ),
 )
 
