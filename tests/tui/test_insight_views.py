@@ -1,7 +1,7 @@
-"""The Try pane's attention view (`a`) and nearest-words view (`w`) over real tiny runs (a
-pre-training run and a classifier fine-tuned from it): the heatmap shows the run's own
-attention for the chosen layer and head, the keys step them, the words table is the
-service's answer; at 80x24 and 140x40."""
+"""Journey 7 (docs/journeys.md), in the TUI: the Try pane's attention view (`a`) and
+nearest-words view (`w`) over real tiny runs (a pre-training run and a classifier fine-tuned
+from it): the heatmap shows the run's own attention for the chosen layer and head, the keys
+step them, the words table is the service's answer; at 80x24 and 140x40."""
 
 from __future__ import annotations
 

@@ -262,7 +262,8 @@ def test_fill_mask_shows_top_predictions_per_mask(
 def test_look_inside_attention_and_neighbours(
     panel: Panel, pretrained: tuple[str, tuple, tuple], finetuned: str
 ) -> None:
-    """Try's "Look inside": the heatmap's cells are the run's attention probabilities for the
+    """Journey 7 (docs/journeys.md), the web steps. Try's "Look inside": the heatmap's cells
+    are the run's attention probabilities for the
     chosen layer and head; the neighbours table is the service's answer."""
     from workbench.services import insight
 
