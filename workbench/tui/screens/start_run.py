@@ -24,7 +24,11 @@ from workbench.services.workspace import WorkspaceError
 from workbench.tui.guard import Guarded, guarded
 
 KIND_WORDS = {"pretrain": "Pre-train", "finetune": "Fine-tune"}
-PLACEHOLDER = "pretrain.max_steps=20\ndata.batch_size=8"
+# An example in the box, for the kind of run the dialog starts.
+PLACEHOLDERS = {
+    "pretrain": "pretrain.max_steps=20\ndata.batch_size=8",
+    "finetune": "finetune.epochs=2\nclassification.batch_size=16",
+}
 
 
 @dataclass(frozen=True)
@@ -107,7 +111,12 @@ class StartRunScreen(Guarded, ModalScreen[StartRequest | None]):
                 self.name_text, placeholder="e.g. lr-sweep-1", id="start-name", compact=True
             )
             yield Label("Overrides, one key=value per line (as the CLI's --set)")
-            yield TextArea(self.text, id="start-overrides", soft_wrap=True, placeholder=PLACEHOLDER)
+            yield TextArea(
+                self.text,
+                id="start-overrides",
+                soft_wrap=True,
+                placeholder=PLACEHOLDERS.get(self.kind, PLACEHOLDERS["pretrain"]),
+            )
             # Focusable (Tab) while it holds problems: a long list scrolls with the arrows.
             with VerticalScroll(id="start-error-scroll", can_focus=False):
                 yield Static("", id="start-error", markup=False)
