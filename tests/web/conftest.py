@@ -28,7 +28,11 @@ def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebPanel]:
     from workbench.web.app import launch
 
     tmp = tmp_path_factory.mktemp("web")
-    services = Services(tmp / "ws", max_upload_bytes=UPLOAD_LIMIT)
+    # Confined as `bertbench web` runs it; the test's own files (corpus, tasks) in `tmp` are a
+    # --data-dir folder.
+    services = Services(
+        tmp / "ws", max_upload_bytes=UPLOAD_LIMIT, confine_paths=True, data_dirs=[str(tmp)]
+    )
     services.presets.save(tiny_preset(tmp), "tiny")
     panel = launch(services, port=0, block=False, quiet=True)
     client = Client(panel.url, verbose=False, download_files=str(tmp / "downloads"))

@@ -314,7 +314,7 @@ class PresetService:
         """Copy a preset into the workspace as `new_name` (refused when taken), or under a free
         name (`<name>-copy`, `-copy-2`...); comments are kept."""
         source = self.resolve(ref)
-        preset = self.load(source)
+        preset = self.load(ref)  # by its reference: confined, a path is never accepted
         if new_name is None:
             new_name = self.workspace.unique_name("presets", f"{preset.name}-copy", SUFFIX)
         return self.save(preset, new_name, source=source)

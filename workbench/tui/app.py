@@ -35,6 +35,7 @@ from textual.widgets import (
 )
 
 from workbench.services import Services, default_root
+from workbench.tui import textual_fixes
 from workbench.tui.guard import log_path, report, write_log
 from workbench.tui.idle_gc import IdleCollector
 from workbench.tui.messages import (
@@ -54,6 +55,8 @@ from workbench.tui.screens.quit import QuitScreen
 from workbench.tui.widgets.pane_footer import PaneFooter
 
 PaneT = TypeVar("PaneT", bound=Widget)
+
+textual_fixes.apply()
 
 TABS = (
     ("presets", "Presets", PresetsPane),
