@@ -74,7 +74,8 @@ def test_bad_requests_are_refused(web: WebPanel, trained: str, tmp_path: Path) -
 def test_cancel_stops_a_training(web: WebPanel, tmp_path: Path) -> None:
     # A corpus given as a path on the server, large enough (~1.5 s of training) that the
     # cancel arrives while it reads or merges.
-    corpus = tmp_path / "big.txt"
+    corpus = web.services.workspace.root / "uploads" / "big.txt"  # inside: the panel confines
+    corpus.parent.mkdir(parents=True, exist_ok=True)
     corpus.write_text(
         "\n".join(f"{s} w{i}x{i * 7 % 9973}" for i, s in enumerate(sentences(150_000))),
         encoding="utf-8",

@@ -41,9 +41,7 @@ def attention_spec(tokens: list[str], weights: list[list[float]], title: str) ->
         "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
         "title": title,
         "data": {"values": rows},
-        "width": side,
-        "height": side,
-        "mark": {"type": "rect"},
+        "height": side,  # the width fits the panel (as the other charts)
         "encoding": {
             "x": {
                 "field": "key",
@@ -59,13 +57,19 @@ def attention_spec(tokens: list[str], weights: list[list[float]], title: str) ->
                 "title": "token",
                 "axis": axis,
             },
-            "fill": {"field": "shade", "type": "nominal", "scale": None},
             "tooltip": [
                 {"field": "query", "type": "nominal"},
                 {"field": "key", "type": "nominal"},
                 {"field": "weight", "type": "quantitative", "format": ".3f"},
             ],
         },
+        # One layer, as the error analysis' heatmap (Gradio's chart handling expects layers).
+        "layer": [
+            {
+                "mark": {"type": "rect", "stroke": "#ffffff", "strokeWidth": 0.5},
+                "encoding": {"fill": {"field": "shade", "type": "nominal", "scale": None}},
+            }
+        ],
     }
 
 
