@@ -184,5 +184,11 @@ def test_classify_a_file_writes_predictions(tmp_path: Path) -> None:
     write_csv(services.workspace.root / "plain.csv", ["text"], [["the cat sees"], ["the bread"]])
     plain = classify_file(services, status.run_dir.name, "plain.csv")
     assert plain.columns[:2] == ["text", "predicted"] and plain.accuracy is None
+    assert plain.guessed is None and "was read from" not in plain.summary()
+    # Without the run's text column: the texts come from the file's likeliest column, said.
+    write_csv(services.workspace.root / "other.csv", ["review", "n"], [["the cat", "1"]])
+    other = classify_file(services, status.run_dir.name, "other.csv")
+    assert other.guessed == ("text", "review") and other.columns[0] == "review"
+    assert "no 'text' column" in other.summary() and "read from 'review'" in other.summary()
     with pytest.raises(DataFileError, match="not a file of this workspace"):
         classify_file(services, status.run_dir.name, task, confined=True)

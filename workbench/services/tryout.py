@@ -89,6 +89,8 @@ class BatchResult:
     preview: list[list[str]]  # its first rows
     predicted_counts: dict[str, int]  # predicted label -> rows, most frequent first
     accuracy: float | None  # when the file has the run's label column
+    # When the run's own text column is not in the file: (the run's, the one read instead).
+    guessed: tuple[str, str] | None = None
 
     def summary(self) -> str:
         counts = ", ".join(f"{k} {v}" for k, v in self.predicted_counts.items())
@@ -97,7 +99,14 @@ class BatchResult:
             if self.accuracy is not None
             else ""
         )
-        return f"{self.rows} rows classified ({counts}){score} → {self.output.name} in exports/"
+        said = f"{self.rows} rows classified ({counts}){score} → {self.output.name} in exports/"
+        if self.guessed is not None:
+            trained, read = self.guessed
+            said += (
+                f" · the file has no {trained!r} column (the run's text column): the texts "
+                f"were read from {read!r}"
+            )
+        return said
 
 
 def classify_file(
@@ -168,6 +177,13 @@ def classify_file(
         preview=rows[:preview_rows],
         predicted_counts=dict(counts.most_common()),
         accuracy=right / known if known else None,
+        guessed=(
+            (str(trained["text_column"]), text)
+            if text_column is None
+            and isinstance(trained.get("text_column"), str)
+            and trained["text_column"] != text
+            else None
+        ),
     )
 
 
