@@ -9,7 +9,13 @@ from typing import Any
 from kit.services import tiny_preset_dict, write_labelled
 from kit.tui import wait_for, write_corpus
 
-__all__ = ["confirm_start", "finetune_sections", "tiny_preset", "wait_for"]
+__all__ = [
+    "confirm_start",
+    "finetune_sections",
+    "pretrained_and_finetuned",
+    "tiny_preset",
+    "wait_for",
+]
 
 
 def tiny_preset(tmp: Path, name: str = "tiny", **sections: dict[str, Any]) -> Any:
@@ -27,6 +33,24 @@ def finetune_sections(tmp: Path, init: str) -> dict[str, dict[str, Any]]:
         "finetune": {"init": init, "epochs": 2, "lr": 1e-3, "device": "cpu", "precision": "fp32"},
         "classification": {"train": str(task), "max_seq_len": 32, "batch_size": 16},
     }
+
+
+def pretrained_and_finetuned(tmp: Path) -> tuple[Path, str, str]:
+    """A workspace `tmp`/ws holding a finished tiny pre-training run and a classifier
+    fine-tuned from it (trained through the services): (workspace, pre run id, fine-tune id)."""
+    from workbench.services import Services
+
+    services = Services(tmp / "ws")
+    pre = services.manager.start_pretraining(tiny_preset(tmp), name="pre")
+    pre_status = services.manager.wait(pre, 120)
+    assert pre_status.status == "finished", pre_status.error
+    assert pre_status.run_dir is not None
+    ft_preset = tiny_preset(tmp, **finetune_sections(tmp, str(pre_status.run_dir)))
+    ft = services.manager.start_finetuning(ft_preset, name="classifier")
+    ft_status = services.manager.wait(ft, 120)
+    assert ft_status.status == "finished", ft_status.error
+    assert ft_status.run_dir is not None
+    return tmp / "ws", pre_status.run_dir.name, ft_status.run_dir.name
 
 
 async def confirm_start(pilot: Any, overrides: str = "", name: str = "") -> None:

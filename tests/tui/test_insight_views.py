@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from kit.tui import started
-from kit.tui_runs import finetune_sections, tiny_preset, wait_for
+from kit.tui_runs import pretrained_and_finetuned, wait_for
 from textual.widgets import Button, Checkbox, DataTable, Input, Select, Static, TabbedContent
 
 from workbench.services import Services, insight
@@ -24,16 +24,7 @@ TEXT = "the cat sees a red ball"
 
 @pytest.fixture(scope="module")
 def trained_ws(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]:
-    tmp = tmp_path_factory.mktemp("tui-insight")
-    services = Services(tmp / "ws")
-    pre = services.manager.start_pretraining(tiny_preset(tmp), name="pre")
-    pre_status = services.manager.wait(pre, 120)
-    assert pre_status.status == "finished", pre_status.error
-    ft_preset = tiny_preset(tmp, **finetune_sections(tmp, str(pre_status.run_dir)))
-    ft = services.manager.start_finetuning(ft_preset, name="classifier")
-    ft_status = services.manager.wait(ft, 120)
-    assert ft_status.status == "finished", ft_status.error
-    return tmp / "ws", pre_status.run_dir.name, ft_status.run_dir.name
+    return pretrained_and_finetuned(tmp_path_factory.mktemp("tui-insight"))
 
 
 async def _try_pane(pilot: object, app: BertbenchApp, run: str, text: str) -> TryPane:

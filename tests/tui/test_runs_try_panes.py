@@ -6,10 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from kit.tui_runs import finetune_sections, tiny_preset, wait_for
+from kit.tui_runs import pretrained_and_finetuned, wait_for
 from textual.widgets import Checkbox, DataTable, Input, Select, Static, TabbedContent
 
-from workbench.services import Services
 from workbench.tui.app import BertbenchApp
 from workbench.tui.panes.playground import TryPane
 from workbench.tui.panes.runs import RunsPane
@@ -19,16 +18,7 @@ from workbench.tui.widgets.curves import CurvePlot
 
 @pytest.fixture(scope="module")
 def trained_ws(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]:
-    tmp = tmp_path_factory.mktemp("tui-runs")
-    services = Services(tmp / "ws")
-    pre = services.manager.start_pretraining(tiny_preset(tmp), name="pre")
-    pre_status = services.manager.wait(pre, 120)
-    assert pre_status.status == "finished", pre_status.error
-    ft_preset = tiny_preset(tmp, **finetune_sections(tmp, str(pre_status.run_dir)))
-    ft = services.manager.start_finetuning(ft_preset, name="classifier")
-    ft_status = services.manager.wait(ft, 120)
-    assert ft_status.status == "finished", ft_status.error
-    return tmp / "ws", pre_status.run_dir.name, ft_status.run_dir.name
+    return pretrained_and_finetuned(tmp_path_factory.mktemp("tui-runs"))
 
 
 @pytest.mark.asyncio
