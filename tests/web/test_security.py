@@ -206,7 +206,7 @@ TABLE: dict[str, list[Case]] = {
     # Presets tab
     "presets_list": [Case(lambda p, s: ())],
     "lambda": [Case(lambda p, s: ())],  # the presets table's value on page load
-    "preset_load": [Case(lambda p, s: (p,), refuses=True)],
+    "preset_load": [Case(lambda p, s: (absent_preset(p, s),), refuses=True)],
     "preset_validate": [Case(toml("extends")), *(Case(toml(k)) for k in OVERRIDE_KEYS)],
     "preset_form_to_toml": [Case(form_values)],
     "preset_save": [
@@ -219,7 +219,7 @@ TABLE: dict[str, list[Case]] = {
     ],
     "preset_upload": [Case(file_payload, refuses=True)],
     "preset_duplicate": [
-        Case(lambda p, s: (p, "copied"), refuses=True),
+        Case(lambda p, s: (absent_preset(p, s), "copied"), refuses=True),
         Case(lambda p, s: ("tiny", p)),
     ],
     "preset_save_in_place": [
@@ -229,12 +229,12 @@ TABLE: dict[str, list[Case]] = {
         Case(lambda p, s: (toml("extends")(p, s)[0], "no-such-preset"), refuses=True),
     ],
     "preset_rename": [
-        Case(lambda p, s: (p, "renamed"), refuses=True),
+        Case(lambda p, s: (absent_preset(p, s), "renamed"), refuses=True),
         Case(lambda p, s: ("no-such-preset", p), refuses=True),
     ],
     "preset_diff": [
-        Case(lambda p, s: (p, "tiny"), refuses=True),
-        Case(lambda p, s: ("tiny", p), refuses=True),
+        Case(lambda p, s: (absent_preset(p, s), "tiny"), refuses=True),
+        Case(lambda p, s: ("tiny", absent_preset(p, s)), refuses=True),
     ],
     # Tokenizer tab
     "tokenizer_upload": [Case(file_payload, refuses=True)],
