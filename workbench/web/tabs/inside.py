@@ -14,6 +14,7 @@ import gradio as gr
 from gradio.components.plot import AltairPlotData
 
 from workbench.services import Services, insight
+from workbench.services.runs import has_checkpoint
 from workbench.web.common import shown_in
 
 MEAN = "mean of the heads"
@@ -132,7 +133,7 @@ def build(services: Services) -> None:
         )
 
     def list_runs(kept: str | None = None) -> Any:
-        runs = [r for r in services.runs.list() if (r.path / "checkpoints").is_dir()]
+        runs = [r for r in services.runs.list() if has_checkpoint(r.path)]
         ids = [r.run_id for r in runs]
         value = kept if kept in ids else (ids[0] if ids else None)
         return gr.Dropdown(
